@@ -1,0 +1,41 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "prewarm",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "prewarm", targets: ["prewarm"]),
+        .library(name: "PrewarmTemplate", targets: ["PrewarmTemplate"]),
+        .library(name: "PrewarmPlan", targets: ["PrewarmPlan"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        .target(
+            name: "PrewarmTemplate",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "PrewarmPlan",
+            dependencies: [
+                "PrewarmTemplate",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "prewarm",
+            dependencies: [
+                "PrewarmPlan",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "PrewarmTestKit", path: "Tests/PrewarmTestKit"),
+        .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmTestKit"]),
+    ]
+)
