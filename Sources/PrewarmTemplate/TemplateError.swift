@@ -1,0 +1,60 @@
+/// An error caused by a template or by the values given for its parameters.
+///
+/// Every such error says what is wrong, where (file, line, column, and the resource when
+/// there is one) and, where it helps, what to do. `description` is one line, ready to print.
+public struct TemplateError: Error, Sendable, CustomStringConvertible {
+    /// What kind of problem this is; codes can be added without breaking callers.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Value: String, Sendable {
+            case fileNotFound, unreadable, syntax, structure, intrinsic, parameter, nestedStack, property
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// The template file does not exist.
+        public static let fileNotFound = Code(.fileNotFound)
+        /// The file exists but cannot be read or is not text.
+        public static let unreadable = Code(.unreadable)
+        /// The file is not valid YAML or JSON.
+        public static let syntax = Code(.syntax)
+        /// The document is valid YAML but not a template of the expected shape.
+        public static let structure = Code(.structure)
+        /// An intrinsic function that cannot be evaluated.
+        public static let intrinsic = Code(.intrinsic)
+        /// A parameter that is missing, malformed or overridden badly.
+        public static let parameter = Code(.parameter)
+        /// A nested stack that cannot be read (missing template, cycle).
+        public static let nestedStack = Code(.nestedStack)
+        /// A resource property with a value prewarm cannot use.
+        public static let property = Code(.property)
+
+        public var description: String { value.rawValue }
+    }
+
+    public var code: Code
+    /// What is wrong, without the location.
+    public var message: String
+    /// Where it is wrong, when known.
+    public var location: SourceLocation?
+    /// What the user can do about it, when there is something useful to say.
+    public var hint: String?
+
+    public init(_ code: Code, _ message: String, at location: SourceLocation? = nil, hint: String? = nil) {
+        self.code = code
+        self.message = message
+        self.location = location
+        self.hint = hint
+    }
+
+    /// The message with its hint, without the location: for reports that carry the location apart.
+    public var messageWithHint: String {
+        guard let hint else { return message }
+        return "\(message); \(hint)"
+    }
+
+    /// `file:line:column: message; hint`, on one line.
+    public var description: String {
+        guard let location else { return messageWithHint }
+        return "\(location): \(messageWithHint)"
+    }
+}

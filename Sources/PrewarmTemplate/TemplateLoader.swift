@@ -1,0 +1,268 @@
+import Foundation
+
+/// Reads a SAM / CloudFormation template and its nested stacks into a `Template`.
+///
+/// The loader reads only templates: code and layer directories need not exist. Nested stacks
+/// are read concurrently. A problem with one resource (a function, a layer, a nested stack)
+/// becomes a `ResourceError` and the rest is still read; only a root template that cannot be
+/// used at all throws.
+public struct TemplateLoader: Sendable {
+    public static let functionTypes: Set<String> = ["AWS::Serverless::Function", "AWS::Lambda::Function"]
+    public static let layerTypes: Set<String> = ["AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"]
+    public static let stackTypes: Set<String> = ["AWS::Serverless::Application", "AWS::CloudFormation::Stack"]
+    /// The layer SAM CLI ignores: it is built into the old Amazon Linux runtimes.
+    public static let legacyLayerARN = "arn:aws:lambda:::awslayer:AmazonLinux1803"
+
+    public var overrides: ParameterOverrides
+
+    public init(overrides: ParameterOverrides = ParameterOverrides()) {
+        self.overrides = overrides
+    }
+
+    /// Reads the template at `path` and every local nested stack below it.
+    ///
+    /// - Throws: `TemplateError` when the root template is missing, unreadable, not YAML/JSON,
+    ///   or not a template (no `Resources` mapping).
+    public func load(_ path: String) async throws -> Template {
+        var given: [String: String] = [:]
+        for (name, value) in overrides.values { given[name] = value }
+        let stack = try await Self.loadStack(path: path, stackPath: [], given: given, ancestry: [])
+        var warnings = stack.warnings
+        if !overrides.ignored.isEmpty {
+            warnings.insert(
+                TemplateError(
+                    .parameter, "--parameter-overrides: \(overrides.ignored.joined(separator: " ")) ignored, as SAM CLI "
+                        + "ignores Key=Value pairs in an argument that uses ParameterKey=…,ParameterValue=…",
+                    hint: "give them in a --parameter-overrides argument of their own"),
+                at: 0)
+        }
+        let unused = overrides.names.filter { !stack.declaredParameters.contains($0) }
+        if !unused.isEmpty {
+            warnings.insert(
+                TemplateError(
+                    .parameter, "--parameter-overrides names \(unused.joined(separator: ", ")), which "
+                        + "\(unused.count == 1 ? "is" : "are") not a parameter of the template; ignored",
+                    at: SourceLocation(file: path)),
+                at: 0)
+        }
+        return Template(
+            path: path, functions: stack.functions, layers: stack.layers, skipped: stack.skipped,
+            errors: stack.errors, warnings: warnings)
+    }
+
+    // MARK: - One stack
+
+    struct StackResult: Sendable {
+        var functions: [Function] = []
+        var layers: [LayerDefinition] = []
+        var skipped: [SkippedResource] = []
+        var errors: [ResourceError] = []
+        var warnings: [TemplateError] = []
+        var declaredParameters: Set<String> = []
+
+        mutating func append(_ other: StackResult) {
+            functions += other.functions
+            layers += other.layers
+            skipped += other.skipped
+            errors += other.errors
+            warnings += other.warnings
+        }
+    }
+
+    /// The outcome of reading one layer resource, for the functions that `Ref` it.
+    enum LayerOutcome {
+        case defined(LayerDefinition)
+        case skipped(String)
+        case failed(TemplateError)
+    }
+
+    /// A nested stack to read once the parent is done.
+    struct ChildStack: Sendable {
+        var slot: Int
+        var path: String
+        var stackPath: [String]
+        var given: [String: String]
+    }
+
+    /// `Globals.Function`, checked for properties SAM's translator refuses there.
+    static func functionGlobals(_ section: TemplateNode?) throws -> TemplateMapping? {
+        guard let section, !section.isNull else { return nil }
+        guard let globals = section.mapping else {
+            throw TemplateError(.structure, "Globals must be a mapping, not \(section.shapeDescription)", at: section.location)
+        }
+        guard let function = globals.entry("Function") else { return nil }
+        guard let properties = function.value.mapping else {
+            throw TemplateError(
+                .structure, "Globals.Function must be a mapping, not \(function.value.shapeDescription)",
+                at: function.value.location)
+        }
+        for entry in properties.entries where GlobalsMerge.unsupported.contains(entry.key) {
+            throw TemplateError(
+                .structure, "\(entry.key) is not supported in Globals.Function", at: entry.keyLocation,
+                hint: "set it on each function instead (SAM rejects it in Globals too)")
+        }
+        return properties
+    }
+
+    static func loadStack(path: String, stackPath: [String], given: [String: String], ancestry: [String])
+        async throws -> StackResult
+    {
+        let root = try TemplateDocument.load(contentsOf: path)
+        guard let top = root.mapping else {
+            throw TemplateError(
+                .structure, "a template must be a mapping of sections (Resources, Parameters, …), not \(root.shapeDescription)",
+                at: root.location)
+        }
+        guard let resourcesNode = top["Resources"] else {
+            throw TemplateError(
+                .structure, "the template has no Resources section", at: root.location,
+                hint: "is this a SAM or CloudFormation template?")
+        }
+        guard let resources = resourcesNode.mapping else {
+            throw TemplateError(
+                .structure, "Resources must be a mapping of logical IDs to resources, not \(resourcesNode.shapeDescription)",
+                at: resourcesNode.location)
+        }
+
+        var result = StackResult()
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let prefix = stackPath.isEmpty ? "" : stackPath.joined(separator: "/") + "/"
+
+        // Parameters: given values win over defaults.
+        var parameters: [String: ParameterValue] = [:]
+        var unset: [String: SourceLocation] = [:]
+        if let section = top["Parameters"]?.mapping {
+            for entry in section.entries {
+                result.declaredParameters.insert(entry.key)
+                let type = entry.value["Type"]?.scalar ?? "String"
+                let isList = type == "CommaDelimitedList" || type.hasPrefix("List<")
+                let text: String?
+                // As in SAM CLI, an empty value counts as no value: the Default applies.
+                if let value = given[entry.key], !value.isEmpty {
+                    text = value
+                } else if let defaultNode = entry.value["Default"] {
+                    text = defaultNode.scalar ?? defaultNode.sequence?.compactMap(\.scalar).joined(separator: ",")
+                } else {
+                    text = nil
+                }
+                guard let text else {
+                    unset[entry.key] = entry.keyLocation
+                    continue
+                }
+                parameters[entry.key] =
+                    isList
+                    ? .list(text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    })
+                    : .string(text)
+            }
+        }
+
+        var resourceTypes: [String: String] = [:]
+        for entry in resources.entries {
+            if let type = entry.value["Type"]?.scalar { resourceTypes[entry.key] = type }
+        }
+        var resolver = IntrinsicResolver(
+            parameters: parameters, resourceTypes: resourceTypes, mappings: top["Mappings"]?.mapping,
+            conditions: top["Conditions"]?.mapping)
+        resolver.unsetParameters = unset
+        let globals = try Self.functionGlobals(top["Globals"])
+        let reader = ResourceReader(directory: directory, prefix: prefix, stackPath: stackPath, resolver: resolver)
+
+        // Layers first: functions refer to them.
+        var layers: [String: LayerOutcome] = [:]
+        for entry in resources.entries where layerTypes.contains(resourceTypes[entry.key] ?? "") {
+            let outcome = reader.layer(entry)
+            layers[entry.key] = outcome
+            switch outcome {
+            case .defined(let layer): result.layers.append(layer)
+            case .skipped(let reason):
+                result.skipped.append(SkippedResource(name: prefix + entry.key, reason: reason, location: entry.keyLocation))
+            case .failed(let error): result.errors.append(ResourceError(name: prefix + entry.key, error: error))
+            }
+        }
+
+        // Functions and nested stacks, in template order.
+        enum Slot { case function(Function), stack(Int) }
+        let chain = ancestry + [URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path]
+        var slots: [Slot] = []
+        var children: [ChildStack] = []
+        for entry in resources.entries {
+            let name = prefix + ResourceReader.resourceID(entry)
+            guard let type = resourceTypes[entry.key] else {
+                if entry.value.mapping == nil || entry.value["Type"] == nil {
+                    result.warnings.append(
+                        TemplateError(.structure, "resource \(name) has no Type; ignored", at: entry.keyLocation))
+                }
+                continue
+            }
+            do {
+                if functionTypes.contains(type) {
+                    switch try reader.function(entry, type: type, globals: globals, layers: layers) {
+                    case .function(let function): slots.append(.function(function))
+                    case .skipped(let reason):
+                        result.skipped.append(SkippedResource(name: name, reason: reason, location: entry.keyLocation))
+                    }
+                } else if stackTypes.contains(type) {
+                    switch try reader.nestedStack(entry, type: type) {
+                    case .local(let childPath, let childGiven):
+                        let canonical = URL(fileURLWithPath: childPath).resolvingSymlinksInPath().standardizedFileURL.path
+                        if chain.contains(canonical) {
+                            throw TemplateError(
+                                .nestedStack, "nested stack \(name) includes \(childPath), which includes it again (a cycle)",
+                                at: entry.keyLocation, hint: "a nested stack cannot contain one of its own parents")
+                        }
+                        slots.append(.stack(children.count))
+                        children.append(
+                            ChildStack(
+                                slot: children.count, path: childPath,
+                                stackPath: stackPath + [ResourceReader.resourceID(entry)], given: childGiven))
+                    case .skipped(let reason):
+                        result.skipped.append(SkippedResource(name: name, reason: reason, location: entry.keyLocation))
+                    }
+                }
+            } catch let error as TemplateError {
+                result.errors.append(ResourceError(name: name, error: error))
+            }
+        }
+
+        // Nested stacks concurrently, then splice their results where they are defined.
+        var childResults = [StackResult?](repeating: nil, count: children.count)
+        await withTaskGroup(of: (Int, StackResult).self) { group in
+            for child in children {
+                group.addTask {
+                    do {
+                        var loaded = try await loadStack(
+                            path: child.path, stackPath: child.stackPath, given: child.given, ancestry: chain)
+                        let unused = child.given.keys.filter { !loaded.declaredParameters.contains($0) }.sorted()
+                        if !unused.isEmpty {
+                            loaded.warnings.append(
+                                TemplateError(
+                                    .parameter, "nested stack \(child.stackPath.joined(separator: "/")) is given "
+                                        + "\(unused.joined(separator: ", ")), not parameters of its template; ignored",
+                                    at: SourceLocation(file: child.path)))
+                        }
+                        return (child.slot, loaded)
+                    } catch {
+                        var failed = StackResult()
+                        let templateError =
+                            error as? TemplateError ?? TemplateError(.nestedStack, "\(error)", at: SourceLocation(file: child.path))
+                        failed.errors.append(
+                            ResourceError(name: child.stackPath.joined(separator: "/"), error: templateError))
+                        return (child.slot, failed)
+                    }
+                }
+            }
+            for await (slot, loaded) in group { childResults[slot] = loaded }
+        }
+        // As in SAM CLI: this stack's functions first, then each nested stack's, depth first.
+        for case .function(let function) in slots { result.functions.append(function) }
+        for case .stack(let index) in slots {
+            if var child = childResults[index] {
+                child.declaredParameters = []
+                result.append(child)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// What a finished program printed, and how it exited.
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+public enum CommandRunner {
+    /// Runs `executable` with `arguments` in `directory`, with no standard input, and waits.
+    ///
+    /// Output goes to temporary files rather than pipes, so a child that prints a lot never
+    /// blocks on a full pipe.
+    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws
+        -> CommandResult
+    {
+        let scratch = try TemporaryDirectory("prewarm-run")
+        defer { scratch.remove() }
+        let stdoutPath = try scratch.write("stdout", "")
+        let stderrPath = try scratch.write("stderr", "")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try stdout.close()
+        try stderr.close()
+        return CommandResult(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
+    }
+
+    /// The path of the program `name` on `PATH`, or `nil` when there is none.
+    public static func which(_ name: String) -> String? {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
