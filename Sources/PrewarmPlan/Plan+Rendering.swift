@@ -1,0 +1,178 @@
+import Foundation
+import PrewarmTemplate
+
+extension Plan {
+    /// The plan as one JSON document (the shape documented in the README):
+    /// `{"template", "functions", "skipped", "errors", "warnings", "graph": {"nodes"}, "summary"}`.
+    public func json(pretty: Bool = true) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
+        // Encoding plain strings, arrays and structs of them cannot fail.
+        let data = (try? encoder.encode(JSONPlan(self))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The build graph in Graphviz's DOT language: layers, base images and images, and the
+    /// functions that use each image.
+    public func dot() -> String {
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        var lines = [
+            "digraph prewarm {", "  rankdir=LR;", "  node [fontname=\"Helvetica\", fontsize=10];",
+        ]
+        for node in graph.nodes {
+            let (shape, label): (String, String)
+            switch node.payload {
+            case .layer(.arn(let arn)): (shape, label) = ("folder", "layer \(arn.name):\(arn.version)\n\(arn.region)")
+            case .layer(.local(let path)): (shape, label) = ("folder", "layer \(URL(fileURLWithPath: path).lastPathComponent)")
+            case .base(let reference, let architecture): (shape, label) = ("cylinder", "\(reference)\n\(architecture.platform)")
+            case .image(let image): (shape, label) = ("box", image.name)
+            }
+            lines.append("  \(quoted(node.id)) [shape=\(shape), label=\(quoted(label))];")
+            for need in node.needs { lines.append("  \(quoted(need)) -> \(quoted(node.id));") }
+        }
+        for function in functions {
+            let id = "function:\(function.name)@\(function.architecture)"
+            lines.append("  \(quoted(id)) [shape=ellipse, style=dashed, label=\(quoted("\(function.name)\n\(function.architecture)"))];")
+            lines.append("  \(quoted(function.nodeID)) -> \(quoted(id)) [style=dashed];")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A table for people: one row per function and architecture, then what was skipped and
+    /// a one-line summary.
+    public func text() -> String {
+        var rows = [["FUNCTION", "ARCH", "RUNTIME", "IMAGE", "LAYERS"]]
+        for function in functions {
+            rows.append([
+                function.name, function.architecture.rawValue, function.runtime ?? "(image)", function.image,
+                function.layers.isEmpty ? "-" : function.layers.map(\.name).joined(separator: ","),
+            ])
+        }
+        var widths = [Int](repeating: 0, count: rows[0].count)
+        for row in rows {
+            for (column, cell) in row.enumerated() where column < row.count - 1 {
+                widths[column] = max(widths[column], cell.count)
+            }
+        }
+        var lines = rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        for item in skipped { lines.append("skipped  \(item.name): \(item.reason)") }
+        lines.append(summary)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `12 functions → 5 images (3 base images, 4 layers); 1 skipped, 2 errors`.
+    public var summary: String {
+        let images = graph.count(of: .image)
+        var text =
+            "\(functions.count) function build\(functions.count == 1 ? "" : "s") → \(images) image\(images == 1 ? "" : "s") "
+            + "(\(graph.count(of: .base)) base image\(graph.count(of: .base) == 1 ? "" : "s"), "
+            + "\(graph.count(of: .layer)) layer\(graph.count(of: .layer) == 1 ? "" : "s"))"
+        if !skipped.isEmpty { text += "; \(skipped.count) skipped" }
+        if !errors.isEmpty { text += "; \(errors.count) error\(errors.count == 1 ? "" : "s")" }
+        return text
+    }
+}
+
+// MARK: - JSON shape
+
+private struct JSONPlan: Encodable {
+    struct Function: Encodable {
+        var name: String
+        var architecture: String
+        var packageType: String
+        var runtime: String?
+        var baseImage: String
+        var image: String
+        var layers: [String]
+        var contentKey: String
+        var node: String
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(architecture, forKey: .architecture)
+            try container.encode(packageType, forKey: .packageType)
+            try container.encode(runtime, forKey: .runtime)
+            try container.encode(baseImage, forKey: .baseImage)
+            try container.encode(image, forKey: .image)
+            try container.encode(layers, forKey: .layers)
+            try container.encode(contentKey, forKey: .contentKey)
+            try container.encode(node, forKey: .node)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, architecture, packageType, runtime, baseImage, image, layers, contentKey, node
+        }
+    }
+    struct Skipped: Encodable { var name, reason, location: String }
+    struct Failure: Encodable {
+        var name: String
+        var architecture: String?
+        var message: String
+        var location: String?
+    }
+    struct Node: Encodable {
+        var id: String
+        var kind: String
+        var needs: [String]
+        var image: String?
+        var reference: String?
+        var platform: String?
+        var arn: String?
+        var path: String?
+        var contentKey: String?
+    }
+    struct Graph: Encodable { var nodes: [Node] }
+    struct Summary: Encodable {
+        var functions, images, bases, layers, skipped, errors: Int
+    }
+
+    var template: String
+    var functions: [Function]
+    var skipped: [Skipped]
+    var errors: [Failure]
+    var warnings: [String]
+    var graph: Graph
+    var summary: Summary
+
+    init(_ plan: Plan) {
+        template = plan.template
+        functions = plan.functions.map {
+            Function(
+                name: $0.name, architecture: $0.architecture.rawValue, packageType: $0.packageType.rawValue,
+                runtime: $0.runtime, baseImage: $0.baseImage, image: $0.image, layers: $0.layers.map(\.name),
+                contentKey: $0.contentKey, node: $0.nodeID)
+        }
+        skipped = plan.skipped.map { Skipped(name: $0.name, reason: $0.reason, location: $0.location.description) }
+        errors = plan.errors.map {
+            Failure(name: $0.name, architecture: $0.architecture?.rawValue, message: $0.message, location: $0.location?.description)
+        }
+        warnings = plan.warnings
+        graph = Graph(
+            nodes: plan.graph.nodes.map { node in
+                var entry = Node(id: node.id, kind: node.kind.rawValue, needs: node.needs)
+                switch node.payload {
+                case .layer(.arn(let arn)): entry.arn = arn.text
+                case .layer(.local(let path)): entry.path = path
+                case .base(let reference, let architecture):
+                    entry.reference = reference
+                    entry.platform = architecture.platform
+                case .image(let image):
+                    entry.image = image.name
+                    entry.platform = image.architecture.platform
+                    entry.contentKey = image.contentKey
+                }
+                return entry
+            })
+        summary = Summary(
+            functions: plan.functions.count, images: plan.graph.count(of: .image), bases: plan.graph.count(of: .base),
+            layers: plan.graph.count(of: .layer), skipped: plan.skipped.count, errors: plan.errors.count)
+    }
+}
