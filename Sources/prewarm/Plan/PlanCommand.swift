@@ -1,0 +1,45 @@
+import ArgumentParser
+import PrewarmPlan
+
+/// `prewarm plan`: shows what would be built, without building anything.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show, for every function, the image `sam local` will look for, and the build graph.",
+        discussion: """
+            Reads only the template(s): code and layer directories need not exist, and no engine or \
+            network is used.
+
+            Examples:
+              prewarm plan template.yaml
+              prewarm plan template.yaml --arch x86_64,arm64 --format json
+              prewarm plan template.yaml --format dot | dot -Tsvg > graph.svg
+              prewarm plan --parameter-overrides 'Stage=prod LayerVersion=3'
+
+            Exit codes: 0 every function planned; 1 some function had an error (all others are still \
+            planned and printed); 2 unusable input (missing or malformed template, bad flags).
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, dot
+    }
+
+    @OptionGroup var template: TemplateOptions
+
+    @Option(help: "Output format: text (a table), json (machine-readable), dot (Graphviz).")
+    var format: Format = .text
+
+    func run() async throws {
+        let plan = try await template.plan()
+        switch format {
+        case .text: print(plan.text(), terminator: "")
+        case .json: print(plan.json())
+        case .dot: print(plan.dot(), terminator: "")
+        }
+        for warning in plan.warnings { Console.warning(warning) }
+        for item in plan.skipped { Console.warning("\(item.location): skipped \(item.name): \(item.reason)") }
+        for failure in plan.errors { Console.error(failure.description) }
+        if !plan.errors.isEmpty { throw ExitStatus.partialFailure.exitCode }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+
+/// The `prewarm` command.
+@main
+struct Prewarm: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "prewarm",
+        abstract: "Build, ahead of time and all at once, the local images that `sam local` needs.",
+        discussion: """
+            prewarm reads a SAM or CloudFormation template, works out for every Lambda function the \
+            exact image name that `sam local invoke` / `start-api` looks for, and builds each distinct \
+            image once.
+
+            Exit codes: 0 everything planned or built; 1 some function failed (the others were still \
+            done); 2 unusable input (missing or malformed template, bad flags); 130 interrupted.
+            """,
+        version: version,
+        subcommands: [PlanCommand.self]
+    )
+
+    /// Runs the command line, mapping errors to prewarm's exit codes: usage errors exit 2,
+    /// not swift-argument-parser's 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static func exit(withError error: Error) -> Never {
+        if let failure = error as? CommandFailure {
+            Console.error(failure.message)
+            Foundation.exit(failure.exitCode.rawValue)
+        }
+        let code = exitCode(for: error)
+        let message = fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { print(message) }
+            Foundation.exit(0)
+        }
+        if code == .validationFailure {
+            Console.error(message.isEmpty ? "invalid arguments" : message, prefixed: !message.hasPrefix("Error:"))
+            Foundation.exit(ExitStatus.unusableInput.rawValue)
+        }
+        if !message.isEmpty { Console.error(message) }
+        Foundation.exit(code.rawValue)
+    }
+}
