@@ -13,7 +13,9 @@ public struct LambdaRuntime: Sendable, Hashable, CustomStringConvertible {
         for version in [16, 18, 20, 22, 24] { runtimes.append(LambdaRuntime("nodejs\(version).x", both)) }
         for minor in 8...14 { runtimes.append(LambdaRuntime("python3.\(minor)", both)) }
         for version in ["3.2", "3.3", "3.4", "4.0"] { runtimes.append(LambdaRuntime("ruby\(version)", both)) }
-        for name in ["java8.al2", "java8.al2023", "java11", "java11.al2023", "java17", "java17.al2023", "java21", "java25"] {
+        for name in [
+            "java8.al2", "java8.al2023", "java11", "java11.al2023", "java17", "java17.al2023", "java21", "java25",
+        ] {
             runtimes.append(LambdaRuntime(name, both))
         }
         for version in [6, 8, 10] { runtimes.append(LambdaRuntime("dotnet\(version)", both)) }

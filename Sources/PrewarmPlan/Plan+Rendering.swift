@@ -4,9 +4,11 @@ import PrewarmTemplate
 extension Plan {
     /// The plan as one JSON document (the shape documented in the README):
     /// `{"template", "functions", "skipped", "errors", "warnings", "graph": {"nodes"}, "summary"}`.
+    /// Keys are sorted, so the same plan always prints the same bytes.
     public func json(pretty: Bool = true) -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain strings, arrays and structs of them cannot fail.
         let data = (try? encoder.encode(JSONPlan(self))) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
@@ -25,8 +27,10 @@ extension Plan {
             let (shape, label): (String, String)
             switch node.payload {
             case .layer(.arn(let arn)): (shape, label) = ("folder", "layer \(arn.name):\(arn.version)\n\(arn.region)")
-            case .layer(.local(let path)): (shape, label) = ("folder", "layer \(URL(fileURLWithPath: path).lastPathComponent)")
-            case .base(let reference, let architecture): (shape, label) = ("cylinder", "\(reference)\n\(architecture.platform)")
+            case .layer(.local(let path)):
+                (shape, label) = ("folder", "layer \(URL(fileURLWithPath: path).lastPathComponent)")
+            case .base(let reference, let architecture):
+                (shape, label) = ("cylinder", "\(reference)\n\(architecture.platform)")
             case .image(let image): (shape, label) = ("box", image.name)
             }
             lines.append("  \(quoted(node.id)) [shape=\(shape), label=\(quoted(label))];")
@@ -34,7 +38,9 @@ extension Plan {
         }
         for function in functions {
             let id = "function:\(function.name)@\(function.architecture)"
-            lines.append("  \(quoted(id)) [shape=ellipse, style=dashed, label=\(quoted("\(function.name)\n\(function.architecture)"))];")
+            lines.append(
+                "  \(quoted(id)) [shape=ellipse, style=dashed, label=\(quoted("\(function.name)\n\(function.architecture)"))];"
+            )
             lines.append("  \(quoted(function.nodeID)) -> \(quoted(id)) [style=dashed];")
         }
         lines.append("}")
@@ -152,7 +158,9 @@ private struct JSONPlan: Encodable {
         }
         skipped = plan.skipped.map { Skipped(name: $0.name, reason: $0.reason, location: $0.location.description) }
         errors = plan.errors.map {
-            Failure(name: $0.name, architecture: $0.architecture?.rawValue, message: $0.message, location: $0.location?.description)
+            Failure(
+                name: $0.name, architecture: $0.architecture?.rawValue, message: $0.message,
+                location: $0.location?.description)
         }
         warnings = plan.warnings
         graph = Graph(

@@ -35,7 +35,8 @@ public struct Planner: Sendable {
         var plan = Plan(
             template: template.path, functions: [], skipped: template.skipped,
             errors: template.errors.map {
-                PlanFailure(name: $0.name, architecture: nil, message: $0.error.messageWithHint, location: $0.error.location)
+                PlanFailure(
+                    name: $0.name, architecture: nil, message: $0.error.messageWithHint, location: $0.error.location)
             },
             warnings: template.warnings.map(\.description), graph: BuildGraph())
         var owners: [String: (function: String, key: String, base: String)] = [:]
@@ -123,7 +124,8 @@ public struct Planner: Sendable {
 
         let baseID = "base:\(baseImage)@\(architecture.platform)"
         graph.insert(
-            BuildGraph.Node(id: baseID, kind: .base, needs: [], payload: .base(reference: baseImage, architecture: architecture)))
+            BuildGraph.Node(
+                id: baseID, kind: .base, needs: [], payload: .base(reference: baseImage, architecture: architecture)))
         for layer in layers {
             graph.insert(BuildGraph.Node(id: layer.nodeID, kind: .layer, needs: [], payload: .layer(layer.source)))
         }
@@ -195,7 +197,8 @@ public struct Planner: Sendable {
             throw Failure(
                 error: PlanError(
                     .unsupportedArchitecture, "AWS publishes no \(architecture) image for runtime \(identifier)",
-                    hint: "build it for \(runtime.architectures.sorted().map(\.rawValue).joined(separator: ", ")) only, "
+                    hint:
+                        "build it for \(runtime.architectures.sorted().map(\.rawValue).joined(separator: ", ")) only, "
                         + "or move to provided.al2023"),
                 location: function.location(of: options.architectures == nil ? "Architectures" : "Runtime"))
         }

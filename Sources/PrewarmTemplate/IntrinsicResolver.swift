@@ -5,9 +5,9 @@ import Foundation
 ///
 /// Supported: `Ref` (parameters, pseudo parameters, resources, `AWS::NoValue`), `Fn::Sub`,
 /// `Fn::Join`, `Fn::If` (with `Conditions`), `Fn::FindInMap`, `Fn::Select`, `Fn::Split`,
-/// `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`, `Fn::Base64`, `Fn::Length`, and
-/// `Fn::GetAtt` on a nested stack's `Outputs`. Anything that only exists after deployment
-/// (`Fn::ImportValue`, `Fn::GetAZs`, other `Fn::GetAtt`) is an error that names its location.
+/// `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`, `Fn::Base64` and `Fn::Length`.
+/// Anything that only exists after deployment (`Fn::GetAtt`, `Fn::ImportValue`, `Fn::GetAZs`)
+/// is an error that names its location and says to use a parameter.
 public struct IntrinsicResolver: Sendable {
     /// The pseudo parameters, with the values `sam local` uses (`AWS::URLSuffix` included:
     /// SAM CLI says `localhost`).
@@ -28,8 +28,6 @@ public struct IntrinsicResolver: Sendable {
     /// Resource types by logical ID, so that `Ref` can tell a resource from a typo.
     public var resourceTypes: [String: String]
     public var mappings: TemplateMapping?
-    /// Outputs of nested stacks by stack logical ID, for `Fn::GetAtt Stack.Outputs.Name`.
-    public var stackOutputs: [String: [String: ResolvedValue]] = [:]
     private var conditions: [String: Result<Bool, TemplateError>] = [:]
 
     public init(
@@ -127,7 +125,8 @@ public struct IntrinsicResolver: Sendable {
             let items = try arguments(argument, of: function, count: 2)
             let separator = try string(items[0], of: "Fn::Join separator")
             let parts = try list(items[1], of: "Fn::Join")
-            return .string(try parts.map { try text(of: $0, in: "Fn::Join", at: items[1].location) }.joined(separator: separator))
+            return .string(
+                try parts.map { try text(of: $0, in: "Fn::Join", at: items[1].location) }.joined(separator: separator))
         case "Fn::Select":
             let items = try arguments(argument, of: function, count: 2)
             let indexText = try string(items[0], of: "Fn::Select index")
@@ -202,15 +201,6 @@ public struct IntrinsicResolver: Sendable {
             throw TemplateError(
                 .intrinsic, "Fn::GetAtt \(resource).\(name): no resource \(resource) in this template", at: location)
         }
-        if name.hasPrefix("Outputs."), let outputs = stackOutputs[resource] {
-            let output = String(name.dropFirst("Outputs.".count))
-            guard let value = outputs[output] else {
-                throw TemplateError(
-                    .intrinsic, "Fn::GetAtt \(resource).\(name): nested stack \(resource) has no output \(output)",
-                    at: location)
-            }
-            return value
-        }
         throw TemplateError(
             .intrinsic, "Fn::GetAtt \(resource).\(name) (\(type)) is only known after deployment", at: location,
             hint: "use a parameter with a default (or --parameter-overrides) for this value")
@@ -277,7 +267,8 @@ public struct IntrinsicResolver: Sendable {
                 continue
             }
             guard let end = rest.firstIndex(of: "}") else {
-                throw TemplateError(.intrinsic, "Fn::Sub: '${' without a closing '}' in '\(text)'", at: template.location)
+                throw TemplateError(
+                    .intrinsic, "Fn::Sub: '${' without a closing '}' in '\(text)'", at: template.location)
             }
             let name = rest[..<end].trimmingCharacters(in: .whitespaces)
             rest = rest[rest.index(after: end)...]
@@ -409,7 +400,8 @@ public struct IntrinsicResolver: Sendable {
     private func arguments(_ node: TemplateNode, of function: String, count: Int) throws -> [TemplateNode] {
         guard let items = node.sequence, items.count == count else {
             throw TemplateError(
-                .intrinsic, "\(function) needs a list of \(count) item\(count == 1 ? "" : "s"), not \(node.shapeDescription)",
+                .intrinsic,
+                "\(function) needs a list of \(count) item\(count == 1 ? "" : "s"), not \(node.shapeDescription)",
                 at: node.location)
         }
         return items
@@ -433,7 +425,8 @@ public struct IntrinsicResolver: Sendable {
     private func list(_ node: TemplateNode, of function: String) throws -> [ResolvedValue] {
         let value = try resolve(node)
         guard case .list(let items) = value else {
-            throw TemplateError(.intrinsic, "\(function) needs a list, not \(value.shapeDescription)", at: node.location)
+            throw TemplateError(
+                .intrinsic, "\(function) needs a list, not \(value.shapeDescription)", at: node.location)
         }
         return items
     }

@@ -56,7 +56,8 @@ public struct ParameterOverrides: Sendable, Hashable {
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.values.elementsEqual(rhs.values) { $0.name == $1.name && $0.value == $1.value } && lhs.ignored == rhs.ignored
+        lhs.values.elementsEqual(rhs.values) { $0.name == $1.name && $0.value == $1.value }
+            && lhs.ignored == rhs.ignored
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -120,8 +121,9 @@ public struct ParameterOverrides: Sendable, Hashable {
         }
 
         mutating func skipSpaces() {
-            while !atEnd, characters[position] == " " || characters[position] == "\t"
-                || characters[position] == "\n"
+            while !atEnd,
+                characters[position] == " " || characters[position] == "\t"
+                    || characters[position] == "\n"
             {
                 position += 1
             }

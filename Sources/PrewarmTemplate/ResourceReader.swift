@@ -43,7 +43,8 @@ struct ResourceReader: Sendable {
                 return .skipped("layer content is only in S3")
             case .inline, .image:
                 return .failed(
-                    TemplateError(.property, "a layer's \(property) must be a path or an S3 location", at: contentNode.location))
+                    TemplateError(
+                        .property, "a layer's \(property) must be a path or an S3 location", at: contentNode.location))
             }
         } catch let error as TemplateError {
             return .failed(error)
@@ -53,7 +54,9 @@ struct ResourceReader: Sendable {
     }
 
     private func definition(_ entry: TemplateMapping.Entry, type: String, path: String) -> LayerDefinition {
-        LayerDefinition(logicalID: entry.key, stackPath: stackPath, resourceType: type, contentPath: path, location: entry.keyLocation)
+        LayerDefinition(
+            logicalID: entry.key, stackPath: stackPath, resourceType: type, contentPath: path,
+            location: entry.keyLocation)
     }
 
     // MARK: - Functions
@@ -64,10 +67,17 @@ struct ResourceReader: Sendable {
     ) throws -> FunctionOutcome {
         let id = Self.resourceID(entry)
         let name = prefix + id
-        var properties = try self.properties(of: entry) ?? TemplateNode(.mapping(TemplateMapping([])), at: entry.keyLocation)
+        var properties =
+            try self.properties(of: entry) ?? TemplateNode(.mapping(TemplateMapping([])), at: entry.keyLocation)
         let isServerless = type == "AWS::Serverless::Function"
+        if let misplaced = properties.mapping?.entry("IgnoreGlobals") {
+            throw TemplateError(
+                .property, "IgnoreGlobals is a resource attribute, not a property", at: misplaced.keyLocation,
+                hint: "move it beside Type and Properties")
+        }
         if isServerless, let globals {
-            properties = try GlobalsMerge.apply(globals: globals, to: properties, ignoring: entry.value["IgnoreGlobals"])
+            properties = try GlobalsMerge.apply(
+                globals: globals, to: properties, ignoring: entry.value["IgnoreGlobals"])
         }
         var locations: [String: SourceLocation] = [:]
         func resolved(_ key: String) throws -> (ResolvedValue, SourceLocation)? {
@@ -171,7 +181,8 @@ struct ResourceReader: Sendable {
 
     /// The function's layers in order. Layers whose content is only in S3 and the legacy
     /// AmazonLinux1803 pseudo-layer are dropped, as SAM CLI drops them.
-    private func layers(_ node: TemplateNode?, layers: [String: TemplateLoader.LayerOutcome]) throws -> [LayerReference] {
+    private func layers(_ node: TemplateNode?, layers: [String: TemplateLoader.LayerOutcome]) throws -> [LayerReference]
+    {
         guard let node else { return [] }
         let items: [ResolvedValue]
         if Self.hasConditionalNoValue(node) {
@@ -188,7 +199,8 @@ struct ResourceReader: Sendable {
             case .list(let list): items = list
             case .noValue, .null: items = []
             default:
-                throw TemplateError(.property, "Layers must be a list, not \(value.shapeDescription)", at: node.location)
+                throw TemplateError(
+                    .property, "Layers must be a list, not \(value.shapeDescription)", at: node.location)
             }
         }
         var references: [LayerReference] = []
@@ -198,7 +210,8 @@ struct ResourceReader: Sendable {
                 continue
             case .string(let arn) where arn.hasPrefix("arn:aws:lambda:::awslayer:"):
                 throw TemplateError(
-                    .property, "layer \(arn): sam local supports only the AmazonLinux1803 pseudo-layer", at: node.location,
+                    .property, "layer \(arn): sam local supports only the AmazonLinux1803 pseudo-layer",
+                    at: node.location,
                     hint: "remove it; the runtime's base image already provides the OS")
             case .string(let arn):
                 references.append(.arn(arn, node.location))
@@ -207,7 +220,8 @@ struct ResourceReader: Sendable {
                 case .defined(let layer): references.append(.template(layer))
                 case .skipped: continue
                 case .failed(let error):
-                    throw TemplateError(.property, "uses layer \(id), which cannot be read: \(error.message)", at: node.location)
+                    throw TemplateError(
+                        .property, "uses layer \(id), which cannot be read: \(error.message)", at: node.location)
                 case nil:
                     throw TemplateError(
                         .property, "Layers refers to \(id), a \(resolver.resourceTypes[id] ?? "resource"), not a layer",
@@ -242,7 +256,9 @@ struct ResourceReader: Sendable {
         }
         let path: String
         if text.hasPrefix("file://") {
-            path = String(text.dropFirst("file://".count)).removingPercentEncoding ?? String(text.dropFirst("file://".count))
+            path =
+                String(text.dropFirst("file://".count)).removingPercentEncoding
+                ?? String(text.dropFirst("file://".count))
         } else if text.hasPrefix("s3://") || text.hasPrefix("http://") || text.hasPrefix("https://") {
             return .skipped("template is not local (\(text))")
         } else {
@@ -252,7 +268,8 @@ struct ResourceReader: Sendable {
         if let parameters = properties?["Parameters"], !parameters.isNull {
             let value = try resolver.resolve(parameters)
             guard case .mapping(let values) = value else {
-                throw TemplateError(.nestedStack, "nested stack \(name): Parameters must be a mapping", at: parameters.location)
+                throw TemplateError(
+                    .nestedStack, "nested stack \(name): Parameters must be a mapping", at: parameters.location)
             }
             for (parameter, value) in values {
                 switch value {
@@ -265,7 +282,9 @@ struct ResourceReader: Sendable {
                         "nested stack \(name): parameter \(parameter) is \(value.shapeDescription), which has no value "
                             + "before deployment",
                         at: parameters.location,
-                        hint: "sam local cannot pass it either; pass a layer ARN, or define the layer in the nested template")
+                        hint:
+                            "sam local cannot pass it either; pass a layer ARN, or define the layer in the nested template"
+                    )
                 }
             }
         }
@@ -371,9 +390,11 @@ struct ResourceReader: Sendable {
             if let uri = fields["ImageUri"]?.string { return .image(uri) }
             if fields["ZipFile"] != nil { return .inline }
             if fields["Bucket"] != nil || fields["S3Bucket"] != nil { return .s3 }
-            throw TemplateError(.property, "code location has none of ImageUri, ZipFile, S3Bucket or Bucket", at: location)
+            throw TemplateError(
+                .property, "code location has none of ImageUri, ZipFile, S3Bucket or Bucket", at: location)
         default:
-            throw TemplateError(.property, "code location must be a path or a mapping, not \(value.shapeDescription)", at: location)
+            throw TemplateError(
+                .property, "code location must be a path or a mapping, not \(value.shapeDescription)", at: location)
         }
     }
 

@@ -31,7 +31,8 @@ public struct TemplateLoader: Sendable {
         if !overrides.ignored.isEmpty {
             warnings.insert(
                 TemplateError(
-                    .parameter, "--parameter-overrides: \(overrides.ignored.joined(separator: " ")) ignored, as SAM CLI "
+                    .parameter,
+                    "--parameter-overrides: \(overrides.ignored.joined(separator: " ")) ignored, as SAM CLI "
                         + "ignores Key=Value pairs in an argument that uses ParameterKey=…,ParameterValue=…",
                     hint: "give them in a --parameter-overrides argument of their own"),
                 at: 0)
@@ -40,7 +41,8 @@ public struct TemplateLoader: Sendable {
         if !unused.isEmpty {
             warnings.insert(
                 TemplateError(
-                    .parameter, "--parameter-overrides names \(unused.joined(separator: ", ")), which "
+                    .parameter,
+                    "--parameter-overrides names \(unused.joined(separator: ", ")), which "
                         + "\(unused.count == 1 ? "is" : "are") not a parameter of the template; ignored",
                     at: SourceLocation(file: path)),
                 at: 0)
@@ -88,7 +90,8 @@ public struct TemplateLoader: Sendable {
     static func functionGlobals(_ section: TemplateNode?) throws -> TemplateMapping? {
         guard let section, !section.isNull else { return nil }
         guard let globals = section.mapping else {
-            throw TemplateError(.structure, "Globals must be a mapping, not \(section.shapeDescription)", at: section.location)
+            throw TemplateError(
+                .structure, "Globals must be a mapping, not \(section.shapeDescription)", at: section.location)
         }
         guard let function = globals.entry("Function") else { return nil }
         guard let properties = function.value.mapping else {
@@ -110,7 +113,8 @@ public struct TemplateLoader: Sendable {
         let root = try TemplateDocument.load(contentsOf: path)
         guard let top = root.mapping else {
             throw TemplateError(
-                .structure, "a template must be a mapping of sections (Resources, Parameters, …), not \(root.shapeDescription)",
+                .structure,
+                "a template must be a mapping of sections (Resources, Parameters, …), not \(root.shapeDescription)",
                 at: root.location)
         }
         guard let resourcesNode = top["Resources"] else {
@@ -120,7 +124,8 @@ public struct TemplateLoader: Sendable {
         }
         guard let resources = resourcesNode.mapping else {
             throw TemplateError(
-                .structure, "Resources must be a mapping of logical IDs to resources, not \(resourcesNode.shapeDescription)",
+                .structure,
+                "Resources must be a mapping of logical IDs to resources, not \(resourcesNode.shapeDescription)",
                 at: resourcesNode.location)
         }
 
@@ -151,9 +156,12 @@ public struct TemplateLoader: Sendable {
                 }
                 parameters[entry.key] =
                     isList
-                    ? .list(text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map {
-                        $0.trimmingCharacters(in: .whitespaces)
-                    })
+                    ? .list(
+                        text.isEmpty
+                            ? []
+                            : text.split(separator: ",", omittingEmptySubsequences: false).map {
+                                $0.trimmingCharacters(in: .whitespaces)
+                            })
                     : .string(text)
             }
         }
@@ -177,7 +185,8 @@ public struct TemplateLoader: Sendable {
             switch outcome {
             case .defined(let layer): result.layers.append(layer)
             case .skipped(let reason):
-                result.skipped.append(SkippedResource(name: prefix + entry.key, reason: reason, location: entry.keyLocation))
+                result.skipped.append(
+                    SkippedResource(name: prefix + entry.key, reason: reason, location: entry.keyLocation))
             case .failed(let error): result.errors.append(ResourceError(name: prefix + entry.key, error: error))
             }
         }
@@ -206,10 +215,12 @@ public struct TemplateLoader: Sendable {
                 } else if stackTypes.contains(type) {
                     switch try reader.nestedStack(entry, type: type) {
                     case .local(let childPath, let childGiven):
-                        let canonical = URL(fileURLWithPath: childPath).resolvingSymlinksInPath().standardizedFileURL.path
+                        let canonical = URL(fileURLWithPath: childPath).resolvingSymlinksInPath().standardizedFileURL
+                            .path
                         if chain.contains(canonical) {
                             throw TemplateError(
-                                .nestedStack, "nested stack \(name) includes \(childPath), which includes it again (a cycle)",
+                                .nestedStack,
+                                "nested stack \(name) includes \(childPath), which includes it again (a cycle)",
                                 at: entry.keyLocation, hint: "a nested stack cannot contain one of its own parents")
                         }
                         slots.append(.stack(children.count))
@@ -238,7 +249,8 @@ public struct TemplateLoader: Sendable {
                         if !unused.isEmpty {
                             loaded.warnings.append(
                                 TemplateError(
-                                    .parameter, "nested stack \(child.stackPath.joined(separator: "/")) is given "
+                                    .parameter,
+                                    "nested stack \(child.stackPath.joined(separator: "/")) is given "
                                         + "\(unused.joined(separator: ", ")), not parameters of its template; ignored",
                                     at: SourceLocation(file: child.path)))
                         }
@@ -246,7 +258,8 @@ public struct TemplateLoader: Sendable {
                     } catch {
                         var failed = StackResult()
                         let templateError =
-                            error as? TemplateError ?? TemplateError(.nestedStack, "\(error)", at: SourceLocation(file: child.path))
+                            error as? TemplateError
+                            ?? TemplateError(.nestedStack, "\(error)", at: SourceLocation(file: child.path))
                         failed.errors.append(
                             ResourceError(name: child.stackPath.joined(separator: "/"), error: templateError))
                         return (child.slot, failed)

@@ -42,15 +42,20 @@ struct Prewarm: AsyncParsableCommand {
             Foundation.exit(failure.exitCode.rawValue)
         }
         let code = exitCode(for: error)
-        let message = fullMessage(for: error)
         if code == .success {
+            let message = fullMessage(for: error)
             if !message.isEmpty { print(message) }
             Foundation.exit(0)
         }
         if code == .validationFailure {
-            Console.error(message.isEmpty ? "invalid arguments" : message, prefixed: !message.hasPrefix("Error:"))
+            // One line, as every prewarm error: what is wrong, and where to read more.
+            var message = self.message(for: error)
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+            let line = message.split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            Console.error("\(line) (see prewarm --help)")
             Foundation.exit(ExitStatus.unusableInput.rawValue)
         }
+        let message = self.message(for: error)
         if !message.isEmpty { Console.error(message) }
         Foundation.exit(code.rawValue)
     }

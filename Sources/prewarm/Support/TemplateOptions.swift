@@ -38,7 +38,8 @@ struct TemplateOptions: ParsableArguments {
     @Option(
         name: .customLong("invoke-image"),
         help: ArgumentHelp(
-            "Use URI as the base image, for FUNCTION only or for every function, as in SAM CLI. Repeatable.",
+            "Use URI as the base image, for one function (its full name, Child/Function, as SAM CLI "
+                + "matches it) or for all. Repeatable.",
             valueName: "[function=]uri"))
     var invokeImages: [String] = []
 
