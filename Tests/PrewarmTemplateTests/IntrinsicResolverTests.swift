@@ -2,7 +2,9 @@ import PrewarmTemplate
 import Testing
 
 @Suite struct IntrinsicResolverTests {
-    func resolver(_ yaml: String, parameters: [String: ParameterValue] = [:]) throws -> (IntrinsicResolver, TemplateNode) {
+    func resolver(_ yaml: String, parameters: [String: ParameterValue] = [:]) throws -> (
+        IntrinsicResolver, TemplateNode
+    ) {
         let root = try TemplateDocument.parse(yaml, file: "t.yaml")
         var types: [String: String] = [:]
         for entry in root["Resources"]?.mapping?.entries ?? [] { types[entry.key] = entry.value["Type"]?.scalar }
@@ -54,7 +56,8 @@ import Testing
               - !If [IsProd, x, !Ref AWS::NoValue]
               - !If [Either, yes, no]
             """, parameters: ["Stage": .string("dev"), "Arch": .string("arm64")])
-        #expect(try resolver.resolve(try #require(root["Value"])) == .list([.string("d"), .string("arm"), .string("yes")]))
+        #expect(
+            try resolver.resolve(try #require(root["Value"])) == .list([.string("d"), .string("arm"), .string("yes")]))
         #expect(try resolver.condition("IsDev", at: SourceLocation(file: "t.yaml")))
     }
 

@@ -37,7 +37,8 @@ import Testing
     }
 
     @Test func jsonWithTabIndentationParses() throws {
-        let root = try TemplateDocument.parse("{\n\t\"Resources\": {\n\t\t\"A\": {\"Type\": \"T\"}\n\t}\n}\n", file: "t.json")
+        let root = try TemplateDocument.parse(
+            "{\n\t\"Resources\": {\n\t\t\"A\": {\"Type\": \"T\"}\n\t}\n}\n", file: "t.json")
         #expect(root["Resources"]?["A"]?["Type"]?.scalar == "T")
         #expect(root["Resources"]?.mapping?.entry("A")?.keyLocation.line == 3)
     }
@@ -71,13 +72,17 @@ import Testing
     @Test func aliasBombIsRefused() {
         var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...9 {
-            yaml += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+            yaml +=
+                "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+                + "]\n"
         }
         #expect(throws: TemplateError.self) { try TemplateDocument.parse(yaml, file: "bomb.yaml") }
     }
 
     @Test func missingFileAndDirectoryAreClearErrors() throws {
-        let missing = #expect(throws: TemplateError.self) { try TemplateDocument.load(contentsOf: "/nonexistent/t.yaml") }
+        let missing = #expect(throws: TemplateError.self) {
+            try TemplateDocument.load(contentsOf: "/nonexistent/t.yaml")
+        }
         #expect(missing?.code == .fileNotFound)
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

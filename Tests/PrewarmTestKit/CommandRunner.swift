@@ -47,3 +47,26 @@ public enum CommandRunner {
         return nil
     }
 }
+
+/// The `prewarm` executable built next to the tests.
+public enum PrewarmExecutable {
+    /// `$PREWARM_BINARY` when set, else `prewarm` in the directory of the running test bundle
+    /// (SwiftPM builds both into the same directory).
+    public static var path: String {
+        if let path = ProcessInfo.processInfo.environment["PREWARM_BINARY"] { return path }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        // On some platforms the bundle is a directory: .../prewarmPackageTests.xctest/Contents/MacOS/…
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("prewarm").path),
+            directory.path != "/"
+        {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("prewarm").path
+    }
+
+    /// Runs `prewarm` with `arguments`.
+    public static func run(_ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+        try CommandRunner.run(path, arguments, in: directory)
+    }
+}
