@@ -27,6 +27,7 @@ FIXTURES = os.path.join(ROOT, "Tests", "Fixtures", "sam")
 
 # (template relative to FIXTURES or a generated path, extra flags shared by both tools)
 CASES = [
+    ("examples/hello/template.yaml", []),
     ("layers.yaml", []),
     ("globals.yaml", []),
     ("runtimes.yaml", []),
@@ -134,8 +135,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="prewarm-sam-") as scratch:
         generated = {"GENERATED:all-runtimes": all_runtimes_template(scratch)}
         for template, flags in CASES:
-            path = generated.get(template) or os.path.join(FIXTURES, template)
-            name = template if template in generated else template
+            if template in generated:
+                path = generated[template]
+            elif template.startswith("examples/"):
+                path = os.path.join(ROOT, template)
+            else:
+                path = os.path.join(FIXTURES, template)
+            name = template
             _, sam = run_json([sam_python, oracle, path] + flags)
             _, ours = run_json([prewarm, "plan", path, "--format", "json"] + flags)
             if "functions" not in ours:
