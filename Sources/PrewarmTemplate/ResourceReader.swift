@@ -151,7 +151,8 @@ struct ResourceReader: Sendable {
                         : "set ImageUri")
             }
             if Self.isECR(uri), !hasDockerContext {
-                return .skipped("image is in ECR (\(uri)) and Metadata has no DockerContext to build it from")
+                return .skipped(
+                    "image is in ECR or a local registry (\(uri)) and Metadata has no DockerContext to build it")
             }
         }
 
@@ -350,11 +351,14 @@ struct ResourceReader: Sendable {
     /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]`, `localhost[:PORT]` or `127.0.0.1[:PORT]`
     /// host followed by a lower-case repository path.
     static func isECR(_ uri: String) -> Bool {
-        uri.wholeMatch(of: ecrPattern) != nil || uri.prefixMatch(of: ecrPattern) != nil
+        let host =
+            #"(?:[a-zA-Z0-9][\w-]*\.dkr\.ecr\.[a-zA-Z0-9][\w-]*\.amazonaws\.com(?:\.cn)?"#
+            + #"|localhost(?::\d{1,5})?|127\.0\.0\.1(?::\d{1,5})?)"#
+        let repository = #"/(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"#
+        // A Regex per call: Regex is not Sendable, and stacks are read concurrently.
+        guard let pattern = try? Regex(host + repository) else { return false }
+        return uri.prefixMatch(of: pattern) != nil
     }
-
-    nonisolated(unsafe) private static let ecrPattern =
-        /(?:[a-zA-Z0-9][\w-]*\.dkr\.ecr\.[a-zA-Z0-9][\w-]*\.amazonaws\.com(?:\.cn)?|localhost(?::\d{1,5})?|127\.0\.0\.1(?::\d{1,5})?)\/(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*/
 
     private static func isTruthy(_ node: TemplateNode?) -> Bool {
         guard let node, !node.isNull else { return false }

@@ -50,7 +50,7 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.contains("public.ecr.aws/lambda/nodejs:20-rapid-x86_64"))
         #expect(result.stdout.contains("function builds"))
-        #expect(result.stderr.contains("skipped S3OnlyLayer: layer content is only in S3"))
+        #expect(result.stdout.contains("skipped  S3OnlyLayer: layer content is only in S3"))
     }
 
     @Test func exitsOneAndStillPlansTheOthersWhenSomeFunctionsFail() throws {

@@ -38,7 +38,9 @@ struct PlanCommand: AsyncParsableCommand {
         case .dot: print(plan.dot(), terminator: "")
         }
         for warning in plan.warnings { Console.warning(warning) }
-        for item in plan.skipped { Console.warning("\(item.location): skipped \(item.name): \(item.reason)") }
+        if format != .text {  // the table lists them already
+            for item in plan.skipped { Console.warning("\(item.location): skipped \(item.name): \(item.reason)") }
+        }
         for failure in plan.errors { Console.error(failure.description) }
         if !plan.errors.isEmpty { throw ExitStatus.partialFailure.exitCode }
     }
