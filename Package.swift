@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "prewarm", targets: ["prewarm"]),
         .library(name: "PrewarmTemplate", targets: ["PrewarmTemplate"]),
         .library(name: "PrewarmPlan", targets: ["PrewarmPlan"]),
+        .library(name: "PrewarmImage", targets: ["PrewarmImage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,6 +27,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "PrewarmImage"),
         .executableTarget(
             name: "prewarm",
             dependencies: [
@@ -36,6 +38,7 @@ let package = Package(
         .target(name: "PrewarmTestKit", path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmTestKit"]),
     ]
 )

@@ -1,0 +1,39 @@
+/// An error while assembling or building an image.
+public struct ImageError: Error, Sendable, CustomStringConvertible {
+    /// What kind of problem this is; codes can be added without breaking callers.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Value: String, Sendable {
+            case io, invalidPath, missingEmulator, layerContent
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// A file could not be read or written.
+        public static let io = Code(.io)
+        /// A path that would leave the archive or the image's directory.
+        public static let invalidPath = Code(.invalidPath)
+        /// The Lambda runtime interface emulator was not found.
+        public static let missingEmulator = Code(.missingEmulator)
+        /// A layer's content is missing or cannot be used.
+        public static let layerContent = Code(.layerContent)
+
+        public var description: String { value.rawValue }
+    }
+
+    public var code: Code
+    /// What failed, where, and what to do, on one line.
+    public var message: String
+    /// What the system said, when an underlying error caused this one.
+    public var cause: String?
+
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause.map { "\($0)" }
+    }
+
+    public var description: String {
+        guard let cause else { return message }
+        return "\(message): \(cause)"
+    }
+}
