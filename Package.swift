@@ -28,6 +28,7 @@ let package = Package(
             ]
         ),
         .target(name: "PrewarmImage"),
+        .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage"]),
         .executableTarget(
             name: "prewarm",
             dependencies: [
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmRunTests", dependencies: ["PrewarmRun", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmTestKit"]),
     ]
 )

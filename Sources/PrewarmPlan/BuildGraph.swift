@@ -35,6 +35,13 @@ public struct BuildGraph: Sendable {
         /// The nodes that must be done before this one, by ID.
         public var needs: [String]
         public var payload: Payload
+
+        public init(id: String, kind: Kind, needs: [String], payload: Payload) {
+            self.id = id
+            self.kind = kind
+            self.needs = needs
+            self.payload = payload
+        }
     }
 
     public private(set) var nodes: [Node] = []
@@ -50,7 +57,7 @@ public struct BuildGraph: Sendable {
     /// Adds `node` unless a node with its ID is already there; returns whether it was added.
     /// Every ID in `node.needs` must already be in the graph, which keeps the order topological.
     @discardableResult
-    mutating func insert(_ node: Node) -> Bool {
+    public mutating func insert(_ node: Node) -> Bool {
         guard positions[node.id] == nil else { return false }
         precondition(node.needs.allSatisfy { positions[$0] != nil }, "a node's needs are added before it")
         positions[node.id] = nodes.count
@@ -74,4 +81,13 @@ public struct PlannedImage: Sendable, Hashable {
     public var layers: [PlannedLayer]
     /// Hash of everything the template decides about the image's content.
     public var contentKey: String
+
+    public init(name: String, baseImage: String, architecture: Architecture, layers: [PlannedLayer], contentKey: String)
+    {
+        self.name = name
+        self.baseImage = baseImage
+        self.architecture = architecture
+        self.layers = layers
+        self.contentKey = contentKey
+    }
 }

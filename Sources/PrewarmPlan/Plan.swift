@@ -7,6 +7,12 @@ public struct PlannedLayer: Sendable, Hashable {
     public var source: BuildGraph.LayerSource
     /// The graph node that provides it.
     public var nodeID: String
+
+    public init(name: String, source: BuildGraph.LayerSource, nodeID: String) {
+        self.name = name
+        self.source = source
+        self.nodeID = nodeID
+    }
 }
 
 /// One function on one architecture, with the image SAM CLI will look for.

@@ -1,0 +1,248 @@
+import PrewarmPlan
+
+/// Limits and policies of a run.
+public struct SchedulerOptions: Sendable {
+    /// Image builds at once (`--jobs`); default: the number of cores.
+    public var jobs: Int
+    /// Layer downloads and base-image fetches at once (`--download-jobs`).
+    public var downloadJobs: Int
+    /// How many times a transient failure is retried (`--retries`).
+    public var retries: Int
+    /// The delay before the first retry; each further retry waits twice as long (with jitter).
+    public var retryDelay: Duration
+    /// Stop everything at the first failure (`--fail-fast`) instead of building what does not
+    /// depend on it.
+    public var failFast: Bool
+
+    public init(
+        jobs: Int, downloadJobs: Int, retries: Int = 2, retryDelay: Duration = .seconds(1), failFast: Bool = false
+    ) {
+        self.jobs = max(1, jobs)
+        self.downloadJobs = max(1, downloadJobs)
+        self.retries = max(0, retries)
+        self.retryDelay = retryDelay
+        self.failFast = failFast
+    }
+}
+
+/// What doing one node produced.
+public enum NodeResult: Sendable, Equatable {
+    /// The work was done now; `output` names what it made (an image ID, a digest).
+    case built(output: String)
+    /// Nothing had to be done: the output already exists and is current.
+    case upToDate(output: String)
+}
+
+/// The work behind each kind of node: fetch a layer, make a base image available, build an image.
+public protocol NodeExecutor: Sendable {
+    /// Does `node`, whose needs are all done (their results are in `inputs`, by node ID).
+    ///
+    /// - Throws: any error; one that is `TransientFailure` (or says so through
+    ///   `isTransient`) is retried with backoff, every other one fails the node at once.
+    func execute(_ node: BuildGraph.Node, inputs: [String: NodeResult], attempt: Int) async throws -> NodeResult
+}
+
+/// An error worth retrying: a dropped connection, a 5xx, a busy engine.
+public protocol TransientFailure: Error {}
+
+/// How a node ended.
+public enum NodeOutcome: Sendable {
+    case succeeded(NodeResult)
+    case failed(message: String)
+    /// Not started because a node it needs failed (or `--fail-fast` stopped the run).
+    case skipped(reason: String)
+    /// Started or waiting when the run was cancelled (Ctrl-C, SIGTERM).
+    case interrupted
+}
+
+/// What happens during a run, for reporters and the journal. `started` and `retrying` come
+/// from the task doing the node; `finished` comes from the scheduler, one node at a time.
+/// Handlers must therefore be safe to call from several tasks.
+public enum SchedulerEvent: Sendable {
+    case started(BuildGraph.Node, attempt: Int)
+    case retrying(BuildGraph.Node, attempt: Int, error: String, delay: Duration)
+    case finished(BuildGraph.Node, NodeOutcome, duration: Duration)
+}
+
+/// The end of a run: every node's outcome.
+public struct RunSummary: Sendable {
+    public var outcomes: [String: NodeOutcome]
+    public var cancelled: Bool
+
+    public func count(where predicate: (NodeOutcome) -> Bool) -> Int {
+        outcomes.values.filter(predicate).count
+    }
+
+    public var failed: Int { count { if case .failed = $0 { true } else { false } } }
+    public var built: Int { count { if case .succeeded(.built) = $0 { true } else { false } } }
+    public var upToDate: Int { count { if case .succeeded(.upToDate) = $0 { true } else { false } } }
+    public var skipped: Int { count { if case .skipped = $0 { true } else { false } } }
+    public var interrupted: Int { count { if case .interrupted = $0 { true } else { false } } }
+}
+
+/// Runs a `BuildGraph` with structured concurrency: a node starts as soon as everything it
+/// needs is done, under per-kind limits (image builds under `jobs`, layers and bases under
+/// `downloadJobs`). One task group, no detached tasks, nothing that blocks a thread.
+///
+/// A failed node fails the nodes that need it (they are skipped) and nothing else, unless
+/// `failFast`. Cancelling the calling task stops starting new work, cancels what runs, and
+/// reports every unfinished node as interrupted.
+public struct Scheduler: Sendable {
+    public var options: SchedulerOptions
+
+    public init(options: SchedulerOptions) {
+        self.options = options
+    }
+
+    public func run(
+        _ graph: BuildGraph, executor: some NodeExecutor,
+        events: @escaping @Sendable (SchedulerEvent) -> Void = { _ in }
+    ) async -> RunSummary {
+        var state = RunState(graph: graph)
+        let clock = ContinuousClock()
+
+        await withTaskGroup(of: (String, NodeOutcome, Duration).self) { group in
+            var running = [BuildGraph.Kind: Int]()
+            var stopping = false
+
+            func limit(_ kind: BuildGraph.Kind) -> Int {
+                kind == .image ? options.jobs : options.downloadJobs
+            }
+
+            func startReady() {
+                guard !stopping, !Task.isCancelled else { return }
+                for index in state.ready.indices.reversed() {
+                    let id = state.ready[index]
+                    guard let node = graph.node(id), running[node.kind, default: 0] < limit(node.kind) else { continue }
+                    state.ready.remove(at: index)
+                    running[node.kind, default: 0] += 1
+                    let inputs = state.inputs(of: node)
+                    let options = self.options
+                    group.addTask {
+                        let start = clock.now
+                        let outcome = await Self.attempt(
+                            node, inputs: inputs, executor: executor, options: options, events: events)
+                        return (id, outcome, clock.now - start)
+                    }
+                }
+            }
+
+            state.ready = graph.nodes.filter { $0.needs.isEmpty }.map(\.id).reversed()
+            startReady()
+            while let (id, outcome, duration) = await group.next() {
+                guard let node = graph.node(id) else { continue }
+                running[node.kind, default: 0] -= 1
+                events(.finished(node, outcome, duration: duration))
+                let skippedNow = state.finish(id, outcome)
+                for skipped in skippedNow {
+                    if let skippedNode = graph.node(skipped.id) {
+                        events(.finished(skippedNode, skipped.outcome, duration: .zero))
+                    }
+                }
+                if case .failed = outcome, options.failFast, !stopping {
+                    stopping = true
+                    group.cancelAll()
+                }
+                startReady()
+            }
+        }
+
+        let cancelled = Task.isCancelled
+        for node in graph.nodes where state.outcomes[node.id] == nil {
+            let outcome: NodeOutcome = cancelled ? .interrupted : .skipped(reason: "--fail-fast stopped the run")
+            state.outcomes[node.id] = outcome
+            events(.finished(node, outcome, duration: .zero))
+        }
+        return RunSummary(outcomes: state.outcomes, cancelled: cancelled)
+    }
+
+    /// Runs one node with retries of transient failures.
+    static func attempt(
+        _ node: BuildGraph.Node, inputs: [String: NodeResult], executor: some NodeExecutor, options: SchedulerOptions,
+        events: @Sendable (SchedulerEvent) -> Void
+    ) async -> NodeOutcome {
+        var attempt = 1
+        while true {
+            if Task.isCancelled { return .interrupted }
+            events(.started(node, attempt: attempt))
+            do {
+                return .succeeded(try await executor.execute(node, inputs: inputs, attempt: attempt))
+            } catch is CancellationError {
+                return .interrupted
+            } catch {
+                if Task.isCancelled { return .interrupted }
+                guard error is TransientFailure, attempt <= options.retries else {
+                    return .failed(message: "\(error)")
+                }
+                let delay = Self.backoff(options.retryDelay, attempt: attempt)
+                events(.retrying(node, attempt: attempt, error: "\(error)", delay: delay))
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return .interrupted
+                }
+                attempt += 1
+            }
+        }
+    }
+
+    /// `base × 2^(attempt-1)`, with up to 25% jitter so that retries of many nodes spread out.
+    static func backoff(_ base: Duration, attempt: Int) -> Duration {
+        let factor = Double(1 << min(attempt - 1, 10)) * Double.random(in: 1.0...1.25)
+        return base * factor
+    }
+}
+
+/// What the scheduler knows about the graph as it runs.
+struct RunState {
+    let graph: BuildGraph
+    var ready: [String] = []
+    var outcomes: [String: NodeOutcome] = [:]
+    private var waitingOn: [String: Int] = [:]
+    private var dependents: [String: [String]] = [:]
+
+    init(graph: BuildGraph) {
+        self.graph = graph
+        for node in graph.nodes {
+            waitingOn[node.id] = node.needs.count
+            for need in node.needs { dependents[need, default: []].append(node.id) }
+        }
+    }
+
+    func inputs(of node: BuildGraph.Node) -> [String: NodeResult] {
+        var inputs: [String: NodeResult] = [:]
+        for need in node.needs {
+            if case .succeeded(let result) = outcomes[need] { inputs[need] = result }
+        }
+        return inputs
+    }
+
+    /// Records `outcome`; makes dependents ready, or skips them (transitively) when it failed.
+    /// Returns the nodes skipped because of it.
+    mutating func finish(_ id: String, _ outcome: NodeOutcome) -> [(id: String, outcome: NodeOutcome)] {
+        outcomes[id] = outcome
+        guard case .succeeded = outcome else {
+            guard case .interrupted = outcome else { return skipDependents(of: id) }
+            return []
+        }
+        for dependent in dependents[id] ?? [] {
+            waitingOn[dependent, default: 0] -= 1
+            if waitingOn[dependent] == 0, outcomes[dependent] == nil { ready.insert(dependent, at: 0) }
+        }
+        return []
+    }
+
+    private mutating func skipDependents(of id: String) -> [(id: String, outcome: NodeOutcome)] {
+        var skipped: [(id: String, outcome: NodeOutcome)] = []
+        var pending = dependents[id] ?? []
+        while let dependent = pending.popLast() {
+            guard outcomes[dependent] == nil else { continue }
+            let outcome = NodeOutcome.skipped(reason: "\(id) failed")
+            outcomes[dependent] = outcome
+            ready.removeAll { $0 == dependent }
+            skipped.append((dependent, outcome))
+            pending += dependents[dependent] ?? []
+        }
+        return skipped
+    }
+}
