@@ -18,8 +18,8 @@ import Testing
         }
     }
 
-    @Test func jsonHasTheDocumentedShape() throws {
-        let result = try PrewarmExecutable.run([
+    @Test func jsonHasTheDocumentedShape() async throws {
+        let result = try await PrewarmExecutable.run([
             "plan", Fixtures.path("sam/nested/root.yaml"), "--format", "json", "--arch", "x86_64,arm64",
         ])
         // The fixture has one deliberate conflict (two different layers named ChildLayer), so: exit 1.
@@ -45,16 +45,16 @@ import Testing
         expectCleanErrors(result)
     }
 
-    @Test func exitsZeroWhenEverythingPlansWithNoCodeOnDisk() throws {
-        let result = try PrewarmExecutable.run(["plan", Fixtures.path("sam/layers.yaml")])
+    @Test func exitsZeroWhenEverythingPlansWithNoCodeOnDisk() async throws {
+        let result = try await PrewarmExecutable.run(["plan", Fixtures.path("sam/layers.yaml")])
         #expect(result.status == 0)
         #expect(result.stdout.contains("public.ecr.aws/lambda/nodejs:20-rapid-x86_64"))
         #expect(result.stdout.contains("function builds"))
         #expect(result.stdout.contains("skipped  S3OnlyLayer: layer content is only in S3"))
     }
 
-    @Test func exitsOneAndStillPlansTheOthersWhenSomeFunctionsFail() throws {
-        let result = try PrewarmExecutable.run([
+    @Test func exitsOneAndStillPlansTheOthersWhenSomeFunctionsFail() async throws {
+        let result = try await PrewarmExecutable.run([
             "plan", Fixtures.path("sam/errors/runtime-arch.yaml"), "--format", "json",
         ])
         #expect(result.status == 1)
@@ -76,7 +76,7 @@ import Testing
         (["plan", "GOOD", "--invoke-image", "Fn="], "--invoke-image"),
         (["plan"], "no template given"),
     ])
-    func unusableInputExitsTwoWithOneLine(_ arguments: [String], _ expected: String) throws {
+    func unusableInputExitsTwoWithOneLine(_ arguments: [String], _ expected: String) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let files = [
@@ -84,7 +84,7 @@ import Testing
             "LIST": try directory.write("list.yaml", "- a\n- b\n"),
             "GOOD": Fixtures.path("sam/layers.yaml"),
         ]
-        let result = try PrewarmExecutable.run(arguments.map { files[$0] ?? $0 }, in: directory.path)
+        let result = try await PrewarmExecutable.run(arguments.map { files[$0] ?? $0 }, in: directory.path)
         #expect(result.status == 2)
         #expect(result.stderr.contains(expected), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
@@ -95,48 +95,48 @@ import Testing
         }
     }
 
-    @Test func nestedCycleAndMissingChildAreErrorsWithLocations() throws {
-        let cycle = try PrewarmExecutable.run(["plan", Fixtures.path("sam/errors/nested-cycle/a.yaml")])
+    @Test func nestedCycleAndMissingChildAreErrorsWithLocations() async throws {
+        let cycle = try await PrewarmExecutable.run(["plan", Fixtures.path("sam/errors/nested-cycle/a.yaml")])
         #expect(cycle.status == 1)
         #expect(cycle.stderr.contains("cycle"))
         expectCleanErrors(cycle)
-        let missing = try PrewarmExecutable.run(["plan", Fixtures.path("sam/errors/nested-missing.yaml")])
+        let missing = try await PrewarmExecutable.run(["plan", Fixtures.path("sam/errors/nested-missing.yaml")])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no template at this path"))
         expectCleanErrors(missing)
     }
 
-    @Test func dotRendersWithGraphviz() throws {
-        let result = try PrewarmExecutable.run(["plan", Fixtures.path("sam/layers.yaml"), "--format", "dot"])
+    @Test func dotRendersWithGraphviz() async throws {
+        let result = try await PrewarmExecutable.run(["plan", Fixtures.path("sam/layers.yaml"), "--format", "dot"])
         #expect(result.status == 0)
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let dotFile = try directory.write("plan.dot", result.stdout)
         let dot = try #require(CommandRunner.which("dot"), "Graphviz's dot is needed (ci/test installs it)")
-        let svg = try CommandRunner.run(dot, ["-Tsvg", dotFile])
+        let svg = try await CommandRunner.run(dot, ["-Tsvg", dotFile])
         #expect(svg.status == 0, "\(svg.stderr)")
         #expect(svg.stdout.contains("<svg"))
         #expect(svg.stdout.contains("layer utils:3"))
         #expect(svg.stdout.contains("linux/amd64"))
     }
 
-    @Test func helpTeachesAndVersionPrints() throws {
-        let help = try PrewarmExecutable.run(["plan", "--help"])
+    @Test func helpTeachesAndVersionPrints() async throws {
+        let help = try await PrewarmExecutable.run(["plan", "--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("--parameter-overrides"))
         #expect(help.stdout.contains("Examples"))
-        let version = try PrewarmExecutable.run(["--version"])
+        let version = try await PrewarmExecutable.run(["--version"])
         #expect(version.status == 0)
         #expect(!version.stdout.isEmpty)
     }
 
-    @Test func defaultTemplateIsFoundInTheCurrentDirectory() throws {
+    @Test func defaultTemplateIsFoundInTheCurrentDirectory() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write(
             "template.yml",
             "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: ruby3.3}\n")
-        let result = try PrewarmExecutable.run(["plan"], in: directory.path)
+        let result = try await PrewarmExecutable.run(["plan"], in: directory.path)
         #expect(result.status == 0)
         #expect(result.stdout.contains("public.ecr.aws/lambda/ruby:3.3-rapid-x86_64"))
     }

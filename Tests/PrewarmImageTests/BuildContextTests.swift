@@ -13,7 +13,7 @@ import Testing
     }
 
     /// Reads an archive with Python's tarfile: path → type, mode, size, link target.
-    func list(_ archive: String) throws -> [String: Listed] {
+    func list(_ archive: String) async throws -> [String: Listed] {
         let script = """
             import json, sys, tarfile
             out = {}
@@ -24,7 +24,7 @@ import Testing
             print(json.dumps(out))
             """
         let python = try #require(CommandRunner.which("python3"))
-        let result = try CommandRunner.run(python, ["-c", script, archive])
+        let result = try await CommandRunner.run(python, ["-c", script, archive])
         try #require(result.status == 0, "\(result.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [Any]] ?? [:]
         var listed: [String: Listed] = [:]
@@ -56,7 +56,7 @@ import Testing
         return (emulator, [directory.path + "/one", directory.path + "/two"])
     }
 
-    @Test func contextHasEmulatorAndMergedLayersWithModes() throws {
+    @Test func contextHasEmulatorAndMergedLayersWithModes() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (emulator, layers) = try makeLayers(in: directory)
@@ -66,7 +66,7 @@ import Testing
         let archive = directory.path + "/context.tar"
         try context.write(to: archive)
 
-        let listed = try list(archive)
+        let listed = try await list(archive)
         #expect(listed["Dockerfile"]?.type == "file")
         #expect(listed["rootfs/var/rapid/aws-lambda-rie"] == Listed(type: "file", mode: 0o755, size: 24, link: ""))
         #expect(listed["rootfs/opt/bin/tool"]?.mode == 0o750)
@@ -81,7 +81,7 @@ import Testing
         let out = directory.path + "/out"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let tar = try #require(CommandRunner.which("tar"))
-        let extracted = try CommandRunner.run(tar, ["-xf", archive, "-C", out])
+        let extracted = try await CommandRunner.run(tar, ["-xf", archive, "-C", out])
         #expect(extracted.status == 0, "\(extracted.stderr)")
         #expect(try String(contentsOfFile: out + "/rootfs/opt/python/lib/common.py", encoding: .utf8) == "two wins\n")
         #expect(try String(contentsOfFile: out + "/rootfs/opt/bin/tool", encoding: .utf8) == "tool v2\n")
@@ -89,7 +89,7 @@ import Testing
         #expect(context.dockerfile == "FROM public.ecr.aws/lambda/python:3.12-arm64\nCOPY rootfs/ /\n")
     }
 
-    @Test func sameInputsGiveTheSameBytes() throws {
+    @Test func sameInputsGiveTheSameBytes() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (emulator, layers) = try makeLayers(in: directory)
@@ -107,7 +107,7 @@ import Testing
         #expect(a.count % 512 == 0)
     }
 
-    @Test func largeFileIsStreamed() throws {
+    @Test func largeFileIsStreamed() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let emulator = try directory.write("rie", "x")
@@ -118,10 +118,10 @@ import Testing
         let context = BuildContext(baseImage: "base:1", emulator: emulator, layers: [directory.path + "/layer"])
         let written = try context.write(to: directory.path + "/c.tar")
         #expect(written > UInt64(size))
-        #expect(try list(directory.path + "/c.tar")["rootfs/opt/big.bin"]?.size == size)
+        #expect(try await list(directory.path + "/c.tar")["rootfs/opt/big.bin"]?.size == size)
     }
 
-    @Test func missingEmulatorOrLayerIsAClearError() throws {
+    @Test func missingEmulatorOrLayerIsAClearError() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let noEmulator = #expect(throws: ImageError.self) {

@@ -8,11 +8,12 @@ public struct CommandResult: Sendable {
 }
 
 public enum CommandRunner {
-    /// Runs `executable` with `arguments` in `directory`, with no standard input, and waits.
+    /// Runs `executable` with `arguments` in `directory`, with no standard input, and waits
+    /// without blocking a thread (tests run in parallel on a small thread pool).
     ///
     /// Output goes to temporary files rather than pipes, so a child that prints a lot never
     /// blocks on a full pipe.
-    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws
+    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) async throws
         -> CommandResult
     {
         let scratch = try TemporaryDirectory("prewarm-run")
@@ -28,8 +29,18 @@ public enum CommandRunner {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume()
+            }
+        }
+        guard process.processIdentifier != 0 else {
+            throw CocoaError(.executableNotLoadable, userInfo: [NSFilePathErrorKey: executable])
+        }
         try stdout.close()
         try stderr.close()
         return CommandResult(
@@ -66,7 +77,7 @@ public enum PrewarmExecutable {
     }
 
     /// Runs `prewarm` with `arguments`.
-    public static func run(_ arguments: [String], in directory: String? = nil) throws -> CommandResult {
-        try CommandRunner.run(path, arguments, in: directory)
+    public static func run(_ arguments: [String], in directory: String? = nil) async throws -> CommandResult {
+        try await CommandRunner.run(path, arguments, in: directory)
     }
 }
