@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "prewarm", targets: ["prewarm"]),
         .library(name: "PrewarmTemplate", targets: ["PrewarmTemplate"]),
         .library(name: "PrewarmPlan", targets: ["PrewarmPlan"]),
+        .library(name: "PrewarmJournal", targets: ["PrewarmJournal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "PrewarmJournal", dependencies: ["CSQLite"]),
         .executableTarget(
             name: "prewarm",
             dependencies: [
@@ -38,5 +40,9 @@ let package = Package(
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmTestKit"]),
+        .testTarget(
+            name: "PrewarmJournalTests",
+            dependencies: ["PrewarmJournal", "CSQLite", "PrewarmTestKit"]
+        ),
     ]
 )
