@@ -140,6 +140,23 @@ import Testing
         #expect(try await Journal(path: path).run(run.id)?.run.outcome == .interrupted)
     }
 
+    @Test func finishingARunInterruptsItsRunningNodesAndReleasesItsClaims() async throws {
+        let directory = try TemporaryDirectory("prewarm-journal")
+        defer { directory.remove() }
+        let journal = try await Journal(path: journalPath(in: directory))
+        let run = try await journal.beginTestRun()
+        try await journal.addNodes(plan, to: run.id)
+        _ = try await journal.claim(contentKey: plan[2].contentKey, for: run.id)
+        try await journal.startNode(plan[2].id, in: run.id)
+
+        try await journal.finishRun(run.id, outcome: .interrupted)
+        let detail = try #require(try await journal.run(run.id))
+        #expect(detail.run.outcome == .interrupted)
+        #expect(detail.nodes.map(\.state) == [.pending, .pending, .interrupted])
+        #expect(detail.nodes[2].endedAt != nil)
+        #expect(try await journal.claims().isEmpty)
+    }
+
     @Test func findsTheLatestSucceededNodeOfAContentKey() async throws {
         let directory = try TemporaryDirectory("prewarm-journal")
         defer { directory.remove() }
@@ -192,6 +209,7 @@ import Testing
             await #expect(throws: JournalError.self) {
                 try await journal.finishNode("image:none", in: run.id, result: .interrupted)
             },
+            await #expect(throws: JournalError.self) { try await journal.claim(contentKey: "k", for: missing) },
         ]
         for failure in failures {
             #expect(failure?.code == .notFound)
