@@ -42,7 +42,10 @@ let package = Package(
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmTestKit"]),
         .testTarget(
             name: "PrewarmJournalTests",
-            dependencies: ["PrewarmJournal", "CSQLite", "PrewarmTestKit"]
+            dependencies: ["PrewarmJournal", "CSQLite", "PrewarmTestKit", "JournalRacer"]
         ),
+        // A test helper: a separate process that uses a journal as prewarm does, so that tests can
+        // race several processes on one journal file.
+        .executableTarget(name: "JournalRacer", dependencies: ["PrewarmJournal"], path: "Tests/JournalRacer"),
     ]
 )
