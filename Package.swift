@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PrewarmTemplate", targets: ["PrewarmTemplate"]),
         .library(name: "PrewarmPlan", targets: ["PrewarmPlan"]),
         .library(name: "PrewarmImage", targets: ["PrewarmImage"]),
+        .library(name: "PrewarmJournal", targets: ["PrewarmJournal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -16,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "PrewarmTemplate",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -28,6 +30,7 @@ let package = Package(
             ]
         ),
         .target(name: "PrewarmImage"),
+        .target(name: "PrewarmJournal", dependencies: ["CSQLite"]),
         .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage"]),
         .executableTarget(
             name: "prewarm",
@@ -42,5 +45,12 @@ let package = Package(
         .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmRunTests", dependencies: ["PrewarmRun", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmTestKit"]),
+        .testTarget(
+            name: "PrewarmJournalTests",
+            dependencies: ["PrewarmJournal", "CSQLite", "PrewarmTestKit", "JournalRacer"]
+        ),
+        // A test helper: a separate process that uses a journal as prewarm does, so that tests can
+        // race several processes on one journal file.
+        .executableTarget(name: "JournalRacer", dependencies: ["PrewarmJournal"], path: "Tests/JournalRacer"),
     ]
 )
