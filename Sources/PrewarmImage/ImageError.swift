@@ -3,7 +3,7 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
-            case io, invalidPath, missingEmulator, layerContent
+            case io, invalidPath, missingEmulator, layerContent, engineUnavailable, missingBase, buildFailed, engine
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -16,6 +16,14 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
         public static let missingEmulator = Code(.missingEmulator)
         /// A layer's content is missing or cannot be used.
         public static let layerContent = Code(.layerContent)
+        /// No engine answers where one was expected (socket missing, connection refused).
+        public static let engineUnavailable = Code(.engineUnavailable)
+        /// A base image is not there and may not, or could not, be pulled.
+        public static let missingBase = Code(.missingBase)
+        /// The engine reported that a build failed.
+        public static let buildFailed = Code(.buildFailed)
+        /// The engine answered with an error to some other request.
+        public static let engine = Code(.engine)
 
         public var description: String { value.rawValue }
     }

@@ -1,0 +1,78 @@
+/// An image as an engine holds it.
+public struct EngineImage: Sendable, Hashable {
+    /// The image ID (`sha256:…`, the digest of its configuration).
+    public var id: String
+    /// Its names (`repository:tag`), as `sam local` would write them: without the `docker.io/`
+    /// prefix that Podman adds.
+    public var names: [String]
+    public var labels: [String: String]
+    /// The OCI architecture: `amd64` or `arm64`.
+    public var architecture: String
+
+    public init(id: String, names: [String], labels: [String: String], architecture: String) {
+        self.id = id
+        self.names = names
+        self.labels = labels
+        self.architecture = architecture
+    }
+}
+
+/// What to build: a context archive written by `BuildContext`, and what to call the result.
+public struct ImageBuildRequest: Sendable, Hashable {
+    /// The name `sam local` looks for (`repository:tag`).
+    public var name: String
+    /// The build context, a tar archive.
+    public var contextPath: String
+    /// `linux/amd64` or `linux/arm64`.
+    public var platform: String
+    /// Labels set on the image (prewarm's content key and version).
+    public var labels: [String: String]
+    /// Whether the engine may pull the base image (`--skip-pull-image` turns it off).
+    public var pull: Bool
+
+    public init(name: String, contextPath: String, platform: String, labels: [String: String], pull: Bool) {
+        self.name = name
+        self.contextPath = contextPath
+        self.platform = platform
+        self.labels = labels
+        self.pull = pull
+    }
+}
+
+/// A place where images are built and kept: a Docker-compatible engine (Docker, Podman,
+/// Colima, Finch), or prewarm's own OCI store.
+public protocol ImageEngine: Sendable {
+    /// Says which engine this is and where, for the first line of a run:
+    /// `docker at unix:///var/run/docker.sock (Engine API 1.47)`.
+    var description: String { get }
+
+    /// The image named `name`.
+    ///
+    /// - Returns: `nil` when the engine has no image of that name.
+    /// - Throws: `ImageError` when the engine cannot be asked.
+    func image(named name: String) async throws -> EngineImage?
+
+    /// Makes the base image `reference` available for `platform`.
+    ///
+    /// With `pull`, fetches it from its registry (which refreshes a local copy); without, only
+    /// looks for a local copy.
+    /// - Returns: the base image.
+    /// - Throws: `ImageError` with code `.missingBase` when it is absent and may not be pulled,
+    ///   or when the pull fails.
+    func prepareBase(_ reference: String, platform: String, pull: Bool) async throws -> EngineImage
+
+    /// Builds `request` and names the result `request.name`.
+    ///
+    /// - Parameter output: receives the engine's build output, line by line.
+    /// - Returns: the built image.
+    /// - Throws: `ImageError` with code `.buildFailed` carrying the engine's message when the
+    ///   build fails (even when the engine answered 200 and reported the error in its stream).
+    func build(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws -> EngineImage
+
+    /// Removes the image name `name` (the image itself goes when no other name holds it).
+    /// Does nothing when there is no such image.
+    func remove(_ name: String) async throws
+
+    /// The names of every image whose repository is `repository`.
+    func names(inRepository repository: String) async throws -> [String]
+}
