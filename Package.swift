@@ -29,7 +29,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "PrewarmImage"),
+        .target(name: "PrewarmImage", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "PrewarmJournal", dependencies: ["CSQLite"]),
         .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage"]),
         .executableTarget(

@@ -26,7 +26,7 @@ public struct SchedulerOptions: Sendable {
 }
 
 /// What doing one node produced.
-public enum NodeResult: Sendable, Equatable {
+public enum WorkResult: Sendable, Equatable {
     /// The work was done now; `output` names what it made (an image ID, a digest).
     case built(output: String)
     /// Nothing had to be done: the output already exists and is current.
@@ -39,7 +39,7 @@ public protocol NodeExecutor: Sendable {
     ///
     /// - Throws: any error; one that is `TransientFailure` (or says so through
     ///   `isTransient`) is retried with backoff, every other one fails the node at once.
-    func execute(_ node: BuildGraph.Node, inputs: [String: NodeResult], attempt: Int) async throws -> NodeResult
+    func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
 }
 
 /// An error worth retrying: a dropped connection, a 5xx, a busy engine.
@@ -47,7 +47,7 @@ public protocol TransientFailure: Error {}
 
 /// How a node ended.
 public enum NodeOutcome: Sendable {
-    case succeeded(NodeResult)
+    case succeeded(WorkResult)
     case failed(message: String)
     /// Not started because a node it needs failed (or `--fail-fast` stopped the run).
     case skipped(reason: String)
@@ -158,7 +158,7 @@ public struct Scheduler: Sendable {
 
     /// Runs one node with retries of transient failures.
     static func attempt(
-        _ node: BuildGraph.Node, inputs: [String: NodeResult], executor: some NodeExecutor, options: SchedulerOptions,
+        _ node: BuildGraph.Node, inputs: [String: WorkResult], executor: some NodeExecutor, options: SchedulerOptions,
         events: @Sendable (SchedulerEvent) -> Void
     ) async -> NodeOutcome {
         var attempt = 1
@@ -209,8 +209,8 @@ struct RunState {
         }
     }
 
-    func inputs(of node: BuildGraph.Node) -> [String: NodeResult] {
-        var inputs: [String: NodeResult] = [:]
+    func inputs(of node: BuildGraph.Node) -> [String: WorkResult] {
+        var inputs: [String: WorkResult] = [:]
         for need in node.needs {
             if case .succeeded(let result) = outcomes[need] { inputs[need] = result }
         }

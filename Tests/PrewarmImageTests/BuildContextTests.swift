@@ -138,3 +138,27 @@ import Testing
         #expect(noLayer?.message.contains("/missing") == true)
     }
 }
+
+@Suite struct ContentDigestTests {
+    @Test func directoryDigestFollowsContentModesAndLinksButNotTimes() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let layer = directory.path + "/layer"
+        try directory.write("layer/python/a.py", "a\n")
+        try directory.write("layer/bin/tool", "tool\n")
+        let first = try ContentDigest.directory(layer)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: 999)], ofItemAtPath: layer + "/python/a.py")
+        #expect(try ContentDigest.directory(layer) == first)
+
+        chmod(layer + "/bin/tool", 0o755)
+        let executable = try ContentDigest.directory(layer)
+        #expect(executable != first)
+        try directory.write("layer/python/a.py", "b\n")
+        let edited = try ContentDigest.directory(layer)
+        #expect(edited != executable)
+        try FileManager.default.createSymbolicLink(atPath: layer + "/link", withDestinationPath: "python/a.py")
+        #expect(try ContentDigest.directory(layer) != edited)
+        #expect(ContentDigest.text("abc") == "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}

@@ -39,7 +39,7 @@ import Testing
         var flaky: [String: Int] = [:]
         var delay: Duration = .milliseconds(20)
 
-        func execute(_ node: BuildGraph.Node, inputs: [String: NodeResult], attempt: Int) async throws -> NodeResult {
+        func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
             let count = await recorder.begin(node)
             do {
                 // Every need is done and handed over.
