@@ -1,0 +1,131 @@
+import Foundation
+import PrewarmImage
+import PrewarmPlan
+
+/// What a build may do, beyond what the plan says.
+public struct BuildOptions: Sendable {
+    /// Pull base images from their registry (`--skip-pull-image` turns it off).
+    public var pull: Bool
+    /// Rebuild every image even when it is up to date (`--force-image-build`).
+    public var forceRebuild: Bool
+    /// Where build contexts are written while they are sent; a temporary directory.
+    public var workDirectory: String
+    /// prewarm's version, recorded on every image.
+    public var prewarmVersion: String
+
+    public init(pull: Bool, forceRebuild: Bool, workDirectory: String, prewarmVersion: String) {
+        self.pull = pull
+        self.forceRebuild = forceRebuild
+        self.workDirectory = workDirectory
+        self.prewarmVersion = prewarmVersion
+    }
+}
+
+/// The labels prewarm puts on every image it builds.
+public enum ImageLabels {
+    /// The build key: what decides the image's content (see `EngineExecutor.buildKey`).
+    public static let contentKey = "dev.prewarm.content-key"
+    public static let version = "dev.prewarm.version"
+}
+
+/// Does the nodes of a build graph against an `ImageEngine`:
+/// - a layer from the template: reads its directory and returns the digest of its content;
+/// - a base image: makes it available (pulling only when allowed) and returns its ID;
+/// - an image: computes its build key from the plan's key and the digests of its base, its
+///   layers and the emulator; when the engine already has the image with that key, does
+///   nothing; else writes a `BuildContext` and builds it.
+public struct EngineExecutor: NodeExecutor {
+    public let engine: any ImageEngine
+    public let emulators: EmulatorLocator
+    public let options: BuildOptions
+    /// Receives the engine's build output: node ID, line.
+    public let output: @Sendable (String, String) -> Void
+    private let emulatorDigests = DigestCache()
+
+    public init(
+        engine: any ImageEngine, emulators: EmulatorLocator, options: BuildOptions,
+        output: @escaping @Sendable (String, String) -> Void = { _, _ in }
+    ) {
+        self.engine = engine
+        self.emulators = emulators
+        self.options = options
+        self.output = output
+    }
+
+    public func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
+        switch node.payload {
+        case .layer(.local(let path)):
+            return .upToDate(output: try ContentDigest.directory(path))
+        case .layer(.arn(let arn)):
+            throw ImageError(
+                .layerContent,
+                "layer \(arn.text): prewarm build does not download layers by ARN yet; "
+                    + "build the functions that use template layers only, or use sam local for this one")
+        case .base(let reference, let architecture):
+            let image = try await engine.prepareBase(reference, platform: architecture.platform, pull: options.pull)
+            return .upToDate(output: image.id)
+        case .image(let planned):
+            return try await build(planned, node: node, inputs: inputs)
+        }
+    }
+
+    private func build(_ planned: PlannedImage, node: BuildGraph.Node, inputs: [String: WorkResult]) async throws
+        -> WorkResult
+    {
+        let emulator = try emulators.emulator(for: planned.architecture.rawValue)
+        let emulatorDigest = try await emulatorDigests.digest(of: emulator)
+        let key = Self.buildKey(planned, node: node, inputs: inputs, emulatorDigest: emulatorDigest)
+        if !options.forceRebuild, let existing = try await engine.image(named: planned.name),
+            existing.labels[ImageLabels.contentKey] == key
+        {
+            return .upToDate(output: existing.id)
+        }
+        let layerDirectories = planned.layers.map { layer -> String in
+            if case .local(let path) = layer.source { return path }
+            return ""
+        }
+        let contextPath = URL(fileURLWithPath: options.workDirectory)
+            .appendingPathComponent("context-\(UUID().uuidString).tar").path
+        defer { try? FileManager.default.removeItem(atPath: contextPath) }
+        try BuildContext(baseImage: planned.baseImage, emulator: emulator, layers: layerDirectories).write(to: contextPath)
+        let request = ImageBuildRequest(
+            name: planned.name, contextPath: contextPath, platform: planned.architecture.platform,
+            labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion],
+            // The base node already pulled the base when that is allowed.
+            pull: false)
+        let nodeID = node.id
+        let output = self.output
+        let image = try await engine.build(request) { line in output(nodeID, line) }
+        return .built(output: image.id)
+    }
+
+    /// The key that decides whether an image must be built again: the plan's content key
+    /// (base reference, platform, layer sources in order) and the digests of the base image,
+    /// each layer's content and the emulator.
+    public static func buildKey(
+        _ planned: PlannedImage, node: BuildGraph.Node, inputs: [String: WorkResult], emulatorDigest: String
+    ) -> String {
+        func output(_ id: String) -> String {
+            switch inputs[id] {
+            case .built(let output), .upToDate(let output): output
+            case nil: "-"
+            }
+        }
+        var lines = ["prewarm-build-key/1", planned.contentKey, "emulator \(emulatorDigest)"]
+        if let base = node.needs.first(where: { $0.hasPrefix("base:") }) { lines.append("base \(output(base))") }
+        for layer in planned.layers { lines.append("layer \(output(layer.nodeID))") }
+        return ContentDigest.text(lines.joined(separator: "\n"))
+    }
+}
+
+/// Digests of emulator files, computed once per file for the whole run.
+actor DigestCache {
+    private var digests: [String: String] = [:]
+
+    func digest(of path: String) throws -> String {
+        if let digest = digests[path] { return digest }
+        let digest = try ContentDigest.file(path)
+        digests[path] = digest
+        return digest
+    }
+}
