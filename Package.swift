@@ -31,7 +31,7 @@ let package = Package(
         ),
         .target(name: "PrewarmImage", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "PrewarmJournal", dependencies: ["CSQLite"]),
-        .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage"]),
+        .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage", "PrewarmJournal"]),
         .executableTarget(
             name: "prewarm",
             dependencies: [

@@ -5,11 +5,17 @@
 /// platform, layer sources in order); a build folds in what only the files can tell (base
 /// digest, emulator digest, layer content digests).
 public enum ContentKey {
-    static let version = "prewarm-image-key/1"
+    static let version = "prewarm-image-key/2"
 
-    /// The key of an image built from `base` for `architecture` with `layers` in order.
-    public static func image(base: String, architecture: Architecture, layers: [BuildGraph.LayerSource]) -> String {
-        var lines = [version, "base \(base)", "platform \(architecture.platform)"]
+    /// The key of the image `name` built from `base` for `architecture` with `layers` in order.
+    ///
+    /// The name is part of the key: the same content under two names is two images to build
+    /// (and two claims in the journal), while one name with two contents is a conflict the
+    /// planner reports.
+    public static func image(name: String, base: String, architecture: Architecture, layers: [BuildGraph.LayerSource])
+        -> String
+    {
+        var lines = [version, "name \(name)", "base \(base)", "platform \(architecture.platform)"]
         for layer in layers {
             switch layer {
             case .arn(let arn): lines.append("layer arn \(arn.text)")

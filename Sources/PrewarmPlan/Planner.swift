@@ -109,7 +109,8 @@ public struct Planner: Sendable {
                 : SAMImageName.withLayers(runtimeTag: runtimeTag, layerNames: layers.map(\.name))
         }
 
-        let key = ContentKey.image(base: baseImage, architecture: architecture, layers: layers.map(\.source))
+        let key = ContentKey.image(
+            name: imageName, base: baseImage, architecture: architecture, layers: layers.map(\.source))
         if let owner = owners[imageName], owner.key != key {
             throw Failure(
                 error: PlanError(

@@ -52,7 +52,8 @@ public struct EngineExecutor: NodeExecutor {
         self.output = output
     }
 
-    public func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
+    public func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
+    {
         switch node.payload {
         case .layer(.local(let path)):
             return .upToDate(output: try ContentDigest.directory(path))
@@ -87,7 +88,8 @@ public struct EngineExecutor: NodeExecutor {
         let contextPath = URL(fileURLWithPath: options.workDirectory)
             .appendingPathComponent("context-\(UUID().uuidString).tar").path
         defer { try? FileManager.default.removeItem(atPath: contextPath) }
-        try BuildContext(baseImage: planned.baseImage, emulator: emulator, layers: layerDirectories).write(to: contextPath)
+        try BuildContext(baseImage: planned.baseImage, emulator: emulator, layers: layerDirectories).write(
+            to: contextPath)
         let request = ImageBuildRequest(
             name: planned.name, contextPath: contextPath, platform: planned.architecture.platform,
             labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion],

@@ -1,0 +1,140 @@
+import Foundation
+import PrewarmJournal
+import PrewarmPlan
+
+/// One `prewarm build`: runs a plan's graph with the scheduler and records the run and every
+/// node in the journal as it goes.
+///
+/// Journal writes happen in order on one writer task that is not cancelled with the run, so
+/// that an interrupted run still records what finished and what was interrupted. Image nodes
+/// are claimed in the journal before they are built, so that two processes sharing the
+/// journal never build the same image at the same time: the second waits for the first and
+/// then finds the image up to date.
+public struct BuildRun: Sendable {
+    public var plan: Plan
+    /// The template's path, as the journal identifies runs of one template.
+    public var templatePath: String
+    /// The options of the run, as JSON, recorded in the journal.
+    public var optionsJSON: String
+    public var prewarmVersion: String
+    public var scheduler: Scheduler
+    /// How often a node waits for another process's claim to go.
+    public var claimPollInterval: Duration = .milliseconds(500)
+
+    public init(plan: Plan, templatePath: String, optionsJSON: String, prewarmVersion: String, scheduler: Scheduler) {
+        self.plan = plan
+        self.templatePath = templatePath
+        self.optionsJSON = optionsJSON
+        self.prewarmVersion = prewarmVersion
+        self.scheduler = scheduler
+    }
+
+    /// What a run ended with.
+    public struct Report: Sendable {
+        public var runID: RunID
+        public var summary: RunSummary
+        /// Journal writes that failed (the run went on); empty when all were recorded.
+        public var journalProblems: [String]
+    }
+
+    /// Runs the graph. Cancelling the calling task interrupts the run (see `Scheduler`).
+    ///
+    /// - Throws: `JournalError` when the run cannot be recorded at its start.
+    public func run(
+        executor: some NodeExecutor, journal: Journal, events: @escaping @Sendable (SchedulerEvent) -> Void = { _ in }
+    ) async throws -> Report {
+        let record = try await journal.beginRun(
+            templatePath: templatePath, optionsJSON: optionsJSON, prewarmVersion: prewarmVersion)
+        let runID = record.id
+        try await journal.addNodes(plan.graph.nodes.map(Self.plannedNode), to: runID)
+
+        let (stream, continuation) = AsyncStream.makeStream(of: SchedulerEvent.self)
+        // Not a child task: it must outlive a cancelled run to record how the run ended.
+        let writer = Task<[String], Never> {
+            var problems: [String] = []
+            for await event in stream {
+                do {
+                    switch event {
+                    case .started(let node, _):
+                        try await journal.startNode(node.id, in: runID)
+                    case .finished(let node, let outcome, _):
+                        try await journal.finishNode(node.id, in: runID, result: Self.journalResult(outcome))
+                    case .retrying:
+                        break
+                    }
+                } catch {
+                    problems.append("\(error)")
+                }
+            }
+            return problems
+        }
+
+        let claiming = ClaimingExecutor(
+            inner: executor, journal: journal, runID: runID, pollInterval: claimPollInterval)
+        let summary = await scheduler.run(plan.graph, executor: claiming) { event in
+            continuation.yield(event)
+            events(event)
+        }
+        continuation.finish()
+        var problems = await writer.value
+        let outcome: RunOutcome =
+            summary.cancelled ? .interrupted : summary.failed + summary.skipped > 0 ? .failed : .succeeded
+        do {
+            try await journal.finishRun(runID, outcome: outcome)
+        } catch {
+            problems.append("\(error)")
+        }
+        return Report(runID: runID, summary: summary, journalProblems: problems)
+    }
+
+    static func plannedNode(_ node: BuildGraph.Node) -> PlannedNode {
+        let kind: NodeKind
+        let key: String
+        switch node.payload {
+        case .layer:
+            kind = .layer
+            key = node.id
+        case .base:
+            kind = .base
+            key = node.id
+        case .image(let image):
+            kind = .image
+            key = image.contentKey
+        }
+        return PlannedNode(id: node.id, kind: kind, contentKey: key)
+    }
+
+    static func journalResult(_ outcome: NodeOutcome) -> NodeResult {
+        switch outcome {
+        case .succeeded(.built(let output)): .succeeded(NodeOutput(digest: output))
+        case .succeeded(.upToDate(let output)): .skipped(reused: NodeOutput(digest: output), reason: "up to date")
+        case .failed(let message): .failed(message: message)
+        case .skipped(let reason): .skipped(reused: nil, reason: reason)
+        case .interrupted: .interrupted
+        }
+    }
+}
+
+/// Claims an image's content key in the journal before building it; waits while another
+/// live run holds it.
+struct ClaimingExecutor<Inner: NodeExecutor>: NodeExecutor {
+    let inner: Inner
+    let journal: Journal
+    let runID: RunID
+    let pollInterval: Duration
+
+    func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
+        guard case .image(let image) = node.payload else {
+            return try await inner.execute(node, inputs: inputs, attempt: attempt)
+        }
+        while case .held = try await journal.claim(contentKey: image.contentKey, for: runID) {
+            try await Task.sleep(for: pollInterval)
+        }
+        do {
+            return try await inner.execute(node, inputs: inputs, attempt: attempt)
+        } catch {
+            _ = try? await journal.releaseClaim(contentKey: image.contentKey, for: runID)
+            throw error
+        }
+    }
+}
