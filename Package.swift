@@ -36,6 +36,8 @@ let package = Package(
             name: "prewarm",
             dependencies: [
                 "PrewarmPlan",
+                "PrewarmRun",
+                "PrewarmJournal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,7 +46,7 @@ let package = Package(
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmRunTests", dependencies: ["PrewarmRun", "PrewarmTestKit"]),
-        .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmJournal", "PrewarmTestKit"]),
         .testTarget(
             name: "PrewarmJournalTests",
             dependencies: ["PrewarmJournal", "CSQLite", "PrewarmTestKit", "JournalRacer"]

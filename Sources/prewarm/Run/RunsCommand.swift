@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import PrewarmJournal
+
+/// `prewarm runs`: the runs recorded in a template's journal, newest first.
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List the build runs recorded in the journal, newest first.",
+        discussion: """
+            Examples:
+              prewarm runs template.yaml
+              prewarm runs --journal ci/.prewarm/journal.sqlite --format json
+            """
+    )
+
+    @Argument(help: "The template whose journal to read. Default: template.yaml in the current directory.")
+    var template: String = "template.yaml"
+
+    @OptionGroup var journal: JournalOptions
+
+    @Option(help: "Output format: text or json.")
+    var format: StatusFormat = .text
+
+    @Option(help: "Show at most this many runs.")
+    var limit: Int = 20
+
+    func run() async throws {
+        let journal = try await journal.open(forTemplate: template, create: false)
+        let runs: [RunRecord]
+        do {
+            runs = try await journal.runs(limit: limit)
+        } catch let error as JournalError {
+            throw CommandFailure(message: error.message, exitCode: .unusableInput)
+        }
+        switch format {
+        case .json:
+            print(JSONText.encode(runs.map(RunJSON.init)))
+        case .text:
+            var rows = [["RUN", "STARTED", "DURATION", "OUTCOME", "TEMPLATE"]]
+            for run in runs {
+                rows.append([
+                    run.id.description, TimeText.timestamp(run.startedAt),
+                    run.endedAt.map { TimeText.duration($0.timeIntervalSince(run.startedAt)) } ?? "-",
+                    run.outcome.rawValue, run.templatePath,
+                ])
+            }
+            print(TableText.render(rows), terminator: "")
+        }
+    }
+}
+
+/// `prewarm status`: one run, node by node.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show one run node by node: state, attempts, time, output and error.",
+        discussion: """
+            Without RUN, shows the newest run. Examples:
+              prewarm status --template template.yaml
+              prewarm status 12 --format json
+            """
+    )
+
+    @Argument(help: "The run's number, as `prewarm runs` lists it. Default: the newest run.")
+    var runID: Int64?
+
+    @Option(name: [.customShort("t"), .customLong("template")], help: "The template whose journal to read.")
+    var template: String = "template.yaml"
+
+    @OptionGroup var journal: JournalOptions
+
+    @Option(help: "Output format: text or json.")
+    var format: StatusFormat = .text
+
+    func run() async throws {
+        let journal = try await journal.open(forTemplate: template, create: false)
+        let detail: RunDetail?
+        do {
+            if let runID {
+                detail = try await journal.run(RunID(rawValue: runID))
+            } else if let newest = try await journal.runs(limit: 1).first {
+                detail = try await journal.run(newest.id)
+            } else {
+                detail = nil
+            }
+        } catch let error as JournalError {
+            throw CommandFailure(message: error.message, exitCode: .unusableInput)
+        }
+        guard let detail else {
+            throw CommandFailure(
+                message: runID.map { "the journal has no run \($0) (see prewarm runs)" }
+                    ?? "the journal has no runs yet",
+                exitCode: .unusableInput)
+        }
+        switch format {
+        case .json:
+            print(JSONText.encode(RunDetailJSON(detail)))
+        case .text:
+            let run = detail.run
+            print(
+                "run \(run.id): \(run.outcome.rawValue), started \(TimeText.timestamp(run.startedAt)), \(run.templatePath)"
+            )
+            var rows = [["NODE", "STATE", "ATTEMPTS", "TIME", "OUTPUT / ERROR"]]
+            for node in detail.nodes {
+                rows.append([
+                    node.nodeID, node.state.rawValue, String(node.attempts),
+                    node.duration.map { TimeText.duration(Double($0.components.seconds)) } ?? "-",
+                    node.errorMessage ?? node.output?.digest ?? "",
+                ])
+            }
+            print(TableText.render(rows), terminator: "")
+        }
+    }
+}
+
+enum StatusFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+struct RunJSON: Encodable {
+    var id: Int64
+    var template: String
+    var startedAt: String
+    var endedAt: String?
+    var outcome: String
+    var pid: Int32
+    var prewarmVersion: String
+
+    init(_ run: RunRecord) {
+        id = run.id.rawValue
+        template = run.templatePath
+        startedAt = TimeText.timestamp(run.startedAt)
+        endedAt = run.endedAt.map(TimeText.timestamp)
+        outcome = run.outcome.rawValue
+        pid = run.processID
+        prewarmVersion = run.prewarmVersion
+    }
+}
+
+struct RunDetailJSON: Encodable {
+    struct Node: Encodable {
+        var id: String
+        var kind: String
+        var contentKey: String
+        var state: String
+        var attempts: Int
+        var seconds: Double?
+        var output: String?
+        var error: String?
+    }
+    var run: RunJSON
+    var nodes: [Node]
+
+    init(_ detail: RunDetail) {
+        run = RunJSON(detail.run)
+        nodes = detail.nodes.map { node in
+            Node(
+                id: node.nodeID, kind: node.kind.rawValue, contentKey: node.contentKey, state: node.state.rawValue,
+                attempts: node.attempts,
+                seconds: node.duration.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
+                output: node.output?.digest, error: node.errorMessage)
+        }
+    }
+}
