@@ -60,7 +60,7 @@ services_pid_alive() {
     local pidfile="$1" marker="$2" pid
     [ -s "$pidfile" ] || return 1
     pid="$(cat "$pidfile")"
-    [ -d "/proc/$pid" ] || return 1
+    services_pid_running "$pid" || return 1
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"
 }
 
@@ -79,7 +79,7 @@ services_wait_ping() {
         if [ -S "$socket" ] && curl -sf -m 2 --unix-socket "$socket" http://localhost/_ping >/dev/null 2>&1; then
             return 0
         fi
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! services_pid_running "$pid"; then
             services_log "the server (PID $pid) exited before $socket answered /_ping; last lines of $log:"
             services_log_tail "$log"
             return 1
@@ -91,21 +91,30 @@ services_wait_ping() {
     return 1
 }
 
+# services_pid_running PID: true while PID exists and has not exited. A server whose start
+# script has exited is re-parented to PID 1, which may reap it only seconds later: a zombie
+# counts as exited.
+services_pid_running() {
+    local state
+    state="$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" || return 1
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
 # services_kill_pid PID TIMEOUT_SECONDS: sends SIGTERM to PID, waits for it to exit, and sends
 # SIGKILL after TIMEOUT_SECONDS. The PID need not be a child of this shell.
 services_kill_pid() {
     local pid="$1" timeout="$2"
-    kill -0 "$pid" 2>/dev/null || return 0
+    services_pid_running "$pid" || return 0
     kill -TERM "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + timeout))
-    while kill -0 "$pid" 2>/dev/null; do
+    while services_pid_running "$pid"; do
         if [ $SECONDS -ge "$deadline" ]; then
             services_log "PID $pid still running ${timeout}s after SIGTERM; sending SIGKILL"
             kill -KILL "$pid" 2>/dev/null || true
             sleep 0.2
             break
         fi
-        sleep 0.1
+        sleep 0.05
     done
     # A child of this shell (when start and stop run in one script) is reaped here.
     wait "$pid" 2>/dev/null || true
