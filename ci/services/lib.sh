@@ -44,13 +44,13 @@ services_apt_install() {
 services_state_dir() {
     local dir="$1"
     [ -n "$dir" ] || services_die "no state directory given"
-    mkdir -p "$dir"
-    chmod 0700 "$dir"
-    dir="$(cd "$dir" && pwd -P)"
+    dir="$(realpath -m "$dir")"
     # dockerd's containerd puts DIR/exec/containerd/containerd.sock.ttrpc (35 more bytes).
     if [ $((${#dir} + 36)) -gt $SERVICES_MAX_SOCKET_PATH ]; then
         services_die "state directory '$dir' is too long for unix socket paths under it; use a short one such as \$(mktemp -d /tmp/engine.XXXX)"
     fi
+    mkdir -p "$dir"
+    chmod 0700 "$dir"
     echo "$dir"
 }
 
