@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "prewarm", targets: ["prewarm"]),
         .library(name: "PrewarmTemplate", targets: ["PrewarmTemplate"]),
         .library(name: "PrewarmPlan", targets: ["PrewarmPlan"]),
+        .library(name: "PrewarmHTTP", targets: ["PrewarmHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,13 @@ let package = Package(
             name: "PrewarmPlan",
             dependencies: [
                 "PrewarmTemplate",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "PrewarmHTTP",
+            dependencies: [
+                "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
