@@ -49,6 +49,14 @@ let package = Package(
         .target(name: "PrewarmTestKit", path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
+        .testTarget(
+            name: "PrewarmHTTPTests",
+            dependencies: [
+                "PrewarmHTTP",
+                "PrewarmTestKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmTestKit"]),
     ]
 )
