@@ -51,34 +51,40 @@ public struct HTTPBodyLines: AsyncSequence, Sendable {
     /// Reads the next line of a ``HTTPBody``.
     public struct Iterator: AsyncIteratorProtocol, Sendable {
         var chunks: HTTPBody.Iterator
+        /// Received bytes; those before `start` were already returned.
         var buffer = Data()
+        var start = 0
         var ended = false
 
         /// The next non-empty line, or `nil` at the end of the body.
         public mutating func next() async throws -> Data? {
             while true {
-                if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = Self.trimmingCarriageReturn(buffer[buffer.startIndex..<newline])
-                    buffer = Data(buffer[buffer.index(after: newline)...])
+                if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Self.trimmingCarriageReturn(buffer[start..<newline])
+                    start = newline + 1
                     if line.isEmpty { continue }
                     return line
                 }
                 if ended {
-                    let line = Self.trimmingCarriageReturn(buffer[...])
+                    let line = Self.trimmingCarriageReturn(buffer[start...])
                     buffer = Data()
+                    start = buffer.startIndex
                     return line.isEmpty ? nil : line
+                }
+                if buffer.count - start > HTTPBodyLines.maximumLineLength {
+                    chunks.handle.stream.abandon()
+                    let detail = "a line of the body is longer than \(HTTPBodyLines.maximumLineLength) bytes"
+                    throw HTTPError(.responseTooLarge, detail, request: chunks.handle.stream.request)
                 }
                 guard let chunk = try await chunks.next() else {
                     ended = true
                     continue
                 }
-                buffer.append(chunk)
-                if buffer.count > HTTPBodyLines.maximumLineLength, !buffer.contains(UInt8(ascii: "\n")) {
-                    chunks.handle.stream.abandon()
-                    throw HTTPError(
-                        .responseTooLarge, "a line of the body is longer than \(HTTPBodyLines.maximumLineLength) bytes",
-                        request: chunks.handle.stream.request)
+                if start > buffer.startIndex {
+                    buffer.removeSubrange(buffer.startIndex..<start)
+                    start = buffer.startIndex
                 }
+                buffer.append(chunk)
             }
         }
 

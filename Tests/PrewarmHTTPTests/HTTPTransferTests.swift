@@ -138,6 +138,20 @@ import Testing
         }
     }
 
+    @Test(arguments: [false, true])
+    func linesAreCutAcrossChunks(crlf: Bool) async throws {
+        try await withHTTPFixture { fixture in
+            let url = "\(fixture.base)/ndjson-split?lines=50&piece=7&crlf=\(crlf ? 1 : 0)"
+            let response = try await HTTPClient().stream(HTTPRequest(url: url))
+            var indices: [Int] = []
+            for try await line in response.body.lines {
+                #expect(line.last != UInt8(ascii: "\r"))
+                indices.append(try line.json()["index"] as? Int ?? -1)
+            }
+            #expect(indices == Array(0...50))
+        }
+    }
+
     @Test func aSlowReaderPausesTheStreamWithoutLosingBytes() async throws {
         try await withHTTPFixture { fixture in
             let size = 6 * 1024 * 1024

@@ -22,6 +22,8 @@ Endpoints (query parameters in brackets):
   GET  /stall [length, send, ms]    announces `length` bytes, sends `send`, then stalls for ms and closes
   GET  /ndjson [lines, gate]        chunked newline-delimited JSON, one line per chunk; with gate,
                                     waits after the first line until /release?id=gate (10 s at most)
+  GET  /ndjson-split [lines, piece, crlf]  the same lines cut in `piece`-byte chunks, ending with an
+                                    empty line and a last line without a line break
   GET  /release [id]                opens the gate; {"waiting": true} if the stream was waiting on it
   GET  /gate-status [id]            {"waiting": bool, "stream": "streaming" | "aborted" | "completed" | ...}
   GET  /truncated [length, send]    announces `length` bytes, sends `send`, closes the connection
@@ -272,6 +274,19 @@ class Handler(BaseHTTPRequestHandler):
             self.write_chunk(json.dumps({"stream": "line %d\n" % index, "index": index}).encode() + b"\n")
         self.write_chunk(b"")
         gate.stream = "completed"
+
+    def handle_ndjson_split(self, _):
+        lines = self.number("lines", 5)
+        piece = self.number("piece", 7)
+        ending = b"\r\n" if self.query.get("crlf") == "1" else b"\n"
+        body = b"".join(json.dumps({"index": index}).encode() + ending for index in range(lines))
+        body += ending + b'{"index": %d}' % lines  # an empty line, and a last line with no line break
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for start in range(0, len(body), piece):
+            self.write_chunk(body[start:start + piece])
+        self.write_chunk(b"")
 
     def handle_release(self, _):
         gate = gate_for(self.query.get("id", ""))
