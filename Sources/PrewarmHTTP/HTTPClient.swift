@@ -38,6 +38,7 @@ public final class HTTPClient: Sendable {
             }
         }
 
+        /// TCP unless said otherwise.
         public var transport: Transport
         /// A PEM file of the certificate authorities to trust for https; `nil` uses libcurl's default
         /// (the system's bundle).
@@ -47,6 +48,7 @@ public final class HTTPClient: Sendable {
         /// Whether to follow 3xx redirects (never to a scheme other than http and https, and never
         /// forwarding an `Authorization` field to another host).
         public var followRedirects: Bool
+        /// How many redirects to follow before throwing ``HTTPError/Code/invalidResponse``.
         public var maxRedirects: Int
         /// The `User-Agent` field; `nil` sends none.
         public var userAgent: String?
@@ -77,6 +79,7 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// What the client was created with.
     public let configuration: Configuration
     private let loop: CurlMultiLoop
 

@@ -70,6 +70,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// What kind of failure this is.
     public var code: Code
     /// One line: what failed, where, and why.
     public var message: String

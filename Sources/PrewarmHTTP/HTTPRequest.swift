@@ -87,11 +87,15 @@ public struct HTTPTimeouts: Sendable, Hashable {
 
 /// One HTTP request: method, URL, header fields, and an optional body.
 public struct HTTPRequest: Sendable, Hashable {
+    /// `GET` unless said otherwise.
     public var method: HTTPMethod
     /// An `http` or `https` URL. With a unix-socket client, the host part only names the `Host` header
     /// (Docker's convention is `http://localhost/v1.45/_ping`).
     public var url: String
+    /// Fields sent as given, after libcurl's own (`Host`, `User-Agent`, `Content-Length`, …); a field of the
+    /// same name replaces libcurl's. A name or value with a line break throws ``HTTPError/Code/invalidRequest``.
     public var headers: HTTPHeaders
+    /// What to send; `nil` sends no body (an empty one for `POST` and `PUT`).
     public var body: HTTPRequestBody?
     /// Overrides the client's timeouts for this request; `nil` uses the client's.
     public var timeouts: HTTPTimeouts?

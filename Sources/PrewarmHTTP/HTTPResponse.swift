@@ -4,7 +4,9 @@ import Foundation
 ///
 /// A status other than 2xx is still a response: call ``requireSuccess()`` to turn it into an error.
 public struct HTTPResponse: Sendable {
+    /// The status of the final response, after any redirects.
     public var status: Int
+    /// The header fields of the final response.
     public var headers: HTTPHeaders
     /// The whole body; empty when there was none.
     public var body: Data
@@ -27,7 +29,11 @@ public struct HTTPResponse: Sendable {
 
 /// The result of ``HTTPClient/download(_:to:resumingAt:)``.
 public struct HTTPDownload: Sendable {
+    /// The status of the final response: 200, or 206 when a resume was honoured, on success. A resume
+    /// past the end of the resource gets 416; its `Content-Range: bytes */SIZE` tells whether the file is
+    /// already whole.
     public var status: Int
+    /// The header fields of the final response.
     public var headers: HTTPHeaders
     /// The file that was written; `nil` when the status was not 2xx, in which case the file was not touched.
     public var file: DownloadedFile?
@@ -49,6 +55,7 @@ public struct HTTPDownload: Sendable {
 
 /// A file written by a download, with the digest of its whole content.
 public struct DownloadedFile: Sendable, Hashable {
+    /// Where the file was written, as given.
     public var path: String
     /// The size of the whole file, including a resumed prefix.
     public var byteCount: Int64
@@ -61,7 +68,9 @@ public struct DownloadedFile: Sendable, Hashable {
 
 /// A response whose body arrives as it is received; returned as soon as the header fields are in.
 public struct HTTPStreamingResponse: Sendable {
+    /// The status of the final response, after any redirects.
     public var status: Int
+    /// The header fields of the final response.
     public var headers: HTTPHeaders
     /// The body, chunk by chunk. Dropping it, or cancelling the task that reads it, aborts the transfer.
     public var body: HTTPBody
