@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PrewarmPlan", targets: ["PrewarmPlan"]),
         .library(name: "PrewarmImage", targets: ["PrewarmImage"]),
         .library(name: "PrewarmJournal", targets: ["PrewarmJournal"]),
+        .library(name: "PrewarmHTTP", targets: ["PrewarmHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,6 +19,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(
             name: "PrewarmTemplate",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -29,9 +35,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "PrewarmImage", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "PrewarmImage",
+            dependencies: ["PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "PrewarmJournal", dependencies: ["CSQLite"]),
         .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage", "PrewarmJournal"]),
+        .target(
+            name: "PrewarmHTTP",
+            dependencies: [
+                "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "prewarm",
             dependencies: [
@@ -54,5 +70,13 @@ let package = Package(
         // A test helper: a separate process that uses a journal as prewarm does, so that tests can
         // race several processes on one journal file.
         .executableTarget(name: "JournalRacer", dependencies: ["PrewarmJournal"], path: "Tests/JournalRacer"),
+        .testTarget(
+            name: "PrewarmHTTPTests",
+            dependencies: [
+                "PrewarmHTTP",
+                "PrewarmTestKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ]
 )
