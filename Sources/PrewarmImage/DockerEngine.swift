@@ -1,0 +1,304 @@
+import Foundation
+import PrewarmHTTP
+
+/// A Docker-compatible engine reached through its Engine API: Docker, Podman's compatible
+/// service, Colima, Finch. This is where `sam local` looks for images.
+///
+/// The API version is negotiated, never pinned: `/_ping` and `/version` say what the engine
+/// speaks, and every request uses that version (capped at the newest this client knows).
+/// Podman's names (`docker.io/samcli/…`, `localhost/img:v1`) are read back as `sam local`
+/// writes them.
+public final class DockerEngine: ImageEngine {
+    /// Where the engine listens.
+    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+        /// The unix socket's path, or `nil` for TCP.
+        public var socketPath: String?
+        /// `http://host:port` for TCP; `http://localhost` for a socket (the host is only a header).
+        public var baseURL: String
+
+        /// Reads `unix:///path`, `tcp://host:port` or `http://host:port`.
+        ///
+        /// - Throws: `ImageError` with code `.engineUnavailable` for any other form.
+        public init(host: String) throws {
+            if host.hasPrefix("unix://") {
+                socketPath = String(host.dropFirst("unix://".count))
+                baseURL = "http://localhost"
+            } else if host.hasPrefix("tcp://") {
+                socketPath = nil
+                baseURL = "http://" + host.dropFirst("tcp://".count)
+            } else if host.hasPrefix("http://") {
+                socketPath = nil
+                baseURL = host
+            } else {
+                throw ImageError(
+                    .engineUnavailable,
+                    "cannot use Docker host '\(host)': write unix:///path/docker.sock or tcp://host:port")
+            }
+            while baseURL.hasSuffix("/") { baseURL.removeLast() }
+        }
+
+        /// `--docker-host`, else `$DOCKER_HOST`, else the default socket.
+        public static func resolve(_ option: String?, environment: [String: String]) throws -> Endpoint {
+            try Endpoint(
+                host: option ?? environment["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 }
+                    ?? "unix:///var/run/docker.sock")
+        }
+
+        public var description: String {
+            socketPath.map { "unix://\($0)" } ?? baseURL.replacingOccurrences(of: "http://", with: "tcp://")
+        }
+    }
+
+    /// The newest Engine API version this client has been written against.
+    public static let newestKnownVersion = "1.47"
+
+    public let endpoint: Endpoint
+    /// The API version in use, from `/_ping` and `/version`.
+    public let apiVersion: String
+    /// `docker` or `podman`, from `/version`.
+    public let product: String
+    private let client: HTTPClient
+
+    /// Connects to the engine at `endpoint` and negotiates the API version.
+    ///
+    /// - Throws: `ImageError` with code `.engineUnavailable` that says what failed (no socket,
+    ///   connection refused, not an Engine API) and how to point prewarm at an engine.
+    public init(endpoint: Endpoint) async throws {
+        self.endpoint = endpoint
+        let client = HTTPClient(
+            configuration: .init(
+                transport: endpoint.socketPath.map { .unixSocket($0) } ?? .tcp,
+                timeouts: HTTPTimeouts(connect: .seconds(10), total: nil, stall: nil)))
+        self.client = client
+        let hint = "start it, or point prewarm at one with --docker-host or DOCKER_HOST"
+        if let socket = endpoint.socketPath, !FileManager.default.fileExists(atPath: socket) {
+            throw ImageError(.engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)")
+        }
+        let ping: HTTPResponse
+        do {
+            ping = try await client.execute(
+                HTTPRequest(
+                    url: endpoint.baseURL + "/_ping", timeouts: HTTPTimeouts(connect: .seconds(5), total: .seconds(15)))
+            )
+        } catch let error as HTTPError {
+            throw ImageError(.engineUnavailable, "no Docker engine answers at \(endpoint): \(error.message); \(hint)")
+        }
+        guard ping.isSuccess else {
+            throw ImageError(
+                .engineUnavailable, "\(endpoint) answered /_ping with HTTP \(ping.status); is it a Docker engine?")
+        }
+        let offered = ping.headers["Api-Version"]
+        let version = try await client.execute(HTTPRequest(url: endpoint.baseURL + "/version"))
+        let info = (try? JSONSerialization.jsonObject(with: version.body)) as? [String: Any] ?? [:]
+        let serverVersion = offered ?? info["ApiVersion"] as? String ?? "1.41"
+        apiVersion = Self.older(serverVersion, Self.newestKnownVersion)
+        let components = info["Components"] as? [[String: Any]] ?? []
+        let isPodman = components.contains { ($0["Name"] as? String)?.lowercased().contains("podman") == true }
+        product = isPodman ? "podman" : "docker"
+    }
+
+    public var description: String {
+        "\(product) at \(endpoint) (Engine API \(apiVersion))"
+    }
+
+    // MARK: - ImageEngine
+
+    public func image(named name: String) async throws -> EngineImage? {
+        let response = try await send(
+            HTTPRequest(url: url("/images/\(Self.escapePath(name))/json")), doing: "inspect \(name)")
+        if response.status == 404 { return nil }
+        guard response.isSuccess else { throw engineError(response, doing: "inspect image \(name)") }
+        return try Self.parseImage(response.body, name: name)
+    }
+
+    public func prepareBase(_ reference: String, platform: String, pull: Bool) async throws -> EngineImage {
+        if pull {
+            let (image, tag) = Self.splitReference(reference)
+            var query = "fromImage=\(Self.escape(image))&platform=\(Self.escape(platform))"
+            if let tag { query += "&tag=\(Self.escape(tag))" }
+            let response = try await stream(
+                HTTPRequest(method: .post, url: url("/images/create?\(query)")), doing: "pull \(reference)")
+            if let failure = try await Self.drain(response.body, output: { _ in }) {
+                throw ImageError(.missingBase, "cannot pull base image \(reference) for \(platform): \(failure)")
+            }
+        }
+        guard let image = try await image(named: reference) else {
+            throw ImageError(
+                .missingBase,
+                pull
+                    ? "base image \(reference) is still missing after pulling it"
+                    : "base image \(reference) is not in the engine and pulls are off (--skip-pull-image); "
+                        + "pull or load it first, or drop --skip-pull-image")
+        }
+        let wanted = platform.split(separator: "/").last.map(String.init) ?? platform
+        guard image.architecture == wanted else {
+            // Docker's classic builder would quietly build on a base of the wrong architecture.
+            throw ImageError(
+                .missingBase, "base image \(reference) is \(image.architecture), not \(wanted) as \(platform) needs")
+        }
+        return image
+    }
+
+    public func build(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
+        -> EngineImage
+    {
+        let labels =
+            (try? JSONSerialization.data(withJSONObject: request.labels, options: [.sortedKeys]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let query = [
+            "t=\(Self.escape(request.name))", "platform=\(Self.escape(request.platform))",
+            "labels=\(Self.escape(labels))", "pull=\(request.pull ? "1" : "0")", "rm=1", "forcerm=1",
+        ].joined(separator: "&")
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-tar")
+        let response = try await stream(
+            HTTPRequest(
+                method: .post, url: url("/build?\(query)"), headers: headers, body: .file(path: request.contextPath)),
+            doing: "build \(request.name)")
+        if let failure = try await Self.drain(response.body, output: output) {
+            throw ImageError(.buildFailed, "building \(request.name) failed in the engine: \(failure)")
+        }
+        guard let image = try await image(named: request.name) else {
+            throw ImageError(.buildFailed, "the engine reported building \(request.name) but has no image of that name")
+        }
+        return image
+    }
+
+    public func remove(_ name: String) async throws {
+        let response = try await send(
+            HTTPRequest(method: .delete, url: url("/images/\(Self.escapePath(name))?noprune=0")),
+            doing: "remove \(name)")
+        guard response.isSuccess || response.status == 404 else { throw engineError(response, doing: "remove \(name)") }
+    }
+
+    public func names(inRepository repository: String) async throws -> [String] {
+        let filters = "{\"reference\":[\"\(repository)\"]}"
+        let response = try await send(
+            HTTPRequest(url: url("/images/json?filters=\(Self.escape(filters))")), doing: "list \(repository)")
+        guard response.isSuccess else { throw engineError(response, doing: "list images of \(repository)") }
+        let images = (try? JSONSerialization.jsonObject(with: response.body)) as? [[String: Any]] ?? []
+        return images.flatMap { ($0["RepoTags"] as? [String] ?? []).map(Self.normalize) }
+            .filter { $0.hasPrefix(repository + ":") }
+    }
+
+    // MARK: - Requests
+
+    private func url(_ path: String) -> String {
+        "\(endpoint.baseURL)/v\(apiVersion)\(path)"
+    }
+
+    private func send(_ request: HTTPRequest, doing action: String) async throws -> HTTPResponse {
+        do {
+            return try await client.execute(request)
+        } catch let error as HTTPError {
+            throw ImageError(.engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)")
+        }
+    }
+
+    private func stream(_ request: HTTPRequest, doing action: String) async throws -> HTTPStreamingResponse {
+        let response: HTTPStreamingResponse
+        do {
+            response = try await client.stream(request)
+        } catch let error as HTTPError {
+            throw ImageError(.engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)")
+        }
+        guard response.isSuccess else {
+            var body = Data()
+            for try await chunk in response.body where body.count < 64 * 1024 { body.append(chunk) }
+            throw ImageError(.engine, "cannot \(action): \(Self.message(in: body) ?? "HTTP \(response.status)")")
+        }
+        return response
+    }
+
+    private func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
+        ImageError(
+            .engine, "cannot \(action) at \(endpoint): \(Self.message(in: response.body) ?? "HTTP \(response.status)")")
+    }
+
+    // MARK: - Parsing
+
+    /// Reads a stream of JSON lines (build or pull progress) to its end.
+    ///
+    /// - Returns: the engine's error message when a line carries `error`/`errorDetail` (the
+    ///   engine still answered 200), or `nil` when the stream ended without one.
+    static func drain(_ body: HTTPBody, output: @Sendable (String) -> Void) async throws -> String? {
+        var failure: String?
+        for try await line in body.lines {
+            guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
+                output(String(decoding: line, as: UTF8.self))
+                continue
+            }
+            if let error = (object["errorDetail"] as? [String: Any])?["message"] as? String ?? object["error"]
+                as? String
+            {
+                failure = failure ?? error.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if let text = object["stream"] as? String ?? object["status"] as? String {
+                for piece in text.split(separator: "\n") where !piece.trimmingCharacters(in: .whitespaces).isEmpty {
+                    output(String(piece))
+                }
+            }
+        }
+        return failure
+    }
+
+    static func parseImage(_ data: Data, name: String) throws -> EngineImage {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let id = object["Id"] as? String
+        else {
+            throw ImageError(.engine, "the engine's description of \(name) is not the JSON of an image")
+        }
+        let config = object["Config"] as? [String: Any]
+        let labels = config?["Labels"] as? [String: String] ?? [:]
+        let tags = (object["RepoTags"] as? [String] ?? []).map(normalize)
+        return EngineImage(
+            id: id.hasPrefix("sha256:") ? id : "sha256:" + id, names: tags, labels: labels,
+            architecture: object["Architecture"] as? String ?? "")
+    }
+
+    /// Podman's names as `sam local` writes them: `docker.io/x` → `x`, `localhost/x` → `x`.
+    static func normalize(_ name: String) -> String {
+        for prefix in ["docker.io/library/", "docker.io/", "localhost/"] where name.hasPrefix(prefix) {
+            return String(name.dropFirst(prefix.count))
+        }
+        return name
+    }
+
+    static func message(in body: Data) -> String? {
+        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            let text = String(decoding: body.prefix(500), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty ? nil : text
+        }
+        return (object["message"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `repo:tag` → (`repo`, `tag`); a digest or a missing tag gives no tag. A registry port's
+    /// colon is not a tag.
+    static func splitReference(_ reference: String) -> (String, String?) {
+        if reference.contains("@") { return (reference, nil) }
+        guard let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") else {
+            return (reference, nil)
+        }
+        return (String(reference[..<colon]), String(reference[reference.index(after: colon)...]))
+    }
+
+    /// An image name in a URL path: its `/`, `:` and `@` stay as they are, as the Engine API expects.
+    static func escapePath(_ name: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~/:@")
+        return name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name
+    }
+
+    static func escape(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// The older of two API versions (`1.41` < `1.47`).
+    static func older(_ a: String, _ b: String) -> String {
+        let left = a.split(separator: ".").compactMap { Int($0) }
+        let right = b.split(separator: ".").compactMap { Int($0) }
+        return left.lexicographicallyPrecedes(right) ? a : b
+    }
+}
