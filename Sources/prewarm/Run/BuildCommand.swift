@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import PrewarmImage
+import PrewarmJournal
+import PrewarmPlan
+import PrewarmRun
+
+/// `prewarm build`: builds every image of the plan in a Docker-compatible engine.
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build, concurrently, every image `sam local` will look for, and record the run in the journal.",
+        discussion: """
+            Each distinct image is built once, as the base image plus one layer holding the Lambda \
+            runtime interface emulator and the function's layers merged under /opt: no RUN step, so \
+            arm64 images build on an x86_64 host without emulation. An image whose name exists with \
+            the same content key is not built again.
+
+            Examples:
+              prewarm build template.yaml
+              prewarm build template.yaml --arch x86_64,arm64 --jobs 4 --progress json
+              prewarm build --resume                 # after a failed or interrupted run
+              DOCKER_HOST=unix://$HOME/.colima/docker.sock prewarm build
+
+            Exit codes: 0 every image built or up to date; 1 some node failed (the others were still \
+            built); 2 unusable input (template, flags, no engine, no emulator, unusable journal); 130 \
+            interrupted (Ctrl-C, SIGTERM): what finished is recorded, and --resume continues.
+            """
+    )
+
+    @OptionGroup var template: TemplateOptions
+    @OptionGroup var journal: JournalOptions
+
+    @Option(
+        name: .customLong("docker-host"),
+        help: ArgumentHelp(
+            "The engine: unix:///path/docker.sock or tcp://host:port. Default: $DOCKER_HOST, else /var/run/docker.sock."
+        ))
+    var dockerHost: String?
+
+    @Option(help: "Image builds at once. Default: the number of cores.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("download-jobs"), help: "Layer downloads and base-image pulls at once.")
+    var downloadJobs: Int = 8
+
+    @Option(help: "Retries of a transient failure (connection reset, engine busy), with backoff.")
+    var retries: Int = 2
+
+    @Flag(
+        name: .customLong("fail-fast"),
+        help: "Stop at the first failure instead of building everything that does not depend on it.")
+    var failFast = false
+
+    @Flag(name: .customLong("skip-pull-image"), help: "Never pull base images: use the engine's copies, as in SAM CLI.")
+    var skipPullImage = false
+
+    @Flag(name: .customLong("force-image-build"), help: "Build every image again, even when it is up to date.")
+    var forceImageBuild = false
+
+    @Flag(help: "Continue the latest unfinished run of this template: verified results are kept, the rest is done.")
+    var resume = false
+
+    @Option(
+        name: .customLong("rie-dir"),
+        help: ArgumentHelp(
+            "A directory holding aws-lambda-rie-x86_64 / aws-lambda-rie-arm64. Default: $PREWARM_RIE_DIR, else SAM CLI's own copy.",
+            valueName: "dir"))
+    var rieDirectory: String?
+
+    @Option(help: "Progress output: plain (a line per node event) or json (JSON lines).")
+    var progress: ProgressFormat = .plain
+
+    enum ProgressFormat: String, ExpressibleByArgument, CaseIterable {
+        case plain, json
+    }
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard downloadJobs >= 1 else { throw ValidationError("--download-jobs must be at least 1") }
+        guard retries >= 0 else { throw ValidationError("--retries cannot be negative") }
+    }
+
+    func run() async throws {
+        let plan = try await template.plan()
+        for warning in plan.warnings { Console.warning(warning) }
+        for item in plan.skipped { Console.warning("\(item.location): skipped \(item.name): \(item.reason)") }
+        for failure in plan.errors { Console.error(failure.description) }
+
+        let environment = ProcessInfo.processInfo.environment
+        let engine: DockerEngine
+        let emulators = EmulatorLocator(directory: rieDirectory, environment: environment)
+        do {
+            engine = try await DockerEngine(endpoint: .resolve(dockerHost, environment: environment))
+            for architecture in Set(plan.functions.map(\.architecture)) {
+                _ = try emulators.emulator(for: architecture.rawValue)
+            }
+        } catch let error as ImageError {
+            throw CommandFailure(message: error.description, exitCode: .unusableInput)
+        }
+        Console.write("prewarm: engine: \(engine.description)")
+
+        let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
+        let journal = try await self.journal.open(forTemplate: plan.template, create: true)
+        var options = RunOptionsJSON(
+            arch: template.architectures, functions: template.functions, jobs: jobs, downloadJobs: downloadJobs,
+            pull: !skipPullImage, force: forceImageBuild, resumeOf: nil)
+        if resume {
+            // Everything the earlier run finished is found up to date below (its image still
+            // exists with the same content key) and is not done again; the rest runs.
+            do {
+                if let previous = try await journal.latestUnfinishedRun(templatePath: templatePath) {
+                    options.resumeOf = previous.id.rawValue
+                    Console.write("prewarm: resuming run \(previous.id) (\(previous.outcome.rawValue))")
+                } else {
+                    Console.write(
+                        "prewarm: nothing to resume (the latest run succeeded); checking that it is all still there")
+                }
+            } catch let error as JournalError {
+                throw CommandFailure(message: error.message, exitCode: .unusableInput)
+            }
+        }
+
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("prewarm-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+
+        let reporter = ProgressReporter(mode: progress == .json ? .json : .plain, total: plan.graph.nodes.count)
+        let executor = EngineExecutor(
+            engine: engine, emulators: emulators,
+            options: BuildOptions(
+                pull: !skipPullImage, forceRebuild: forceImageBuild, workDirectory: work,
+                prewarmVersion: Prewarm.version))
+        let buildRun = BuildRun(
+            plan: plan, templatePath: templatePath, optionsJSON: JSONText.line(options),
+            prewarmVersion: Prewarm.version,
+            scheduler: Scheduler(
+                options: SchedulerOptions(jobs: jobs, downloadJobs: downloadJobs, retries: retries, failFast: failFast))
+        )
+
+        let task = Task { try await buildRun.run(executor: executor, journal: journal, events: reporter.handle) }
+        let interrupts = InterruptHandler { task.cancel() }
+        let report: BuildRun.Report
+        do {
+            report = try await task.value
+        } catch let error as JournalError {
+            throw CommandFailure(message: error.message, exitCode: .unusableInput)
+        }
+        for problem in report.journalProblems { Console.warning("journal: \(problem)") }
+        print(reporter.summary(report.summary, runID: report.runID.description, planErrors: plan.errors.count))
+        if report.summary.cancelled || interrupts.wasInterrupted {
+            Console.error("interrupted; run `prewarm build --resume` to continue")
+            throw ExitStatus.interrupted.exitCode
+        }
+        if report.summary.failed + report.summary.skipped > 0 || !plan.errors.isEmpty {
+            throw ExitStatus.partialFailure.exitCode
+        }
+    }
+}
+
+/// The options of a run, as recorded in the journal.
+struct RunOptionsJSON: Encodable {
+    var arch: [String]
+    var functions: [String]
+    var jobs: Int
+    var downloadJobs: Int
+    var pull: Bool
+    var force: Bool
+    var resumeOf: Int64?
+}

@@ -1,0 +1,44 @@
+import Dispatch
+import Foundation
+
+/// Turns the first SIGINT or SIGTERM into cancellation of a task, so that a run stops starting
+/// work, lets the journal record what finished and exits 130; a second signal exits at once.
+final class InterruptHandler: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var received = false
+
+    /// Starts handling the signals, calling `cancel` on the first one.
+    init(cancel: @escaping @Sendable () -> Void) {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock()
+                let again = self.received
+                self.received = true
+                self.lock.unlock()
+                if again {
+                    Console.error("interrupted again; exiting without waiting")
+                    exit(ExitStatus.interrupted.rawValue)
+                }
+                Console.warning("interrupted: finishing the journal; press Ctrl-C again to exit at once")
+                cancel()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// Whether a signal arrived.
+    var wasInterrupted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    deinit {
+        for source in sources { source.cancel() }
+    }
+}
