@@ -123,6 +123,10 @@ struct ClaimingExecutor<Inner: NodeExecutor>: NodeExecutor {
     let runID: RunID
     let pollInterval: Duration
 
+    func isTransient(_ error: any Error) -> Bool {
+        inner.isTransient(error)
+    }
+
     func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
         guard case .image(let image) = node.payload else {
             return try await inner.execute(node, inputs: inputs, attempt: attempt)

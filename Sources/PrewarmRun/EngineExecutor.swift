@@ -98,7 +98,40 @@ public struct EngineExecutor: NodeExecutor {
         let nodeID = node.id
         let output = self.output
         let image = try await engine.build(request) { line in output(nodeID, line) }
+        await removeStaleRapidImages(besides: planned.name, nodeID: nodeID)
         return .built(output: image.id)
+    }
+
+    /// Removes rapid images of older SAM CLI versions from the repository of `name`, as SAM CLI
+    /// does after a fresh build: tags like `rapid-1.60.0-x86_64` or `3.9-rapid-1.60.0-arm64`.
+    /// Tags of the current form (`…rapid-x86_64`, `…rapid-arm64`) are never removed, whatever
+    /// built them, so nothing another function or architecture needs is lost. Failures only
+    /// show in the build output.
+    func removeStaleRapidImages(besides name: String, nodeID: String) async {
+        guard let colon = name.firstIndex(of: ":"), name[colon...].contains("rapid-") else { return }
+        let repository = String(name[..<colon])
+        guard let names = try? await engine.names(inRepository: repository) else { return }
+        for candidate in names where candidate != name && Self.isStaleRapidTag(candidate) {
+            do {
+                try await engine.remove(candidate)
+                output(nodeID, "removed stale image \(candidate)")
+            } catch {
+                output(nodeID, "could not remove stale image \(candidate): \(error)")
+            }
+        }
+    }
+
+    /// Whether `name`'s tag is a rapid tag of an older SAM CLI: it has `rapid-` followed by
+    /// something other than just an architecture.
+    public static func isStaleRapidTag(_ name: String) -> Bool {
+        guard let colon = name.lastIndex(of: ":") else { return false }
+        let tag = name[name.index(after: colon)...]
+        guard let rapid = tag.range(of: "rapid-", options: .backwards) else { return false }
+        guard rapid.lowerBound == tag.startIndex || tag[tag.index(before: rapid.lowerBound)] == "-" else {
+            return false
+        }
+        let rest = tag[rapid.upperBound...]
+        return rest != "x86_64" && rest != "arm64"
     }
 
     /// The key that decides whether an image must be built again: the plan's content key

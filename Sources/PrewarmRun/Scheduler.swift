@@ -40,6 +40,15 @@ public protocol NodeExecutor: Sendable {
     /// - Throws: any error; one that is `TransientFailure` (or says so through
     ///   `isTransient`) is retried with backoff, every other one fails the node at once.
     func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
+
+    /// Whether `error` is worth retrying. The default: it is a `TransientFailure`.
+    func isTransient(_ error: any Error) -> Bool
+}
+
+extension NodeExecutor {
+    public func isTransient(_ error: any Error) -> Bool {
+        error is TransientFailure
+    }
 }
 
 /// An error worth retrying: a dropped connection, a 5xx, a busy engine.
@@ -171,7 +180,7 @@ public struct Scheduler: Sendable {
                 return .interrupted
             } catch {
                 if Task.isCancelled { return .interrupted }
-                guard error is TransientFailure, attempt <= options.retries else {
+                guard executor.isTransient(error), attempt <= options.retries else {
                     return .failed(message: "\(error)")
                 }
                 let delay = Self.backoff(options.retryDelay, attempt: attempt)

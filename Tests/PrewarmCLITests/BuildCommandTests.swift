@@ -28,8 +28,10 @@ import Testing
         try directory.write("layers/extra/shared.txt", "from extra, which comes later\n")
         try directory.write("layers/extra/bin/tool", "#!/bin/sh\necho tool\n")
         chmod(directory.path + "/layers/extra/bin/tool", 0o755)
-        try directory.write("rie/aws-lambda-rie-x86_64", "#!/bin/sh\necho emulator x86_64\n")
-        try directory.write("rie/aws-lambda-rie-arm64", "#!/bin/sh\necho emulator arm64\n")
+        // A stand-in emulator unique to this test, so that no image of an earlier run is up to date.
+        let unique = UUID().uuidString
+        try directory.write("rie/aws-lambda-rie-x86_64", "#!/bin/sh\necho emulator x86_64 \(unique)\n")
+        try directory.write("rie/aws-lambda-rie-arm64", "#!/bin/sh\necho emulator arm64 \(unique)\n")
         var yaml = """
             Transform: AWS::Serverless-2016-10-31
             Globals:
@@ -71,10 +73,24 @@ import Testing
                 as? [[String: Any]])
         #expect(planned.count == 32)
 
+        // An image of an older SAM CLI in a repository prewarm builds into: removed, as SAM does.
+        let python = try #require(CommandRunner.which("python3"))
+        let engineAPI = try directory.write("api.py", Self.apiScript)
+        let stale = "public.ecr.aws/lambda/python:3.12-rapid-1.60.0-x86_64"
+        let tagged = try await CommandRunner.run(
+            python, [engineAPI, host, "tag", "public.ecr.aws/lambda/python:3.12-x86_64", stale])
+        #expect(tagged.status == 0, "\(tagged.stderr)")
+
         let first = try await PrewarmExecutable.run(["build", template, "--progress", "json"] + common)
         #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         let images = Set(planned.compactMap { $0["image"] as? String })
         #expect(first.stdout.contains("\"built\":\(images.count)"), "\(first.stdout.suffix(400))")
+
+        let afterwards = try await CommandRunner.run(python, [engineAPI, host, "exists", stale])
+        #expect(afterwards.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "no", "\(afterwards.stderr)")
+        let base = try await CommandRunner.run(
+            python, [engineAPI, host, "exists", "public.ecr.aws/lambda/python:3.12-x86_64"])
+        #expect(base.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "yes")
 
         // Every image: the emulator of its architecture, 0755; the layers merged under /opt.
         let checker = try directory.write("check.py", Self.checkScript)
@@ -92,6 +108,22 @@ import Testing
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("\"built\":0"), "\(second.stdout.suffix(400))")
     }
+
+    /// Tags an image or says whether one exists, through the Engine API.
+    static let apiScript = #"""
+        import http.client, socket, sys, urllib.parse
+        host, action, name = sys.argv[1], sys.argv[2], sys.argv[3]
+        class Conn(http.client.HTTPConnection):
+            def connect(self):
+                self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(host[len("unix://"):])
+        c = Conn("localhost")
+        if action == "tag":
+            repo, tag = sys.argv[4].rsplit(":", 1)
+            c.request("POST", "/v1.41/images/" + name + "/tag?" + urllib.parse.urlencode({"repo": repo, "tag": tag}))
+            r = c.getresponse(); r.read(); sys.exit(0 if r.status == 201 else r.status)
+        c.request("GET", "/v1.41/images/" + name + "/json")
+        r = c.getresponse(); r.read(); print("yes" if r.status == 200 else "no")
+        """#
 
     /// Exports an image through the Engine API (create a container, export it, remove it) and
     /// checks its files with Python's tarfile.

@@ -122,3 +122,15 @@ import Testing
         #expect(try await journal.latestUnfinishedRun(templatePath: plan.template)?.id == report.runID)
     }
 }
+
+@Suite struct StaleRapidImageTests {
+    @Test(arguments: [
+        ("public.ecr.aws/lambda/python:3.9-rapid-1.60.0-x86_64", true), ("myimg:rapid-1.60.0", true),
+        ("myimg:rapid-1.60.0-arm64", true), ("public.ecr.aws/lambda/python:3.12-rapid-x86_64", false),
+        ("myimg:rapid-arm64", false), ("myimg:v1", false), ("myimg:notrapid-1", false),
+        ("samcli/lambda-python:3.12-x86_64-abc", false),
+    ])
+    func onlyOlderRapidTagsAreStale(_ name: String, _ stale: Bool) {
+        #expect(EngineExecutor.isStaleRapidTag(name) == stale)
+    }
+}
