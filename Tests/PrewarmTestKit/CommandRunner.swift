@@ -81,3 +81,60 @@ public enum PrewarmExecutable {
         try await CommandRunner.run(path, arguments, in: directory)
     }
 }
+
+/// A program running in the background whose output lines the test can wait for, and kill.
+public final class BackgroundProcess: @unchecked Sendable {
+    private let process = Process()
+    private let lock = NSLock()
+    private var buffer = Data()
+    private var collected: [String] = []
+
+    /// Starts `executable` with `arguments`; its standard output is collected line by line.
+    public init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.buffer.append(data)
+            while let newline = self.buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                self.collected.append(String(decoding: self.buffer[..<newline], as: UTF8.self))
+                self.buffer.removeSubrange(...newline)
+            }
+            self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    /// The lines printed so far.
+    public var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return collected
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// Waits until `condition` holds for the lines printed so far, or the program ends, or
+    /// `timeout` passes; returns whether the condition held.
+    public func wait(timeout: Duration = .seconds(120), until condition: ([String]) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(lines) { return true }
+            if !process.isRunning { return condition(lines) }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    /// Sends SIGKILL to this program (and only to it) and waits for it to end.
+    public func kill() async {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
+    }
+}
