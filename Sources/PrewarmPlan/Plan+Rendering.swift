@@ -47,9 +47,8 @@ extension Plan {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A table for people: one row per function and architecture, then what was skipped and
-    /// a one-line summary.
-    public func text() -> String {
+    /// The rows of the table for people: a header, then one row per function and architecture.
+    public var tableRows: [[String]] {
         var rows = [["FUNCTION", "ARCH", "RUNTIME", "IMAGE", "LAYERS"]]
         for function in functions {
             rows.append([
@@ -57,20 +56,7 @@ extension Plan {
                 function.layers.isEmpty ? "-" : function.layers.map(\.name).joined(separator: ","),
             ])
         }
-        var widths = [Int](repeating: 0, count: rows[0].count)
-        for row in rows {
-            for (column, cell) in row.enumerated() where column < row.count - 1 {
-                widths[column] = max(widths[column], cell.count)
-            }
-        }
-        var lines = rows.map { row in
-            row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }
-        for item in skipped { lines.append("skipped  \(item.name): \(item.reason)") }
-        lines.append(summary)
-        return lines.joined(separator: "\n") + "\n"
+        return rows
     }
 
     /// `12 functions → 5 images (3 base images, 4 layers); 1 skipped, 2 errors`.

@@ -33,7 +33,10 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try await template.plan()
         switch format {
-        case .text: print(plan.text(), terminator: "")
+        case .text:
+            print(TableText.render(plan.tableRows), terminator: "")
+            for item in plan.skipped { print("skipped  \(item.name): \(item.reason)") }
+            print(plan.summary)
         case .json: print(plan.json())
         case .dot: print(plan.dot(), terminator: "")
         }

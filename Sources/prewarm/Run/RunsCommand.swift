@@ -103,10 +103,12 @@ struct StatusCommand: AsyncParsableCommand {
             )
             var rows = [["NODE", "STATE", "ATTEMPTS", "TIME", "OUTPUT / ERROR"]]
             for node in detail.nodes {
+                // The journal records an up-to-date node as skipped with its output reused.
+                let upToDate = node.state == .skipped && node.errorMessage == "up to date"
                 rows.append([
-                    node.nodeID, node.state.rawValue, String(node.attempts),
-                    node.duration.map { TimeText.duration(Double($0.components.seconds)) } ?? "-",
-                    node.errorMessage ?? node.output?.digest ?? "",
+                    node.nodeID, upToDate ? "up-to-date" : node.state.rawValue, String(node.attempts),
+                    node.duration.map { TimeText.duration($0.seconds) } ?? "-",
+                    upToDate ? node.output?.digest ?? "" : node.errorMessage ?? node.output?.digest ?? "",
                 ])
             }
             print(TableText.render(rows), terminator: "")
@@ -158,7 +160,7 @@ struct RunDetailJSON: Encodable {
             Node(
                 id: node.nodeID, kind: node.kind.rawValue, contentKey: node.contentKey, state: node.state.rawValue,
                 attempts: node.attempts,
-                seconds: node.duration.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
+                seconds: node.duration?.seconds,
                 output: node.output?.digest, error: node.errorMessage)
         }
     }
