@@ -33,8 +33,10 @@ public struct EmulatorLocator: Sendable {
                 let source = self.directory != nil ? "--rie-dir" : "PREWARM_RIE_DIR"
                 throw ImageError(
                     .missingEmulator,
-                    "no \(name) in \(directory) (from \(source)); that directory must hold aws-lambda-rie-x86_64 "
-                        + "and/or aws-lambda-rie-arm64, as SAM CLI's samcli/local/rapid/ does")
+                    "no \(name) in \(directory) (from \(source)): point --rie-dir or PREWARM_RIE_DIR at a directory "
+                        + "holding aws-lambda-rie-x86_64 and/or aws-lambda-rie-arm64, such as samcli/local/rapid/ of "
+                        + "SAM CLI (pip install aws-sam-cli), or leave both unset to use the copy of the SAM CLI on PATH"
+                )
             }
             return path
         }

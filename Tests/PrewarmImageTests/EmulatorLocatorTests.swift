@@ -17,6 +17,7 @@ import Testing
         let missing = #expect(throws: ImageError.self) { try locator.emulator(for: "x86_64") }
         #expect(missing?.message.contains("--rie-dir") == true)
         #expect(missing?.message.contains("aws-lambda-rie-x86_64") == true)
+        #expect(missing?.message.contains("pip install aws-sam-cli") == true, "says where the emulator comes from")
     }
 
     /// The SAM CLI that ci/install puts into .build-sam is a real pip installation.

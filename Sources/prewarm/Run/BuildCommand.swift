@@ -148,6 +148,11 @@ struct BuildCommand: AsyncParsableCommand {
         }
         for problem in report.journalProblems { Console.warning("journal: \(problem)") }
         print(reporter.summary(report.summary, runID: report.runID.description, planErrors: plan.errors.count))
+        // Every failure once on standard error, one line each, as `prewarm plan` prints its
+        // errors: the progress on standard output has them only among the other events.
+        for node in plan.graph.nodes {
+            if case .failed(let message) = report.summary.outcomes[node.id] { Console.error("\(node.id): \(message)") }
+        }
         if report.summary.cancelled || interrupts.wasInterrupted {
             Console.error("interrupted; run `prewarm build --resume` to continue")
             throw ExitStatus.interrupted.exitCode
