@@ -4,74 +4,78 @@ import Testing
 
 /// `kill -9` of `prewarm build` at several moments, then `prewarm build --resume`: every image
 /// ends correct, nothing that finished is built again, and the journal stays readable.
-@Suite(.serialized) struct ResumeAfterKillTests {
-    struct Finished: Decodable {
-        var event: String
-        var node: String?
-        var kind: String?
-        var outcome: String?
-        var built: Int?
-    }
-
-    static func events(_ lines: [String]) -> [Finished] {
-        lines.compactMap { try? JSONDecoder().decode(Finished.self, from: Data($0.utf8)) }
-    }
-
-    static func builtImages(_ lines: [String]) -> Set<String> {
-        Set(
-            events(lines).filter { $0.event == "finished" && $0.kind == "image" && $0.outcome == "built" }.compactMap(
-                \.node))
-    }
-
-    /// Kills after this many images were reported built (0: as soon as the first node starts).
-    @Test(arguments: [0, 2, 5, 9])
-    func resumeAfterKill(afterImages count: Int) async throws {
-        guard let host = ProcessInfo.processInfo.environment["PREWARM_TEST_DOCKER_HOST"] else {
-            #expect(ProcessInfo.processInfo.environment["PREWARM_REQUIRE_ENGINES"] != "1", "ci/test starts dockerd")
-            return
+extension EngineTests {
+    @Suite struct ResumeAfterKillTests {
+        struct Finished: Decodable {
+            var event: String
+            var node: String?
+            var kind: String?
+            var outcome: String?
+            var built: Int?
         }
-        let directory = try TemporaryDirectory("prewarm-kill")
-        defer { directory.remove() }
-        let template = try BuildCommandTests.writeApp(in: directory)
-        let journal = directory.path + "/journal.sqlite"
-        let common = [
-            "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
-            "--progress", "json", "--jobs", "1",
-        ]
 
-        let first = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
-        let reached = await first.wait { lines in
-            count == 0 ? !lines.isEmpty : Self.builtImages(lines).count >= count
+        static func events(_ lines: [String]) -> [Finished] {
+            lines.compactMap { try? JSONDecoder().decode(Finished.self, from: Data($0.utf8)) }
         }
-        #expect(reached, "the first run got that far: \(first.lines.suffix(3))")
-        await first.kill()
-        let builtBefore = Self.builtImages(first.lines)
 
-        let resumed = try await PrewarmExecutable.run(["build", template, "--resume"] + common)
-        #expect(resumed.status == 0, "\(resumed.stdout.suffix(600))\n\(resumed.stderr)")
-        let lines = resumed.stdout.split(separator: "\n").map(String.init)
-        let builtAfter = Self.builtImages(lines)
-        #expect(
-            builtBefore.isDisjoint(with: builtAfter), "rebuilt after resume: \(builtBefore.intersection(builtAfter))")
-        let imageNodes = Set(
-            Self.events(lines).filter { $0.event == "finished" && $0.kind == "image" }.compactMap(\.node))
-        let plan = try await PrewarmExecutable.run(["plan", template, "--format", "json"])
-        let summary = (try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])?["summary"]
-        let images = try #require((summary as? [String: Any])?["images"] as? Int)
-        #expect(imageNodes.count == images, "every image is accounted for")
-        #expect(Self.events(lines).allSatisfy { $0.outcome != "failed" })
+        static func builtImages(_ lines: [String]) -> Set<String> {
+            Set(
+                events(lines).filter { $0.event == "finished" && $0.kind == "image" && $0.outcome == "built" }
+                    .compactMap(
+                        \.node))
+        }
 
-        // The journal is readable: the killed run reads as interrupted, the resumed one succeeded.
-        let runs = try await PrewarmExecutable.run(["runs", "--journal", journal, "--format", "json"])
-        #expect(runs.status == 0, "\(runs.stderr)")
-        let records = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]] ?? []
-        #expect(records.count == 2)
-        #expect(records.first?["outcome"] as? String == "succeeded")
-        #expect(records.last?["outcome"] as? String == "interrupted")
+        /// Kills after this many images were reported built (0: as soon as the first node starts).
+        @Test(arguments: [0, 2, 5, 9])
+        func resumeAfterKill(afterImages count: Int) async throws {
+            guard let host = ProcessInfo.processInfo.environment["PREWARM_TEST_DOCKER_HOST"] else {
+                #expect(ProcessInfo.processInfo.environment["PREWARM_REQUIRE_ENGINES"] != "1", "ci/test starts dockerd")
+                return
+            }
+            let directory = try TemporaryDirectory("prewarm-kill")
+            defer { directory.remove() }
+            let template = try BuildCommandTests.writeApp(in: directory)
+            let journal = directory.path + "/journal.sqlite"
+            let common = [
+                "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
+                "--progress", "json", "--jobs", "1",
+            ]
 
-        // A third run builds nothing: what the killed run left is complete or was redone.
-        let again = try await PrewarmExecutable.run(["build", template] + common)
-        #expect(again.status == 0)
-        #expect(Self.builtImages(again.stdout.split(separator: "\n").map(String.init)).isEmpty)
+            let first = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
+            let reached = await first.wait { lines in
+                count == 0 ? !lines.isEmpty : Self.builtImages(lines).count >= count
+            }
+            #expect(reached, "the first run got that far: \(first.lines.suffix(3))")
+            await first.kill()
+            let builtBefore = Self.builtImages(first.lines)
+
+            let resumed = try await PrewarmExecutable.run(["build", template, "--resume"] + common)
+            #expect(resumed.status == 0, "\(resumed.stdout.suffix(600))\n\(resumed.stderr)")
+            let lines = resumed.stdout.split(separator: "\n").map(String.init)
+            let builtAfter = Self.builtImages(lines)
+            #expect(
+                builtBefore.isDisjoint(with: builtAfter),
+                "rebuilt after resume: \(builtBefore.intersection(builtAfter))")
+            let imageNodes = Set(
+                Self.events(lines).filter { $0.event == "finished" && $0.kind == "image" }.compactMap(\.node))
+            let plan = try await PrewarmExecutable.run(["plan", template, "--format", "json"])
+            let summary = (try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])?["summary"]
+            let images = try #require((summary as? [String: Any])?["images"] as? Int)
+            #expect(imageNodes.count == images, "every image is accounted for")
+            #expect(Self.events(lines).allSatisfy { $0.outcome != "failed" })
+
+            // The journal is readable: the killed run reads as interrupted, the resumed one succeeded.
+            let runs = try await PrewarmExecutable.run(["runs", "--journal", journal, "--format", "json"])
+            #expect(runs.status == 0, "\(runs.stderr)")
+            let records = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]] ?? []
+            #expect(records.count == 2)
+            #expect(records.first?["outcome"] as? String == "succeeded")
+            #expect(records.last?["outcome"] as? String == "interrupted")
+
+            // A third run builds nothing: what the killed run left is complete or was redone.
+            let again = try await PrewarmExecutable.run(["build", template] + common)
+            #expect(again.status == 0)
+            #expect(Self.builtImages(again.stdout.split(separator: "\n").map(String.init)).isEmpty)
+        }
     }
 }
