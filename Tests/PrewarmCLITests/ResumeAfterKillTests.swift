@@ -77,5 +77,37 @@ extension EngineTests {
             #expect(again.status == 0)
             #expect(Self.builtImages(again.stdout.split(separator: "\n").map(String.init)).isEmpty)
         }
+
+        /// SIGTERM (or Ctrl-C) stops the run: exit 130, the journal says interrupted, no node
+        /// is left running, and --resume finishes the job.
+        @Test(arguments: [SIGTERM, SIGINT])
+        func signalStopsTheRunCleanly(_ signal: Int32) async throws {
+            guard let host = ProcessInfo.processInfo.environment["PREWARM_TEST_DOCKER_HOST"] else {
+                #expect(ProcessInfo.processInfo.environment["PREWARM_REQUIRE_ENGINES"] != "1", "ci/test starts dockerd")
+                return
+            }
+            let directory = try TemporaryDirectory("prewarm-signal")
+            defer { directory.remove() }
+            let template = try BuildCommandTests.writeApp(in: directory)
+            let journal = directory.path + "/journal.sqlite"
+            let common = [
+                "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
+                "--progress", "json", "--jobs", "1",
+            ]
+            let run = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
+            #expect(await run.wait { !Self.builtImages($0).isEmpty })
+            let status = await run.signal(signal)
+            #expect(status == 130)
+            #expect(run.lines.last?.contains("\"event\":\"summary\"") == true, "\(run.lines.suffix(2))")
+
+            let detail = try await PrewarmExecutable.run(["status", "--journal", journal, "--format", "json"])
+            let object = try JSONSerialization.jsonObject(with: Data(detail.stdout.utf8)) as? [String: Any]
+            #expect((object?["run"] as? [String: Any])?["outcome"] as? String == "interrupted")
+            let states = Set((object?["nodes"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String })
+            #expect(!states.contains("running") && !states.contains("pending"), "\(states)")
+
+            let resumed = try await PrewarmExecutable.run(["build", template, "--resume"] + common)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+        }
     }
 }

@@ -134,7 +134,15 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Sends SIGKILL to this program (and only to it) and waits for it to end.
     public func kill() async {
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        _ = await signal(SIGKILL)
+    }
+
+    /// Sends `signal` to this program (and only to it), waits for it to end, and returns its
+    /// exit status (for a program killed by a signal: 128 + the signal, as a shell reports it).
+    public func signal(_ signal: Int32) async -> Int32 {
+        Foundation.kill(process.processIdentifier, signal)
         while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
     }
 }

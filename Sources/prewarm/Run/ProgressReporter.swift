@@ -42,7 +42,7 @@ final class ProgressReporter: @unchecked Sendable {
             let (word, output, error) = Self.describe(outcome)
             let counter =
                 "[\(String(repeating: " ", count: max(0, String(total).count - String(finished).count)))\(finished)/\(total)]"
-            var plain = "\(counter) \(word.padding(toLength: 10, withPad: " ", startingAt: 0)) \(node.id)"
+            var plain = "\(counter) \(word.padding(toLength: 11, withPad: " ", startingAt: 0)) \(node.id)"
             if duration > .zero { plain += " (\(String(format: "%.1fs", Self.seconds(duration))))" }
             if let error { plain += ": \(error)" }
             emit(
