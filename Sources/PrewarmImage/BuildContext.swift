@@ -27,13 +27,22 @@ public struct BuildContext: Sendable {
         "FROM \(baseImage)\nCOPY rootfs/ /\n"
     }
 
-    /// Writes the context as a tar archive to `path` (replacing it).
+    /// What to write: a build context for `POST /build`, or the image layer itself.
+    public enum Form: Sendable {
+        /// `Dockerfile` and `rootfs/…`, for an engine to build.
+        case dockerfileContext
+        /// The layer's files at the archive's root (`var/rapid/…`, `opt/…`), to load as the
+        /// image's one new layer.
+        case layer
+    }
+
+    /// Writes the context (or the bare layer) as a tar archive to `path`, replacing it.
     ///
     /// - Returns: the number of bytes written.
     /// - Throws: `ImageError` with code `.missingEmulator` when the emulator is not a file,
     ///   `.layerContent` when a layer directory is missing, `.io` when reading or writing fails.
     @discardableResult
-    public func write(to path: String) throws -> UInt64 {
+    public func write(to path: String, as form: Form = .dockerfileContext) throws -> UInt64 {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: emulator, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw ImageError(.missingEmulator, "no emulator at \(emulator)")
@@ -46,15 +55,22 @@ public struct BuildContext: Sendable {
         }
         defer { try? output.close() }
         var tar = TarWriter(output: output)
-        try tar.addFile("Dockerfile", contents: Data(dockerfile.utf8))
-        try tar.addDirectory("rootfs")
-        try tar.addDirectory("rootfs/var")
-        try tar.addDirectory("rootfs/var/rapid")
-        try tar.addFile("rootfs/var/rapid/aws-lambda-rie", from: emulator, mode: 0o755)
+        let root: String
+        switch form {
+        case .dockerfileContext:
+            try tar.addFile("Dockerfile", contents: Data(dockerfile.utf8))
+            try tar.addDirectory("rootfs")
+            root = "rootfs/"
+        case .layer:
+            root = ""
+        }
+        try tar.addDirectory(root + "var")
+        try tar.addDirectory(root + "var/rapid")
+        try tar.addFile(root + "var/rapid/aws-lambda-rie", from: emulator, mode: 0o755)
         if !layers.isEmpty {
-            try tar.addDirectory("rootfs/opt")
+            try tar.addDirectory(root + "opt")
             for (relative, entry) in files {
-                let archivePath = "rootfs/opt/" + relative
+                let archivePath = root + "opt/" + relative
                 switch entry {
                 case .directory(let mode): try tar.addDirectory(archivePath, mode: mode)
                 case .file(let source, let mode): try tar.addFile(archivePath, from: source, mode: mode)

@@ -43,6 +43,11 @@ public enum ContentDigest {
         return "sha256:" + hex(hasher.finalize())
     }
 
+    /// `sha256:<hex>` of `data`.
+    public static func data(_ data: Data) -> String {
+        "sha256:" + hex(SHA256.hash(data: data))
+    }
+
     /// `sha256:<hex>` of `text`.
     public static func text(_ text: String) -> String {
         "sha256:" + hex(SHA256.hash(data: Data(text.utf8)))

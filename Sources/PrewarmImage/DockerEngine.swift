@@ -139,7 +139,22 @@ public final class DockerEngine: ImageEngine {
         return image
     }
 
+    /// Docker gets the bare layer and loads it on top of the base (`POST /images/load` reads no
+    /// layer it already has, so this is one layer's worth of work, with no container and no
+    /// commit). Podman, whose load wants every layer in the archive, builds the context.
+    public var buildForm: BuildContext.Form {
+        product == "docker" ? .layer : .dockerfileContext
+    }
+
     public func build(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
+        -> EngineImage
+    {
+        if buildForm == .layer { return try await load(request, output: output) }
+        return try await buildContext(request, output: output)
+    }
+
+    /// `POST /build` of a Dockerfile context.
+    private func buildContext(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
         -> EngineImage
     {
         let labels =
@@ -162,6 +177,98 @@ public final class DockerEngine: ImageEngine {
             throw ImageError(.buildFailed, "the engine reported building \(request.name) but has no image of that name")
         }
         return image
+    }
+
+    /// Makes `request.name` the base image plus the layer at `request.contextPath`, through
+    /// `POST /images/load` of an archive that holds the new layer, its image configuration (the
+    /// base's, with the new layer's diff ID and the labels added) and a manifest that lists the
+    /// base's layers, which the engine already has.
+    private func load(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
+        -> EngineImage
+    {
+        let inspected = try await send(
+            HTTPRequest(url: url("/images/\(Self.escapePath(request.baseImage))/json")),
+            doing: "inspect \(request.baseImage)")
+        guard inspected.isSuccess,
+            let base = (try? JSONSerialization.jsonObject(with: inspected.body)) as? [String: Any],
+            let diffIDs = (base["RootFS"] as? [String: Any])?["Layers"] as? [String]
+        else {
+            throw ImageError(.missingBase, "base image \(request.baseImage) is not in the engine")
+        }
+        var config = base["Config"] as? [String: Any] ?? [:]
+        if let triggers = config["OnBuild"] as? [Any], !triggers.isEmpty {
+            // A base with ONBUILD instructions must be built on, or they would not run.
+            return try await buildOnLayer(request, output: output)
+        }
+        var labels = config["Labels"] as? [String: Any] ?? [:]
+        for (key, value) in request.labels { labels[key] = value }
+        config["Labels"] = labels
+        var image: [String: Any] = [
+            "architecture": base["Architecture"] as? String ?? "", "os": base["Os"] as? String ?? "linux",
+            "created": "1970-01-01T00:00:00Z", "config": config,
+            "rootfs": ["type": "layers", "diff_ids": diffIDs + [try ContentDigest.file(request.contextPath)]],
+        ]
+        if let variant = base["Variant"] as? String, !variant.isEmpty { image["variant"] = variant }
+        let configData = try JSONSerialization.data(withJSONObject: image, options: [.sortedKeys])
+        let configName = String(ContentDigest.data(configData).dropFirst("sha256:".count)) + ".json"
+        let layers = diffIDs.indices.map { "base\($0)/layer.tar" } + ["prewarm/layer.tar"]
+        let manifest = try JSONSerialization.data(
+            withJSONObject: [["Config": configName, "RepoTags": [request.name], "Layers": layers]],
+            options: [.sortedKeys])
+
+        let archivePath = request.contextPath + ".image.tar"
+        defer { try? FileManager.default.removeItem(atPath: archivePath) }
+        guard FileManager.default.createFile(atPath: archivePath, contents: nil),
+            let handle = FileHandle(forWritingAtPath: archivePath)
+        else {
+            throw ImageError(.io, "cannot create \(archivePath)")
+        }
+        do {
+            defer { try? handle.close() }
+            var tar = TarWriter(output: handle)
+            try tar.addFile("manifest.json", contents: manifest)
+            try tar.addFile(configName, contents: configData)
+            try tar.addDirectory("prewarm")
+            try tar.addFile("prewarm/layer.tar", from: request.contextPath, mode: 0o644)
+            try tar.finish()
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-tar")
+        let response = try await stream(
+            HTTPRequest(
+                method: .post, url: url("/images/load?quiet=1"), headers: headers, body: .file(path: archivePath)),
+            doing: "load \(request.name)")
+        if let failure = try await Self.drain(response.body, output: output) {
+            throw ImageError(.buildFailed, "loading \(request.name) into the engine failed: \(failure)")
+        }
+        guard let built = try await self.image(named: request.name) else {
+            throw ImageError(.buildFailed, "the engine loaded \(request.name) but has no image of that name")
+        }
+        return built
+    }
+
+    /// Builds `FROM base` + `ADD layer.tar /` (which unpacks it) with the classic `POST /build`:
+    /// for bases whose ONBUILD instructions must run.
+    private func buildOnLayer(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
+        -> EngineImage
+    {
+        let contextPath = request.contextPath + ".context.tar"
+        defer { try? FileManager.default.removeItem(atPath: contextPath) }
+        guard FileManager.default.createFile(atPath: contextPath, contents: nil),
+            let handle = FileHandle(forWritingAtPath: contextPath)
+        else {
+            throw ImageError(.io, "cannot create \(contextPath)")
+        }
+        do {
+            defer { try? handle.close() }
+            var tar = TarWriter(output: handle)
+            try tar.addFile("Dockerfile", contents: Data("FROM \(request.baseImage)\nADD layer.tar /\n".utf8))
+            try tar.addFile("layer.tar", from: request.contextPath, mode: 0o644)
+            try tar.finish()
+        }
+        var contextRequest = request
+        contextRequest.contextPath = contextPath
+        return try await buildContext(contextRequest, output: output)
     }
 
     public func remove(_ name: String) async throws {

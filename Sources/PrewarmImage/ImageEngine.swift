@@ -17,11 +17,14 @@ public struct EngineImage: Sendable, Hashable {
     }
 }
 
-/// What to build: a context archive written by `BuildContext`, and what to call the result.
+/// What to build: an archive written by `BuildContext` (in the form the engine asked for with
+/// `ImageEngine.buildForm`), and what to call the result.
 public struct ImageBuildRequest: Sendable, Hashable {
     /// The name `sam local` looks for (`repository:tag`).
     public var name: String
-    /// The build context, a tar archive.
+    /// The base image the new layer goes on.
+    public var baseImage: String
+    /// The archive: a build context, or the bare layer.
     public var contextPath: String
     /// `linux/amd64` or `linux/arm64`.
     public var platform: String
@@ -30,8 +33,11 @@ public struct ImageBuildRequest: Sendable, Hashable {
     /// Whether the engine may pull the base image (`--skip-pull-image` turns it off).
     public var pull: Bool
 
-    public init(name: String, contextPath: String, platform: String, labels: [String: String], pull: Bool) {
+    public init(
+        name: String, baseImage: String, contextPath: String, platform: String, labels: [String: String], pull: Bool
+    ) {
         self.name = name
+        self.baseImage = baseImage
         self.contextPath = contextPath
         self.platform = platform
         self.labels = labels
@@ -51,6 +57,9 @@ public protocol ImageEngine: Sendable {
     /// - Returns: `nil` when the engine has no image of that name.
     /// - Throws: `ImageError` when the engine cannot be asked.
     func image(named name: String) async throws -> EngineImage?
+
+    /// The archive `build` wants: a Dockerfile context, or the bare layer it adds to the base.
+    var buildForm: BuildContext.Form { get }
 
     /// Makes the base image `reference` available for `platform`.
     ///

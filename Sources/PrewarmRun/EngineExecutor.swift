@@ -88,10 +88,11 @@ public struct EngineExecutor: NodeExecutor {
         let contextPath = URL(fileURLWithPath: options.workDirectory)
             .appendingPathComponent("context-\(UUID().uuidString).tar").path
         defer { try? FileManager.default.removeItem(atPath: contextPath) }
-        try BuildContext(baseImage: planned.baseImage, emulator: emulator, layers: layerDirectories).write(
-            to: contextPath)
+        try BuildContext(baseImage: planned.baseImage, emulator: emulator, layers: layerDirectories)
+            .write(to: contextPath, as: engine.buildForm)
         let request = ImageBuildRequest(
-            name: planned.name, contextPath: contextPath, platform: planned.architecture.platform,
+            name: planned.name, baseImage: planned.baseImage, contextPath: contextPath,
+            platform: planned.architecture.platform,
             labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion],
             // The base node already pulled the base when that is allowed.
             pull: false)
