@@ -109,5 +109,39 @@ extension EngineTests {
             let resumed = try await PrewarmExecutable.run(["build", template, "--resume"] + common)
             #expect(resumed.status == 0, "\(resumed.stderr)")
         }
+
+        /// Two `prewarm build` processes on one journal and one engine: every image is built
+        /// by exactly one of them, both succeed, and the journal holds two settled runs.
+        @Test func twoProcessesNeverBuildAnImageTwice() async throws {
+            guard let host = ProcessInfo.processInfo.environment["PREWARM_TEST_DOCKER_HOST"] else {
+                #expect(ProcessInfo.processInfo.environment["PREWARM_REQUIRE_ENGINES"] != "1", "ci/test starts dockerd")
+                return
+            }
+            let directory = try TemporaryDirectory("prewarm-two")
+            defer { directory.remove() }
+            let template = try BuildCommandTests.writeApp(in: directory)
+            let journal = directory.path + "/journal.sqlite"
+            let common = [
+                "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
+                "--progress", "json", "--jobs", "2",
+            ]
+            let first = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
+            let second = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
+            #expect(await first.wait(timeout: .seconds(300)) { $0.last?.contains("\"event\":\"summary\"") == true })
+            #expect(await second.wait(timeout: .seconds(300)) { $0.last?.contains("\"event\":\"summary\"") == true })
+            #expect(await first.exitStatus() == 0)
+            #expect(await second.exitStatus() == 0)
+            let builtByFirst = Self.builtImages(first.lines)
+            let builtBySecond = Self.builtImages(second.lines)
+            #expect(builtByFirst.isDisjoint(with: builtBySecond), "\(builtByFirst.intersection(builtBySecond))")
+            let plan = try await PrewarmExecutable.run(["plan", template, "--format", "json"])
+            let summary = (try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])?["summary"]
+            #expect(builtByFirst.count + builtBySecond.count == (summary as? [String: Any])?["images"] as? Int)
+
+            let runs = try await PrewarmExecutable.run(["runs", "--journal", journal, "--format", "json"])
+            let records = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]] ?? []
+            #expect(records.count == 2)
+            #expect(records.allSatisfy { $0["outcome"] as? String == "succeeded" })
+        }
     }
 }

@@ -141,6 +141,12 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// exit status (for a program killed by a signal: 128 + the signal, as a shell reports it).
     public func signal(_ signal: Int32) async -> Int32 {
         Foundation.kill(process.processIdentifier, signal)
+        return await exitStatus()
+    }
+
+    /// Waits for the program to end and returns its exit status (128 + the signal when a
+    /// signal ended it).
+    public func exitStatus() async -> Int32 {
         while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
         return process.terminationReason == .uncaughtSignal
             ? 128 + process.terminationStatus : process.terminationStatus
