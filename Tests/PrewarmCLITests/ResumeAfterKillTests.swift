@@ -19,27 +19,41 @@ extension EngineTests {
         }
 
         static func builtImages(_ lines: [String]) -> Set<String> {
-            Set(
-                events(lines).filter { $0.event == "finished" && $0.kind == "image" && $0.outcome == "built" }
-                    .compactMap(
-                        \.node))
+            let built = events(lines).filter { $0.event == "finished" && $0.kind == "image" && $0.outcome == "built" }
+            return Set(built.compactMap(\.node))
+        }
+
+        /// The app of `BuildCommandTests` in a new directory, and the arguments every build of it
+        /// takes (dockerd, its emulator, its journal, JSON progress, `jobs` builds at once).
+        struct Setup {
+            var directory: TemporaryDirectory
+            var template: String
+            var journal: String
+            var arguments: [String]
+        }
+
+        /// `nil` when no dockerd is given (which fails the test when ci/test requires engines).
+        static func setUp(_ label: String, jobs: Int) throws -> Setup? {
+            guard let host = ProcessInfo.processInfo.environment["PREWARM_TEST_DOCKER_HOST"] else {
+                #expect(ProcessInfo.processInfo.environment["PREWARM_REQUIRE_ENGINES"] != "1", "ci/test starts dockerd")
+                return nil
+            }
+            let directory = try TemporaryDirectory(label)
+            let template = try BuildCommandTests.writeApp(in: directory)
+            let journal = directory.path + "/journal.sqlite"
+            let arguments = [
+                "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
+                "--progress", "json", "--jobs", String(jobs),
+            ]
+            return Setup(directory: directory, template: template, journal: journal, arguments: arguments)
         }
 
         /// Kills after this many images were reported built (0: as soon as the first node starts).
         @Test(arguments: [0, 2, 5, 9])
         func resumeAfterKill(afterImages count: Int) async throws {
-            guard let host = ProcessInfo.processInfo.environment["PREWARM_TEST_DOCKER_HOST"] else {
-                #expect(ProcessInfo.processInfo.environment["PREWARM_REQUIRE_ENGINES"] != "1", "ci/test starts dockerd")
-                return
-            }
-            let directory = try TemporaryDirectory("prewarm-kill")
-            defer { directory.remove() }
-            let template = try BuildCommandTests.writeApp(in: directory)
-            let journal = directory.path + "/journal.sqlite"
-            let common = [
-                "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
-                "--progress", "json", "--jobs", "1",
-            ]
+            guard let setup = try Self.setUp("prewarm-kill", jobs: 1) else { return }
+            defer { setup.directory.remove() }
+            let (template, journal, common) = (setup.template, setup.journal, setup.arguments)
 
             let first = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
             let reached = await first.wait { lines in
@@ -82,18 +96,9 @@ extension EngineTests {
         /// is left running, and --resume finishes the job.
         @Test(arguments: [SIGTERM, SIGINT])
         func signalStopsTheRunCleanly(_ signal: Int32) async throws {
-            guard let host = ProcessInfo.processInfo.environment["PREWARM_TEST_DOCKER_HOST"] else {
-                #expect(ProcessInfo.processInfo.environment["PREWARM_REQUIRE_ENGINES"] != "1", "ci/test starts dockerd")
-                return
-            }
-            let directory = try TemporaryDirectory("prewarm-signal")
-            defer { directory.remove() }
-            let template = try BuildCommandTests.writeApp(in: directory)
-            let journal = directory.path + "/journal.sqlite"
-            let common = [
-                "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
-                "--progress", "json", "--jobs", "1",
-            ]
+            guard let setup = try Self.setUp("prewarm-signal", jobs: 1) else { return }
+            defer { setup.directory.remove() }
+            let (template, journal, common) = (setup.template, setup.journal, setup.arguments)
             let run = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
             #expect(await run.wait { !Self.builtImages($0).isEmpty })
             let status = await run.signal(signal)
@@ -113,18 +118,9 @@ extension EngineTests {
         /// Two `prewarm build` processes on one journal and one engine: every image is built
         /// by exactly one of them, both succeed, and the journal holds two settled runs.
         @Test func twoProcessesNeverBuildAnImageTwice() async throws {
-            guard let host = ProcessInfo.processInfo.environment["PREWARM_TEST_DOCKER_HOST"] else {
-                #expect(ProcessInfo.processInfo.environment["PREWARM_REQUIRE_ENGINES"] != "1", "ci/test starts dockerd")
-                return
-            }
-            let directory = try TemporaryDirectory("prewarm-two")
-            defer { directory.remove() }
-            let template = try BuildCommandTests.writeApp(in: directory)
-            let journal = directory.path + "/journal.sqlite"
-            let common = [
-                "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
-                "--progress", "json", "--jobs", "2",
-            ]
+            guard let setup = try Self.setUp("prewarm-two", jobs: 2) else { return }
+            defer { setup.directory.remove() }
+            let (template, journal, common) = (setup.template, setup.journal, setup.arguments)
             let first = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
             let second = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
             #expect(await first.wait(timeout: .seconds(300)) { $0.last?.contains("\"event\":\"summary\"") == true })
