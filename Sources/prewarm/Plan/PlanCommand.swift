@@ -40,11 +40,7 @@ struct PlanCommand: AsyncParsableCommand {
         case .json: print(plan.json())
         case .dot: print(plan.dot(), terminator: "")
         }
-        for warning in plan.warnings { Console.warning(warning) }
-        if format != .text {  // the table lists them already
-            for item in plan.skipped { Console.warning("\(item.location): skipped \(item.name): \(item.reason)") }
-        }
-        for failure in plan.errors { Console.error(failure.description) }
+        Console.report(plan, listingSkipped: format != .text)  // the table lists them already
         if !plan.errors.isEmpty { throw ExitStatus.partialFailure.exitCode }
     }
 }

@@ -83,9 +83,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let plan = try await template.plan()
-        for warning in plan.warnings { Console.warning(warning) }
-        for item in plan.skipped { Console.warning("\(item.location): skipped \(item.name): \(item.reason)") }
-        for failure in plan.errors { Console.error(failure.description) }
+        Console.report(plan, listingSkipped: true)
 
         let environment = ProcessInfo.processInfo.environment
         let engine: DockerEngine

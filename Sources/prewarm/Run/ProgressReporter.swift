@@ -33,29 +33,29 @@ final class ProgressReporter: @unchecked Sendable {
                 json: ProgressLine(event: "started", node: node.id, kind: node.kind.rawValue, attempt: attempt))
         case .retrying(let node, let attempt, let error, let delay):
             emit(
-                plain: "          wait    \(node.id): \(error); retrying in \(Self.seconds(delay))",
+                plain: "          wait    \(node.id): \(error); retrying in \(delay.seconds)",
                 json: ProgressLine(
                     event: "retrying", node: node.id, kind: node.kind.rawValue, attempt: attempt, error: error,
-                    seconds: Self.seconds(delay)))
+                    seconds: delay.seconds))
         case .finished(let node, let outcome, let duration):
             finished += 1
             let (word, output, error) = Self.describe(outcome)
             let counter =
                 "[\(String(repeating: " ", count: max(0, String(total).count - String(finished).count)))\(finished)/\(total)]"
             var plain = "\(counter) \(word.padding(toLength: 11, withPad: " ", startingAt: 0)) \(node.id)"
-            if duration > .zero { plain += " (\(String(format: "%.1fs", Self.seconds(duration))))" }
+            if duration > .zero { plain += " (\(String(format: "%.1fs", duration.seconds)))" }
             if let error { plain += ": \(error)" }
             emit(
                 plain: plain,
                 json: ProgressLine(
                     event: "finished", node: node.id, kind: node.kind.rawValue, outcome: word, output: output,
-                    error: error, seconds: Self.seconds(duration)))
+                    error: error, seconds: duration.seconds))
         }
     }
 
     /// The closing summary, as a line or a JSON object.
     func summary(_ summary: RunSummary, runID: String, planErrors: Int) -> String {
-        let seconds = Self.seconds(ContinuousClock.now - start)
+        let seconds = (ContinuousClock.now - start).seconds
         switch mode {
         case .plain:
             var parts = ["\(summary.built) built", "\(summary.upToDate) up to date"]
@@ -93,9 +93,6 @@ final class ProgressReporter: @unchecked Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        duration.seconds
-    }
 }
 
 /// One line of `--progress json`.

@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmPlan
 
 /// Writes prewarm's messages for people to standard error, so that standard output carries
 /// only results (tables, JSON, DOT).
@@ -13,5 +14,15 @@ enum Console {
 
     static func write(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// What planning found that is not a plan: warnings, skipped resources (unless the output
+    /// lists them already) and functions that could not be planned.
+    static func report(_ plan: Plan, listingSkipped: Bool) {
+        for warning in plan.warnings { Console.warning(warning) }
+        if listingSkipped {
+            for item in plan.skipped { Console.warning("\(item.location): skipped \(item.name): \(item.reason)") }
+        }
+        for failure in plan.errors { Console.error(failure.description) }
     }
 }
