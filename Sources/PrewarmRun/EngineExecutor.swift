@@ -29,7 +29,8 @@ public enum ImageLabels {
 }
 
 /// Does the nodes of a build graph against an `ImageEngine`:
-/// - a layer from the template: reads its directory and returns the digest of its content;
+/// - a layer: has its `LayerProvider` make its files available (reading a template layer's
+///   directory, or downloading and extracting a layer by ARN) and returns their digest;
 /// - a base image: makes it available (pulling only when allowed) and returns its ID;
 /// - an image: computes its build key from the plan's key and the digests of its base, its
 ///   layers and the emulator; when the engine already has the image with that key, does
@@ -38,30 +39,32 @@ public struct EngineExecutor: NodeExecutor {
     public let engine: any ImageEngine
     public let emulators: EmulatorLocator
     public let options: BuildOptions
+    /// Makes each layer's files available as a directory.
+    public let layers: any LayerProvider
     /// Receives the engine's build output: node ID, line.
     public let output: @Sendable (String, String) -> Void
     private let emulatorDigests = DigestCache()
+    private let layerDirectories = LayerDirectories()
 
     public init(
         engine: any ImageEngine, emulators: EmulatorLocator, options: BuildOptions,
+        layers: any LayerProvider = TemplateLayerProvider(),
         output: @escaping @Sendable (String, String) -> Void = { _, _ in }
     ) {
         self.engine = engine
         self.emulators = emulators
         self.options = options
+        self.layers = layers
         self.output = output
     }
 
     public func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
     {
         switch node.payload {
-        case .layer(.local(let path)):
-            return .upToDate(output: try ContentDigest.directory(path))
-        case .layer(.arn(let arn)):
-            throw ImageError(
-                .layerContent,
-                "layer \(arn.text): prewarm build does not download layers by ARN yet; "
-                    + "build the functions that use template layers only, or use sam local for this one")
+        case .layer(let source):
+            let layer = try await layers.prepare(source)
+            await layerDirectories.set(layer.directory, for: node.id)
+            return layer.fetched ? .built(output: layer.digest) : .upToDate(output: layer.digest)
         case .base(let reference, let architecture):
             let image = try await engine.prepareBase(reference, platform: architecture.platform, pull: options.pull)
             return .upToDate(output: image.id)
@@ -81,9 +84,12 @@ public struct EngineExecutor: NodeExecutor {
         {
             return .upToDate(output: existing.id)
         }
-        let layerDirectories = planned.layers.map { layer -> String in
-            if case .local(let path) = layer.source { return path }
-            return ""
+        var layerDirectories: [String] = []
+        for layer in planned.layers {
+            guard let directory = await self.layerDirectories.directory(for: layer.nodeID) else {
+                throw ImageError(.layerContent, "layer \(layer.name) was not prepared before \(planned.name)")
+            }
+            layerDirectories.append(directory)
         }
         let contextPath = URL(fileURLWithPath: options.workDirectory)
             .appendingPathComponent("context-\(UUID().uuidString).tar").path
@@ -151,6 +157,19 @@ public struct EngineExecutor: NodeExecutor {
         if let base = node.needs.first(where: { $0.hasPrefix("base:") }) { lines.append("base \(output(base))") }
         for layer in planned.layers { lines.append("layer \(output(layer.nodeID))") }
         return ContentDigest.text(lines.joined(separator: "\n"))
+    }
+}
+
+/// The directory each layer node made available, by node ID, for the images that need it.
+actor LayerDirectories {
+    private var directories: [String: String] = [:]
+
+    func set(_ directory: String, for nodeID: String) {
+        directories[nodeID] = directory
+    }
+
+    func directory(for nodeID: String) -> String? {
+        directories[nodeID]
     }
 }
 
