@@ -7,12 +7,18 @@ import Foundation
 /// `samcli/local/rapid/` directory of the SAM CLI that `sam` on `PATH` runs, which is where
 /// SAM CLI itself takes it from.
 public struct EmulatorLocator: Sendable {
-    /// `--rie-dir`, when given.
+    /// `--rie-dir` (or the template's `Metadata.Prewarm.EmulatorDirectory`), when given.
     public var directory: String?
+    /// Where `directory` came from, for errors: `--rie-dir` unless told otherwise.
+    public var directorySource: String
     public var environment: [String: String]
 
-    public init(directory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        directory: String? = nil, directorySource: String = "--rie-dir",
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.directory = directory
+        self.directorySource = directorySource
         self.environment = environment
     }
 
@@ -30,7 +36,7 @@ public struct EmulatorLocator: Sendable {
         if let directory = directory ?? environment["PREWARM_RIE_DIR"] {
             let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
             guard FileManager.default.isReadableFile(atPath: path) else {
-                let source = self.directory != nil ? "--rie-dir" : "PREWARM_RIE_DIR"
+                let source = self.directory != nil ? directorySource : "PREWARM_RIE_DIR"
                 throw ImageError(
                     .missingEmulator,
                     "no \(name) in \(directory) (from \(source)): point --rie-dir or PREWARM_RIE_DIR at a directory "

@@ -55,4 +55,6 @@ public struct Plan: Sendable {
     public var errors: [PlanFailure]
     public var warnings: [String]
     public var graph: BuildGraph
+    /// The template's own prewarm settings (`Metadata.Prewarm`).
+    public var settings = PrewarmSettings()
 }

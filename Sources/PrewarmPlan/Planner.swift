@@ -38,7 +38,7 @@ public struct Planner: Sendable {
                 PlanFailure(
                     name: $0.name, architecture: nil, message: $0.error.messageWithHint, location: $0.error.location)
             },
-            warnings: template.warnings.map(\.description), graph: BuildGraph())
+            warnings: template.warnings.map(\.description), graph: BuildGraph(), settings: template.settings)
         var owners: [String: (function: String, key: String, base: String)] = [:]
 
         for function in selected {

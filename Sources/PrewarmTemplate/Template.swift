@@ -87,4 +87,6 @@ public struct Template: Sendable {
     public var errors: [ResourceError]
     /// Things the user should know that do not stop anything (an unused parameter override).
     public var warnings: [TemplateError]
+    /// What the root template's `Metadata.Prewarm` says.
+    public var settings: PrewarmSettings
 }

@@ -49,7 +49,7 @@ public struct TemplateLoader: Sendable {
         }
         return Template(
             path: path, functions: stack.functions, layers: stack.layers, skipped: stack.skipped,
-            errors: stack.errors, warnings: warnings)
+            errors: stack.errors, warnings: warnings, settings: stack.settings)
     }
 
     // MARK: - One stack
@@ -61,6 +61,8 @@ public struct TemplateLoader: Sendable {
         var errors: [ResourceError] = []
         var warnings: [TemplateError] = []
         var declaredParameters: Set<String> = []
+        /// The root template's `Metadata.Prewarm`.
+        var settings = PrewarmSettings()
 
         mutating func append(_ other: StackResult) {
             functions += other.functions
@@ -131,6 +133,7 @@ public struct TemplateLoader: Sendable {
 
         var result = StackResult()
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if stackPath.isEmpty { result.settings = try PrewarmSettings(top["Metadata"], directory: directory) }
         let prefix = stackPath.isEmpty ? "" : stackPath.joined(separator: "/") + "/"
 
         // Parameters: given values win over defaults.

@@ -87,7 +87,10 @@ struct BuildCommand: AsyncParsableCommand {
 
         let environment = ProcessInfo.processInfo.environment
         let engine: DockerEngine
-        let emulators = EmulatorLocator(directory: rieDirectory, environment: environment)
+        let emulators = EmulatorLocator(
+            directory: rieDirectory ?? plan.settings.emulatorDirectory,
+            directorySource: rieDirectory != nil ? "--rie-dir" : "the template's Metadata.Prewarm.EmulatorDirectory",
+            environment: environment)
         do {
             engine = try await DockerEngine(endpoint: .resolve(dockerHost, environment: environment))
             for architecture in Set(plan.functions.map(\.architecture)) {
