@@ -44,8 +44,12 @@ public struct DockerCredentials: Sendable {
     }
 
     /// No credentials at all: every registry is asked anonymously.
-    public static let none = DockerCredentials(
-        configDirectory: "/nonexistent/prewarm-no-docker-config", environment: [:])
+    public static let none = DockerCredentials(noConfiguration: ())
+
+    private init(noConfiguration: Void) {
+        configDirectory = nil
+        searchPath = ""
+    }
 
     /// The path of the `config.json` read, whether it exists or not.
     public var configPath: String? {
