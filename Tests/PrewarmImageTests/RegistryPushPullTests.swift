@@ -207,6 +207,17 @@ import Testing
         let credentials = try TestRegistry.dockerConfig(
             in: directory, #"{"auths": {"\#(host)": {"username": "dave", "password": "t0ken-pass"}}}"#)
         #expect(try await TestRegistry.client(credentials: credentials).exists(privateReference))
+
+        // A token service that takes the refresh token `docker login` leaves as `identitytoken`.
+        let oauthProxy = try await TestRegistry.proxy(
+            registry, ["--bearer", "--refresh-token", "refresh-me-123"], in: directory)
+        defer { oauthProxy.stop() }
+        let oauthHost = "127.0.0.1:\(oauthProxy.listening)"
+        let identity = try TestRegistry.dockerConfig(
+            in: directory, #"{"auths": {"\#(oauthHost)": {"identitytoken": "refresh-me-123"}}}"#)
+        let oauthClient = TestRegistry.client(credentials: identity)
+        #expect(try await oauthClient.exists(try ImageReference("\(oauthHost)/\(repository):v1")))
+        #expect(try await TestRegistry.stats(of: oauthProxy)["POST token"] == 1)
     }
 
     @Test func mirrorsServePullsFromAnotherRegistry() async throws {

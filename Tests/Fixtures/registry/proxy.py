@@ -16,8 +16,11 @@ Options:
                          "prewarm-test",scope="repository:<repo>:<pull|pull,push>"`; GET /token
                          issues a token for the `scope` parameters asked (anonymously, unless
                          --bearer-user), and a token allows only its scopes.
-  --bearer-user U:P      /token needs `Authorization: Basic` of U:P (else 401), as a private
+  --bearer-user U:P      GET /token needs `Authorization: Basic` of U:P (else 401), as a private
                          registry's token service does.
+  --refresh-token T      POST /token (OAuth2 form: grant_type=refresh_token, refresh_token, service,
+                         scope, client_id) issues tokens for refresh token T, as for a config.json
+                         `identitytoken`; GET /token is then refused (401).
   --blob-500 N           the first N GET requests for blobs answer 500.
   --truncate-blob N      the first N GET requests for blobs announce the whole length, send half
                          and close the connection.
@@ -118,8 +121,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_stats":
             return self.send(200, json.dumps(state.stats).encode(), [("Content-Type", "application/json")])
         if url.path == "/token":
-            state.count("GET token")
-            return self.token(url)
+            state.count("%s token" % self.command)
+            return self.token(url, body)
         match = V2_PATH.match(url.path)
         kind = {"blobs/uploads": "upload", "blobs": "blob", "manifests": "manifest"}[match["kind"]] if match else "other"
         state.count("%s %s" % (self.command, kind))
@@ -158,14 +161,24 @@ class Handler(BaseHTTPRequestHandler):
                 granted.update(scope_actions.split(","))
         return set(actions.split(",")) <= granted
 
-    def token(self, url):
+    def token(self, url, body):
         options = self.server.state.options
+        error = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]}).encode()
+        if options.refresh_token:
+            query = parse_qs(body.decode())
+            valid = (
+                self.command == "POST"
+                and query.get("grant_type") == ["refresh_token"]
+                and query.get("refresh_token") == [options.refresh_token]
+            )
+            if not valid:
+                return self.send(401, error, [("Content-Type", "application/json")])
+        else:
+            query = parse_qs(url.query)
         if options.bearer_user:
             expected = "Basic " + base64.b64encode(options.bearer_user.encode()).decode()
             if self.headers.get("Authorization") != expected:
-                error = {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]}
-                return self.send(401, json.dumps(error).encode(), [("Content-Type", "application/json")])
-        query = parse_qs(url.query)
+                return self.send(401, error, [("Content-Type", "application/json")])
         scopes = set()
         for scope in query.get("scope", []):
             scopes.update(scope.split(" "))
@@ -242,6 +255,7 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--bearer", action="store_true")
     parser.add_argument("--bearer-user")
+    parser.add_argument("--refresh-token")
     parser.add_argument("--blob-500", type=int, default=0)
     parser.add_argument("--truncate-blob", type=int, default=0)
     parser.add_argument("--corrupt-blob", action="store_true")
