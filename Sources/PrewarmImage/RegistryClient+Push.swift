@@ -136,35 +136,38 @@ extension RegistryClient {
         if let mountSource {
             start += "?" + Self.formEncode([("mount", digest), ("from", mountSource)])
         }
-        let location: String
+        // A failed PUT may end the upload session, so a retry starts a new one (POST, then PUT).
+        let outcome: RegistryBlobPush
         do {
-            let answer = try await send(HTTPRequest(method: .post, url: url(reference, start)), scope: scope)
-            if answer.status == 201, mountSource != nil {
-                count { $0.blobsMounted += 1 }
-                return .mounted
+            outcome = try await configuration.retry.run { attempt in
+                if attempt > 1 { count { $0.retries += 1 } }
+                let answer = try await send(
+                    HTTPRequest(method: .post, url: url(reference, start)), scope: scope, retry: .never)
+                if answer.status == 201, mountSource != nil { return .mounted }
+                try answer.requireSuccess()
+                guard let value = answer.headers["Location"], !value.isEmpty else {
+                    throw ImageError(
+                        .registry,
+                        "\(reference.registry) started an upload to \(reference.repository) without a Location")
+                }
+                let location = absolute(value, registry: reference.registry)
+                let put = HTTPRequest(
+                    method: .put, url: Self.appendQuery(location, [("digest", digest)]),
+                    headers: ["Content-Type": "application/octet-stream"], body: .file(path: path))
+                try await send(put, scope: scope, retry: .never).requireSuccess()
+                return .uploaded
             }
-            try answer.requireSuccess()
-            guard let value = answer.headers["Location"], !value.isEmpty else {
-                throw ImageError(
-                    .registry, "\(reference.registry) started an upload to \(reference.repository) without a Location")
-            }
-            location = absolute(value, registry: reference.registry)
-        } catch {
-            throw registryError("cannot start uploading blob \(digest) to \(reference)", error)
-        }
-        let put = HTTPRequest(
-            method: .put, url: Self.appendQuery(location, [("digest", digest)]),
-            headers: ["Content-Type": "application/octet-stream"], body: .file(path: path))
-        do {
-            let answer = try await send(put, scope: scope)
-            try answer.requireSuccess()
         } catch {
             throw registryError("cannot upload blob \(digest) (\(descriptor.size) bytes) to \(reference)", error)
         }
         count {
-            $0.blobsUploaded += 1
-            $0.bytesUploaded += descriptor.size
+            if outcome == .mounted {
+                $0.blobsMounted += 1
+            } else {
+                $0.blobsUploaded += 1
+                $0.bytesUploaded += descriptor.size
+            }
         }
-        return .uploaded
+        return outcome
     }
 }

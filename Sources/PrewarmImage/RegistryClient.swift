@@ -178,17 +178,18 @@ public actor RegistryClient {
     }
 
     /// Sends `request` with the authorization `scope` needs, answering one 401 challenge, and retries
-    /// transient failures. `prepare` runs before each attempt (with the attempt's number) and may change
+    /// transient failures (with `retry`, else the configuration's policy). `prepare` runs before each attempt (with the attempt's number) and may change
     /// the request, e.g. to resume a download.
     ///
     /// - Returns: the answer, whatever its status other than 401 and transient ones.
     /// - Throws: `ImageError` with code `.unauthorized` for a 401 that credentials cannot answer; the
     ///   ``HTTPError`` of the last attempt when every attempt failed.
     func send(
-        _ request: HTTPRequest, scope: AccessScope, transfer: Transfer = .buffered,
+        _ request: HTTPRequest, scope: AccessScope, transfer: Transfer = .buffered, retry: RetryPolicy? = nil,
         prepare: (@Sendable (Int, inout HTTPRequest, inout Transfer) -> Void)? = nil
     ) async throws -> Answer {
-        try await configuration.retry.run { attempt in
+        let policy = retry ?? configuration.retry
+        return try await policy.run { attempt in
             if attempt > 1 { statistics.retries += 1 }
             var request = request
             var transfer = transfer

@@ -66,6 +66,23 @@ import Testing
         #expect(try setup.target.digests().isEmpty)
     }
 
+    @Test func aFailedUploadStartsANewUploadSession() async throws {
+        guard let registry = TestRegistry.plain() else { return }
+        let directory = try TemporaryDirectory("prewarm-registry-fault")
+        defer { directory.remove() }
+        let proxy = try await TestRegistry.proxy(registry, ["--upload-500", "1"], in: directory)
+        defer { proxy.stop() }
+        let store = try DirectoryBlobStore(directory.path + "/a")
+        let image = try TestImage.make(in: store)
+        let reference = try ImageReference("127.0.0.1:\(proxy.listening)/\(TestRegistry.uniqueRepository("upload")):v1")
+        let client = TestRegistry.client()
+        try await client.push(manifestDigest: image.manifest.digest, from: store, to: reference)
+        let stats = try await TestRegistry.stats(of: proxy)
+        #expect(stats["POST upload"] == 3 && stats["PUT upload"] == 3, "two blobs, one of them twice: \(stats)")
+        #expect(await client.statistics.blobsUploaded == 2)
+        #expect(try await client.exists(reference))
+    }
+
     @Test func aTruncatedBlobIsResumedAndVerified() async throws {
         guard let setup = try await Setup(["--truncate-blob", "1"]) else { return }
         defer { setup.tearDown() }

@@ -22,6 +22,7 @@ Options:
                          scope, client_id) issues tokens for refresh token T, as for a config.json
                          `identitytoken`; GET /token is then refused (401).
   --blob-500 N           the first N GET requests for blobs answer 500.
+  --upload-500 N         the first N PUT requests that complete an upload answer 500.
   --truncate-blob N      the first N GET requests for blobs announce the whole length, send half
                          and close the connection.
   --corrupt-blob         every GET of a blob has its first byte changed (same length).
@@ -61,6 +62,7 @@ class State:
         self.tokens = {}  # token -> set of scopes
         self.blob_500_left = options.blob_500
         self.truncate_left = options.truncate_blob
+        self.upload_500_left = options.upload_500
 
     def count(self, key):
         with self.lock:
@@ -140,6 +142,8 @@ class Handler(BaseHTTPRequestHandler):
                 error = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
                 return self.send(401, json.dumps(error).encode(), [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
         if kind == "blob" and self.command == "GET" and state.take("blob_500_left"):
+            return self.send(500, b'{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}', [("Content-Type", "application/json")])
+        if kind == "upload" and self.command == "PUT" and state.take("upload_500_left"):
             return self.send(500, b'{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}', [("Content-Type", "application/json")])
         self.forward(url, kind, body)
 
@@ -258,6 +262,7 @@ def main():
     parser.add_argument("--refresh-token")
     parser.add_argument("--blob-500", type=int, default=0)
     parser.add_argument("--truncate-blob", type=int, default=0)
+    parser.add_argument("--upload-500", type=int, default=0)
     parser.add_argument("--corrupt-blob", action="store_true")
     parser.add_argument("--manifest-digest-lie", action="store_true")
     parser.add_argument("--relative-location", action="store_true")
