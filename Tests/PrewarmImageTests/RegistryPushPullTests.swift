@@ -171,6 +171,30 @@ import Testing
         #expect(inspect.status == 0, "\(inspect.stderr)")
     }
 
+    @Test func aCredentialHelperAnswersForTheRegistry() async throws {
+        guard let (registry, user, password) = TestRegistry.basicAuth() else { return }
+        let directory = try TemporaryDirectory("prewarm-registry")
+        defer { directory.remove() }
+        let helper = try directory.write(
+            "bin/docker-credential-prewarmtest",
+            """
+            #!/bin/sh
+            read host
+            [ "$host" = "\(registry)" ] || { echo "credentials not found in native keychain"; exit 1; }
+            echo '{"ServerURL":"\(registry)","Username":"\(user)","Secret":"\(password)"}'
+            """)
+        chmod(helper, 0o755)
+        try directory.write("docker/config.json", #"{"credHelpers": {"\#(registry)": "prewarmtest"}}"#)
+        let credentials = DockerCredentials(
+            configDirectory: directory.path + "/docker", environment: ["PATH": directory.path + "/bin"])
+        let store = try DirectoryBlobStore(directory.path + "/a")
+        let image = try TestImage.make(in: store)
+        let reference = try ImageReference("\(registry)/\(TestRegistry.uniqueRepository("helper")):v1")
+        let client = TestRegistry.client(credentials: credentials)
+        try await client.push(manifestDigest: image.manifest.digest, from: store, to: reference)
+        #expect(try await client.exists(reference))
+    }
+
     @Test func anonymousAndCredentialedBearerTokens() async throws {
         guard let registry = TestRegistry.plain() else { return }
         let directory = try TemporaryDirectory("prewarm-registry")
@@ -203,6 +227,7 @@ import Testing
         } throws: { error in
             let message = (error as? ImageError)?.message ?? ""
             return (error as? ImageError)?.code == .unauthorized && message.contains("docker login \(host)")
+                && !message.contains("t0ken-pass")
         }
         let credentials = try TestRegistry.dockerConfig(
             in: directory, #"{"auths": {"\#(host)": {"username": "dave", "password": "t0ken-pass"}}}"#)
