@@ -4,6 +4,7 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case io, invalidPath, missingEmulator, layerContent, engineUnavailable, missingBase, buildFailed, engine
+            case invalidReference, registry, unauthorized, digestMismatch, platformNotFound
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -24,6 +25,16 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
         public static let buildFailed = Code(.buildFailed)
         /// The engine answered with an error to some other request.
         public static let engine = Code(.engine)
+        /// An image reference, a registry mirror or a tag that cannot be read.
+        public static let invalidReference = Code(.invalidReference)
+        /// A registry could not be reached, or answered with an error or with content it should not have.
+        public static let registry = Code(.registry)
+        /// A registry refused the request for want of credentials, or refused the credentials given.
+        public static let unauthorized = Code(.unauthorized)
+        /// Content from a registry does not have the digest it was asked for, or announced.
+        public static let digestMismatch = Code(.digestMismatch)
+        /// An image index has no image for the requested platform.
+        public static let platformNotFound = Code(.platformNotFound)
 
         public var description: String { value.rawValue }
     }
