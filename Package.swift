@@ -35,9 +35,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "PrewarmImage",
-            dependencies: ["PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["PrewarmHTTP", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "PrewarmJournal", dependencies: ["CSQLite"]),
         .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage", "PrewarmJournal"]),

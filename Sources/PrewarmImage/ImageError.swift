@@ -4,6 +4,7 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case io, invalidPath, missingEmulator, layerContent, engineUnavailable, missingBase, buildFailed, engine
+            case layerTooLarge, checksumMismatch, download
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -24,6 +25,12 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
         public static let buildFailed = Code(.buildFailed)
         /// The engine answered with an error to some other request.
         public static let engine = Code(.engine)
+        /// A layer's archive expands past the size allowed (the zip-bomb guard).
+        public static let layerTooLarge = Code(.layerTooLarge)
+        /// A downloaded layer's SHA-256 is not the one expected; nothing was cached.
+        public static let checksumMismatch = Code(.checksumMismatch)
+        /// A layer could not be downloaded, after retrying what was worth retrying.
+        public static let download = Code(.download)
 
         public var description: String { value.rawValue }
     }
