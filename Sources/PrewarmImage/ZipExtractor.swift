@@ -35,7 +35,7 @@ public struct ZipExtractor: Sendable {
     public struct Result: Sendable, Hashable {
         /// Files, directories and links written.
         public var entries: Int
-        /// Bytes written to files.
+        /// Bytes written: files and link targets, as counted against the limit.
         public var bytes: Int64
     }
 
