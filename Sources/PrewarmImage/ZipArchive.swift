@@ -49,6 +49,8 @@ final class ZipFileReader {
 
     /// The largest central directory read into memory.
     static let maxCentralDirectorySize: UInt64 = 128 * 1024 * 1024
+    /// The most entries an archive may have (Lambda allows 250 MB unzipped; real layers have far fewer).
+    static let maxEntries: UInt64 = 500_000
 
     init(path: String, label: String) throws {
         self.label = label
@@ -104,9 +106,15 @@ final class ZipFileReader {
                 "layer zip \(label): its central directory has \(directory.size) bytes, more than the "
                     + "\(Self.maxCentralDirectorySize) allowed; the archive is rejected")
         }
+        guard directory.count <= Self.maxEntries else {
+            throw ImageError(
+                .layerTooLarge,
+                "layer zip \(label): it has \(directory.count) entries, more than the \(Self.maxEntries) allowed; "
+                    + "the archive is rejected")
+        }
         let bytes = try read(at: directory.offset, count: Int(directory.size))
         var entries: [ZipEntry] = []
-        entries.reserveCapacity(Int(min(directory.count, 1_000_000)))
+        entries.reserveCapacity(Int(directory.count))
         var position = 0
         for _ in 0..<directory.count {
             guard position + 46 <= bytes.count, bytes.le32(position) == 0x0201_4b50 else {

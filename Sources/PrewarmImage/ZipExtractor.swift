@@ -113,7 +113,10 @@ private final class Extraction {
 
     func extractAll() throws -> ZipExtractor.Result {
         let entries = try reader.entries()
-        let declared = entries.reduce(UInt64(0)) { $0 &+ min($1.uncompressedSize, UInt64(Int64.max)) }
+        let declared = entries.reduce(UInt64(0)) { total, entry in
+            let (sum, overflow) = total.addingReportingOverflow(entry.uncompressedSize)
+            return overflow ? UInt64.max : sum
+        }
         if declared > UInt64(limit) {
             throw ImageError(
                 .layerTooLarge,
