@@ -61,7 +61,10 @@ let package = Package(
         .target(name: "PrewarmTestKit", path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
-        .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit", "LayerRacer"]),
+        // A test helper: a separate process that fetches a layer as prewarm does, so that tests can race
+        // several processes on one layer cache.
+        .executableTarget(name: "LayerRacer", dependencies: ["PrewarmImage", "PrewarmHTTP"], path: "Tests/LayerRacer"),
         .testTarget(name: "PrewarmRunTests", dependencies: ["PrewarmRun", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmJournal", "PrewarmTestKit"]),
         .testTarget(

@@ -265,3 +265,29 @@ struct LayerServer {
             LayerStore.defaultBaseDirectory(environment: ["HOME": "/h", "SAM_LAYER_CACHE_BASEDIR": "/c"]) == "/c")
     }
 }
+
+/// Two processes (`Tests/LayerRacer`) on one cache.
+@Suite struct LayerStoreProcessTests {
+    @Test func twoProcessesFetchingOneLayerDownloadItOnce() async throws {
+        let fixture = try await LayerServer.start()
+        defer { fixture.stop() }
+        let executable = try #require(
+            Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("LayerRacer").path)
+        try #require(FileManager.default.isExecutableFile(atPath: executable), "LayerRacer not built at \(executable)")
+        let sha = try fixture.sha256("good.zip")
+        let go = fixture.directory.path + "/go"
+        let arguments = [fixture.base, "Shared", sha, fixture.url("good.zip", id: "procs", "slow=20"), go]
+        async let first = CommandRunner.run(executable, arguments)
+        async let second = CommandRunner.run(executable, arguments)
+        try await Task.sleep(for: .milliseconds(300))
+        try fixture.directory.write("go", "")
+        let results = try await [first, second]
+        for result in results {
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(results[0].stdout == results[1].stdout)
+        #expect(results[0].stdout.hasPrefix("layer \(fixture.base)/Shared sha256:"))
+        #expect(try await fixture.requests("procs").count == 1)
+        #expect(fixture.cacheContents.filter { $0.hasPrefix(".prewarm/") } == [".prewarm/Shared.json"])
+    }
+}
