@@ -2,7 +2,8 @@
 # Layer download benchmark (issue 4): serve a 200 MB layer zip from a loopback HTTP server (python3's
 # http.server on 127.0.0.1) and download it RUNS times with prewarm's code (LayerStore.download: libcurl
 # streaming to a file while hashing, then the SHA-256 check) and with `curl -o`, alternating. Prints the
-# median wall time and throughput of each, their ratio, and prewarm's peak RSS; then one run of the whole
+# median wall time and throughput of each, their ratio, and prewarm's peak RSS (and, for scale, curl -o
+# followed by sha256sum, the same work as prewarm's with standard tools); then one run of the whole
 # layer path (download, verify, extract, hash the directory, record) with its peak RSS.
 # Goals: prewarm at least 0.8x curl's throughput; peak RSS under 60 MB.
 #
@@ -61,17 +62,23 @@ for _ in $(seq "$runs"); do
     rm -f "$work/prewarm.zip"
     run curl curl -sf -o "$work/curl.zip" "$url"
     rm -f "$work/curl.zip"
+    run curlsha sh -c 'curl -sf -o "$1" "$2" && sha256sum "$1"' - "$work/curl.zip" "$url"
+    rm -f "$work/curl.zip"
 done
 run layer "$bench" layer "$url" "$sha" "$work/cache"
 
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 max() { sort -n "$1" | tail -1; }
 awk -v b="$bytes" -v n="$runs" -v p="$(median "$work/prewarm.s")" -v c="$(median "$work/curl.s")" \
+    -v cs2="$(median "$work/curlsha.s")" \
     -v pr="$(max "$work/prewarm.rss")" -v cr="$(max "$work/curl.rss")" \
+    -v ps="$(tr '\n' ' ' <"$work/prewarm.s")" -v cs="$(tr '\n' ' ' <"$work/curl.s")" \
     -v l="$(cat "$work/layer.s")" -v lr="$(cat "$work/layer.rss")" 'BEGIN {
     printf "layer zip: %.1f MB from python3 http.server on 127.0.0.1; %d runs each; MB = 10^6 bytes\n", b / 1e6, n
     printf "prewarm (LayerStore.download, SHA-256 checked): median %.3f s, %.1f MB/s, peak RSS %.1f MB\n", p, b / p / 1e6, pr / 1024
     printf "curl -o:                                        median %.3f s, %.1f MB/s, peak RSS %.1f MB\n", c, b / c / 1e6, cr / 1024
+    printf "curl -o, then sha256sum (the same work):        median %.3f s, %.1f MB/s\n", cs2, b / cs2 / 1e6
     printf "whole layer (download, verify, extract, hash):  %.3f s, peak RSS %.1f MB\n", l, lr / 1024
+    printf "runs (s): prewarm %s; curl %s\n", ps, cs
     printf "prewarm / curl throughput: %.2fx (goal >= 0.8x); prewarm peak RSS %.1f MB (goal < 60 MB)\n", c / p, pr / 1024
 }'
