@@ -35,9 +35,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "PrewarmImage",
-            dependencies: ["PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["PrewarmHTTP", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "PrewarmJournal", dependencies: ["CSQLite"]),
         .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage", "PrewarmJournal"]),
@@ -60,7 +61,10 @@ let package = Package(
         .target(name: "PrewarmTestKit", path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
-        .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit", "LayerRacer"]),
+        // A test helper: a separate process that fetches a layer as prewarm does, so that tests can race
+        // several processes on one layer cache.
+        .executableTarget(name: "LayerRacer", dependencies: ["PrewarmImage", "PrewarmHTTP"], path: "Tests/LayerRacer"),
         .testTarget(name: "PrewarmRunTests", dependencies: ["PrewarmRun", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmJournal", "PrewarmTestKit"]),
         .testTarget(
@@ -70,6 +74,12 @@ let package = Package(
         // A test helper: a separate process that uses a journal as prewarm does, so that tests can
         // race several processes on one journal file.
         .executableTarget(name: "JournalRacer", dependencies: ["PrewarmJournal"], path: "Tests/JournalRacer"),
+        // Benchmarks/layer-download/run.sh: downloads a layer zip with LayerStore, to compare with curl.
+        .executableTarget(
+            name: "LayerFetchBench",
+            dependencies: ["PrewarmImage", "PrewarmHTTP"],
+            path: "Benchmarks/layer-download/LayerFetchBench"
+        ),
         .testTarget(
             name: "PrewarmHTTPTests",
             dependencies: [

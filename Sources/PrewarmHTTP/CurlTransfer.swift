@@ -11,6 +11,8 @@ struct TransferOptions: Sendable {
     var userAgent: String?
     /// Sent as `Range: bytes=N-` when above 0.
     var rangeStart: Int64 = 0
+    /// libcurl's receive buffer (`CURLOPT_BUFFERSIZE`); `nil` keeps its default of 16 KiB.
+    var receiveBufferSize: Int?
 }
 
 /// The status and header fields of the final response (not of a redirect or a `100 Continue`).
@@ -110,6 +112,9 @@ final class CurlTransfer: @unchecked Sendable {
         }
         if let userAgent = options.userAgent {
             try set(ccurl_easy_setopt_string(easy, CURLOPT_USERAGENT, userAgent), "the user agent")
+        }
+        if let size = options.receiveBufferSize {
+            try set(ccurl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, size), "the receive buffer size")
         }
         try setTimeouts(easy)
         let sendsBody = try setMethodAndBody(easy, userdata: userdata)

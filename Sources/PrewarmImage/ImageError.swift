@@ -5,6 +5,7 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case io, invalidPath, missingEmulator, layerContent, engineUnavailable, missingBase, buildFailed, engine
             case invalidReference, registry, unauthorized, digestMismatch, platformNotFound
+            case layerTooLarge, checksumMismatch, download
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -35,6 +36,12 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
         public static let digestMismatch = Code(.digestMismatch)
         /// An image index has no image for the requested platform.
         public static let platformNotFound = Code(.platformNotFound)
+        /// A layer's archive expands past the size allowed (the zip-bomb guard).
+        public static let layerTooLarge = Code(.layerTooLarge)
+        /// A downloaded layer's SHA-256 is not the one expected; nothing was cached.
+        public static let checksumMismatch = Code(.checksumMismatch)
+        /// A layer could not be downloaded, after retrying what was worth retrying.
+        public static let download = Code(.download)
 
         public var description: String { value.rawValue }
     }

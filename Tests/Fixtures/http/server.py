@@ -29,6 +29,12 @@ Endpoints (query parameters in brackets):
   GET  /truncated [length, send]    announces `length` bytes, sends `send`, closes the connection
   GET  /redirect [to]               302 to `to`
   GET  /headers                     the request's header fields as JSON
+  GET  /file/NAME [id, faults, ranges=0, slow]  the file NAME of --root, honouring `Range` unless
+                                    ranges=0. `faults` is a comma-separated list, one per request
+                                    with the same id, then "ok": a status number, "truncate" (half
+                                    the body, then a clean close), "reset" (half, then a TCP reset),
+                                    "corrupt" (one byte changed). slow=ms waits before each 64 KiB
+  GET  /requests [id]               {"count": n, "ranges": [Range field or null, ...]} for /file
 """
 import argparse
 import hashlib
@@ -39,6 +45,7 @@ import signal
 import socket
 import socketserver
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -50,6 +57,8 @@ PATTERN = bytes(i % PATTERN_PERIOD for i in range(PATTERN_PERIOD * 512))  # ~128
 
 HOLDS = {}
 GATES = {}
+REQUESTS = {}
+ROOT = None
 STATE_LOCK = threading.Lock()
 
 
@@ -316,6 +325,70 @@ class Handler(BaseHTTPRequestHandler):
     def handle_redirect(self, _):
         self.send_body(302, b"", headers=[("Location", self.query.get("to", "/ping"))])
 
+    def handle_file(self, parts):
+        name = self.query.get("id", "/".join(parts))
+        requested = self.headers.get("Range")
+        with STATE_LOCK:
+            record = REQUESTS.setdefault(name, {"count": 0, "ranges": []})
+            record["count"] += 1
+            record["ranges"].append(requested)
+            number = record["count"]
+        faults = [fault for fault in self.query.get("faults", "").split(",") if fault]
+        fault = faults[number - 1] if number <= len(faults) else "ok"
+        if fault.isdigit():
+            self.send_json(int(fault), {"message": "the fixture answers %s as asked" % fault})
+            return
+        path = os.path.join(ROOT, *parts)
+        if not os.path.isfile(path):
+            self.send_json(404, {"message": "no file " + "/".join(parts)})
+            return
+        total = os.path.getsize(path)
+        start, end, status = 0, total - 1, 200
+        headers = [("Accept-Ranges", "bytes")]
+        if requested and self.query.get("ranges") != "0" and requested.startswith("bytes="):
+            first, _, last = requested[len("bytes="):].partition("-")
+            start = int(first)
+            end = min(int(last) if last else total - 1, total - 1)
+            if start >= total:
+                self.send_body(416, b"", headers=[("Content-Range", "bytes */%d" % total)])
+                return
+            status = 206
+            headers.append(("Content-Range", "bytes %d-%d/%d" % (start, end, total)))
+        length = end - start + 1
+        self.send_response(status)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(length))
+        for key, value in headers:
+            self.send_header(key, value)
+        self.end_headers()
+        limit = length // 2 if fault in ("truncate", "reset") else length
+        slow = self.number("slow", 0) / 1000
+        sent = 0
+        with open(path, "rb") as source:
+            source.seek(start)
+            while sent < limit:
+                piece = source.read(min(64 * 1024, limit - sent))
+                if fault == "corrupt" and sent <= length // 2 < sent + len(piece):
+                    middle = length // 2 - sent
+                    piece = piece[:middle] + bytes([piece[middle] ^ 0xFF]) + piece[middle + 1:]
+                if slow:
+                    time.sleep(slow)
+                self.wfile.write(piece)
+                sent += len(piece)
+        self.wfile.flush()
+        if fault == "truncate":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif fault == "reset":
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
+    def handle_requests(self, _):
+        with STATE_LOCK:
+            record = REQUESTS.get(self.query.get("id", ""), {"count": 0, "ranges": []})
+            self.send_json(200, record)
+
     def handle_headers(self, _):
         self.send_json(200, {key: value for key, value in self.headers.items()})
 
@@ -368,7 +441,10 @@ def main():
     parser.add_argument("--tls-key")
     parser.add_argument("--blackhole", action="store_true")
     parser.add_argument("--lifetime", type=float, default=600)
+    parser.add_argument("--root", default=".")
     arguments = parser.parse_args()
+    global ROOT
+    ROOT = arguments.root
     # A parent that runs threads (Swift's test runner) may start us with SIGTERM blocked.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

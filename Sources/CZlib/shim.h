@@ -1,0 +1,12 @@
+#ifndef PREWARM_CZLIB_SHIM_H
+#define PREWARM_CZLIB_SHIM_H
+
+#include <zlib.h>
+
+// inflateInit2 is a macro and does not import into Swift. This typed wrapper is the only
+// addition to the C API: a raw inflate stream (no zlib or gzip header), as zip entries use.
+static inline int czlib_inflate_init_raw(z_stream *stream) {
+    return inflateInit2(stream, -MAX_WBITS);
+}
+
+#endif
