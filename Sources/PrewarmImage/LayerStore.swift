@@ -93,6 +93,21 @@ public struct LayerStore: Sendable {
         return verified(slot(forLayer: name), expected: expected)
     }
 
+    /// The layer `name` when the cache holds it, extracted by prewarm from the zip its record names, and its
+    /// files still have the recorded content digest, whichever zip that was. For a layer by ARN this is enough
+    /// to skip Lambda altogether: a layer version's content never changes, and `name` carries a hash of the
+    /// ARN.
+    ///
+    /// - Returns: `nil` when it is absent, has no record (SAM CLI put it there), or its files changed.
+    public func cached(named name: String) -> CachedLayer? {
+        guard Self.isValidName(name) else { return nil }
+        let slot = slot(forLayer: name)
+        guard let data = FileManager.default.contents(atPath: slot.record),
+            let record = try? JSONDecoder().decode(Record.self, from: data)
+        else { return nil }
+        return verified(slot, expected: record.zipSHA256)
+    }
+
     /// The layer `name`, from the cache when it holds it (see ``cached(named:expectedSHA256:)``), else
     /// downloaded from `download`, checked against `expectedSHA256`, extracted with ``ZipExtractor`` and
     /// recorded. Concurrent calls for one layer, in this process or others, download it once.
