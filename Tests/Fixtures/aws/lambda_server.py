@@ -22,7 +22,8 @@ Endpoints:
       S3, valid 10 minutes), Content.CodeSha256 (base64) and Content.CodeSize.
   GET /_counts   {"get_layer_version": {ARN: calls}, "downloads": {ARN: GETs of its zip at moto},
                   "rejected": requests refused for their signature or key}
-      Every signed call to a known layer counts, the failed ones included.
+      Every signed call to a known layer counts, the failed ones included. Downloads are the GET requests
+      for the layer's key in moto's own request log, so a download resumed with Range counts again.
 """
 import argparse
 import base64
