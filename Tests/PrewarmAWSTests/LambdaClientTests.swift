@@ -49,6 +49,35 @@ private let quickRetries = RetryPolicy(maxAttempts: 3, initialDelay: .millisecon
         }
     }
 
+    @Test func fiveLayersConcurrentlyAreFiveCallsAndFiveDownloads() async throws {
+        let layers = (1...5).map { index in
+            FixtureLayer(
+                arn: "arn:aws:lambda:us-east-1:123456789012:layer:layer-\(index):\(index)",
+                zip: layerBytes(50_000 * index, seed: UInt8(index)))
+        }
+        try await withLayerServers(layers) { servers in
+            let http = HTTPClient()
+            let lambda = LambdaClient(
+                http: http, credentials: AWSServices.credentials, environment: servers.environment())
+            let digests = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+                for layer in layers {
+                    group.addTask {
+                        let content = try await lambda.getLayerVersion(arn: layer.arn)
+                        let path = "\(servers.directory.path)/\(content.codeSHA256Hex).zip"
+                        let file = try await http.download(HTTPRequest(url: content.location), to: path)
+                            .requireSuccess()
+                        return (layer.arn, file.sha256 == content.codeSHA256Hex && file.sha256 == sha256Hex(layer.zip))
+                    }
+                }
+                return try await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(digests == Dictionary(uniqueKeysWithValues: layers.map { ($0.arn, true) }))
+            let counts = try await servers.counts()
+            #expect(counts.calls == Dictionary(uniqueKeysWithValues: layers.map { ($0.arn, 1) }))
+            #expect(counts.downloads == Dictionary(uniqueKeysWithValues: layers.map { ($0.arn, 1) }))
+        }
+    }
+
     @Test func aSessionTokenIsSentAndChecked() async throws {
         var credentials = AWSServices.credentials
         credentials.sessionToken = "FQoGZXIvYXdzEPREWARM//token+value=="
