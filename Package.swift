@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PrewarmImage", targets: ["PrewarmImage"]),
         .library(name: "PrewarmJournal", targets: ["PrewarmJournal"]),
         .library(name: "PrewarmHTTP", targets: ["PrewarmHTTP"]),
+        .library(name: "PrewarmAWS", targets: ["PrewarmAWS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,6 +50,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "PrewarmAWS",
+            dependencies: ["PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "prewarm",
             dependencies: [
@@ -86,6 +91,12 @@ let package = Package(
                 "PrewarmHTTP",
                 "PrewarmTestKit",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "PrewarmAWSTests",
+            dependencies: [
+                "PrewarmAWS", "PrewarmHTTP", "PrewarmTestKit", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ]
