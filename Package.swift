@@ -42,7 +42,7 @@ let package = Package(
             dependencies: ["PrewarmHTTP", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "PrewarmJournal", dependencies: ["CSQLite"]),
-        .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage", "PrewarmJournal"]),
+        .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage", "PrewarmJournal", "PrewarmAWS"]),
         .target(
             name: "PrewarmHTTP",
             dependencies: [

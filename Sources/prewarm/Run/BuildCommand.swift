@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import PrewarmAWS
+import PrewarmHTTP
 import PrewarmImage
 import PrewarmJournal
 import PrewarmPlan
@@ -30,6 +32,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var template: TemplateOptions
     @OptionGroup var journal: JournalOptions
+    @OptionGroup(title: "Layers") var layers: LayerOptions
 
     @Option(
         name: .customLong("docker-host"),
@@ -100,6 +103,7 @@ struct BuildCommand: AsyncParsableCommand {
             throw CommandFailure(message: error.description, exitCode: .unusableInput)
         }
         Console.write("prewarm: engine: \(engine.description)")
+        let layerProvider = try prepareLayers(plan, environment: environment)
 
         let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
         let journal = try await self.journal.open(forTemplate: plan.template, create: true)
@@ -131,7 +135,8 @@ struct BuildCommand: AsyncParsableCommand {
             engine: engine, emulators: emulators,
             options: BuildOptions(
                 pull: !skipPullImage, forceRebuild: forceImageBuild, workDirectory: work,
-                prewarmVersion: Prewarm.version))
+                prewarmVersion: Prewarm.version),
+            layers: layerProvider)
         let buildRun = BuildRun(
             plan: plan, templatePath: templatePath, optionsJSON: JSONText.line(options),
             prewarmVersion: Prewarm.version,
@@ -160,6 +165,33 @@ struct BuildCommand: AsyncParsableCommand {
         }
         if report.summary.failed + report.summary.skipped > 0 || !plan.errors.isEmpty {
             throw ExitStatus.partialFailure.exitCode
+        }
+    }
+}
+
+extension BuildCommand {
+    /// The layer cache, and Lambda when some layer by ARN is not in it: credentials and endpoint are
+    /// resolved here, before any work starts, so that a missing credential is one error naming the layer.
+    func prepareLayers(_ plan: Plan, environment: [String: String]) throws -> LayerFetcher {
+        let store = LayerStore(
+            baseDirectory: layers.cacheDirectory(environment: environment), maxExpandedSize: layers.maxSize.bytes)
+        let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
+        guard let first = missing.first else {
+            return LayerFetcher(store: store, lambda: nil, http: HTTPClient(), verified: verified)
+        }
+        let aws = AWSEnvironment(environment: environment)
+        do {
+            let credentials = try aws.resolveCredentials(for: first.text)
+            for layer in missing { _ = try aws.lambdaEndpoint(region: layer.region) }
+            let http = HTTPClient(configuration: try aws.httpConfiguration())
+            let lambda = LambdaClient(http: http, credentials: credentials, environment: aws)
+            let more = missing.count > 1 ? " and \(missing.count - 1) more" : ""
+            Console.write(
+                "prewarm: layers: \(missing.count) to download (\(first.samName)\(more)) with AWS credentials from "
+                    + "\(credentials.source), into \(store.baseDirectory)")
+            return LayerFetcher(store: store, lambda: lambda, http: http, verified: verified)
+        } catch let error as AWSError {
+            throw CommandFailure(message: error.message, exitCode: .unusableInput)
         }
     }
 }
