@@ -70,6 +70,10 @@ let package = Package(
         // A test helper: a separate process that uses a journal as prewarm does, so that tests can
         // race several processes on one journal file.
         .executableTarget(name: "JournalRacer", dependencies: ["PrewarmJournal"], path: "Tests/JournalRacer"),
+        // Benchmarks/oci-build/run.sh: the OCI engine driven by the scheduler, until the CLI has --engine oci.
+        .executableTarget(
+            name: "OCIBuildBenchmark", dependencies: ["PrewarmRun", "PrewarmPlan", "PrewarmImage", "PrewarmTemplate"],
+            path: "Benchmarks/oci-build/Sources"),
         .testTarget(
             name: "PrewarmHTTPTests",
             dependencies: [

@@ -24,7 +24,8 @@ public protocol BaseImageProvider: Sendable {
 ///
 /// Safety against crashes and other processes:
 /// - a blob is written to `.tmp/` while it is hashed, verified, fsynced and renamed to
-///   `blobs/sha256/<hex>`, so a blob's content always matches its name, even after a kill -9;
+///   `blobs/sha256/<hex>`, so a blob's content always matches its name, even after a kill -9
+///   or a power loss; the blob directory is synced before `index.json` names what it holds;
 ///   `verify()` checks that, and lookups of manifests and configurations verify what they read;
 /// - `index.json` is rewritten (temp file + rename) under an exclusive `flock` on
 ///   `.prewarm-index.lock`, so concurrent processes never lose each other's names;
@@ -287,17 +288,36 @@ public final class OCIStore: ImageEngine, @unchecked Sendable {
     ///
     /// - Throws: `ImageError` with code `.layerContent` when it is not an OCI index.
     public func index() throws -> OCIIndex {
+        try index(fresh: false)
+    }
+
+    /// `index.json`, read again when `fresh` (for a change under the lock) or when it is not the
+    /// copy read last.
+    func index(fresh: Bool) throws -> OCIIndex {
+        // `index.json` is only ever replaced by a rename, so its inode, size and time say
+        // whether the copy read last is still current (for lookups; a change reads it afresh).
+        var status = stat()
+        guard stat(indexPath, &status) == 0 else { return OCIIndex(manifests: []) }
+        let key = [
+            UInt64(status.st_ino), UInt64(status.st_size), UInt64(status.st_mtim.tv_sec),
+            UInt64(status.st_mtim.tv_nsec),
+        ]
+        if !fresh, let cached = state.withLock({ $0.index }), cached.key == key { return cached.index }
         guard let data = FileManager.default.contents(atPath: indexPath) else {
             return OCIIndex(manifests: [])
         }
-        return try OCIJSON.decode(OCIIndex.self, data, what: indexPath)
+        let index = try OCIJSON.decode(OCIIndex.self, data, what: indexPath)
+        state.withLock { $0.index = (key, index) }
+        return index
     }
 
     /// Changes `index.json` under the index lock; writes it only when `change` returns `true`.
     func updateIndex(_ change: (inout OCIIndex) throws -> Bool) throws {
         try withIndexLock {
-            var index = try self.index()
+            var index = try self.index(fresh: true)
             if try change(&index) {
+                // Blobs the new index names must be durable under their names first.
+                Self.syncDirectory(blobDirectory)
                 try writeAtomically(try OCIJSON.encode(index), to: indexPath)
             }
         }
@@ -517,6 +537,8 @@ final class LockedState: @unchecked Sendable {
         /// Layer blobs made in this process, by what they were made from (`emulator sha256:…`,
         /// `layer sha256:…`).
         var layers: [String: OCIDescriptor] = [:]
+        /// The last `index.json` read, with the inode, size and modification time it had.
+        var index: (key: [UInt64], index: OCIIndex)?
     }
     private let lock = NSLock()
     private var values = Values()
@@ -619,7 +641,8 @@ final class BlobIngest {
             unlink(temporary)
             throw ImageError(.io, "cannot rename \(temporary) to \(target): \(reason)")
         }
-        OCIStore.syncDirectory(store.blobDirectory)
+        // The rename is made durable by the next `updateIndex`, which syncs the blob directory
+        // before `index.json` can name the blob: one directory sync per image, not per blob.
         return (digest, size)
     }
 }
