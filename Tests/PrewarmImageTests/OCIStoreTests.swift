@@ -318,6 +318,31 @@ import Testing
         #expect(try store.verify().isEmpty)
     }
 
+    /// A writer holding the shared lock (a build between writing its blobs and naming them)
+    /// makes gc wait; once the blob is named, gc keeps it.
+    @Test func garbageCollectionWaitsForAWriterThatHasNotNamedItsBlobsYet() async throws {
+        let directory = try TemporaryDirectory("oci-gc-wait")
+        defer { directory.remove() }
+        let path = directory.path + "/store"
+        let store = try OCIStore(path: path)
+        let collected = Locked<(Int, Int64)?>(nil)
+        let blob = try store.withSharedLock {
+            let (digest, _) = try store.writeBlob(Data("{}".utf8))
+            let collector = Thread {
+                // Another process's store object: it sees only the lock file.
+                collected.set(try? OCIStore(path: path).garbageCollect(gracePeriod: 0))
+            }
+            collector.start()
+            Thread.sleep(forTimeInterval: 0.3)
+            #expect(collected.get() == nil, "gc waits for the shared lock")
+            try store.addManifest(Data("{}".utf8), mediaType: "application/json", names: ["kept:1"])
+            return digest
+        }
+        while collected.get() == nil { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(collected.get()?.0 == 0)
+        #expect(store.hasBlob(blob))
+    }
+
     // MARK: - Import, export
 
     @Test(arguments: OCIStore.ArchiveFormat.allCases)
@@ -364,5 +389,25 @@ import Testing
         #expect(wrongArch?.message.contains("amd64") == true)
         #expect(
             try await store.prepareBase(Self.baseName, platform: "linux/amd64", pull: false).architecture == "amd64")
+    }
+}
+
+/// A value shared between threads.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func get() -> Value {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+
+    func set(_ newValue: Value) {
+        lock.lock()
+        value = newValue
+        lock.unlock()
     }
 }
