@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "PrewarmTestKit", path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
-        .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit", "OCIStoreWriter"]),
         .testTarget(name: "PrewarmRunTests", dependencies: ["PrewarmRun", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmJournal", "PrewarmTestKit"]),
         .testTarget(
@@ -70,6 +70,8 @@ let package = Package(
         // A test helper: a separate process that uses a journal as prewarm does, so that tests can
         // race several processes on one journal file.
         .executableTarget(name: "JournalRacer", dependencies: ["PrewarmJournal"], path: "Tests/JournalRacer"),
+        // A test helper: a process that writes to an OCI store until a test kills it with SIGKILL.
+        .executableTarget(name: "OCIStoreWriter", dependencies: ["PrewarmImage"], path: "Tests/OCIStoreWriter"),
         // Benchmarks/oci-build/run.sh: the OCI engine driven by the scheduler, until the CLI has --engine oci.
         .executableTarget(
             name: "OCIBuildBenchmark", dependencies: ["PrewarmRun", "PrewarmPlan", "PrewarmImage", "PrewarmTemplate"],

@@ -253,6 +253,48 @@ import Testing
         #expect(try store.verify().isEmpty)
     }
 
+    /// A real kill -9 of a process in the middle of a blob write, and of one rewriting
+    /// `index.json`: the store holds no blob that does not match its name, `index.json` is whole,
+    /// and gc removes what the killed writer left.
+    @Test(arguments: ["blob", "names"])
+    func aWriterKilledMidWriteLeavesNothingATrustingReaderWouldUse(_ mode: String) async throws {
+        let directory = try TemporaryDirectory("oci-kill")
+        defer { directory.remove() }
+        let path = directory.path + "/store"
+        let writer = try #require(
+            Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("OCIStoreWriter"))
+        try #require(FileManager.default.isExecutableFile(atPath: writer.path), "OCIStoreWriter not built")
+        let output = try directory.write("writer.out", "")
+        let process = Process()
+        process.executableURL = writer
+        process.arguments = [path, mode]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, process.isRunning,
+            (try? String(contentsOfFile: output, encoding: .utf8))?.contains("writing") != true
+        {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(process.isRunning, "the writer was still writing when it was killed")
+        kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+
+        let store = try OCIStore(path: path)
+        let problems = try store.verify()
+        #expect(problems.allSatisfy { $0.path.hasPrefix(path + "/.tmp/") }, "\(problems)")
+        if mode == "blob" {
+            #expect(!problems.isEmpty, "the partial blob is a temporary file")
+            #expect(try Self.blobs(store).isEmpty, "no blob under a name")
+        } else {
+            #expect(try store.index().manifests.count > 0, "index.json is whole")
+        }
+        _ = try store.garbageCollect()
+        #expect(try store.verify().isEmpty)
+    }
+
     @Test func aBlobThatDoesNotMatchItsDigestIsNeverStored() throws {
         let directory = try TemporaryDirectory("oci-mismatch")
         defer { directory.remove() }
