@@ -167,7 +167,10 @@ public final class OCIStore: ImageEngine, @unchecked Sendable {
         if let expected, expected != digest {
             throw ImageError(.layerContent, "content should have digest \(expected) but has \(digest)")
         }
-        if blobSize(digest) == Int64(data.count) { return (digest, Int64(data.count)) }
+        // A blob held already is kept only when it is intact (it is small: compare it whole).
+        if blobSize(digest) == Int64(data.count), FileManager.default.contents(atPath: try blobPath(digest)) == data {
+            return (digest, Int64(data.count))
+        }
         return try withSharedLock {
             let ingest = try BlobIngest(store: self)
             try ingest.append(data)

@@ -251,6 +251,15 @@ import Testing
         ) { _ in }
         #expect(rebuilt.id == built.id)
         #expect(try store.verify().isEmpty)
+
+        // Damage of the same size: a build does not take the damaged configuration for its own.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: configPath))
+        bytes[bytes.startIndex] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: configPath))
+        #expect(try store.verify().count == 1)
+        _ = try await OCIStore(path: store.path).build(Self.request("fn:a", emulator: emulator, layers: layers)) { _ in
+        }
+        #expect(try store.verify().isEmpty)
     }
 
     /// A real kill -9 of a process in the middle of a blob write, and of one rewriting
