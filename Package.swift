@@ -66,7 +66,8 @@ let package = Package(
         .target(name: "PrewarmTestKit", path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
-        .testTarget(name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit", "LayerRacer"]),
+        .testTarget(
+            name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit", "LayerRacer", "OCIStoreWriter"]),
         // A test helper: a separate process that fetches a layer as prewarm does, so that tests can race
         // several processes on one layer cache.
         .executableTarget(name: "LayerRacer", dependencies: ["PrewarmImage", "PrewarmHTTP"], path: "Tests/LayerRacer"),
@@ -85,6 +86,12 @@ let package = Package(
             dependencies: ["PrewarmImage", "PrewarmHTTP"],
             path: "Benchmarks/layer-download/LayerFetchBench"
         ),
+        // A test helper: a process that writes to an OCI store until a test kills it with SIGKILL.
+        .executableTarget(name: "OCIStoreWriter", dependencies: ["PrewarmImage"], path: "Tests/OCIStoreWriter"),
+        // Benchmarks/oci-build/run.sh: the OCI engine driven by the scheduler, until the CLI has --engine oci.
+        .executableTarget(
+            name: "OCIBuildBenchmark", dependencies: ["PrewarmRun", "PrewarmPlan", "PrewarmImage", "PrewarmTemplate"],
+            path: "Benchmarks/oci-build/Sources"),
         .testTarget(
             name: "PrewarmHTTPTests",
             dependencies: [

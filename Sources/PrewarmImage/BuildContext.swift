@@ -34,6 +34,9 @@ public struct BuildContext: Sendable {
         /// The layer's files at the archive's root (`var/rapid/…`, `opt/…`), to load as the
         /// image's one new layer.
         case layer
+        /// Nothing to write: the engine makes its own layers from the request's `emulator` and
+        /// `layers` (one per source, shared between images). `write` writes the `.layer` form.
+        case separateLayers
     }
 
     /// Writes the context (or the bare layer) as a tar archive to `path`, replacing it.
@@ -61,7 +64,7 @@ public struct BuildContext: Sendable {
             try tar.addFile("Dockerfile", contents: Data(dockerfile.utf8))
             try tar.addDirectory("rootfs")
             root = "rootfs/"
-        case .layer:
+        case .layer, .separateLayers:
             root = ""
         }
         try tar.addDirectory(root + "var")

@@ -53,7 +53,7 @@ public enum ContentDigest {
         "sha256:" + hex(SHA256.hash(data: Data(text.utf8)))
     }
 
-    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+    static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         for byte in digest {

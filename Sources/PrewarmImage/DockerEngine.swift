@@ -247,6 +247,23 @@ public final class DockerEngine: ImageEngine {
         return built
     }
 
+    /// Loads the image archive at `archivePath` (the `docker save` form, e.g. from
+    /// `OCIStore.export`) with `POST /images/load`.
+    ///
+    /// - Throws: `ImageError` with code `.buildFailed` carrying the engine's message when the
+    ///   load fails (even when the engine answered 200 and reported the error in its stream).
+    public func load(archivePath: String, output: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-tar")
+        let response = try await stream(
+            HTTPRequest(
+                method: .post, url: url("/images/load?quiet=1"), headers: headers, body: .file(path: archivePath)),
+            doing: "load \(archivePath)")
+        if let failure = try await Self.drain(response.body, output: output) {
+            throw ImageError(.buildFailed, "loading \(archivePath) into \(endpoint) failed: \(failure)")
+        }
+    }
+
     /// Builds `FROM base` + `ADD layer.tar /` (which unpacks it) with the classic `POST /build`:
     /// for bases whose ONBUILD instructions must run.
     private func buildOnLayer(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws

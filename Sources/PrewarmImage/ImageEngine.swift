@@ -18,8 +18,22 @@ public struct EngineImage: Sendable, Hashable {
 }
 
 /// What to build: an archive written by `BuildContext` (in the form the engine asked for with
-/// `ImageEngine.buildForm`), and what to call the result.
+/// `ImageEngine.buildForm`), or, for `.separateLayers`, the emulator and layer directories
+/// themselves; and what to call the result.
 public struct ImageBuildRequest: Sendable, Hashable {
+    /// A file or directory that goes into the image, with the digest of its content when the
+    /// caller knows it (`ContentDigest.file` or `ContentDigest.directory`), so the engine need
+    /// not read it again to recognise content it already holds.
+    public struct Source: Sendable, Hashable {
+        public var path: String
+        public var contentDigest: String?
+
+        public init(path: String, contentDigest: String? = nil) {
+            self.path = path
+            self.contentDigest = contentDigest
+        }
+    }
+
     /// The name `sam local` looks for (`repository:tag`).
     public var name: String
     /// The base image the new layer goes on.
@@ -32,9 +46,15 @@ public struct ImageBuildRequest: Sendable, Hashable {
     public var labels: [String: String]
     /// Whether the engine may pull the base image (`--skip-pull-image` turns it off).
     public var pull: Bool
+    /// The emulator binary (goes to `/var/rapid/aws-lambda-rie`), for `.separateLayers` engines.
+    public var emulator: Source?
+    /// The function's layer directories (each goes under `/opt`) in the order applied, for
+    /// `.separateLayers` engines.
+    public var layers: [Source]
 
     public init(
-        name: String, baseImage: String, contextPath: String, platform: String, labels: [String: String], pull: Bool
+        name: String, baseImage: String, contextPath: String, platform: String, labels: [String: String], pull: Bool,
+        emulator: Source? = nil, layers: [Source] = []
     ) {
         self.name = name
         self.baseImage = baseImage
@@ -42,6 +62,8 @@ public struct ImageBuildRequest: Sendable, Hashable {
         self.platform = platform
         self.labels = labels
         self.pull = pull
+        self.emulator = emulator
+        self.layers = layers
     }
 }
 

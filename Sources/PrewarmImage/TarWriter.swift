@@ -9,7 +9,7 @@ import Foundation
 /// them sorted (see `BuildContext`). File contents are streamed from disk in blocks, never
 /// loaded whole.
 public struct TarWriter: ~Copyable {
-    private let output: FileHandle
+    private let output: (Data) throws -> Void
     private var buffer = Data()
     /// Bytes written so far, including headers and padding.
     public private(set) var bytesWritten: UInt64 = 0
@@ -19,7 +19,12 @@ public struct TarWriter: ~Copyable {
 
     /// Writes to `output`, which must be open for writing. The writer does not close it.
     public init(output: FileHandle) {
-        self.output = output
+        self.output = { try output.write(contentsOf: $0) }
+    }
+
+    /// Hands the archive's bytes, in order, to `sink` (e.g. to hash an archive without writing it).
+    public init(sink: @escaping (Data) throws -> Void) {
+        self.output = sink
     }
 
     /// Adds a directory. `path` is relative (`opt/python`), without a trailing slash.
@@ -195,7 +200,7 @@ public struct TarWriter: ~Copyable {
     private mutating func flush() throws {
         guard !buffer.isEmpty else { return }
         do {
-            try output.write(contentsOf: buffer)
+            try output(buffer)
         } catch {
             throw ImageError(.io, "cannot write the archive", cause: error)
         }

@@ -84,24 +84,35 @@ public struct EngineExecutor: NodeExecutor {
         {
             return .upToDate(output: existing.id)
         }
-        var layerDirectories: [String] = []
+        var layerSources: [ImageBuildRequest.Source] = []
         for layer in planned.layers {
             guard let directory = await self.layerDirectories.directory(for: layer.nodeID) else {
                 throw ImageError(.layerContent, "layer \(layer.name) was not prepared before \(planned.name)")
             }
-            layerDirectories.append(directory)
+            let digest: String? =
+                switch inputs[layer.nodeID] {
+                case .built(let output), .upToDate(let output): output
+                case nil: nil
+                }
+            layerSources.append(ImageBuildRequest.Source(path: directory, contentDigest: digest))
         }
-        let contextPath = URL(fileURLWithPath: options.workDirectory)
-            .appendingPathComponent("context-\(UUID().uuidString).tar").path
-        defer { try? FileManager.default.removeItem(atPath: contextPath) }
-        try BuildContext(baseImage: planned.baseImage, emulator: emulator, layers: layerDirectories)
-            .write(to: contextPath, as: engine.buildForm)
+        // An engine that makes its own layers gets the sources; the others get an archive.
+        var contextPath = ""
+        if engine.buildForm != .separateLayers {
+            contextPath =
+                URL(fileURLWithPath: options.workDirectory)
+                .appendingPathComponent("context-\(UUID().uuidString).tar").path
+            try BuildContext(baseImage: planned.baseImage, emulator: emulator, layers: layerSources.map(\.path))
+                .write(to: contextPath, as: engine.buildForm)
+        }
+        defer { if !contextPath.isEmpty { try? FileManager.default.removeItem(atPath: contextPath) } }
         let request = ImageBuildRequest(
             name: planned.name, baseImage: planned.baseImage, contextPath: contextPath,
             platform: planned.architecture.platform,
             labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion],
             // The base node already pulled the base when that is allowed.
-            pull: false)
+            pull: false,
+            emulator: ImageBuildRequest.Source(path: emulator, contentDigest: emulatorDigest), layers: layerSources)
         let nodeID = node.id
         let output = self.output
         let image = try await engine.build(request) { line in output(nodeID, line) }

@@ -1,0 +1,158 @@
+import Crypto
+import Foundation
+
+extension OCIStore {
+    /// The `created` time of every image prewarm builds, as the Docker engine path writes it:
+    /// fixed, so that the same content gives the same configuration digest.
+    static let created = "1970-01-01T00:00:00Z"
+
+    /// Builds `request` (see `build`): the base's manifest and configuration from the store, one
+    /// layer with the emulator, one per Lambda layer (or, for a request with no `emulator`, the
+    /// archive at `contextPath` as one layer), the configuration with the new diff IDs and the
+    /// labels, a manifest, and the name.
+    ///
+    /// - Throws: `ImageError` with code `.missingBase` when the base is not in the store,
+    ///   `.missingEmulator`, `.layerContent` or `.io` when a source cannot be archived.
+    public func buildImage(_ request: ImageBuildRequest, output: @Sendable (String) -> Void = { _ in }) throws
+        -> EngineImage
+    {
+        guard let platform = OCIPlatform(request.platform) else {
+            throw ImageError(
+                .buildFailed, "cannot read platform '\(request.platform)'; write it as linux/amd64 or linux/arm64")
+        }
+        return try withSharedLock {
+            guard let base = try storedImage(named: request.baseImage, platform: platform) else {
+                throw missingBase(request.baseImage, platform: request.platform)
+            }
+            var config = try base.configuration()
+            let architecture = config["architecture"] as? String ?? ""
+            guard architecture == platform.architecture else {
+                throw ImageError(
+                    .missingBase,
+                    "base image \(request.baseImage) in the OCI store at \(path) is \(architecture), not "
+                        + "\(platform.architecture) as \(request.platform) needs; import the \(platform.architecture) image"
+                )
+            }
+            var settings = config["config"] as? [String: Any] ?? [:]
+            if let triggers = settings["OnBuild"] as? [Any], !triggers.isEmpty {
+                throw ImageError(
+                    .buildFailed,
+                    "base image \(request.baseImage) has ONBUILD instructions, which the OCI engine cannot run; "
+                        + "build \(request.name) with --engine docker")
+            }
+
+            var added: [(layer: OCIDescriptor, history: String)] = []
+            if let emulator = request.emulator {
+                added.append((try emulatorLayer(emulator), "prewarm: Lambda runtime interface emulator"))
+                for (number, layer) in request.layers.enumerated() {
+                    let descriptor = try directoryLayer(layer)
+                    added.append((descriptor, "prewarm: Lambda layer \(number + 1) of \(request.layers.count)"))
+                }
+            } else {
+                let (digest, size) = try writeBlob(fromFile: request.contextPath)
+                added.append(
+                    (OCIDescriptor(mediaType: OCIMediaType.layer, digest: digest, size: size), "prewarm: layer"))
+            }
+            output("\(added.count) layer(s) on \(base.manifest.layers.count) of \(request.baseImage)")
+
+            var labels = settings["Labels"] as? [String: Any] ?? [:]
+            for (key, value) in request.labels { labels[key] = value }
+            settings["Labels"] = labels
+            config["config"] = settings
+            config["created"] = Self.created
+            // They describe the container the base was built in, not this image.
+            for key in ["container", "container_config", "docker_version"] { config.removeValue(forKey: key) }
+            var rootfs = config["rootfs"] as? [String: Any] ?? [:]
+            rootfs["type"] = "layers"
+            rootfs["diff_ids"] = (rootfs["diff_ids"] as? [String] ?? []) + added.map(\.layer.digest)
+            config["rootfs"] = rootfs
+            if var history = config["history"] as? [[String: Any]] {
+                for entry in added { history.append(["created": Self.created, "created_by": entry.history]) }
+                config["history"] = history
+            }
+            let configData = try OCIJSON.encode(dictionary: config)
+            let (configDigest, configSize) = try writeBlob(configData)
+
+            let manifest = OCIManifest(
+                config: OCIDescriptor(mediaType: OCIMediaType.imageConfig, digest: configDigest, size: configSize),
+                layers: base.manifest.layers + added.map(\.layer))
+            let variant = config["variant"] as? String
+            let descriptor = try addManifest(
+                try OCIJSON.encode(manifest), mediaType: OCIMediaType.imageManifest, names: [request.name],
+                platform: OCIPlatform(
+                    architecture: architecture, os: config["os"] as? String ?? "linux", variant: variant))
+            output("named \(request.name): \(descriptor.digest)")
+            let stored = StoredImage(manifestDescriptor: descriptor, manifest: manifest, configData: configData)
+            return try engineImage(stored)
+        }
+    }
+
+    /// The layer holding the emulator at `var/rapid/aws-lambda-rie` (0755), as the Docker path's.
+    func emulatorLayer(_ emulator: ImageBuildRequest.Source) throws -> OCIDescriptor {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: emulator.path, isDirectory: &isDirectory), !isDirectory.boolValue
+        else {
+            throw ImageError(.missingEmulator, "no emulator at \(emulator.path)")
+        }
+        let digest = try emulator.contentDigest ?? ContentDigest.file(emulator.path)
+        return try layerBlob(key: "emulator \(digest)", source: emulator.path) { tar in
+            try tar.addDirectory("var")
+            try tar.addDirectory("var/rapid")
+            try tar.addFile("var/rapid/aws-lambda-rie", from: emulator.path, mode: 0o755)
+        }
+    }
+
+    /// The layer holding one Lambda layer's files under `opt/`, sorted, as `BuildContext` writes them.
+    func directoryLayer(_ layer: ImageBuildRequest.Source) throws -> OCIDescriptor {
+        let digest = try layer.contentDigest ?? ContentDigest.directory(layer.path)
+        return try layerBlob(key: "layer \(digest)", source: layer.path) { tar in
+            let entries = try BuildContext.entries(of: layer.path).sorted {
+                $0.0.utf8.lexicographicallyPrecedes($1.0.utf8)
+            }
+            try tar.addDirectory("opt")
+            for (relative, entry) in entries {
+                switch entry {
+                case .directory(let mode): try tar.addDirectory("opt/" + relative, mode: mode)
+                case .file(let source, let mode): try tar.addFile("opt/" + relative, from: source, mode: mode)
+                case .symlink(let target): try tar.addSymlink("opt/" + relative, target: target)
+                }
+            }
+        }
+    }
+
+    /// The blob of the tar that `write` makes, made once per `key` in this process and stored
+    /// once: the tar is hashed first, without writing, and written only when the store lacks it.
+    func layerBlob(key: String, source: String, write: (inout TarWriter) throws -> Void) throws -> OCIDescriptor {
+        try layerFlights.with(key) {
+            if let known = state.withLock({ $0.layers[key] }), blobSize(known.digest) == known.size {
+                return known
+            }
+            var hasher = SHA256()
+            var size: Int64 = 0
+            do {
+                var tar = TarWriter { data in
+                    hasher.update(data: data)
+                    size += Int64(data.count)
+                }
+                try write(&tar)
+                try tar.finish()
+            }
+            let digest = "sha256:" + ContentDigest.hex(hasher.finalize())
+            if blobSize(digest) != size {
+                let ingest = try BlobIngest(store: self)
+                var tar = TarWriter { try ingest.append($0) }
+                try write(&tar)
+                try tar.finish()
+                do {
+                    _ = try ingest.commit(expected: digest)
+                } catch let error as ImageError where error.code == .layerContent {
+                    throw ImageError(.layerContent, "\(source) changed while it was archived; run the build again")
+                }
+            }
+            let descriptor = OCIDescriptor(mediaType: OCIMediaType.layer, digest: digest, size: size)
+            state.withLock { $0.layers[key] = descriptor }
+            return descriptor
+        }
+    }
+
+}
