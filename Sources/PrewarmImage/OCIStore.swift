@@ -6,10 +6,12 @@ import Foundation
 public protocol BaseImageProvider: Sendable {
     /// Puts `reference` for `platform` (`linux/arm64`) into `store`, named `reference`.
     ///
+    /// - Parameter pull: whether reaching a registry is allowed (`--skip-pull-image` turns it off);
+    ///   local sources are used either way.
     /// - Returns: `false` when this provider cannot provide it (the store then reports the base
     ///   as missing).
     /// - Throws: `ImageError` when providing it was tried and failed.
-    func provide(_ reference: String, platform: String, into store: OCIStore) async throws -> Bool
+    func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool
 }
 
 /// prewarm's daemonless engine: an OCI image layout on disk (`oci-layout`, `index.json`,
@@ -477,7 +479,7 @@ public final class OCIStore: ImageEngine, @unchecked Sendable {
         if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) }) {
             return found
         }
-        if pull, let baseProvider, try await baseProvider.provide(reference, platform: platform, into: self),
+        if let baseProvider, try await baseProvider.provide(reference, platform: platform, pull: pull, into: self),
             let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) })
         {
             return found

@@ -12,6 +12,9 @@ public struct BuildOptions: Sendable {
     public var workDirectory: String
     /// prewarm's version, recorded on every image.
     public var prewarmVersion: String
+    /// Base images that come from a local source (the template's `Metadata.Prewarm.BaseImages`) and
+    /// are never pulled.
+    public var localBases: Set<String> = []
 
     public init(pull: Bool, forceRebuild: Bool, workDirectory: String, prewarmVersion: String) {
         self.pull = pull
@@ -41,6 +44,8 @@ public struct EngineExecutor: NodeExecutor {
     public let options: BuildOptions
     /// Makes each layer's files available as a directory.
     public let layers: any LayerProvider
+    /// Where images are fetched from before building them, and kept after (`--cache-from`/`--cache-to`).
+    public let cache: (any BuildCache)?
     /// Receives the engine's build output: node ID, line.
     public let output: @Sendable (String, String) -> Void
     private let emulatorDigests = DigestCache()
@@ -48,13 +53,14 @@ public struct EngineExecutor: NodeExecutor {
 
     public init(
         engine: any ImageEngine, emulators: EmulatorLocator, options: BuildOptions,
-        layers: any LayerProvider = TemplateLayerProvider(),
+        layers: any LayerProvider = TemplateLayerProvider(), cache: (any BuildCache)? = nil,
         output: @escaping @Sendable (String, String) -> Void = { _, _ in }
     ) {
         self.engine = engine
         self.emulators = emulators
         self.options = options
         self.layers = layers
+        self.cache = cache
         self.output = output
     }
 
@@ -66,7 +72,9 @@ public struct EngineExecutor: NodeExecutor {
             await layerDirectories.set(layer.directory, for: node.id)
             return layer.fetched ? .built(output: layer.digest) : .upToDate(output: layer.digest)
         case .base(let reference, let architecture):
-            let image = try await engine.prepareBase(reference, platform: architecture.platform, pull: options.pull)
+            let image = try await engine.prepareBase(
+                reference, platform: architecture.platform,
+                pull: options.pull && !options.localBases.contains(reference))
             return .upToDate(output: image.id)
         case .image(let planned):
             return try await build(planned, node: node, inputs: inputs)
@@ -82,7 +90,14 @@ public struct EngineExecutor: NodeExecutor {
         if !options.forceRebuild, let existing = try await engine.image(named: planned.name),
             existing.labels[ImageLabels.contentKey] == key
         {
+            try await cache?.store(key: key, name: planned.name)
             return .upToDate(output: existing.id)
+        }
+        if !options.forceRebuild,
+            let cached = try await cache?.fetch(key: key, name: planned.name, platform: planned.architecture.platform)
+        {
+            output(node.id, "fetched from the build cache")
+            return .upToDate(output: cached.id)
         }
         var layerSources: [ImageBuildRequest.Source] = []
         for layer in planned.layers {
@@ -117,6 +132,7 @@ public struct EngineExecutor: NodeExecutor {
         let output = self.output
         let image = try await engine.build(request) { line in output(nodeID, line) }
         await removeStaleRapidImages(besides: planned.name, nodeID: nodeID)
+        try await cache?.store(key: key, name: planned.name)
         return .built(output: image.id)
     }
 

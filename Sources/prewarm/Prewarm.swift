@@ -18,7 +18,10 @@ struct Prewarm: AsyncParsableCommand {
             done); 2 unusable input (missing or malformed template, bad flags); 130 interrupted.
             """,
         version: version,
-        subcommands: [PlanCommand.self, BuildCommand.self, RunsCommand.self, StatusCommand.self]
+        subcommands: [
+            PlanCommand.self, BuildCommand.self, RunsCommand.self, StatusCommand.self, ImportCommand.self,
+            ExportCommand.self, GCCommand.self,
+        ]
     )
 
     /// Runs the command line, mapping errors to prewarm's exit codes: usage errors exit 2,

@@ -32,14 +32,8 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var template: TemplateOptions
     @OptionGroup var journal: JournalOptions
+    @OptionGroup(title: "Engine") var engineOptions: EngineOptions
     @OptionGroup(title: "Layers") var layers: LayerOptions
-
-    @Option(
-        name: .customLong("docker-host"),
-        help: ArgumentHelp(
-            "The engine: unix:///path/docker.sock or tcp://host:port. Default: $DOCKER_HOST, else /var/run/docker.sock."
-        ))
-    var dockerHost: String?
 
     @Option(help: "Image builds at once. Default: the number of cores.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -82,6 +76,10 @@ struct BuildCommand: AsyncParsableCommand {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard downloadJobs >= 1 else { throw ValidationError("--download-jobs must be at least 1") }
         guard retries >= 0 else { throw ValidationError("--retries cannot be negative") }
+        if engineOptions.engine == .docker, engineOptions.needsOCIStore {
+            throw ValidationError(
+                "--push, --cache-from, --cache-to, --registry-mirror and --load work with --engine oci, not docker")
+        }
     }
 
     func run() async throws {
@@ -89,20 +87,20 @@ struct BuildCommand: AsyncParsableCommand {
         Console.report(plan, listingSkipped: true)
 
         let environment = ProcessInfo.processInfo.environment
-        let engine: DockerEngine
         let emulators = EmulatorLocator(
             directory: rieDirectory ?? plan.settings.emulatorDirectory,
             directorySource: rieDirectory != nil ? "--rie-dir" : "the template's Metadata.Prewarm.EmulatorDirectory",
             environment: environment)
         do {
-            engine = try await DockerEngine(endpoint: .resolve(dockerHost, environment: environment))
             for architecture in Set(plan.functions.map(\.architecture)) {
                 _ = try emulators.emulator(for: architecture.rawValue)
             }
         } catch let error as ImageError {
             throw CommandFailure(message: error.description, exitCode: .unusableInput)
         }
-        Console.write("prewarm: engine: \(engine.description)")
+        let setup = try await makeEngine(plan, environment: environment)
+        let engine = setup.engine
+        Console.write("prewarm: engine: \(engine.description)\(setup.why.map { " (\($0))" } ?? "")")
         let layerProvider = try prepareLayers(plan, environment: environment)
 
         let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
@@ -130,13 +128,13 @@ struct BuildCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
 
+        var buildOptions = BuildOptions(
+            pull: !skipPullImage, forceRebuild: forceImageBuild, workDirectory: work, prewarmVersion: Prewarm.version)
+        buildOptions.localBases = setup.localBases
         let reporter = ProgressReporter(mode: progress == .json ? .json : .plain, total: plan.graph.nodes.count)
         let executor = EngineExecutor(
             engine: engine, emulators: emulators,
-            options: BuildOptions(
-                pull: !skipPullImage, forceRebuild: forceImageBuild, workDirectory: work,
-                prewarmVersion: Prewarm.version),
-            layers: layerProvider)
+            options: buildOptions, layers: layerProvider, cache: setup.cache)
         let buildRun = BuildRun(
             plan: plan, templatePath: templatePath, optionsJSON: JSONText.line(options),
             prewarmVersion: Prewarm.version,
@@ -158,6 +156,9 @@ struct BuildCommand: AsyncParsableCommand {
         // errors: the progress on standard output has them only among the other events.
         for node in plan.graph.nodes {
             if case .failed(let message) = report.summary.outcomes[node.id] { Console.error("\(node.id): \(message)") }
+        }
+        if !report.summary.cancelled, !interrupts.wasInterrupted, let store = setup.store {
+            try await afterOCIBuild(plan, store: store, outcomes: report.summary.outcomes, setup: setup)
         }
         if report.summary.cancelled || interrupts.wasInterrupted {
             Console.error("interrupted; run `prewarm build --resume` to continue")

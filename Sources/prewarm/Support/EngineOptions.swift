@@ -31,6 +31,48 @@ struct EngineOptions: ParsableArguments {
             valueName: "dir"))
     var ociStore: String?
 
+    @Option(
+        name: .customLong("registry-mirror"),
+        help: ArgumentHelp(
+            "Pull base images through another registry: FROM=TO, e.g. public.ecr.aws=127.0.0.1:5000 (a pull-through "
+                + "cache or a private copy). Repeatable. --engine oci only.",
+            valueName: "from=to"))
+    var registryMirrors: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Push each image to this repository as <function>-<arch>, and for several architectures an index "
+                + "<function> holding them all. --engine oci only.",
+            valueName: "registry/repo"))
+    var push: String?
+
+    @Option(
+        name: .customLong("cache-from"),
+        help: ArgumentHelp(
+            "A registry repository used as a build cache: an image whose build key is there (tag pw-<key>) is "
+                + "fetched instead of built. --engine oci only.",
+            valueName: "registry/repo"))
+    var cacheFrom: String?
+
+    @Option(
+        name: .customLong("cache-to"),
+        help: ArgumentHelp(
+            "Keep every image in this registry repository under its build key, for --cache-from elsewhere. "
+                + "--engine oci only.",
+            valueName: "registry/repo"))
+    var cacheTo: String?
+
+    @Flag(
+        help:
+            "With --engine oci: load the images into the Docker engine (--docker-host) afterwards, where sam local looks."
+    )
+    var load = false
+
+    /// Whether a flag that only the OCI store serves is given.
+    var needsOCIStore: Bool {
+        push != nil || cacheFrom != nil || cacheTo != nil || load || !registryMirrors.isEmpty
+    }
+
     /// The OCI store's directory.
     func ociStorePath(environment: [String: String]) -> String {
         if let ociStore { return LayerOptions.expandingTilde(ociStore, environment: environment) }
@@ -38,9 +80,12 @@ struct EngineOptions: ParsableArguments {
         return LayerOptions.home(environment) + "/.cache/prewarm/oci"
     }
 
-    /// The engine `--engine` asks for: `docker` when `--docker-host` is given without `--engine`.
+    /// The engine `--engine` asks for: with `auto`, `oci` for the flags only it serves, `docker`
+    /// when `--docker-host` is given; else `auto` (decided by whether a Docker engine answers).
     var effectiveChoice: Choice {
-        engine == .auto && dockerHost != nil ? .docker : engine
+        guard engine == .auto else { return engine }
+        if needsOCIStore { return .oci }
+        return dockerHost != nil ? .docker : .auto
     }
 
     /// Connects to the Docker engine, for `--engine docker` and `--load`.

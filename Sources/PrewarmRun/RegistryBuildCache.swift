@@ -1,0 +1,54 @@
+import Foundation
+import PrewarmImage
+
+/// Images kept somewhere by build key, so that a build done once is fetched, not done again.
+public protocol BuildCache: Sendable {
+    /// Puts the image whose build key is `key` into the engine, named `name`, when the cache has it.
+    ///
+    /// - Returns: the image, or `nil` when the cache has none for `key`.
+    func fetch(key: String, name: String, platform: String) async throws -> EngineImage?
+
+    /// Keeps the engine's image `name` under `key`.
+    func store(key: String, name: String) async throws
+}
+
+/// A build cache in an ordinary registry (`--cache-from`, `--cache-to`): the image of build key K is
+/// the tag `pw-<K's hex>` of a repository, and blobs the registry already has are not sent again.
+/// This is how a CI matrix or a fleet of runners shares work, with no server of prewarm's own.
+public struct RegistryBuildCache: BuildCache {
+    public let store: OCIStore
+    public let client: RegistryClient
+    /// Where images are looked for (`--cache-from`).
+    public let from: ImageReference?
+    /// Where built images are kept (`--cache-to`).
+    public let to: ImageReference?
+
+    public init(store: OCIStore, client: RegistryClient, from: ImageReference?, to: ImageReference?) {
+        self.store = store
+        self.client = client
+        self.from = from
+        self.to = to
+    }
+
+    public func fetch(key: String, name: String, platform: String) async throws -> EngineImage? {
+        guard let from else { return nil }
+        let reference = from.withTag(try RegistryTag.forContentKey(key))
+        guard try await client.exists(reference) else { return nil }
+        let pulled = try await client.pull(reference, platform: try RegistryPlatform(platform), into: store)
+        try store.setName(
+            name,
+            to: OCIDescriptor(
+                mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
+                size: Int64(pulled.manifest.data.count), platform: OCIPlatform(platform)))
+        return try await store.image(named: name)
+    }
+
+    public func store(key: String, name: String) async throws {
+        guard let to else { return }
+        guard let descriptor = try store.descriptor(named: name) else {
+            throw ImageError(.layerContent, "cannot keep \(name) in the cache: the OCI store has no such image")
+        }
+        _ = try await client.push(
+            manifestDigest: descriptor.digest, from: store, to: to.withTag(try RegistryTag.forContentKey(key)))
+    }
+}

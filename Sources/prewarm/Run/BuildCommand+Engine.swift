@@ -1,0 +1,149 @@
+import Foundation
+import PrewarmImage
+import PrewarmPlan
+import PrewarmRun
+
+/// The engine of a build, and what comes with the OCI store.
+struct EngineSetup {
+    var engine: any ImageEngine
+    /// Why `auto` chose this engine, for the first line.
+    var why: String?
+    /// The OCI store, when it is the engine.
+    var store: OCIStore?
+    var registry: RegistryClient?
+    var cache: RegistryBuildCache?
+    /// Base images loaded from the template's `Metadata.Prewarm.BaseImages`: never pulled.
+    var localBases: Set<String> = []
+}
+
+extension BuildCommand {
+    /// The engine `--engine` asks for; with `auto`, a Docker engine when one answers, else the OCI store.
+    ///
+    /// - Throws: `CommandFailure` (exit 2) with a one-line message.
+    func makeEngine(_ plan: Plan, environment: [String: String]) async throws -> EngineSetup {
+        switch engineOptions.effectiveChoice {
+        case .docker:
+            let docker = try await engineOptions.dockerEngine(environment: environment)
+            return EngineSetup(engine: docker, localBases: try await loadTemplateBases(plan, into: docker))
+        case .oci:
+            return try ociSetup(plan, environment: environment, why: nil)
+        case .auto:
+            do {
+                let docker = try await DockerEngine(endpoint: .resolve(nil, environment: environment))
+                return EngineSetup(
+                    engine: docker, why: "--engine auto: a Docker engine answered",
+                    localBases: try await loadTemplateBases(plan, into: docker))
+            } catch let error as ImageError where error.code == .engineUnavailable {
+                let endpoint = (try? DockerEngine.Endpoint.resolve(nil, environment: environment))?.description ?? "?"
+                return try ociSetup(
+                    plan, environment: environment, why: "--engine auto: no Docker engine at \(endpoint)")
+            } catch let error as ImageError {
+                throw CommandFailure(message: error.description, exitCode: .unusableInput)
+            }
+        }
+    }
+
+    private func ociSetup(_ plan: Plan, environment: [String: String], why: String?) throws -> EngineSetup {
+        do {
+            let mirrors = try engineOptions.registryMirrors.map(RegistryMirror.init)
+            let registry = RegistryClient(
+                configuration: RegistryClient.Configuration(
+                    mirrors: mirrors, credentials: DockerCredentials(environment: environment)))
+            var providers: [any BaseImageProvider] = []
+            if let layout = plan.settings.baseImages { providers.append(LayoutBaseProvider(layout: layout)) }
+            providers.append(RegistryBaseProvider(client: registry))
+            let store = try OCIStore(
+                path: engineOptions.ociStorePath(environment: environment), baseProvider: ChainedBaseProvider(providers)
+            )
+            var cache: RegistryBuildCache?
+            if engineOptions.cacheFrom != nil || engineOptions.cacheTo != nil {
+                cache = RegistryBuildCache(
+                    store: store, client: registry, from: try engineOptions.cacheFrom.map(ImageReference.init),
+                    to: try engineOptions.cacheTo.map(ImageReference.init))
+            }
+            _ = try engineOptions.push.map(ImageReference.init)
+            return EngineSetup(engine: store, why: why, store: store, registry: registry, cache: cache)
+        } catch let error as ImageError {
+            throw CommandFailure(message: error.description, exitCode: .unusableInput)
+        }
+    }
+
+    /// With a Docker engine: the bases of the plan that the template's `Metadata.Prewarm.BaseImages`
+    /// layout holds are loaded into it (through a scratch OCI store), so that both engines build on
+    /// the same bases, and are not pulled.
+    ///
+    /// - Returns: the bases loaded.
+    private func loadTemplateBases(_ plan: Plan, into docker: DockerEngine) async throws -> Set<String> {
+        guard let layout = plan.settings.baseImages else { return [] }
+        var missing: [(String, String)] = []
+        for node in plan.graph.nodes {
+            guard case .base(let reference, let architecture) = node.payload else { continue }
+            missing.append((reference, architecture.platform))
+        }
+        guard !missing.isEmpty else { return [] }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "prewarm-bases-\(UUID().uuidString)"
+        )
+        .path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let store = try OCIStore(path: scratch + "/store", baseProvider: LayoutBaseProvider(layout: layout))
+        var names: [String] = []
+        for (reference, platform) in missing {
+            guard (try? await store.prepareBase(reference, platform: platform, pull: false)) != nil else { continue }
+            names.append(reference)
+        }
+        guard !names.isEmpty else { return [] }
+        do {
+            try store.export(names: names, format: .docker, to: scratch + "/bases.tar")
+            try await docker.load(archivePath: scratch + "/bases.tar")
+        } catch let error as ImageError {
+            throw CommandFailure(
+                message: "cannot load the base images of \(layout) into the Docker engine: \(error)",
+                exitCode: .unusableInput)
+        }
+        Console.write("prewarm: loaded \(names.count) base image(s) from \(layout) into the Docker engine")
+        return Set(names)
+    }
+
+    /// After a build in the OCI store: push (`--push`), load into Docker (`--load`), and say where the
+    /// images are and how to use them.
+    func afterOCIBuild(_ plan: Plan, store: OCIStore, outcomes: [String: NodeOutcome], setup: EngineSetup) async throws
+    {
+        let built = Array(
+            Set(
+                plan.functions.compactMap { function -> String? in
+                    guard case .succeeded = outcomes[function.nodeID] else { return nil }
+                    return function.image
+                })
+        ).sorted()
+        guard !built.isEmpty else { return }
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            if let push = engineOptions.push, let registry = setup.registry {
+                let publisher = ImagePublisher(store: store, client: registry, repository: try ImageReference(push))
+                for pushed in try await publisher.publish(plan, outcomes: outcomes) {
+                    Console.write(
+                        "prewarm: pushed \(pushed.reference)@\(pushed.digest) (\(pushed.platforms.joined(separator: ", ")))"
+                    )
+                }
+            }
+            if engineOptions.load {
+                let docker = try await engineOptions.dockerEngine(environment: environment)
+                let archive = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("prewarm-load-\(UUID().uuidString).tar").path
+                defer { try? FileManager.default.removeItem(atPath: archive) }
+                try store.export(names: built, format: .docker, to: archive)
+                try await docker.load(archivePath: archive)
+                Console.write("prewarm: loaded \(built.count) image(s) into \(docker.description)")
+                return
+            }
+        } catch let error as ImageError {
+            throw CommandFailure(message: error.description, exitCode: .partialFailure)
+        }
+        Console.write("prewarm: \(built.count) image(s) are in the OCI store at \(store.path)")
+        Console.write(
+            "prewarm: for sam local, load them into Docker: add --load to this command, or run "
+                + "`prewarm export --format docker -o images.tar \(built.count == 1 ? built[0] : "IMAGE…")` "
+                + "and `docker load -i images.tar`")
+    }
+}
