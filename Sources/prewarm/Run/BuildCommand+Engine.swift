@@ -14,6 +14,8 @@ struct EngineSetup {
     var cache: RegistryBuildCache?
     /// Base images loaded from the template's `Metadata.Prewarm.BaseImages`: never pulled.
     var localBases: Set<String> = []
+    /// What setting the engine up did, for the lines after the first.
+    var notes: [String] = []
 }
 
 extension BuildCommand {
@@ -24,15 +26,13 @@ extension BuildCommand {
         switch engineOptions.effectiveChoice {
         case .docker:
             let docker = try await engineOptions.dockerEngine(environment: environment)
-            return EngineSetup(engine: docker, localBases: try await loadTemplateBases(plan, into: docker))
+            return try await dockerSetup(docker, plan: plan, why: nil)
         case .oci:
             return try ociSetup(plan, environment: environment, why: nil)
         case .auto:
             do {
                 let docker = try await DockerEngine(endpoint: .resolve(nil, environment: environment))
-                return EngineSetup(
-                    engine: docker, why: "--engine auto: a Docker engine answered",
-                    localBases: try await loadTemplateBases(plan, into: docker))
+                return try await dockerSetup(docker, plan: plan, why: "--engine auto: a Docker engine answered")
             } catch let error as ImageError where error.code == .engineUnavailable {
                 let endpoint = (try? DockerEngine.Endpoint.resolve(nil, environment: environment))?.description ?? "?"
                 return try ociSetup(
@@ -41,6 +41,16 @@ extension BuildCommand {
                 throw CommandFailure(message: error.description, exitCode: .unusableInput)
             }
         }
+    }
+
+    private func dockerSetup(_ docker: DockerEngine, plan: Plan, why: String?) async throws -> EngineSetup {
+        var setup = EngineSetup(engine: docker, why: why)
+        let (local, loaded) = try await loadTemplateBases(plan, into: docker)
+        setup.localBases = local
+        if loaded > 0, let layout = plan.settings.baseImages {
+            setup.notes.append("loaded \(loaded) base image(s) from \(layout) into the Docker engine")
+        }
+        return setup
     }
 
     private func ociSetup(_ plan: Plan, environment: [String: String], why: String?) throws -> EngineSetup {
@@ -69,40 +79,38 @@ extension BuildCommand {
     }
 
     /// With a Docker engine: the bases of the plan that the template's `Metadata.Prewarm.BaseImages`
-    /// layout holds are loaded into it (through a scratch OCI store), so that both engines build on
-    /// the same bases, and are not pulled.
+    /// layout holds. Those the engine lacks are loaded into it (through a scratch OCI store); one it
+    /// has already is left as it is, never replaced by the layout's. None of them is pulled.
     ///
-    /// - Returns: the bases loaded.
-    private func loadTemplateBases(_ plan: Plan, into docker: DockerEngine) async throws -> Set<String> {
-        guard let layout = plan.settings.baseImages else { return [] }
-        var missing: [(String, String)] = []
-        for node in plan.graph.nodes {
-            guard case .base(let reference, let architecture) = node.payload else { continue }
-            missing.append((reference, architecture.platform))
-        }
-        guard !missing.isEmpty else { return [] }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "prewarm-bases-\(UUID().uuidString)"
-        )
-        .path
+    /// - Returns: the bases the layout holds, and how many were loaded.
+    private func loadTemplateBases(_ plan: Plan, into docker: DockerEngine) async throws -> (
+        local: Set<String>, loaded: Int
+    ) {
+        guard let layout = plan.settings.baseImages else { return ([], 0) }
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("prewarm-bases-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let store = try OCIStore(path: scratch + "/store", baseProvider: LayoutBaseProvider(layout: layout))
-        var names: [String] = []
-        for (reference, platform) in missing {
-            guard (try? await store.prepareBase(reference, platform: platform, pull: false)) != nil else { continue }
-            names.append(reference)
-        }
-        guard !names.isEmpty else { return [] }
         do {
-            try store.export(names: names, format: .docker, to: scratch + "/bases.tar")
-            try await docker.load(archivePath: scratch + "/bases.tar")
+            let store = try OCIStore(path: scratch + "/store", baseProvider: LayoutBaseProvider(layout: layout))
+            var local: Set<String> = []
+            var missing: [String] = []
+            for node in plan.graph.nodes {
+                guard case .base(let reference, let architecture) = node.payload else { continue }
+                guard (try? await store.prepareBase(reference, platform: architecture.platform, pull: false)) != nil
+                else { continue }
+                local.insert(reference)
+                if try await docker.image(named: reference) == nil { missing.append(reference) }
+            }
+            if !missing.isEmpty {
+                try store.export(names: missing, format: .docker, to: scratch + "/bases.tar")
+                try await docker.load(archivePath: scratch + "/bases.tar")
+            }
+            return (local, missing.count)
         } catch let error as ImageError {
             throw CommandFailure(
                 message: "cannot load the base images of \(layout) into the Docker engine: \(error)",
                 exitCode: .unusableInput)
         }
-        Console.write("prewarm: loaded \(names.count) base image(s) from \(layout) into the Docker engine")
-        return Set(names)
     }
 
     /// After a build in the OCI store: push (`--push`), load into Docker (`--load`), and say where the

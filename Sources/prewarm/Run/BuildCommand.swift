@@ -84,7 +84,6 @@ struct BuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let plan = try await template.plan()
-        Console.report(plan, listingSkipped: true)
 
         let environment = ProcessInfo.processInfo.environment
         let emulators = EmulatorLocator(
@@ -100,7 +99,10 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let setup = try await makeEngine(plan, environment: environment)
         let engine = setup.engine
+        // The first line says which engine, and why when --engine auto chose it.
         Console.write("prewarm: engine: \(engine.description)\(setup.why.map { " (\($0))" } ?? "")")
+        for note in setup.notes { Console.write("prewarm: \(note)") }
+        Console.report(plan, listingSkipped: true)
         let layerProvider = try prepareLayers(plan, environment: environment)
 
         let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
