@@ -12,15 +12,7 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store (creating it when absent).
     func open() throws -> OCIStore {
-        let environment = ProcessInfo.processInfo.environment
-        let directory: String
-        if let path {
-            directory = LayerOptions.expandingTilde(path, environment: environment)
-        } else if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") {
-            directory = cache + "/prewarm/oci"
-        } else {
-            directory = LayerOptions.home(environment) + "/.cache/prewarm/oci"
-        }
+        let directory = EngineOptions.ociStorePath(path, environment: ProcessInfo.processInfo.environment)
         do {
             return try OCIStore(path: directory)
         } catch let error as ImageError {

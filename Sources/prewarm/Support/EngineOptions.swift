@@ -75,7 +75,12 @@ struct EngineOptions: ParsableArguments {
 
     /// The OCI store's directory.
     func ociStorePath(environment: [String: String]) -> String {
-        if let ociStore { return LayerOptions.expandingTilde(ociStore, environment: environment) }
+        Self.ociStorePath(ociStore, environment: environment)
+    }
+
+    /// `option` (`--oci-store`), else `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`.
+    static func ociStorePath(_ option: String?, environment: [String: String]) -> String {
+        if let option { return LayerOptions.expandingTilde(option, environment: environment) }
         if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") { return cache + "/prewarm/oci" }
         return LayerOptions.home(environment) + "/.cache/prewarm/oci"
     }
