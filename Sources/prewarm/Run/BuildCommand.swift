@@ -13,20 +13,29 @@ struct BuildCommand: AsyncParsableCommand {
         commandName: "build",
         abstract: "Build, concurrently, every image `sam local` will look for, and record the run in the journal.",
         discussion: """
-            Each distinct image is built once, as the base image plus one layer holding the Lambda \
-            runtime interface emulator and the function's layers merged under /opt: no RUN step, so \
-            arm64 images build on an x86_64 host without emulation. An image whose name exists with \
-            the same content key is not built again.
+            Each distinct image is built once: the base image, the Lambda runtime interface emulator at \
+            /var/rapid/aws-lambda-rie and the function's layers under /opt. No RUN step, so arm64 images \
+            build on an x86_64 host without emulation. An image whose name exists with the same build \
+            key is not built again. Layers by ARN are downloaded once, verified, into SAM CLI's layer \
+            cache (AWS credentials as the AWS CLI finds them).
+
+            Engines: a Docker-compatible engine, where sam local looks, or prewarm's own OCI store \
+            (no daemon; --load hands the images to Docker). --engine auto picks Docker when one \
+            answers, else the OCI store, and says which in its first line.
 
             Examples:
               prewarm build template.yaml
               prewarm build template.yaml --arch x86_64,arm64 --jobs 4 --progress json
               prewarm build --resume                 # after a failed or interrupted run
               DOCKER_HOST=unix://$HOME/.colima/docker.sock prewarm build
+              prewarm build --engine oci --load      # build without the daemon, then load into Docker
+              prewarm build --cache-from reg.example.com/team/cache --cache-to reg.example.com/team/cache
+              prewarm build --arch x86_64,arm64 --push reg.example.com/team/lambda-images
 
             Exit codes: 0 every image built or up to date; 1 some node failed (the others were still \
-            built); 2 unusable input (template, flags, no engine, no emulator, unusable journal); 130 \
-            interrupted (Ctrl-C, SIGTERM): what finished is recorded, and --resume continues.
+            built); 2 unusable input (template, flags, no engine, no emulator, missing AWS credentials, \
+            unusable journal); 130 interrupted (Ctrl-C, SIGTERM): what finished is recorded, and \
+            --resume continues.
             """
     )
 
