@@ -118,7 +118,7 @@ struct BuildCommand: AsyncParsableCommand {
         let journal = try await self.journal.open(forTemplate: plan.template, create: true)
         var options = RunOptionsJSON(
             arch: template.architectures, functions: template.functions, jobs: jobs, downloadJobs: downloadJobs,
-            pull: !skipPullImage, force: forceImageBuild, resumeOf: nil)
+            pull: !skipPullImage, force: forceImageBuild, resumeOf: nil, engine: engine.description)
         if resume {
             // Everything the earlier run finished is found up to date below (its image still
             // exists with the same content key) and is not done again; the rest runs.
@@ -217,4 +217,6 @@ struct RunOptionsJSON: Encodable {
     var pull: Bool
     var force: Bool
     var resumeOf: Int64?
+    /// Which engine, and where.
+    var engine: String
 }
