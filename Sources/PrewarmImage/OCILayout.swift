@@ -17,9 +17,17 @@ public enum OCIMediaType {
     public static let dockerLayer = "application/vnd.docker.image.rootfs.diff.tar"
     public static let dockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
+    /// The types of a list of manifests, one per platform.
+    public static let indexes: Set<String> = [imageIndex, dockerManifestList]
+    /// The types of a single image's manifest.
+    public static let manifests: Set<String> = [imageManifest, dockerManifest]
+    /// The `Accept` field of a manifest request to a registry: every type above.
+    static let acceptedManifests = [imageIndex, imageManifest, dockerManifestList, dockerManifest].joined(
+        separator: ", ")
+
     /// Whether `mediaType` is a list of manifests (an OCI index or a Docker manifest list).
     public static func isIndex(_ mediaType: String?) -> Bool {
-        mediaType == imageIndex || mediaType == dockerManifestList
+        mediaType.map(indexes.contains) ?? false
     }
 }
 
@@ -32,23 +40,40 @@ public enum OCIAnnotation {
     public static let refName = "org.opencontainers.image.ref.name"
 }
 
-/// The platform of a manifest in an index.
-public struct OCIPlatform: Codable, Sendable, Hashable {
+/// A platform, as image indexes and configurations name it: `linux/amd64`, `linux/arm64/v8`.
+public struct OCIPlatform: Codable, Sendable, Hashable, CustomStringConvertible {
     public var architecture: String
     public var os: String
     public var variant: String?
 
-    public init(architecture: String, os: String, variant: String? = nil) {
+    public init(os: String = "linux", architecture: String, variant: String? = nil) {
         self.architecture = architecture
         self.os = os
         self.variant = variant
     }
 
-    /// `linux/arm64` or `linux/arm64/v8` → its parts; `nil` for anything else.
-    public init?(_ text: String) {
-        let parts = text.split(separator: "/").map(String.init)
-        guard parts.count == 2 || parts.count == 3 else { return nil }
-        self.init(architecture: parts[1], os: parts[0], variant: parts.count == 3 ? parts[2] : nil)
+    /// Reads `os/architecture[/variant]`.
+    ///
+    /// - Throws: `ImageError` with code `.invalidReference` for any other form.
+    public init(_ text: String) throws {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard (2...3).contains(parts.count), !parts.contains(where: \.isEmpty) else {
+            throw ImageError(
+                .invalidReference, "cannot read platform '\(text)': write os/architecture, e.g. linux/arm64")
+        }
+        self.init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)
+    }
+
+    /// Whether an image for `offered` runs here: same OS and architecture, and the same variant when both
+    /// name one (arm64's `v8` is the only arm64 variant, so a missing one matches it).
+    public func accepts(_ offered: OCIPlatform) -> Bool {
+        guard os == offered.os, architecture == offered.architecture else { return false }
+        guard let variant, let other = offered.variant else { return true }
+        return variant == other
+    }
+
+    public var description: String {
+        [os, architecture, variant].compactMap { $0 }.joined(separator: "/")
     }
 }
 
@@ -57,22 +82,23 @@ public struct OCIDescriptor: Codable, Sendable, Hashable {
     public var mediaType: String
     public var digest: String
     public var size: Int64
-    public var annotations: [String: String]?
+    /// For a manifest in an index: the platform it is for.
     public var platform: OCIPlatform?
+    public var annotations: [String: String]?
 
     public init(
-        mediaType: String, digest: String, size: Int64, annotations: [String: String]? = nil,
-        platform: OCIPlatform? = nil
+        mediaType: String, digest: String, size: Int64, platform: OCIPlatform? = nil,
+        annotations: [String: String]? = nil
     ) {
         self.mediaType = mediaType
         self.digest = digest
         self.size = size
-        self.annotations = annotations
         self.platform = platform
+        self.annotations = annotations
     }
 }
 
-/// An image manifest: a configuration and layers, bottom first.
+/// An image manifest: a configuration and layers (OCI, or Docker's schema 2, which has the same shape).
 public struct OCIManifest: Codable, Sendable, Hashable {
     public var schemaVersion: Int = 2
     public var mediaType: String?
@@ -80,23 +106,30 @@ public struct OCIManifest: Codable, Sendable, Hashable {
     public var layers: [OCIDescriptor]
     public var annotations: [String: String]?
 
-    public init(config: OCIDescriptor, layers: [OCIDescriptor], mediaType: String? = OCIMediaType.imageManifest) {
+    public init(
+        mediaType: String? = OCIMediaType.imageManifest, config: OCIDescriptor, layers: [OCIDescriptor],
+        annotations: [String: String]? = nil
+    ) {
         self.mediaType = mediaType
         self.config = config
         self.layers = layers
+        self.annotations = annotations
     }
 }
 
-/// An image index (also the layout's `index.json`): a list of manifests.
+/// An image index (or Docker manifest list): manifests, one per platform; `index.json` of a layout.
 public struct OCIIndex: Codable, Sendable, Hashable {
     public var schemaVersion: Int = 2
     public var mediaType: String?
     public var manifests: [OCIDescriptor]
     public var annotations: [String: String]?
 
-    public init(manifests: [OCIDescriptor], mediaType: String? = OCIMediaType.imageIndex) {
+    public init(
+        mediaType: String? = OCIMediaType.imageIndex, manifests: [OCIDescriptor], annotations: [String: String]? = nil
+    ) {
         self.mediaType = mediaType
         self.manifests = manifests
+        self.annotations = annotations
     }
 }
 

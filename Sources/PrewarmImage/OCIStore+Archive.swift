@@ -119,7 +119,7 @@ extension OCIStore {
             let descriptor = OCIDescriptor(
                 mediaType: OCIMediaType.imageManifest, digest: manifestDigest, size: manifestSize,
                 platform: OCIPlatform(
-                    architecture: config["architecture"] as? String ?? "", os: config["os"] as? String ?? "linux",
+                    os: config["os"] as? String ?? "linux", architecture: config["architecture"] as? String ?? "",
                     variant: config["variant"] as? String))
             for tag in item["RepoTags"] as? [String] ?? [] { named.append((DockerEngine.normalize(tag), descriptor)) }
         }

@@ -16,7 +16,7 @@ extension OCIStore {
     public func buildImage(_ request: ImageBuildRequest, output: @Sendable (String) -> Void = { _ in }) throws
         -> EngineImage
     {
-        guard let platform = OCIPlatform(request.platform) else {
+        guard let platform = try? OCIPlatform(request.platform) else {
             throw ImageError(
                 .buildFailed, "cannot read platform '\(request.platform)'; write it as linux/amd64 or linux/arm64")
         }
@@ -80,7 +80,7 @@ extension OCIStore {
             let descriptor = try addManifest(
                 try OCIJSON.encode(manifest), mediaType: OCIMediaType.imageManifest, names: [request.name],
                 platform: OCIPlatform(
-                    architecture: architecture, os: config["os"] as? String ?? "linux", variant: variant))
+                    os: config["os"] as? String ?? "linux", architecture: architecture, variant: variant))
             output("named \(request.name): \(descriptor.digest)")
             let stored = StoredImage(manifestDescriptor: descriptor, manifest: manifest, configData: configData)
             return try engineImage(stored)

@@ -44,10 +44,10 @@ public struct RegistryBaseProvider: BaseImageProvider {
     public func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool {
         guard pull else { return false }
         let image = try ImageReference(reference)
-        let pulled = try await client.pull(image, platform: try RegistryPlatform(platform), into: store)
+        let pulled = try await client.pull(image, platform: try OCIPlatform(platform), into: store)
         let descriptor = OCIDescriptor(
             mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
-            size: Int64(pulled.manifest.data.count), platform: OCIPlatform(platform))
+            size: Int64(pulled.manifest.data.count), platform: pulled.platform)
         try store.setName(reference, to: descriptor)
         return true
     }
@@ -64,7 +64,7 @@ public struct LayoutBaseProvider: BaseImageProvider {
     }
 
     public func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool {
-        guard let wanted = OCIPlatform(platform) else { return false }
+        guard let wanted = try? OCIPlatform(platform) else { return false }
         let indexPath = layout + "/index.json"
         guard let data = FileManager.default.contents(atPath: indexPath) else {
             throw ImageError(.missingBase, "cannot read \(indexPath): the base images' OCI layout is not there")

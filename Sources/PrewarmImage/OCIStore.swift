@@ -473,7 +473,7 @@ public final class OCIStore: ImageEngine, @unchecked Sendable {
     }
 
     public func prepareBase(_ reference: String, platform: String, pull: Bool) async throws -> EngineImage {
-        guard let wanted = OCIPlatform(platform) else {
+        guard let wanted = try? OCIPlatform(platform) else {
             throw ImageError(.missingBase, "cannot read platform '\(platform)'; write it as linux/amd64 or linux/arm64")
         }
         if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) }) {

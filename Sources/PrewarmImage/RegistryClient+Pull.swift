@@ -10,9 +10,9 @@ public struct RegistryPulledImage: Sendable, Hashable {
     /// The platform's image manifest, as served; it is in the store as a blob too.
     public var manifest: RegistryManifestContent
     /// The same manifest, read.
-    public var imageManifest: RegistryImageManifest
+    public var imageManifest: OCIManifest
     /// The platform the image is for, from its configuration.
-    public var platform: RegistryPlatform
+    public var platform: OCIPlatform
     /// The digest of the index the manifest was chosen from; `nil` when the reference named an image
     /// manifest directly.
     public var indexDigest: String?
@@ -29,7 +29,7 @@ extension RegistryClient {
     public func manifest(for reference: ImageReference) async throws -> RegistryManifestContent? {
         let request = HTTPRequest(
             url: url(reference, "manifests/\(reference.manifestReference)"),
-            headers: ["Accept": RegistryMediaType.acceptedManifests])
+            headers: ["Accept": OCIMediaType.acceptedManifests])
         let answer: Answer
         do {
             answer = try await send(request, scope: .pull(reference))
@@ -64,7 +64,7 @@ extension RegistryClient {
     public func exists(_ reference: ImageReference) async throws -> Bool {
         let request = HTTPRequest(
             method: .head, url: url(reference, "manifests/\(reference.manifestReference)"),
-            headers: ["Accept": RegistryMediaType.acceptedManifests])
+            headers: ["Accept": OCIMediaType.acceptedManifests])
         do {
             let answer = try await send(request, scope: .pull(reference))
             if answer.status == 404 { return false }
@@ -84,7 +84,7 @@ extension RegistryClient {
     ///   `.platformNotFound` when neither the index nor the image offers `platform`; `.digestMismatch`
     ///   when content does not have its digest (nothing of it is stored); `.unauthorized`; `.registry`.
     public func pull(
-        _ reference: ImageReference, platform: RegistryPlatform, into store: some RegistryBlobStore
+        _ reference: ImageReference, platform: OCIPlatform, into store: some RegistryBlobStore
     ) async throws -> RegistryPulledImage {
         let source = RegistryMirror.resolve(reference, with: configuration.mirrors)
         let via = source == reference ? "" : " (through the mirror \(source.registry))"
@@ -119,7 +119,7 @@ extension RegistryClient {
         }
         let manifest = try content.imageManifest()
         let pinned = source.withDigest(content.digest)
-        var blobs: [RegistryDescriptor] = []
+        var blobs: [OCIDescriptor] = []
         for blob in [manifest.config] + manifest.layers where !blobs.contains(where: { $0.digest == blob.digest }) {
             blobs.append(blob)
         }
@@ -144,7 +144,7 @@ extension RegistryClient {
     /// - Throws: `ImageError` with code `.digestMismatch` when the content does not match (nothing is
     ///   stored), `.registry` when it cannot be fetched.
     public func pullBlob(
-        _ descriptor: RegistryDescriptor, from reference: ImageReference, into store: some RegistryBlobStore
+        _ descriptor: OCIDescriptor, from reference: ImageReference, into store: some RegistryBlobStore
     ) async throws {
         guard ImageReference.isDigest(descriptor.digest) else {
             throw ImageError(
@@ -189,7 +189,7 @@ extension RegistryClient {
 
     /// The manifest of `index` for `platform`: one whose platform matches exactly (variant included),
     /// else one that `platform` accepts; `nil` when there is none.
-    public static func select(_ platform: RegistryPlatform, in index: RegistryImageIndex) -> RegistryDescriptor? {
+    public static func select(_ platform: OCIPlatform, in index: OCIIndex) -> OCIDescriptor? {
         let candidates = index.manifests.filter { $0.platform.map(platform.accepts) ?? false }
         return candidates.first { $0.platform == platform } ?? candidates.first
     }
@@ -209,15 +209,15 @@ extension RegistryClient {
 
     /// The `os`, `architecture` and `variant` of an image configuration in `store`; `nil` when it does not
     /// say.
-    static func platform(ofConfig config: RegistryDescriptor, in store: some RegistryBlobStore) async throws
-        -> RegistryPlatform?
+    static func platform(ofConfig config: OCIDescriptor, in store: some RegistryBlobStore) async throws
+        -> OCIPlatform?
     {
         guard let path = try await store.blobPath(digest: config.digest),
             let data = FileManager.default.contents(atPath: path),
             let decoded = try? JSONDecoder().decode(ConfigPlatform.self, from: data),
             let os = decoded.os, let architecture = decoded.architecture
         else { return nil }
-        return RegistryPlatform(os: os, architecture: architecture, variant: decoded.variant)
+        return OCIPlatform(os: os, architecture: architecture, variant: decoded.variant)
     }
 }
 

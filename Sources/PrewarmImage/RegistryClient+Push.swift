@@ -26,7 +26,7 @@ extension RegistryClient {
     public func push(
         manifestDigest: String, from store: some RegistryBlobStore, to reference: ImageReference,
         mountingFrom: String? = nil
-    ) async throws -> RegistryDescriptor {
+    ) async throws -> OCIDescriptor {
         guard let path = try await store.blobPath(digest: manifestDigest),
             let data = FileManager.default.contents(atPath: path)
         else {
@@ -35,7 +35,7 @@ extension RegistryClient {
         let mediaType = RegistryManifestContent.mediaType(of: data, contentType: nil)
         let content = RegistryManifestContent(data: data, mediaType: mediaType, digest: ContentDigest.data(data))
         let manifest = try content.imageManifest()
-        var blobs: [RegistryDescriptor] = []
+        var blobs: [OCIDescriptor] = []
         for blob in [manifest.config] + manifest.layers where !blobs.contains(where: { $0.digest == blob.digest }) {
             blobs.append(blob)
         }
@@ -54,16 +54,16 @@ extension RegistryClient {
     ///   lacks (`.registry`).
     @discardableResult
     public func pushIndex(
-        _ manifests: [RegistryDescriptor], to reference: ImageReference, annotations: [String: String]? = nil
-    ) async throws -> RegistryDescriptor {
-        let index = RegistryImageIndex(manifests: manifests, annotations: annotations)
+        _ manifests: [OCIDescriptor], to reference: ImageReference, annotations: [String: String]? = nil
+    ) async throws -> OCIDescriptor {
+        let index = OCIIndex(manifests: manifests, annotations: annotations)
         let data: Data
         do {
             data = try JSONEncoder.manifest.encode(index)
         } catch {
             throw ImageError(.registry, "cannot encode the index for \(reference)", cause: error)
         }
-        return try await putManifest(data, mediaType: RegistryMediaType.ociIndex, to: reference)
+        return try await putManifest(data, mediaType: OCIMediaType.imageIndex, to: reference)
     }
 
     /// Stores `data` as a manifest or index of type `mediaType` under `reference`'s tag (or digest).
@@ -73,7 +73,7 @@ extension RegistryClient {
     ///   the registry announces another digest for it, `.unauthorized`.
     @discardableResult
     public func putManifest(_ data: Data, mediaType: String, to reference: ImageReference) async throws
-        -> RegistryDescriptor
+        -> OCIDescriptor
     {
         let digest = ContentDigest.data(data)
         if let pinned = reference.digest, reference.tag == nil, pinned != digest {
@@ -100,7 +100,7 @@ extension RegistryClient {
             )
         }
         count { $0.manifestsPushed += 1 }
-        return RegistryDescriptor(mediaType: mediaType, digest: digest, size: Int64(data.count))
+        return OCIDescriptor(mediaType: mediaType, digest: digest, size: Int64(data.count))
     }
 
     /// Makes the blob `descriptor` of `store` available in `reference`'s repository: nothing when it is
@@ -112,7 +112,7 @@ extension RegistryClient {
     ///   `.registry`.
     @discardableResult
     public func pushBlob(
-        _ descriptor: RegistryDescriptor, from store: some RegistryBlobStore, to reference: ImageReference,
+        _ descriptor: OCIDescriptor, from store: some RegistryBlobStore, to reference: ImageReference,
         mountingFrom: String? = nil
     ) async throws -> RegistryBlobPush {
         let digest = descriptor.digest

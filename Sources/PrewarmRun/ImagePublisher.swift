@@ -30,7 +30,7 @@ public struct ImagePublisher: Sendable {
     /// - Returns: what was pushed, in plan order.
     public func publish(_ plan: Plan, outcomes: [String: NodeOutcome]) async throws -> [Pushed] {
         var pushed: [Pushed] = []
-        var byFunction: [(name: String, images: [(RegistryDescriptor, Architecture)])] = []
+        var byFunction: [(name: String, images: [(OCIDescriptor, Architecture)])] = []
         for function in plan.functions {
             guard case .succeeded = outcomes[function.nodeID] else { continue }
             guard let descriptor = try store.descriptor(named: function.image) else {
@@ -39,7 +39,7 @@ public struct ImagePublisher: Sendable {
             let tag = Self.tag(for: function.name, architecture: function.architecture)
             var image = try await client.push(
                 manifestDigest: descriptor.digest, from: store, to: repository.withTag(tag))
-            image.platform = RegistryPlatform(architecture: function.architecture.ociArchitecture)
+            image.platform = OCIPlatform(architecture: function.architecture.ociArchitecture)
             pushed.append(
                 Pushed(
                     reference: repository.withTag(tag).description, digest: image.digest,

@@ -34,12 +34,12 @@ public struct RegistryBuildCache: BuildCache {
         guard let from else { return nil }
         let reference = from.withTag(try RegistryTag.forContentKey(key))
         guard try await client.exists(reference) else { return nil }
-        let pulled = try await client.pull(reference, platform: try RegistryPlatform(platform), into: store)
+        let pulled = try await client.pull(reference, platform: try OCIPlatform(platform), into: store)
         try store.setName(
             name,
             to: OCIDescriptor(
                 mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
-                size: Int64(pulled.manifest.data.count), platform: OCIPlatform(platform)))
+                size: Int64(pulled.manifest.data.count), platform: pulled.platform))
         return try await store.image(named: name)
     }
 

@@ -33,7 +33,7 @@ import Testing
         }
 
         func pull(_ client: RegistryClient = TestRegistry.client()) async throws -> RegistryPulledImage {
-            try await client.pull(reference, platform: RegistryPlatform(architecture: "amd64"), into: target)
+            try await client.pull(reference, platform: OCIPlatform(architecture: "amd64"), into: target)
         }
 
         func tearDown() {
@@ -128,7 +128,7 @@ import Testing
         let client = TestRegistry.client()
         let pinned = setup.reference.withDigest(setup.image.manifest.digest)
         let pulled = try await client.pull(
-            pinned, platform: RegistryPlatform(architecture: "amd64"), into: setup.target)
+            pinned, platform: OCIPlatform(architecture: "amd64"), into: setup.target)
         #expect(pulled.manifest.digest == setup.image.manifest.digest)
         let wrong = setup.reference.withDigest(setup.image.config.digest)
         await #expect {
@@ -150,22 +150,22 @@ import Testing
         let client = TestRegistry.client()
         var pushed = try await client.push(
             manifestDigest: amd64.manifest.digest, from: store, to: reference.withDigest(amd64.manifest.digest))
-        pushed.platform = RegistryPlatform(architecture: "amd64")
+        pushed.platform = OCIPlatform(architecture: "amd64")
         // A Docker manifest list's media type, with an attestation-like entry that must not be offered.
-        let list = RegistryImageIndex(
-            mediaType: RegistryMediaType.dockerManifestList,
+        let list = OCIIndex(
+            mediaType: OCIMediaType.dockerManifestList,
             manifests: [
                 pushed,
-                RegistryDescriptor(
-                    mediaType: RegistryMediaType.ociManifest, digest: amd64.manifest.digest, size: amd64.manifest.size,
-                    platform: RegistryPlatform(os: "unknown", architecture: "unknown")),
+                OCIDescriptor(
+                    mediaType: OCIMediaType.imageManifest, digest: amd64.manifest.digest, size: amd64.manifest.size,
+                    platform: OCIPlatform(os: "unknown", architecture: "unknown")),
             ])
         try await client.putManifest(
-            try JSONEncoder.manifest.encode(list), mediaType: RegistryMediaType.dockerManifestList, to: reference)
+            try JSONEncoder.manifest.encode(list), mediaType: OCIMediaType.dockerManifestList, to: reference)
 
         let target = try DirectoryBlobStore(directory.path + "/b")
         await #expect {
-            try await client.pull(reference, platform: try RegistryPlatform("linux/arm64"), into: target)
+            try await client.pull(reference, platform: try OCIPlatform("linux/arm64"), into: target)
         } throws: { error in
             let error = error as? ImageError
             return error?.code == .platformNotFound
@@ -173,7 +173,7 @@ import Testing
                     == true
         }
         #expect(try target.digests().isEmpty)
-        let pulled = try await client.pull(reference, platform: try RegistryPlatform("linux/amd64"), into: target)
+        let pulled = try await client.pull(reference, platform: try OCIPlatform("linux/amd64"), into: target)
         #expect(pulled.manifest.digest == amd64.manifest.digest)
     }
 
@@ -188,7 +188,7 @@ import Testing
         try await client.push(manifestDigest: amd64.manifest.digest, from: store, to: reference)
         let target = try DirectoryBlobStore(directory.path + "/b")
         await #expect {
-            try await client.pull(reference, platform: try RegistryPlatform("linux/arm64"), into: target)
+            try await client.pull(reference, platform: try OCIPlatform("linux/arm64"), into: target)
         } throws: { error in
             (error as? ImageError)?.message.contains("is a linux/amd64 image, not linux/arm64") ?? false
         }
@@ -201,7 +201,7 @@ import Testing
         let reference = try ImageReference("\(registry)/\(TestRegistry.uniqueRepository("absent")):v1")
         await #expect {
             try await TestRegistry.client().pull(
-                reference, platform: RegistryPlatform(architecture: "amd64"),
+                reference, platform: OCIPlatform(architecture: "amd64"),
                 into: try DirectoryBlobStore(directory.path + "/b"))
         } throws: { error in
             (error as? ImageError)?.code == .missingBase
@@ -216,7 +216,7 @@ import Testing
         let reference = try ImageReference("127.0.0.1:9/prewarm-test/nowhere:v1")
         await #expect {
             try await TestRegistry.client().pull(
-                reference, platform: RegistryPlatform(architecture: "amd64"),
+                reference, platform: OCIPlatform(architecture: "amd64"),
                 into: try DirectoryBlobStore(directory.path + "/b"))
         } throws: { error in
             let text = "\(error)"

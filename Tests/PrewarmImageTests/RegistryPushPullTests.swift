@@ -20,15 +20,15 @@ import Testing
 
         let pushed = try await client.push(manifestDigest: image.manifest.digest, from: source, to: reference)
         #expect(pushed.digest == image.manifest.digest)
-        #expect(pushed.mediaType == RegistryMediaType.ociManifest)
+        #expect(pushed.mediaType == OCIMediaType.imageManifest)
         #expect(try await client.exists(reference))
         #expect(try await !client.exists(reference.withTag("absent")))
         #expect(try await client.manifest(for: reference.withTag("absent")) == nil)
 
         let target = try DirectoryBlobStore(directory.path + "/b")
-        let pulled = try await client.pull(reference, platform: RegistryPlatform(architecture: "amd64"), into: target)
+        let pulled = try await client.pull(reference, platform: OCIPlatform(architecture: "amd64"), into: target)
         #expect(pulled.manifest.digest == image.manifest.digest)
-        #expect(pulled.platform == RegistryPlatform(architecture: "amd64"))
+        #expect(pulled.platform == OCIPlatform(architecture: "amd64"))
         #expect(pulled.indexDigest == nil)
         #expect(try target.digests() == source.digests(), "the same blobs, manifest included")
         #expect(try target.isConsistent())
@@ -51,7 +51,7 @@ import Testing
         let arm64 = try TestImage.make(in: store, architecture: "arm64", sharedLayer: "one layer for both")
         let reference = try ImageReference("\(registry)/\(TestRegistry.uniqueRepository("index")):multi")
         let client = TestRegistry.client()
-        var manifests: [RegistryDescriptor] = []
+        var manifests: [OCIDescriptor] = []
         for image in [amd64, arm64] {
             var pushed = try await client.push(
                 manifestDigest: image.manifest.digest, from: store, to: reference.withDigest(image.manifest.digest))
@@ -59,7 +59,7 @@ import Testing
             manifests.append(pushed)
         }
         let index = try await client.pushIndex(manifests, to: reference)
-        #expect(index.mediaType == RegistryMediaType.ociIndex)
+        #expect(index.mediaType == OCIMediaType.imageIndex)
         let statistics = await client.statistics
         #expect(statistics.blobsUploaded == 5, "two layers, one shared layer, two configs")
         #expect(statistics.blobsAlreadyInRegistry == 1, "the shared layer, the second time")
@@ -70,7 +70,7 @@ import Testing
         #expect(platforms == ["linux/amd64", "linux/arm64/v8"])
 
         let pulledStore = try DirectoryBlobStore(directory.path + "/b")
-        let pulled = try await client.pull(reference, platform: try RegistryPlatform("linux/arm64"), into: pulledStore)
+        let pulled = try await client.pull(reference, platform: try OCIPlatform("linux/arm64"), into: pulledStore)
         #expect(pulled.manifest.digest == arm64.manifest.digest)
         #expect(pulled.indexDigest == index.digest)
         #expect(pulled.platform.description == "linux/arm64/v8")
@@ -160,7 +160,7 @@ import Testing
         let client = TestRegistry.client(credentials: credentials)
         let pushed = try await client.push(manifestDigest: image.manifest.digest, from: store, to: reference)
         let target = try DirectoryBlobStore(directory.path + "/b")
-        let pulled = try await client.pull(reference, platform: RegistryPlatform(architecture: "amd64"), into: target)
+        let pulled = try await client.pull(reference, platform: OCIPlatform(architecture: "amd64"), into: target)
         #expect(pulled.manifest.digest == pushed.digest)
 
         guard
@@ -211,7 +211,7 @@ import Testing
         let client = TestRegistry.client()
         try await client.push(manifestDigest: image.manifest.digest, from: store, to: reference)
         let target = try DirectoryBlobStore(directory.path + "/b")
-        let pulled = try await client.pull(reference, platform: RegistryPlatform(architecture: "amd64"), into: target)
+        let pulled = try await client.pull(reference, platform: OCIPlatform(architecture: "amd64"), into: target)
         #expect(pulled.manifest.digest == image.manifest.digest)
         let stats = try await TestRegistry.stats(of: anonymousProxy)
         #expect((stats["GET token"] ?? 0) == 2, "one token for push, one for pull, each reused: \(stats)")
@@ -261,7 +261,7 @@ import Testing
         let name = repository.split(separator: "/")[1]
         let target = try DirectoryBlobStore(directory.path + "/b")
         let pulled = try await client.pull(
-            try ImageReference("public.ecr.aws/lambda/\(name):3.12"), platform: RegistryPlatform(architecture: "amd64"),
+            try ImageReference("public.ecr.aws/lambda/\(name):3.12"), platform: OCIPlatform(architecture: "amd64"),
             into: target)
         #expect(pulled.source.registry == registry)
         #expect(pulled.manifest.digest == image.manifest.digest)

@@ -102,21 +102,21 @@ import Testing
     }
 
     @Test func platformsMatchWithArm64VariantTolerance() throws {
-        let arm = try RegistryPlatform("linux/arm64")
-        #expect(arm.accepts(RegistryPlatform(architecture: "arm64", variant: "v8")))
-        #expect(try RegistryPlatform("linux/arm64/v8").accepts(RegistryPlatform(architecture: "arm64")))
-        #expect(!arm.accepts(RegistryPlatform(architecture: "amd64")))
-        #expect(throws: ImageError.self) { try RegistryPlatform("arm64") }
-        let index = RegistryImageIndex(manifests: [
-            RegistryDescriptor(
-                mediaType: RegistryMediaType.ociManifest, digest: "sha256:a", size: 1,
-                platform: RegistryPlatform(architecture: "amd64")),
-            RegistryDescriptor(
-                mediaType: RegistryMediaType.ociManifest, digest: "sha256:b", size: 1,
-                platform: RegistryPlatform(architecture: "arm64", variant: "v8")),
+        let arm = try OCIPlatform("linux/arm64")
+        #expect(arm.accepts(OCIPlatform(architecture: "arm64", variant: "v8")))
+        #expect(try OCIPlatform("linux/arm64/v8").accepts(OCIPlatform(architecture: "arm64")))
+        #expect(!arm.accepts(OCIPlatform(architecture: "amd64")))
+        #expect(throws: ImageError.self) { try OCIPlatform("arm64") }
+        let index = OCIIndex(manifests: [
+            OCIDescriptor(
+                mediaType: OCIMediaType.imageManifest, digest: "sha256:a", size: 1,
+                platform: OCIPlatform(architecture: "amd64")),
+            OCIDescriptor(
+                mediaType: OCIMediaType.imageManifest, digest: "sha256:b", size: 1,
+                platform: OCIPlatform(architecture: "arm64", variant: "v8")),
         ])
         #expect(RegistryClient.select(arm, in: index)?.digest == "sha256:b")
-        #expect(RegistryClient.select(try RegistryPlatform("linux/s390x"), in: index) == nil)
+        #expect(RegistryClient.select(try OCIPlatform("linux/s390x"), in: index) == nil)
     }
 
     @Test func readsBearerAndBasicChallenges() throws {

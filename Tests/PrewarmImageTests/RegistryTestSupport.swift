@@ -50,18 +50,18 @@ struct DirectoryBlobStore: RegistryBlobStore {
 
     /// Stores `data` as a blob and returns its descriptor.
     @discardableResult
-    func add(_ data: Data, mediaType: String, platform: RegistryPlatform? = nil) throws -> RegistryDescriptor {
+    func add(_ data: Data, mediaType: String, platform: OCIPlatform? = nil) throws -> OCIDescriptor {
         let digest = ContentDigest.data(data)
         try data.write(to: URL(fileURLWithPath: path(of: digest)))
-        return RegistryDescriptor(mediaType: mediaType, digest: digest, size: Int64(data.count), platform: platform)
+        return OCIDescriptor(mediaType: mediaType, digest: digest, size: Int64(data.count), platform: platform)
     }
 }
 
 /// A small image made in a test: one tar layer of one file, a configuration and an OCI manifest.
 struct TestImage {
-    var manifest: RegistryDescriptor
-    var config: RegistryDescriptor
-    var layers: [RegistryDescriptor]
+    var manifest: OCIDescriptor
+    var config: OCIDescriptor
+    var layers: [OCIDescriptor]
 
     /// Writes the image's blobs into `store`. `text` decides the layer's content; `sharedLayer` is added
     /// as a second layer when given (the same bytes give the same blob).
@@ -69,22 +69,22 @@ struct TestImage {
         in store: DirectoryBlobStore, architecture: String = "amd64", text: String = UUID().uuidString,
         sharedLayer: String? = nil
     ) throws -> TestImage {
-        var layers = [try store.add(try tar(["app/hello.txt": text]), mediaType: RegistryMediaType.ociLayer)]
+        var layers = [try store.add(try tar(["app/hello.txt": text]), mediaType: OCIMediaType.layer)]
         if let sharedLayer {
             layers.append(
-                try store.add(try tar(["opt/shared.txt": sharedLayer]), mediaType: RegistryMediaType.ociLayer))
+                try store.add(try tar(["opt/shared.txt": sharedLayer]), mediaType: OCIMediaType.layer))
         }
         let diffIDs = layers.map { "\"\($0.digest)\"" }.joined(separator: ",")
         let configJSON = """
             {"architecture":"\(architecture)","os":"linux",\(architecture == "arm64" ? "\"variant\":\"v8\"," : "")\
             "config":{"Env":["PATH=/usr/bin"]},"rootfs":{"type":"layers","diff_ids":[\(diffIDs)]}}
             """
-        let config = try store.add(Data(configJSON.utf8), mediaType: RegistryMediaType.ociConfig)
-        let manifest = RegistryImageManifest(config: config, layers: layers)
+        let config = try store.add(Data(configJSON.utf8), mediaType: OCIMediaType.imageConfig)
+        let manifest = OCIManifest(config: config, layers: layers)
         let data = try JSONEncoder.manifest.encode(manifest)
         let descriptor = try store.add(
-            data, mediaType: RegistryMediaType.ociManifest,
-            platform: RegistryPlatform(architecture: architecture, variant: architecture == "arm64" ? "v8" : nil))
+            data, mediaType: OCIMediaType.imageManifest,
+            platform: OCIPlatform(architecture: architecture, variant: architecture == "arm64" ? "v8" : nil))
         return TestImage(manifest: descriptor, config: config, layers: layers)
     }
 

@@ -24,7 +24,7 @@ import Testing
             layers: [OCIDescriptor(mediaType: OCIMediaType.layer, digest: layer.digest, size: layer.size)])
         try store.addManifest(
             try JSONEncoder().encode(manifest), mediaType: OCIMediaType.imageManifest, names: [name],
-            platform: OCIPlatform(architecture: architecture, os: "linux"))
+            platform: OCIPlatform(architecture: architecture))
     }
 
     @Test func sharedLayersAreOneBlobEachAndASecondRunWritesNothing() async throws {
