@@ -19,6 +19,7 @@ Usage: make.py OUT_DIR [NAME ...]     (all of them when no NAME is given)
   claims-12g.zip    three small entries whose central directory claims 4 GiB each
   layer-TAG.zip     a well-behaved layer named by TAG (letters, digits, '-'): python/TAG.py, bin/TAG
                     (0755) and shared.txt ("from TAG"), for the command line's tests
+  big-TAG.zip       layer-TAG.zip plus data/zeros.bin, 2 MiB of zeros (a few KiB in the zip)
 """
 import io
 import os
@@ -139,19 +140,20 @@ MAKERS = {
 }
 
 
-def layer(tag):
+def layer(tag, extra=()):
     return lambda path: write(path, [
         (entry("python/", 0o755, stat.S_IFDIR), b""),
         (entry("python/%s.py" % tag, 0o644), ("name = '%s'\n" % tag).encode()),
         (entry("bin/", 0o755, stat.S_IFDIR), b""),
         (entry("bin/" + tag, 0o755), ("#!/bin/sh\necho %s\n" % tag).encode()),
         (entry("shared.txt", 0o644), ("from %s\n" % tag).encode()),
-    ])
+    ] + list(extra))
 
 
 def maker(name):
-    if name.startswith("layer-") and name.endswith(".zip"):
-        return layer(name[len("layer-"):-len(".zip")])
+    for prefix, extra in (("layer-", ()), ("big-", [(entry("data/zeros.bin", 0o644), bytes(2 << 20))])):
+        if name.startswith(prefix) and name.endswith(".zip"):
+            return layer(name[len(prefix):-len(".zip")], extra)
     return MAKERS[name]
 
 
