@@ -164,7 +164,9 @@ extension EngineTests {
                 #expect(status.node("layer:" + app.arns[0])?.state == "failed")
                 #expect(status.nodes.filter { $0.id.hasPrefix("image:") }.allSatisfy { $0.state == "skipped" })
                 #expect(app.tree(app.cache).allSatisfy { $0.hasPrefix(".prewarm") }, "no layer in the cache")
-                try app.expectNoSecrets(in: result, secrets: [wrong, servers.credentials.secretAccessKey])
+                try app.expectNoSecrets(
+                    in: result, secrets: [wrong, servers.credentials.secretAccessKey],
+                    recorded: "InvalidSignatureException")
             }
         }
 
@@ -265,7 +267,10 @@ extension EngineTests {
                 #expect(error.contains("nothing was cached"), "\(error)")
                 #expect(try await servers.counts().downloads == [app.arns[0]: 1])
                 #expect(app.tree(app.cache) == [".prewarm/", ".prewarm/\(samNames[0]).lock"], "nothing cached")
-                try app.expectNoSecrets(in: result, secrets: [servers.credentials.secretAccessKey])
+                // The message has the pre-signed URL, with its signature and credential redacted.
+                #expect(error.contains("X-Amz-Signature=REDACTED"), "\(error)")
+                try app.expectNoSecrets(
+                    in: result, secrets: [servers.credentials.secretAccessKey], recorded: "X-Amz-Signature=REDACTED")
             }
         }
 
@@ -670,9 +675,11 @@ extension EngineTests.LayerARNBuildTests {
         }
 
         /// Records an issue when a secret, or a pre-signed URL's signature, is in the command's output or in
-        /// any file of the journal's directory (the SQLite file and its WAL, read as bytes).
+        /// any file of the journal's directory (the SQLite file and its WAL, read as bytes), or when
+        /// `recorded` is not in those files (which shows that they hold the run's messages as text).
         func expectNoSecrets(
-            in result: CommandResult, secrets: [String], sourceLocation: SourceLocation = #_sourceLocation
+            in result: CommandResult, secrets: [String], recorded: String,
+            sourceLocation: SourceLocation = #_sourceLocation
         ) throws {
             var texts = ["stdout": result.stdout, "stderr": result.stderr]
             let files = try FileManager.default.contentsOfDirectory(atPath: journalDirectory)
@@ -681,6 +688,9 @@ extension EngineTests.LayerARNBuildTests {
                 let data = try Data(contentsOf: URL(fileURLWithPath: journalDirectory + "/" + file))
                 texts[file] = String(decoding: data, as: UTF8.self)
             }
+            #expect(
+                files.contains { texts[$0]?.contains(recorded) == true }, "the journal records \(recorded)",
+                sourceLocation: sourceLocation)
             for (place, text) in texts {
                 for secret in secrets {
                     #expect(!text.contains(secret), "the secret is in \(place)", sourceLocation: sourceLocation)
