@@ -50,6 +50,7 @@ extension EngineTests {
                 let images = Set(planned.values.map(\.image))
                 #expect(images.count == 20, "no two functions share runtime, architecture and layers")
                 #expect(Progress(first.stdout).built(kind: "image") == Set(images.map { "image:" + $0 }))
+                #expect(Progress(first.stdout).built(kind: "layer") == Set(app.arns.map { "layer:" + $0 }))
                 for function in functions {
                     let image = try #require(planned[function.name])
                     let contents = try await ImageContents.read(image.image, host: host)
