@@ -63,7 +63,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "PrewarmTestKit", path: "Tests/PrewarmTestKit"),
+        // Test support shared by the test targets; the AWS fixture (moto, lambda_server.py) needs the AWS types.
+        .target(name: "PrewarmTestKit", dependencies: ["PrewarmAWS", "PrewarmHTTP"], path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
         .testTarget(

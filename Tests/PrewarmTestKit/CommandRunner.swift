@@ -13,9 +13,13 @@ public enum CommandRunner {
     ///
     /// Output goes to temporary files rather than pipes, so a child that prints a lot never
     /// blocks on a full pipe.
-    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) async throws
-        -> CommandResult
-    {
+    ///
+    /// - Parameter environment: the child's whole environment; `nil` (the default) passes on the
+    ///   test process's own.
+    public static func run(
+        _ executable: String, _ arguments: [String], in directory: String? = nil,
+        environment: [String: String]? = nil
+    ) async throws -> CommandResult {
         let scratch = try TemporaryDirectory("prewarm-run")
         defer { scratch.remove() }
         let stdoutPath = try scratch.write("stdout", "")
@@ -24,6 +28,7 @@ public enum CommandRunner {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        if let environment { process.environment = environment }
         let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         process.standardOutput = stdout
@@ -76,9 +81,11 @@ public enum PrewarmExecutable {
         return directory.appendingPathComponent("prewarm").path
     }
 
-    /// Runs `prewarm` with `arguments`.
-    public static func run(_ arguments: [String], in directory: String? = nil) async throws -> CommandResult {
-        try await CommandRunner.run(path, arguments, in: directory)
+    /// Runs `prewarm` with `arguments`; `environment`, when given, is its whole environment.
+    public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil)
+        async throws -> CommandResult
+    {
+        try await CommandRunner.run(path, arguments, in: directory, environment: environment)
     }
 }
 

@@ -7,10 +7,11 @@ Usage:
                    --access-key-id AKID --secret-access-key SECRET [--session-token TOKEN]
 
 layers.json is a list of {"arn": "arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION", "zip": PATH,
-"fail": [STATUS, ...]}. At start the server puts each zip into moto's S3 (bucket prewarm-layers, key
-ACCOUNT/NAME/VERSION.zip), then resets and starts moto's request recorder, so that every download
-of a layer from then on is recorded by moto itself. It prints `LISTENING <port>` once it accepts
-connections on 127.0.0.1, and exits on SIGTERM, when its parent goes away, or after --lifetime seconds.
+"fail": [STATUS, ...], "wrong_sha256": BOOL} ("fail" and "wrong_sha256" optional). At start the server
+puts each zip into moto's S3 (bucket prewarm-layers, key ACCOUNT/NAME/VERSION.zip), then resets and
+starts moto's request recorder, so that every download of a layer from then on is recorded by moto itself.
+It prints `LISTENING <port>` once it accepts connections on 127.0.0.1, and exits on SIGTERM, when its
+parent goes away, or after --lifetime seconds.
 
 Endpoints:
   GET /2018-10-31/layers/LAYER/versions/N   LAYER is the layer's ARN without the version (URL-encoded),
@@ -50,7 +51,7 @@ STATE = threading.Lock()
 
 
 class Layer:
-    def __init__(self, arn, zip_path, fail):
+    def __init__(self, arn, zip_path, fail, wrong_sha256=False):
         parts = arn.split(":")
         if len(parts) != 8:
             raise SystemExit("not a layer version ARN: " + arn)
@@ -61,7 +62,8 @@ class Layer:
         self.key = "%s/%s/%d.zip" % (parts[4], self.name, self.version)
         with open(zip_path, "rb") as handle:
             self.data = handle.read()
-        self.sha256 = base64.b64encode(hashlib.sha256(self.data).digest()).decode()
+        stated = self.data + b"\0" if wrong_sha256 else self.data
+        self.sha256 = base64.b64encode(hashlib.sha256(stated).digest()).decode()
         self.fail = list(fail or [])
         self.calls = 0
 
@@ -170,7 +172,9 @@ class LambdaServer(ThreadingHTTPServer):
         self.credentials = Credentials(
             arguments.access_key_id, arguments.secret_access_key, arguments.session_token)
         with open(arguments.layers) as handle:
-            self.layers = [Layer(item["arn"], item["zip"], item.get("fail")) for item in json.load(handle)]
+            self.layers = [
+                Layer(item["arn"], item["zip"], item.get("fail"), item.get("wrong_sha256", False))
+                for item in json.load(handle)]
         self.rejected = 0
         session = botocore.session.Session()
         self.s3 = session.create_client(

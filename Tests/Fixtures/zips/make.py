@@ -17,6 +17,9 @@ Usage: make.py OUT_DIR [NAME ...]     (all of them when no NAME is given)
   bomb.zip          60 MiB of zeros in about 60 KiB
   liar.zip          bomb.zip whose headers declare 1000 bytes
   claims-12g.zip    three small entries whose central directory claims 4 GiB each
+  layer-TAG.zip     a well-behaved layer named by TAG (letters, digits, '-'): python/TAG.py, bin/TAG
+                    (0755) and shared.txt ("from TAG"), for the command line's tests
+  big-TAG.zip       layer-TAG.zip plus data/zeros.bin, 2 MiB of zeros (a few KiB in the zip)
 """
 import io
 import os
@@ -137,11 +140,28 @@ MAKERS = {
 }
 
 
+def layer(tag, extra=()):
+    return lambda path: write(path, [
+        (entry("python/", 0o755, stat.S_IFDIR), b""),
+        (entry("python/%s.py" % tag, 0o644), ("name = '%s'\n" % tag).encode()),
+        (entry("bin/", 0o755, stat.S_IFDIR), b""),
+        (entry("bin/" + tag, 0o755), ("#!/bin/sh\necho %s\n" % tag).encode()),
+        (entry("shared.txt", 0o644), ("from %s\n" % tag).encode()),
+    ] + list(extra))
+
+
+def maker(name):
+    for prefix, extra in (("layer-", ()), ("big-", [(entry("data/zeros.bin", 0o644), bytes(2 << 20))])):
+        if name.startswith(prefix) and name.endswith(".zip"):
+            return layer(name[len(prefix):-len(".zip")], extra)
+    return MAKERS[name]
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name in sys.argv[2:] or sorted(MAKERS):
-        MAKERS[name](os.path.join(out, name))
+        maker(name)(os.path.join(out, name))
 
 
 if __name__ == "__main__":

@@ -1,15 +1,14 @@
 import Foundation
 import PrewarmAWS
 import PrewarmHTTP
-import PrewarmTestKit
 
-/// The real services of these tests: moto (started by `ci/services/moto`) and
+/// The real services of the layer tests: moto (started by `ci/services/moto`) and
 /// `Tests/Fixtures/aws/lambda_server.py`, both on 127.0.0.1.
-enum AWSServices {
+public enum AWSServices {
     /// The root of this checkout.
-    static let repositoryRoot = URL(fileURLWithPath: Fixtures.directory).deletingLastPathComponent()
+    public static let repositoryRoot = URL(fileURLWithPath: Fixtures.directory).deletingLastPathComponent()
         .deletingLastPathComponent().path
-    static let motoScript = "\(repositoryRoot)/ci/services/moto"
+    public static let motoScript = "\(repositoryRoot)/ci/services/moto"
 
     private static let installation = Task { () throws -> String in
         let result = try await CommandRunner.run(motoScript, ["install"])
@@ -20,53 +19,77 @@ enum AWSServices {
     }
 
     /// The python of `.build-aws`, which has moto and botocore; installs them (once) when missing.
-    static func python() async throws -> String {
+    public static func python() async throws -> String {
         try await installation.value
     }
 
     /// Test credentials: nothing real is ever signed with them.
-    static let credentials = AWSCredentials(
+    public static let credentials = AWSCredentials(
         accessKeyID: "AKIAPREWARMTEST0001", secretAccessKey: "prewarm/test/secret+key0000000000000000",
         source: "the test")
 }
 
 /// Why a service of these tests could not be started.
-struct AWSServiceError: Error, CustomStringConvertible {
-    let description: String
+public struct AWSServiceError: Error, CustomStringConvertible {
+    public let description: String
 
-    init(_ description: String) {
+    public init(_ description: String) {
         self.description = description
     }
 }
 
-/// One layer the fixture serves: its ARN, its zip's bytes, and statuses to answer before the real answer.
-struct FixtureLayer {
-    var arn: String
-    var zip: Data
-    var failFirst: [Int] = []
+/// One layer the fixture serves: its ARN, its zip's bytes, statuses to answer before the real answer, and
+/// whether `GetLayerVersion` states a `CodeSha256` that is not the zip's.
+public struct FixtureLayer: Sendable {
+    public var arn: String
+    public var zip: Data
+    public var failFirst: [Int]
+    public var wrongChecksum: Bool
+
+    public init(arn: String, zip: Data, failFirst: [Int] = [], wrongChecksum: Bool = false) {
+        self.arn = arn
+        self.zip = zip
+        self.failFirst = failFirst
+        self.wrongChecksum = wrongChecksum
+    }
 }
 
 /// moto and the GetLayerVersion fixture, started for one test.
-struct LayerServers {
-    let directory: TemporaryDirectory
-    let lambda: FixtureServer
+public struct LayerServers: Sendable {
+    public let directory: TemporaryDirectory
+    public let lambda: FixtureServer
     /// moto's S3 endpoint, `http://127.0.0.1:PORT`.
-    let motoEndpoint: String
-    let python: String
+    public let motoEndpoint: String
+    public let python: String
+    /// The credentials the fixture accepts.
+    public let credentials: AWSCredentials
 
     /// `http://127.0.0.1:PORT` of the GetLayerVersion fixture.
-    var lambdaEndpoint: String { lambda.baseURL() }
+    public var lambdaEndpoint: String { lambda.baseURL() }
 
     /// An environment whose Lambda endpoint is the fixture and whose home is the test's directory.
-    func environment(_ extra: [String: String] = [:]) -> AWSEnvironment {
+    public func environment(_ extra: [String: String] = [:]) -> AWSEnvironment {
         AWSEnvironment(
             environment: ["AWS_ENDPOINT_URL_LAMBDA": lambdaEndpoint].merging(extra) { $1 },
             homeDirectory: directory.path)
     }
 
+    /// The variables that point a `prewarm` process at the fixture with the credentials it accepts
+    /// (`secretAccessKey`, when given, replaces the secret): `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN` when there is one, and `AWS_ENDPOINT_URL_LAMBDA`.
+    public func processEnvironment(secretAccessKey: String? = nil) -> [String: String] {
+        var variables = [
+            "AWS_ACCESS_KEY_ID": credentials.accessKeyID,
+            "AWS_SECRET_ACCESS_KEY": secretAccessKey ?? credentials.secretAccessKey,
+            "AWS_ENDPOINT_URL_LAMBDA": lambdaEndpoint,
+        ]
+        if let token = credentials.sessionToken { variables["AWS_SESSION_TOKEN"] = token }
+        return variables
+    }
+
     /// What the fixture counted: GetLayerVersion calls and downloads (seen by moto) per layer ARN, and
     /// the requests it refused.
-    func counts() async throws -> (calls: [String: Int], downloads: [String: Int], rejected: Int) {
+    public func counts() async throws -> (calls: [String: Int], downloads: [String: Int], rejected: Int) {
         let response = try await HTTPClient().execute(HTTPRequest(url: "\(lambdaEndpoint)/_counts")).requireSuccess()
         let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
         return (
@@ -78,7 +101,7 @@ struct LayerServers {
 
 /// Starts moto (through `ci/services/moto start`) and the GetLayerVersion fixture serving `layers`, runs
 /// `body`, then stops both and removes the test's directory.
-func withLayerServers<Result>(
+public func withLayerServers<Result>(
     _ layers: [FixtureLayer], credentials: AWSCredentials = AWSServices.credentials,
     _ body: (LayerServers) async throws -> Result
 ) async throws -> Result {
@@ -118,7 +141,7 @@ private func startLayerServers(
     for (index, layer) in layers.enumerated() {
         let zip = "\(directory.path)/layer-\(index).zip"
         try layer.zip.write(to: URL(fileURLWithPath: zip))
-        entries.append(["arn": layer.arn, "zip": zip, "fail": layer.failFirst])
+        entries.append(["arn": layer.arn, "zip": zip, "fail": layer.failFirst, "wrong_sha256": layer.wrongChecksum])
     }
     let layersFile = "\(directory.path)/layers.json"
     try JSONSerialization.data(withJSONObject: entries).write(to: URL(fileURLWithPath: layersFile))
@@ -128,10 +151,11 @@ private func startLayerServers(
     ]
     if let token = credentials.sessionToken { arguments += ["--session-token", token] }
     let lambda = try await FixtureServer.start(python, arguments, in: directory, timeout: .seconds(60))
-    return LayerServers(directory: directory, lambda: lambda, motoEndpoint: moto, python: python)
+    return LayerServers(
+        directory: directory, lambda: lambda, motoEndpoint: moto, python: python, credentials: credentials)
 }
 
 /// Bytes that stand for a layer zip: `count` bytes of a pattern seeded by `seed`.
-func layerBytes(_ count: Int, seed: UInt8) -> Data {
+public func layerBytes(_ count: Int, seed: UInt8) -> Data {
     Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) })
 }
