@@ -42,7 +42,7 @@ extension EngineTests {
             #expect(try await OCITest.unverifiedBlobs(in: store).isEmpty)
         }
 
-        /// A plan of four functions over two layers (shared, overlapping) and both architectures.
+        /// A plan of five functions over two runtimes, two layers (shared, overlapping) and both architectures.
         static let equalityTemplate = """
             Transform: AWS::Serverless-2016-10-31
             Globals:
