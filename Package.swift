@@ -89,10 +89,6 @@ let package = Package(
         ),
         // A test helper: a process that writes to an OCI store until a test kills it with SIGKILL.
         .executableTarget(name: "OCIStoreWriter", dependencies: ["PrewarmImage"], path: "Tests/OCIStoreWriter"),
-        // Benchmarks/oci-build/run.sh: the OCI engine driven by the scheduler, until the CLI has --engine oci.
-        .executableTarget(
-            name: "OCIBuildBenchmark", dependencies: ["PrewarmRun", "PrewarmPlan", "PrewarmImage", "PrewarmTemplate"],
-            path: "Benchmarks/oci-build/Sources"),
         .testTarget(
             name: "PrewarmHTTPTests",
             dependencies: [
