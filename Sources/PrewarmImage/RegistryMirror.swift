@@ -31,6 +31,12 @@ public struct RegistryMirror: Sendable, Hashable, CustomStringConvertible {
             guard let host = parts.first, !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "@" }) else {
                 throw invalid("\(name) has no registry host")
             }
+            if !host.hasSuffix("]"), let colon = host.lastIndex(of: ":") {
+                let port = host[host.index(after: colon)...]
+                guard let number = Int(port), (1...65535).contains(number) else {
+                    throw invalid("\(name) has a port that is not a number from 1 to 65535")
+                }
+            }
             let prefix = parts.count > 1 ? parts[1] : ""
             if prefix.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty),
                 !prefix.isEmpty

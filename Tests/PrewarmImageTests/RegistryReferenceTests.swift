@@ -80,7 +80,7 @@ import Testing
         #expect(RegistryMirror.resolve(python, with: [hub, plain]).registry == "127.0.0.1:5000")
     }
 
-    @Test(arguments: ["public.ecr.aws", "=x", "x=", "a=b=c", "a b=c", "a=b//c"])
+    @Test(arguments: ["public.ecr.aws", "=x", "x=", "a=b=c", "a b=c", "a=b//c", "a=127.0.0.1:", "a=h:99999", "a:x=b"])
     func refusesMalformedMirrors(text: String) {
         #expect {
             try RegistryMirror(text)
