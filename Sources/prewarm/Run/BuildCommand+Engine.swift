@@ -91,12 +91,13 @@ extension BuildCommand {
             .appendingPathComponent("prewarm-bases-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         do {
-            let store = try OCIStore(path: scratch + "/store", baseProvider: LayoutBaseProvider(layout: layout))
+            let store = try OCIStore(path: scratch + "/store")
+            let provider = LayoutBaseProvider(layout: layout)
             var local: Set<String> = []
             var missing: [String] = []
             for node in plan.graph.nodes {
-                guard case .base(let reference, let architecture) = node.payload else { continue }
-                guard (try? await store.prepareBase(reference, platform: architecture.platform, pull: false)) != nil
+                guard case .base(let reference, let architecture) = node.payload,
+                    try await provider.provide(reference, platform: architecture.platform, pull: false, into: store)
                 else { continue }
                 local.insert(reference)
                 if try await docker.image(named: reference) == nil { missing.append(reference) }
