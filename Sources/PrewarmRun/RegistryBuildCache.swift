@@ -22,6 +22,10 @@ public struct RegistryBuildCache: BuildCache {
     public let from: ImageReference?
     /// Where built images are kept (`--cache-to`).
     public let to: ImageReference?
+    /// Pushes go one at a time: images built at once share blobs (the emulator, the base), and
+    /// Distribution refuses a manifest whose blob another upload of the same repository is still
+    /// writing (`DIGEST_INVALID`, seen in CI), where one after another each finds them with `HEAD`.
+    private let pushes = SerialQueue()
 
     public init(store: OCIStore, client: RegistryClient, from: ImageReference?, to: ImageReference?) {
         self.store = store
@@ -48,7 +52,24 @@ public struct RegistryBuildCache: BuildCache {
         guard let descriptor = try store.descriptor(named: name) else {
             throw ImageError(.layerContent, "cannot keep \(name) in the cache: the OCI store has no such image")
         }
-        _ = try await client.push(
-            manifestDigest: descriptor.digest, from: store, to: to.withTag(try RegistryTag.forContentKey(key)))
+        let target = to.withTag(try RegistryTag.forContentKey(key))
+        try await pushes.run { [client, store] in
+            _ = try await client.push(manifestDigest: descriptor.digest, from: store, to: target)
+        }
+    }
+}
+
+/// Runs async jobs one after another, in the order they were handed in.
+actor SerialQueue {
+    private var tail: Task<Void, Never>?
+
+    func run(_ job: @escaping @Sendable () async throws -> Void) async throws {
+        let previous = tail
+        let task = Task {
+            await previous?.value
+            try await job()
+        }
+        tail = Task { _ = try? await task.value }
+        try await task.value
     }
 }
