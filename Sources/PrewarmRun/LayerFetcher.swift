@@ -1,6 +1,5 @@
 import Foundation
 import PrewarmAWS
-import PrewarmHTTP
 import PrewarmImage
 import PrewarmPlan
 
@@ -13,17 +12,15 @@ import PrewarmPlan
 public struct LayerFetcher: LayerProvider {
     public let store: LayerStore
     /// Lambda, for layers the cache does not hold; `nil` when the plan needs none (no credentials were asked).
+    /// Downloads go through its HTTP client, which carries the AWS CA bundle.
     public let lambda: LambdaClient?
-    /// The client downloads go through.
-    public let http: HTTPClient
     /// Layers already verified in the cache before the run started (see `verifiedLayers`), by SAM name, so
     /// that they are not hashed twice.
     public let verified: [String: CachedLayer]
 
-    public init(store: LayerStore, lambda: LambdaClient?, http: HTTPClient, verified: [String: CachedLayer] = [:]) {
+    public init(store: LayerStore, lambda: LambdaClient?, verified: [String: CachedLayer] = [:]) {
         self.store = store
         self.lambda = lambda
-        self.http = http
         self.verified = verified
     }
 
@@ -70,7 +67,8 @@ public struct LayerFetcher: LayerProvider {
             }
             let content = try await lambda.getLayerVersion(arn: arn.text)
             let layer = try await store.layer(
-                named: arn.samName, expectedSHA256: content.codeSHA256Hex, download: content.location, client: http)
+                named: arn.samName, expectedSHA256: content.codeSHA256Hex, download: content.location,
+                client: lambda.http)
             return PreparedLayer(directory: layer.path, digest: layer.contentDigest, fetched: true)
         }
     }

@@ -189,7 +189,7 @@ extension BuildCommand {
             baseDirectory: layers.cacheDirectory(environment: environment), maxExpandedSize: layers.maxSize.bytes)
         let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
         guard let first = missing.first else {
-            return LayerFetcher(store: store, lambda: nil, http: HTTPClient(), verified: verified)
+            return LayerFetcher(store: store, lambda: nil, verified: verified)
         }
         let aws = AWSEnvironment(environment: environment)
         do {
@@ -201,7 +201,7 @@ extension BuildCommand {
             Console.write(
                 "prewarm: layers: \(missing.count) to download (\(first.samName)\(more)) with AWS credentials from "
                     + "\(credentials.source), into \(store.baseDirectory)")
-            return LayerFetcher(store: store, lambda: lambda, http: http, verified: verified)
+            return LayerFetcher(store: store, lambda: lambda, verified: verified)
         } catch let error as AWSError {
             throw CommandFailure(message: error.message, exitCode: .unusableInput)
         }
