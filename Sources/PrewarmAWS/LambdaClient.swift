@@ -175,7 +175,7 @@ public struct LambdaClient: Sendable {
         }
         return LayerVersionContent(
             layerVersionARN: object["LayerVersionArn"] as? String ?? layer.text, location: location,
-            codeSHA256Base64: base64, codeSHA256Hex: SigV4Signer.hex(digest), codeSize: size)
+            codeSHA256Base64: base64, codeSHA256Hex: Hex.string(digest), codeSize: size)
     }
 }
 

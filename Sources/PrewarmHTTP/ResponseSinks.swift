@@ -179,7 +179,7 @@ final class FileSink: ResponseSink, @unchecked Sendable {
             }
             var file: DownloadedFile?
             if isSuccess {
-                let sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+                let sha256 = Hex.string(hasher.finalize())
                 file = DownloadedFile(path: path, byteCount: byteCount, sha256: sha256, resumedAt: resumedAt)
             }
             continuation?.resume(

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PrewarmHTTP
 
 /// SHA-256 digests of files and directory trees, for content keys: the same content always
 /// gives the same digest, and any change to a path, mode, link or byte gives another.
@@ -20,7 +21,7 @@ public enum ContentDigest {
         } catch {
             throw ImageError(.io, "cannot read \(path)", cause: error)
         }
-        return "sha256:" + hex(hasher.finalize())
+        return "sha256:" + Hex.string(hasher.finalize())
     }
 
     /// `sha256:<hex>` of a layer directory: every path under it, sorted, with its kind, mode,
@@ -40,26 +41,16 @@ public enum ContentDigest {
             }
             hasher.update(data: Data(line.utf8))
         }
-        return "sha256:" + hex(hasher.finalize())
+        return "sha256:" + Hex.string(hasher.finalize())
     }
 
     /// `sha256:<hex>` of `data`.
     public static func data(_ data: Data) -> String {
-        "sha256:" + hex(SHA256.hash(data: data))
+        "sha256:" + Hex.string(SHA256.hash(data: data))
     }
 
     /// `sha256:<hex>` of `text`.
     public static func text(_ text: String) -> String {
-        "sha256:" + hex(SHA256.hash(data: Data(text.utf8)))
-    }
-
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        for byte in digest {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        "sha256:" + Hex.string(SHA256.hash(data: Data(text.utf8)))
     }
 }

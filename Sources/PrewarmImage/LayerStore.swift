@@ -78,7 +78,7 @@ public struct LayerStore: Sendable {
         let bare = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
         if bare.count == 64, bare.allSatisfy(\.isHexDigit) { return bare.lowercased() }
         guard let data = Data(base64Encoded: text), data.count == 32 else { return nil }
-        return data.map { String(format: "%02x", $0) }.joined()
+        return Hex.string(data)
     }
 
     // MARK: - Cached layers

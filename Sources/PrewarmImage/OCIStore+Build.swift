@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PrewarmHTTP
 
 extension OCIStore {
     /// The `created` time of every image prewarm builds, as the Docker engine path writes it:
@@ -137,7 +138,7 @@ extension OCIStore {
                 try write(&tar)
                 try tar.finish()
             }
-            let digest = "sha256:" + ContentDigest.hex(hasher.finalize())
+            let digest = "sha256:" + Hex.string(hasher.finalize())
             if blobSize(digest) != size {
                 let ingest = try BlobIngest(store: self)
                 var tar = TarWriter { try ingest.append($0) }

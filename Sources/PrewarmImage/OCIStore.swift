@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PrewarmHTTP
 
 /// Provides a base image that is not in an `OCIStore`: the seam where pulling from a registry
 /// plugs in.
@@ -628,7 +629,7 @@ final class BlobIngest {
     ///
     /// - Throws: `ImageError` with code `.layerContent` when the content is not `expected`.
     func commit(expected: String?) throws -> (digest: String, size: Int64) {
-        let digest = "sha256:" + ContentDigest.hex(hasher.finalize())
+        let digest = "sha256:" + Hex.string(hasher.finalize())
         if let expected, expected != digest {
             discard()
             throw ImageError(.layerContent, "content should have digest \(expected) but has \(digest); not stored")
