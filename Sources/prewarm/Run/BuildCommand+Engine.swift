@@ -63,7 +63,8 @@ extension BuildCommand {
             if let layout = plan.settings.baseImages { providers.append(LayoutBaseProvider(layout: layout)) }
             providers.append(RegistryBaseProvider(client: registry))
             let store = try OCIStore(
-                path: engineOptions.ociStorePath(environment: environment), baseProvider: ChainedBaseProvider(providers)
+                path: engineOptions.store.directory(environment: environment),
+                baseProvider: ChainedBaseProvider(providers)
             )
             var cache: RegistryBuildCache?
             if engineOptions.cacheFrom != nil || engineOptions.cacheTo != nil {

@@ -2,17 +2,27 @@ import ArgumentParser
 import Foundation
 import PrewarmImage
 
-/// `--oci-store`, for the commands that work on the OCI store alone.
+/// `--oci-store`: where prewarm's OCI store is, for `build --engine oci` and the commands that work
+/// on the store alone.
 struct StoreOptions: ParsableArguments {
     @Option(
         name: .customLong("oci-store"),
         help: ArgumentHelp(
-            "The OCI store. Default: $XDG_CACHE_HOME/prewarm/oci, else ~/.cache/prewarm/oci.", valueName: "dir"))
+            "The OCI store (an OCI image layout), the engine of --engine oci. Default: $XDG_CACHE_HOME/prewarm/oci, "
+                + "else ~/.cache/prewarm/oci.",
+            valueName: "dir"))
     var path: String?
+
+    /// `--oci-store`, else `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`.
+    func directory(environment: [String: String]) -> String {
+        if let path { return LayerOptions.expandingTilde(path, environment: environment) }
+        if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") { return cache + "/prewarm/oci" }
+        return LayerOptions.home(environment) + "/.cache/prewarm/oci"
+    }
 
     /// Opens the store (creating it when absent).
     func open() throws -> OCIStore {
-        let directory = EngineOptions.ociStorePath(path, environment: ProcessInfo.processInfo.environment)
+        let directory = directory(environment: ProcessInfo.processInfo.environment)
         do {
             return try OCIStore(path: directory)
         } catch let error as ImageError {

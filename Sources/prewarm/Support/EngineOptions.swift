@@ -23,13 +23,7 @@ struct EngineOptions: ParsableArguments {
             valueName: "url"))
     var dockerHost: String?
 
-    @Option(
-        name: .customLong("oci-store"),
-        help: ArgumentHelp(
-            "The OCI store (an OCI image layout) of --engine oci. Default: $XDG_CACHE_HOME/prewarm/oci, else "
-                + "~/.cache/prewarm/oci.",
-            valueName: "dir"))
-    var ociStore: String?
+    @OptionGroup var store: StoreOptions
 
     @Option(
         name: .customLong("registry-mirror"),
@@ -71,18 +65,6 @@ struct EngineOptions: ParsableArguments {
     /// Whether a flag that only the OCI store serves is given.
     var needsOCIStore: Bool {
         push != nil || cacheFrom != nil || cacheTo != nil || load || !registryMirrors.isEmpty
-    }
-
-    /// The OCI store's directory.
-    func ociStorePath(environment: [String: String]) -> String {
-        Self.ociStorePath(ociStore, environment: environment)
-    }
-
-    /// `option` (`--oci-store`), else `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`.
-    static func ociStorePath(_ option: String?, environment: [String: String]) -> String {
-        if let option { return LayerOptions.expandingTilde(option, environment: environment) }
-        if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") { return cache + "/prewarm/oci" }
-        return LayerOptions.home(environment) + "/.cache/prewarm/oci"
     }
 
     /// The engine `--engine` asks for: with `auto`, `oci` for the flags only it serves, `docker`
