@@ -9,6 +9,10 @@ let package = Package(
         .library(name: "PrewarmTemplate", targets: ["PrewarmTemplate"]),
         .library(name: "PrewarmPlan", targets: ["PrewarmPlan"]),
         .library(name: "PrewarmImage", targets: ["PrewarmImage"]),
+        .library(name: "PrewarmOCI", targets: ["PrewarmOCI"]),
+        .library(name: "PrewarmArchive", targets: ["PrewarmArchive"]),
+        .library(name: "PrewarmLayers", targets: ["PrewarmLayers"]),
+        .library(name: "PrewarmRun", targets: ["PrewarmRun"]),
         .library(name: "PrewarmJournal", targets: ["PrewarmJournal"]),
         .library(name: "PrewarmHTTP", targets: ["PrewarmHTTP"]),
         .library(name: "PrewarmAWS", targets: ["PrewarmAWS"]),
@@ -37,29 +41,55 @@ let package = Package(
             ]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Locks, file locks, atomic writes, hex, POSIX errors, and the error of the image modules: each once.
+        .target(name: "PrewarmSupport"),
+        // Reproducible tar writing, tar reading, a safe zip reader over zlib, content digests.
+        .target(
+            name: "PrewarmArchive",
+            dependencies: ["PrewarmSupport", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // OCI content types, image references, and the registry client (pull, push, auth, mirrors).
+        .target(
+            name: "PrewarmOCI",
+            dependencies: [
+                "PrewarmSupport", "PrewarmArchive", "PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // SAM CLI's layer cache: verified downloads and safe extraction of layer zips.
+        .target(name: "PrewarmLayers", dependencies: ["PrewarmSupport", "PrewarmArchive", "PrewarmHTTP"]),
+        // The engines: the ImageEngine protocol, DockerEngine, and the daemonless OCIStore.
         .target(
             name: "PrewarmImage",
-            dependencies: ["PrewarmHTTP", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "PrewarmSupport", "PrewarmArchive", "PrewarmOCI", "PrewarmHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
-        .target(name: "PrewarmJournal", dependencies: ["CSQLite"]),
-        .target(name: "PrewarmRun", dependencies: ["PrewarmPlan", "PrewarmImage", "PrewarmJournal", "PrewarmAWS"]),
+        .target(name: "PrewarmJournal", dependencies: ["CSQLite", "PrewarmSupport"]),
+        .target(
+            name: "PrewarmRun",
+            dependencies: [
+                "PrewarmSupport", "PrewarmTemplate", "PrewarmPlan", "PrewarmArchive", "PrewarmOCI", "PrewarmLayers",
+                "PrewarmImage", "PrewarmJournal", "PrewarmHTTP", "PrewarmAWS",
+            ]
+        ),
         .target(
             name: "PrewarmHTTP",
             dependencies: [
                 "CCurl",
+                "PrewarmSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
             name: "PrewarmAWS",
-            dependencies: ["PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["PrewarmSupport", "PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "prewarm",
             dependencies: [
-                "PrewarmPlan",
-                "PrewarmRun",
-                "PrewarmJournal",
+                "PrewarmSupport", "PrewarmTemplate", "PrewarmPlan", "PrewarmOCI", "PrewarmLayers", "PrewarmImage",
+                "PrewarmJournal", "PrewarmHTTP", "PrewarmAWS", "PrewarmRun",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,11 +98,36 @@ let package = Package(
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
         .testTarget(
-            name: "PrewarmImageTests", dependencies: ["PrewarmImage", "PrewarmTestKit", "LayerRacer", "OCIStoreWriter"]),
+            name: "PrewarmImageTests",
+            dependencies: [
+                "PrewarmImage", "PrewarmOCI", "PrewarmArchive", "PrewarmSupport", "PrewarmTestKit", "OCIStoreWriter",
+            ]
+        ),
+        .testTarget(
+            name: "PrewarmArchiveTests",
+            dependencies: ["PrewarmArchive", "PrewarmLayers", "PrewarmSupport", "PrewarmTestKit"]
+        ),
+        .testTarget(
+            name: "PrewarmOCITests",
+            dependencies: ["PrewarmOCI", "PrewarmArchive", "PrewarmSupport", "PrewarmHTTP", "PrewarmTestKit"]
+        ),
+        .testTarget(
+            name: "PrewarmLayersTests",
+            dependencies: [
+                "PrewarmLayers", "PrewarmArchive", "PrewarmSupport", "PrewarmHTTP", "PrewarmTestKit", "LayerRacer",
+            ]
+        ),
         // A test helper: a separate process that fetches a layer as prewarm does, so that tests can race
         // several processes on one layer cache.
-        .executableTarget(name: "LayerRacer", dependencies: ["PrewarmImage", "PrewarmHTTP"], path: "Tests/LayerRacer"),
-        .testTarget(name: "PrewarmRunTests", dependencies: ["PrewarmRun", "PrewarmTestKit"]),
+        .executableTarget(
+            name: "LayerRacer", dependencies: ["PrewarmLayers", "PrewarmHTTP"], path: "Tests/LayerRacer"),
+        .testTarget(
+            name: "PrewarmRunTests",
+            dependencies: [
+                "PrewarmRun", "PrewarmPlan", "PrewarmTemplate", "PrewarmImage", "PrewarmOCI", "PrewarmJournal",
+                "PrewarmSupport", "PrewarmTestKit",
+            ]
+        ),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmJournal", "PrewarmTestKit"]),
         .testTarget(
             name: "PrewarmJournalTests",
@@ -84,7 +139,7 @@ let package = Package(
         // Benchmarks/layer-download/run.sh: downloads a layer zip with LayerStore, to compare with curl.
         .executableTarget(
             name: "LayerFetchBench",
-            dependencies: ["PrewarmImage", "PrewarmHTTP"],
+            dependencies: ["PrewarmLayers", "PrewarmHTTP"],
             path: "Benchmarks/layer-download/LayerFetchBench"
         ),
         // A test helper: a process that writes to an OCI store until a test kills it with SIGKILL.

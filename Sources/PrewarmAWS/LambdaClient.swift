@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmHTTP
+import PrewarmSupport
 
 /// What Lambda's `GetLayerVersion` says about a layer version's content.
 ///

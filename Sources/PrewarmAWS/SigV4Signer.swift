@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PrewarmHTTP
+import PrewarmSupport
 
 /// Signs requests with AWS Signature Version 4 (`AWS4-HMAC-SHA256`, in the `Authorization` header).
 ///

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import PrewarmSupport
 
 /// The thread that runs every transfer of one ``HTTPClient``: one libcurl multi handle, driven by
 /// `curl_multi_perform` and `curl_multi_poll`, woken by `curl_multi_wakeup` when a task hands it work.

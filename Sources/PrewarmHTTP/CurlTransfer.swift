@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import PrewarmSupport
 
 /// The settings of one transfer: the client's configuration with the request's overrides.
 struct TransferOptions: Sendable {
@@ -348,7 +349,7 @@ final class CurlTransfer: @unchecked Sendable {
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT:
             kind = .couldNotConnect
             let systemError = osErrno()
-            let reason = systemError == 0 ? nil : String(cString: strerror(systemError))
+            let reason = systemError == 0 ? nil : systemErrorMessage(systemError)
             if let path = options.unixSocketPath {
                 // libcurl's own text names "localhost port 80", which is not where it tried.
                 detail = "cannot connect to the unix socket \(path): \(reason ?? detail)"

@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 
 /// The body of a ``HTTPStreamingResponse``: the chunks of the body in the order they arrive, each as soon
 /// as libcurl has received it.

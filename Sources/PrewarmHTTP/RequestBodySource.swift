@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 
 /// Feeds a request body to libcurl's read callback, on the client's thread: bytes from memory, or a file
 /// read piece by piece with `pread`, never loaded whole.
@@ -29,11 +30,11 @@ final class RequestBodySource {
         case .file(let path):
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else {
-                throw HTTPError(.bodyRead, "cannot open \(path): \(lastErrorDescription())", request: request)
+                throw HTTPError(.bodyRead, "cannot open \(path): \(systemErrorMessage())", request: request)
             }
             var status = stat()
             guard fstat(descriptor, &status) == 0 else {
-                let reason = lastErrorDescription()
+                let reason = systemErrorMessage()
                 closeDescriptor(descriptor)
                 throw HTTPError(.bodyRead, "cannot read the size of \(path): \(reason)", request: request)
             }
@@ -64,7 +65,7 @@ final class RequestBodySource {
                     return .success(count)
                 }
                 if count < 0, errno == EINTR { continue }
-                let reason = count == 0 ? "the file shrank while it was being sent" : lastErrorDescription()
+                let reason = count == 0 ? "the file shrank while it was being sent" : systemErrorMessage()
                 return .failure(
                     HTTPError(.bodyRead, "cannot read \(path) at byte \(position): \(reason)", request: request))
             }
@@ -85,9 +86,4 @@ final class RequestBodySource {
             storage = .bytes(Data())
         }
     }
-}
-
-/// `strerror(errno)`.
-func lastErrorDescription() -> String {
-    String(cString: strerror(errno))
 }

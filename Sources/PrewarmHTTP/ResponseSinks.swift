@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PrewarmSupport
 
 /// Holds a whole response body in memory, up to a limit.
 final class BufferSink: ResponseSink, @unchecked Sendable {
@@ -82,10 +83,10 @@ final class FileSink: ResponseSink, @unchecked Sendable {
 
     private func openDestination(_ head: ResponseHead) throws {
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw writeError("cannot open \(path): \(lastErrorDescription())") }
+        guard descriptor >= 0 else { throw writeError("cannot open \(path): \(systemErrorMessage())") }
         guard head.status == 206, resumeOffset > 0 else {
             guard ftruncate(descriptor, 0) == 0 else {
-                throw writeError("cannot truncate \(path): \(lastErrorDescription())")
+                throw writeError("cannot truncate \(path): \(systemErrorMessage())")
             }
             return
         }
@@ -96,17 +97,17 @@ final class FileSink: ResponseSink, @unchecked Sendable {
         }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
-            throw writeError("cannot read \(path): \(lastErrorDescription())")
+            throw writeError("cannot read \(path): \(systemErrorMessage())")
         }
         guard Int64(status.st_size) >= resumeOffset else {
             throw writeError("cannot resume \(path) at byte \(resumeOffset): the file has only \(status.st_size) bytes")
         }
         guard ftruncate(descriptor, off_t(resumeOffset)) == 0 else {
-            throw writeError("cannot truncate \(path): \(lastErrorDescription())")
+            throw writeError("cannot truncate \(path): \(systemErrorMessage())")
         }
         try hashExistingPrefix()
         guard lseek(descriptor, off_t(resumeOffset), SEEK_SET) == off_t(resumeOffset) else {
-            throw writeError("cannot seek in \(path): \(lastErrorDescription())")
+            throw writeError("cannot seek in \(path): \(systemErrorMessage())")
         }
         resumedAt = resumeOffset
         byteCount = resumeOffset
@@ -122,7 +123,7 @@ final class FileSink: ResponseSink, @unchecked Sendable {
             let wanted = Int(min(Int64(chunkSize), resumeOffset - offset))
             let count = pread(descriptor, buffer.baseAddress, wanted, off_t(offset))
             if count < 0, errno == EINTR { continue }
-            guard count > 0 else { throw writeError("cannot read \(path) to resume it: \(lastErrorDescription())") }
+            guard count > 0 else { throw writeError("cannot read \(path) to resume it: \(systemErrorMessage())") }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             offset += Int64(count)
         }
@@ -149,7 +150,7 @@ final class FileSink: ResponseSink, @unchecked Sendable {
             let written = Foundation.write(descriptor, base, remaining)
             if written < 0 {
                 if errno == EINTR { continue }
-                return .fail(writeError("cannot write \(path): \(lastErrorDescription())"))
+                return .fail(writeError("cannot write \(path): \(systemErrorMessage())"))
             }
             base += written
             remaining -= written
@@ -165,7 +166,7 @@ final class FileSink: ResponseSink, @unchecked Sendable {
         var closeFailure: HTTPError?
         if descriptor >= 0 {
             if closeDescriptor(descriptor) != 0 {
-                closeFailure = writeError("cannot close \(path): \(lastErrorDescription())")
+                closeFailure = writeError("cannot close \(path): \(systemErrorMessage())")
             }
             descriptor = -1
         }

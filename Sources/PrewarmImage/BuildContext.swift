@@ -1,4 +1,6 @@
 import Foundation
+import PrewarmArchive
+import PrewarmSupport
 
 /// The build context of one local-invoke image, written by prewarm so that building it needs
 /// no `RUN` step (and so no container and no emulator for the other architecture).
@@ -43,7 +45,7 @@ public struct BuildContext: Sendable {
     ///
     /// - Returns: the number of bytes written.
     /// - Throws: `ImageError` with code `.missingEmulator` when the emulator is not a file,
-    ///   `.layerContent` when a layer directory is missing, `.io` when reading or writing fails.
+    ///   `.notFound` when a layer directory is missing, `.io` when reading or writing fails.
     @discardableResult
     public func write(to path: String, as form: Form = .dockerfileContext) throws -> UInt64 {
         var isDirectory: ObjCBool = false
@@ -87,17 +89,11 @@ public struct BuildContext: Sendable {
 
     // MARK: - Merging layers
 
-    enum Entry: Equatable {
-        case directory(mode: UInt32)
-        case file(source: String, mode: UInt32)
-        case symlink(target: String)
-    }
-
     /// Every path under `/opt` after applying the layers in order, sorted by path.
-    func mergedLayers() throws -> [(String, Entry)] {
-        var merged: [String: Entry] = [:]
+    func mergedLayers() throws -> [(String, DirectoryEntry)] {
+        var merged: [String: DirectoryEntry] = [:]
         for layer in layers {
-            for (path, entry) in try Self.entries(of: layer) {
+            for (path, entry) in try DirectoryEntry.entries(of: layer) {
                 if case .directory = entry, case .directory = merged[path] {
                     merged[path] = entry
                     continue
@@ -111,54 +107,5 @@ public struct BuildContext: Sendable {
             }
         }
         return merged.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-    }
-
-    /// The entries of one layer directory, relative to it, without following links.
-    static func entries(of directory: String) throws -> [(String, Entry)] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
-        else {
-            throw ImageError(.layerContent, "layer directory \(directory) does not exist")
-        }
-        let manager = FileManager.default
-        var result: [(String, Entry)] = []
-        var pending = [""]
-        while let relative = pending.popLast() {
-            let absolute = relative.isEmpty ? directory : directory + "/" + relative
-            let names: [String]
-            do {
-                names = try manager.contentsOfDirectory(atPath: absolute)
-            } catch {
-                throw ImageError(.io, "cannot list \(absolute)", cause: error)
-            }
-            for name in names {
-                let childRelative = relative.isEmpty ? name : relative + "/" + name
-                let childAbsolute = absolute + "/" + name
-                var status = stat()
-                guard lstat(childAbsolute, &status) == 0 else {
-                    throw ImageError(.io, "cannot read \(childAbsolute): \(String(cString: strerror(errno)))")
-                }
-                let mode = UInt32(status.st_mode) & 0o7777
-                switch UInt32(status.st_mode) & UInt32(S_IFMT) {
-                case UInt32(S_IFDIR):
-                    result.append((childRelative, .directory(mode: mode)))
-                    pending.append(childRelative)
-                case UInt32(S_IFREG):
-                    result.append((childRelative, .file(source: childAbsolute, mode: mode)))
-                case UInt32(S_IFLNK):
-                    let target: String
-                    do {
-                        target = try manager.destinationOfSymbolicLink(atPath: childAbsolute)
-                    } catch {
-                        throw ImageError(.io, "cannot read link \(childAbsolute)", cause: error)
-                    }
-                    result.append((childRelative, .symlink(target: target)))
-                default:
-                    throw ImageError(
-                        .layerContent, "\(childAbsolute) is not a file, directory or link; a layer cannot hold it")
-                }
-            }
-        }
-        return result
     }
 }

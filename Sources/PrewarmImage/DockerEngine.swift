@@ -1,5 +1,7 @@
 import Foundation
+import PrewarmArchive
 import PrewarmHTTP
+import PrewarmSupport
 
 /// A Docker-compatible engine reached through its Engine API: Docker, Podman's compatible
 /// service, Colima, Finch. This is where `sam local` looks for images.

@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 
 /// Finds the Lambda runtime interface emulator (`aws-lambda-rie-x86_64`, `aws-lambda-rie-arm64`)
 /// that goes into every image at `/var/rapid/aws-lambda-rie`.

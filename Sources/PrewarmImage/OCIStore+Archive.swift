@@ -1,4 +1,7 @@
 import Foundation
+import PrewarmArchive
+import PrewarmOCI
+import PrewarmSupport
 
 extension OCIStore {
     /// The kinds of image archive `export` writes and `importArchive` reads.
@@ -17,7 +20,7 @@ extension OCIStore {
     /// else `org.opencontainers.image.ref.name`).
     ///
     /// - Returns: the names imported, sorted.
-    /// - Throws: `ImageError` with code `.layerContent` when the archive is neither kind, is
+    /// - Throws: `ImageError` with code `.invalidArchive` when the archive is neither kind, is
     ///   truncated, or holds content that does not match its digest (nothing of it is named then).
     public func importArchive(path archive: String) throws -> [String] {
         let reader = try TarReader(path: archive)
@@ -27,7 +30,7 @@ extension OCIStore {
             }
             if reader.files["manifest.json"] != nil { return try importDockerSave(reader) }
             throw ImageError(
-                .layerContent,
+                .invalidArchive,
                 "\(archive) is neither a `docker save` tar (manifest.json) nor an OCI layout tar (oci-layout, index.json)"
             )
         }
@@ -42,8 +45,8 @@ extension OCIStore {
             if blobSize(digest) == Int64(entry.size) { continue }
             do {
                 try writeBlob(expected: digest) { append in try reader.stream(entry, to: append) }
-            } catch let error as ImageError where error.code == .layerContent {
-                throw ImageError(.layerContent, "\(name) in \(reader.path): \(error.message)")
+            } catch let error as ImageError where error.code == .digestMismatch {
+                throw ImageError(.invalidArchive, "\(name) in \(reader.path): \(error.message)")
             }
         }
         var named: [(String, OCIDescriptor)] = []
@@ -63,7 +66,7 @@ extension OCIStore {
             let items = (try? JSONSerialization.jsonObject(with: try reader.data("manifest.json") ?? Data()))
                 as? [[String: Any]]
         else {
-            throw ImageError(.layerContent, "manifest.json of \(reader.path) is not a list of images")
+            throw ImageError(.invalidArchive, "manifest.json of \(reader.path) is not a list of images")
         }
         var named: [(String, OCIDescriptor)] = []
         for item in items {
@@ -71,25 +74,26 @@ extension OCIStore {
                 let configData = try reader.data(configName)
             else {
                 throw ImageError(
-                    .layerContent, "manifest.json of \(reader.path) names a configuration it does not hold")
+                    .invalidArchive, "manifest.json of \(reader.path) names a configuration it does not hold")
             }
             let configDigest = ContentDigest.data(configData)
             if let stated = Self.statedDigest(configName), stated != configDigest {
                 throw ImageError(
-                    .layerContent, "\(configName) in \(reader.path) has digest \(configDigest), not its name's")
+                    .digestMismatch, "\(configName) in \(reader.path) has digest \(configDigest), not its name's")
             }
             let config = try OCIJSON.dictionary(configData, what: "\(configName) in \(reader.path)")
             let diffIDs = (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? []
             guard diffIDs.count == layerNames.count else {
                 throw ImageError(
-                    .layerContent,
+                    .invalidArchive,
                     "\(configName) in \(reader.path) lists \(diffIDs.count) layers but manifest.json \(layerNames.count)"
                 )
             }
             var layers: [OCIDescriptor] = []
             for (layerName, diffID) in zip(layerNames, diffIDs) {
                 guard let entry = reader.files[layerName] else {
-                    throw ImageError(.layerContent, "\(reader.path) lacks layer \(layerName) that manifest.json names")
+                    throw ImageError(
+                        .invalidArchive, "\(reader.path) lacks layer \(layerName) that manifest.json names")
                 }
                 let compressed = try (reader.data(layerName, prefix: 2) ?? Data()) == Data([0x1f, 0x8b])
                 // An uncompressed layer's digest is its diff ID; a compressed one's is unknown here.
@@ -102,8 +106,8 @@ extension OCIStore {
                         (digest, size) = try writeBlob(expected: expected) { append in
                             try reader.stream(entry, to: append)
                         }
-                    } catch let error as ImageError where error.code == .layerContent {
-                        throw ImageError(.layerContent, "layer \(layerName) in \(reader.path): \(error.message)")
+                    } catch let error as ImageError where error.code == .digestMismatch {
+                        throw ImageError(.invalidArchive, "layer \(layerName) in \(reader.path): \(error.message)")
                     }
                 }
                 layers.append(
@@ -146,7 +150,7 @@ extension OCIStore {
     ///
     /// - Parameter platform: which manifest of a name that holds an index (the `docker` form
     ///   holds one per name); the first when `nil`.
-    /// - Throws: `ImageError` with code `.layerContent` when a name is not in the store or a
+    /// - Throws: `ImageError` with code `.notFound` when a name is not in the store or a
     ///   blob is missing or damaged, `.io` when the archive cannot be written.
     public func export(names: [String], format: ArchiveFormat, to path: String, platform: OCIPlatform? = nil) throws {
         let temporary = path + ".partial-" + UUID().uuidString
@@ -169,7 +173,7 @@ extension OCIStore {
             throw error
         }
         guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = systemErrorMessage()
             try? FileManager.default.removeItem(atPath: temporary)
             throw ImageError(.io, "cannot rename \(temporary) to \(path): \(reason)")
         }
@@ -182,7 +186,7 @@ extension OCIStore {
         for name in names {
             guard let image = try storedImage(named: name, platform: platform) else {
                 throw ImageError(
-                    .layerContent, "no image \(name) in the OCI store at \(path); build or import it first")
+                    .notFound, "no image \(name) in the OCI store at \(path); build or import it first")
             }
             let configHex = String(image.manifest.config.digest.dropFirst("sha256:".count))
             if written.insert(image.manifest.config.digest).inserted {
@@ -213,7 +217,7 @@ extension OCIStore {
         for name in names {
             guard var entry = try descriptor(named: name) else {
                 throw ImageError(
-                    .layerContent, "no image \(name) in the OCI store at \(path); build or import it first")
+                    .notFound, "no image \(name) in the OCI store at \(path); build or import it first")
             }
             entry.annotations = [OCIAnnotation.imageName: name, OCIAnnotation.refName: Self.tag(of: name)]
             entries.append(entry)
@@ -233,11 +237,11 @@ extension OCIStore {
     private func verifiedLayer(_ blob: OCIDescriptor, of name: String) throws -> String {
         let file = try blobPath(blob.digest)
         guard access(file, F_OK) == 0 else {
-            throw ImageError(.layerContent, "image \(name) lacks blob \(blob.digest) in the OCI store at \(path)")
+            throw ImageError(.corrupt, "image \(name) lacks blob \(blob.digest) in the OCI store at \(path)")
         }
         guard try ContentDigest.file(file) == blob.digest else {
             throw ImageError(
-                .layerContent, "blob \(file) does not match its digest; the OCI store is damaged: run verify")
+                .corrupt, "blob \(file) does not match its digest; the OCI store is damaged: run verify")
         }
         return file
     }

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
-import PrewarmHTTP
+import PrewarmArchive
+import PrewarmOCI
+import PrewarmSupport
 
 extension OCIStore {
     /// The `created` time of every image prewarm builds, as the Docker engine path writes it:
@@ -13,7 +15,7 @@ extension OCIStore {
     /// labels, a manifest, and the name.
     ///
     /// - Throws: `ImageError` with code `.missingBase` when the base is not in the store,
-    ///   `.missingEmulator`, `.layerContent` or `.io` when a source cannot be archived.
+    ///   `.missingEmulator`, `.notFound`, `.invalidContent` or `.io` when a source cannot be archived.
     public func buildImage(_ request: ImageBuildRequest, output: @Sendable (String) -> Void = { _ in }) throws
         -> EngineImage
     {
@@ -107,7 +109,7 @@ extension OCIStore {
     func directoryLayer(_ layer: ImageBuildRequest.Source) throws -> OCIDescriptor {
         let digest = try layer.contentDigest ?? ContentDigest.directory(layer.path)
         return try layerBlob(key: "layer \(digest)", source: layer.path) { tar in
-            let entries = try BuildContext.entries(of: layer.path).sorted {
+            let entries = try DirectoryEntry.entries(of: layer.path).sorted {
                 $0.0.utf8.lexicographicallyPrecedes($1.0.utf8)
             }
             try tar.addDirectory("opt")
@@ -146,8 +148,8 @@ extension OCIStore {
                 try tar.finish()
                 do {
                     _ = try ingest.commit(expected: digest)
-                } catch let error as ImageError where error.code == .layerContent {
-                    throw ImageError(.layerContent, "\(source) changed while it was archived; run the build again")
+                } catch let error as ImageError where error.code == .digestMismatch {
+                    throw ImageError(.digestMismatch, "\(source) changed while it was archived; run the build again")
                 }
             }
             let descriptor = OCIDescriptor(mediaType: OCIMediaType.layer, digest: digest, size: size)

@@ -1,4 +1,7 @@
 import Foundation
+import PrewarmArchive
+import PrewarmOCI
+import PrewarmSupport
 
 extension OCIStore {
     /// Something wrong in a store, found by `verify()`.
@@ -57,7 +60,7 @@ extension OCIStore {
     /// shared one) and none starts meanwhile. A blob modified within `gracePeriod` seconds is
     /// kept all the same, for a writer that stores blobs and names them in separate steps
     /// without holding the shared lock throughout.
-    /// - Throws: `ImageError` with code `.layerContent` when a named image's manifest is missing
+    /// - Throws: `ImageError` with code `.corrupt` when a named image's manifest is missing
     ///   or damaged (nothing is removed then: `verify()` says what is wrong).
     public func garbageCollect(gracePeriod: TimeInterval = 600) throws -> (removedBlobs: Int, freedBytes: Int64) {
         try FileLock.with(path: gcLockPath, exclusive: true) {
@@ -89,7 +92,7 @@ extension OCIStore {
     /// Every blob `roots` need: themselves, and for a manifest its configuration and layers,
     /// for an index its manifests, recursively.
     ///
-    /// - Throws: `ImageError` with code `.layerContent` when a manifest or index is missing or
+    /// - Throws: `ImageError` with code `.corrupt` when a manifest or index is missing or
     ///   damaged, or a configuration or layer is missing.
     func reachableBlobs(from roots: [OCIDescriptor]) throws -> Set<String> {
         var needed: Set<String> = []
@@ -107,12 +110,12 @@ extension OCIStore {
                     OCIManifest.self, try requireBlob(descriptor.digest, of: what), what: what)
                 for blob in [manifest.config] + manifest.layers {
                     guard hasBlob(blob.digest) else {
-                        throw ImageError(.layerContent, "\(what) needs blob \(blob.digest), which is missing")
+                        throw ImageError(.corrupt, "\(what) needs blob \(blob.digest), which is missing")
                     }
                     needed.insert(blob.digest)
                 }
             } else if !hasBlob(descriptor.digest) {
-                throw ImageError(.layerContent, "\(what) needs blob \(descriptor.digest), which is missing")
+                throw ImageError(.corrupt, "\(what) needs blob \(descriptor.digest), which is missing")
             }
         }
         return needed

@@ -1,4 +1,6 @@
 import Foundation
+import PrewarmOCI
+import PrewarmSupport
 
 /// The store as the registry client sees it: downloads land in the store's `.tmp/`, on the same
 /// file system as `blobs/`, and a verified one is renamed into place.
@@ -24,111 +26,10 @@ extension OCIStore: RegistryBlobStore {
             close(descriptor)
         }
         guard rename(temporaryPath, target) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = systemErrorMessage()
             try? FileManager.default.removeItem(atPath: temporaryPath)
             throw ImageError(.io, "cannot move a downloaded blob to \(target): \(reason)")
         }
         countWritten(Int(size), toBlob: true)
-    }
-}
-
-/// Base images from a registry, with the OCI distribution API: an index is resolved to the
-/// platform, every blob is verified, and the image is named with the reference asked for.
-public struct RegistryBaseProvider: BaseImageProvider {
-    public let client: RegistryClient
-
-    public init(client: RegistryClient) {
-        self.client = client
-    }
-
-    public func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool {
-        guard pull else { return false }
-        let image = try ImageReference(reference)
-        let pulled = try await client.pull(image, platform: try OCIPlatform(platform), into: store)
-        let descriptor = OCIDescriptor(
-            mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
-            size: Int64(pulled.manifest.data.count), platform: pulled.platform)
-        try store.setName(reference, to: descriptor)
-        return true
-    }
-}
-
-/// Base images from an OCI image layout directory (the template's `Metadata.Prewarm.BaseImages`):
-/// the image named `reference` (`io.containerd.image.name`) for the platform, copied into the
-/// store blob by blob, each checked against its digest.
-public struct LayoutBaseProvider: BaseImageProvider {
-    public let layout: String
-
-    public init(layout: String) {
-        self.layout = layout
-    }
-
-    public func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool {
-        guard let wanted = try? OCIPlatform(platform) else { return false }
-        let indexPath = layout + "/index.json"
-        guard let data = FileManager.default.contents(atPath: indexPath) else {
-            throw ImageError(.missingBase, "cannot read \(indexPath): the base images' OCI layout is not there")
-        }
-        let index: OCIIndex
-        do {
-            index = try JSONDecoder().decode(OCIIndex.self, from: data)
-        } catch {
-            throw ImageError(.missingBase, "\(indexPath) is not an OCI image index: \(error)")
-        }
-        let candidates = index.manifests.filter { $0.annotations?[OCIAnnotation.imageName] == reference }
-        guard
-            let chosen = candidates.first(where: {
-                $0.platform.map { $0.architecture == wanted.architecture && $0.os == wanted.os } ?? true
-            })
-        else { return false }
-        let manifestData = try copy(chosen.digest, into: store)
-        let manifest = try JSONDecoder().decode(OCIManifest.self, from: manifestData)
-        for blob in [manifest.config] + manifest.layers { _ = try copyFile(blob.digest, into: store) }
-        var descriptor = chosen
-        descriptor.annotations = nil
-        descriptor.platform = chosen.platform ?? wanted
-        try store.setName(reference, to: descriptor)
-        return true
-    }
-
-    private func blobFile(_ digest: String) throws -> String {
-        guard OCIStore.isValidDigest(digest) else {
-            throw ImageError(.missingBase, "\(layout) names '\(digest)', which is not a sha256 digest")
-        }
-        return layout + "/blobs/sha256/" + digest.dropFirst("sha256:".count)
-    }
-
-    private func copy(_ digest: String, into store: OCIStore) throws -> Data {
-        let file = try blobFile(digest)
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ImageError(.missingBase, "\(layout) lacks the blob \(digest)")
-        }
-        try store.writeBlob(data, expected: digest)
-        return data
-    }
-
-    private func copyFile(_ digest: String, into store: OCIStore) throws -> Int64 {
-        let file = try blobFile(digest)
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw ImageError(.missingBase, "\(layout) lacks the blob \(digest)")
-        }
-        return try store.writeBlob(fromFile: file, expected: digest).size
-    }
-}
-
-/// Tries providers in order: the first that provides the image wins.
-public struct ChainedBaseProvider: BaseImageProvider {
-    public let providers: [any BaseImageProvider]
-
-    public init(_ providers: [any BaseImageProvider]) {
-        self.providers = providers
-    }
-
-    public func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool {
-        for provider in providers
-        where try await provider.provide(reference, platform: platform, pull: pull, into: store) {
-            return true
-        }
-        return false
     }
 }

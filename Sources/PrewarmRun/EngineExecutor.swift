@@ -1,6 +1,8 @@
 import Foundation
+import PrewarmArchive
 import PrewarmImage
 import PrewarmPlan
+import PrewarmSupport
 
 /// What a build may do, beyond what the plan says.
 public struct BuildOptions: Sendable {
@@ -102,7 +104,7 @@ public struct EngineExecutor: NodeExecutor {
         var layerSources: [ImageBuildRequest.Source] = []
         for layer in planned.layers {
             guard let directory = await self.layerDirectories.directory(for: layer.nodeID) else {
-                throw ImageError(.layerContent, "layer \(layer.name) was not prepared before \(planned.name)")
+                throw ImageError(.notFound, "layer \(layer.name) was not prepared before \(planned.name)")
             }
             let digest: String? =
                 switch inputs[layer.nodeID] {

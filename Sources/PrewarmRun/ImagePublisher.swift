@@ -1,6 +1,8 @@
 import Foundation
 import PrewarmImage
+import PrewarmOCI
 import PrewarmPlan
+import PrewarmSupport
 
 /// Pushes a run's images from the OCI store to a registry repository (`--push REGISTRY/REPO`):
 /// each function's image as the tag `<function>-<arch>`, and for a function built for several
@@ -34,7 +36,7 @@ public struct ImagePublisher: Sendable {
         for function in plan.functions {
             guard case .succeeded = outcomes[function.nodeID] else { continue }
             guard let descriptor = try store.descriptor(named: function.image) else {
-                throw ImageError(.layerContent, "cannot push \(function.image): the OCI store has no such image")
+                throw ImageError(.notFound, "cannot push \(function.image): the OCI store has no such image")
             }
             let tag = Self.tag(for: function.name, architecture: function.architecture)
             var image = try await client.push(

@@ -1,7 +1,9 @@
 import Foundation
 import PrewarmAWS
-import PrewarmImage
+import PrewarmArchive
+import PrewarmLayers
 import PrewarmPlan
+import PrewarmSupport
 
 /// Layers for a build: template layers read where they are (a directory) or extracted once into the layer
 /// cache (a zip); layers by ARN taken from the cache when it holds them verified, else looked up with Lambda
@@ -48,7 +50,7 @@ public struct LayerFetcher: LayerProvider {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw ImageError(
-                    .layerContent, "layer content \(path) does not exist: check the layer's ContentUri")
+                    .notFound, "layer content \(path) does not exist: check the layer's ContentUri")
             }
             if isDirectory.boolValue {
                 return PreparedLayer(directory: path, digest: try ContentDigest.directory(path), fetched: false)
@@ -61,7 +63,7 @@ public struct LayerFetcher: LayerProvider {
             }
             guard let lambda else {
                 throw ImageError(
-                    .layerContent,
+                    .notFound,
                     "layer \(arn.text) is no longer in the layer cache \(store.baseDirectory); run the build again "
                         + "to download it")
             }

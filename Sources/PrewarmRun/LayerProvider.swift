@@ -1,5 +1,6 @@
-import PrewarmImage
+import PrewarmArchive
 import PrewarmPlan
+import PrewarmSupport
 
 /// A layer's files, ready to go into images.
 public struct PreparedLayer: Sendable, Hashable {
@@ -33,7 +34,7 @@ public struct TemplateLayerProvider: LayerProvider {
             return PreparedLayer(directory: path, digest: try ContentDigest.directory(path), fetched: false)
         case .arn(let arn):
             throw ImageError(
-                .layerContent, "layer \(arn.text): this build was set up without a way to download layers by ARN")
+                .unsupported, "layer \(arn.text): this build was set up without a way to download layers by ARN")
         }
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import PrewarmImage
+import PrewarmOCI
+import PrewarmSupport
 
 /// Images kept somewhere by build key, so that a build done once is fetched, not done again.
 public protocol BuildCache: Sendable {
@@ -50,7 +52,7 @@ public struct RegistryBuildCache: BuildCache {
     public func store(key: String, name: String) async throws {
         guard let to else { return }
         guard let descriptor = try store.descriptor(named: name) else {
-            throw ImageError(.layerContent, "cannot keep \(name) in the cache: the OCI store has no such image")
+            throw ImageError(.notFound, "cannot keep \(name) in the cache: the OCI store has no such image")
         }
         let target = to.withTag(try RegistryTag.forContentKey(key))
         try await pushes.run { [client, store] in

@@ -7,7 +7,7 @@
 
 import Foundation
 import PrewarmHTTP
-import PrewarmImage
+import PrewarmLayers
 
 let arguments = CommandLine.arguments
 guard arguments.count == 6 else {

@@ -1,5 +1,7 @@
 import Foundation
+import PrewarmArchive
 import PrewarmImage
+import PrewarmSupport
 import PrewarmTestKit
 import Testing
 
@@ -134,7 +136,7 @@ import Testing
             try BuildContext(baseImage: "b", emulator: emulator, layers: [directory.path + "/missing"])
                 .write(to: directory.path + "/x.tar")
         }
-        #expect(noLayer?.code == .layerContent)
+        #expect(noLayer?.code == .notFound)
         #expect(noLayer?.message.contains("/missing") == true)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmImage
+import PrewarmSupport
 import PrewarmTestKit
 import Testing
 

@@ -1,5 +1,8 @@
 import Foundation
+import PrewarmArchive
 import PrewarmImage
+import PrewarmOCI
+import PrewarmSupport
 import PrewarmTestKit
 import Testing
 

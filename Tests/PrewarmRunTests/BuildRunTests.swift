@@ -2,6 +2,7 @@ import Foundation
 import PrewarmJournal
 import PrewarmPlan
 import PrewarmRun
+import PrewarmSupport
 import PrewarmTemplate
 import PrewarmTestKit
 import Testing

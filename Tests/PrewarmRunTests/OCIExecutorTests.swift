@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmImage
+import PrewarmOCI
 import PrewarmPlan
 import PrewarmRun
 import PrewarmTemplate

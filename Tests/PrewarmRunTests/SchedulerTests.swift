@@ -1,6 +1,7 @@
 import Foundation
 import PrewarmPlan
 import PrewarmRun
+import PrewarmSupport
 import Testing
 
 /// The scheduler's own rules (order, limits, failures, retries, cancellation), with an

@@ -5,7 +5,7 @@
 // Prints `bytes=N seconds=S` on success; exits 1 with the error on standard error otherwise.
 import Foundation
 import PrewarmHTTP
-import PrewarmImage
+import PrewarmLayers
 
 let arguments = CommandLine.arguments
 guard arguments.count == 5, ["download", "layer"].contains(arguments[1]) else {

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import PrewarmSupport
 
 /// One SQLite connection.
 ///
@@ -118,7 +119,7 @@ final class Connection {
         var message = String(cString: sqlite3_errmsg(handle))
         let systemError = sqlite3_system_errno(handle)
         if systemError != 0, status & 0xff == SQLITE_CANTOPEN || status & 0xff == SQLITE_IOERR {
-            message += ": \(String(cString: strerror(systemError)))"
+            message += ": \(systemErrorMessage(systemError))"
         }
         return SQLiteFailure(code: status, message: message, sql: sql)
     }

@@ -1,7 +1,9 @@
 import Foundation
 import PrewarmImage
+import PrewarmOCI
 import PrewarmPlan
 import PrewarmRun
+import PrewarmSupport
 
 /// The engine of a build, and what comes with the OCI store.
 struct EngineSetup {

@@ -4,8 +4,10 @@ import PrewarmAWS
 import PrewarmHTTP
 import PrewarmImage
 import PrewarmJournal
+import PrewarmLayers
 import PrewarmPlan
 import PrewarmRun
+import PrewarmSupport
 
 /// `prewarm build`: builds every image of the plan in a Docker-compatible engine.
 struct BuildCommand: AsyncParsableCommand {

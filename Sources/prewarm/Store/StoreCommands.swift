@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmImage
+import PrewarmSupport
 
 /// `--oci-store`: where prewarm's OCI store is, for `build --engine oci` and the commands that work
 /// on the store alone.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmImage
+import PrewarmSupport
 
 /// Which engine builds the images, and where it is.
 struct EngineOptions: ParsableArguments {

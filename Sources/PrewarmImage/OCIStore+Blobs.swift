@@ -1,0 +1,230 @@
+import Crypto
+import Foundation
+import PrewarmArchive
+import PrewarmOCI
+import PrewarmSupport
+
+// Blobs: content-addressed files under `blobs/sha256`, written through `.tmp/` and renamed only when whole and verified.
+extension OCIStore {
+    /// Whether the store has blob `digest` (by name; `verify()` checks content).
+    public func hasBlob(_ digest: String) -> Bool {
+        guard let file = try? blobPath(digest) else { return false }
+        return access(file, F_OK) == 0
+    }
+
+    /// The size of blob `digest`, or `nil` when the store does not have it.
+    public func blobSize(_ digest: String) -> Int64? {
+        guard let file = try? blobPath(digest) else { return nil }
+        var status = stat()
+        guard stat(file, &status) == 0 else { return nil }
+        return Int64(status.st_size)
+    }
+
+    /// The bytes of blob `digest`, verified against it (meant for manifests and configurations;
+    /// layers are read from `blobPath`).
+    ///
+    /// - Returns: `nil` when the store does not have it.
+    /// - Throws: `ImageError` with code `.corrupt` when its content does not match its
+    ///   digest (the store is damaged: `prewarm gc` after `verify` removes it).
+    public func readBlob(_ digest: String) throws -> Data? {
+        let file = try blobPath(digest)
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        guard ContentDigest.data(data) == digest else {
+            throw ImageError(
+                .corrupt, "blob \(file) does not match its digest; the OCI store is damaged: remove the blob")
+        }
+        return data
+    }
+
+    /// Stores `data` as a blob (unless the store has it already).
+    ///
+    /// - Parameter expected: the digest `data` must have, when the caller knows it.
+    /// - Returns: its digest and size.
+    /// - Throws: `ImageError` with code `.digestMismatch` when `data` does not match `expected`.
+    @discardableResult
+    public func writeBlob(_ data: Data, expected: String? = nil) throws -> (digest: String, size: Int64) {
+        let digest = ContentDigest.data(data)
+        if let expected, expected != digest {
+            throw ImageError(.digestMismatch, "content should have digest \(expected) but has \(digest)")
+        }
+        // A blob held already is kept only when it is intact (it is small: compare it whole).
+        if blobSize(digest) == Int64(data.count), FileManager.default.contents(atPath: try blobPath(digest)) == data {
+            return (digest, Int64(data.count))
+        }
+        return try withSharedLock {
+            let ingest = try BlobIngest(store: self)
+            try ingest.append(data)
+            return try ingest.commit(expected: digest)
+        }
+    }
+
+    /// Stores the file at `source` as a blob, reading it in blocks and hashing what it writes.
+    ///
+    /// - Throws: `ImageError` with code `.digestMismatch` when its content does not match
+    ///   `expected`, `.io` when it cannot be read.
+    @discardableResult
+    public func writeBlob(fromFile source: String, expected: String? = nil) throws -> (digest: String, size: Int64) {
+        if let expected, let size = blobSize(expected), let sourceSize = Self.fileSize(source), size == sourceSize {
+            return (expected, size)
+        }
+        return try writeBlob(expected: expected) { append in
+            guard let handle = FileHandle(forReadingAtPath: source) else {
+                throw ImageError(.io, "cannot read \(source)")
+            }
+            defer { try? handle.close() }
+            do {
+                while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { try append(block) }
+            } catch let error as ImageError {
+                throw error
+            } catch {
+                throw ImageError(.io, "cannot read \(source)", cause: error)
+            }
+        }
+    }
+
+    /// Stores a blob whose bytes `produce` hands, in order, to the function it is given (a
+    /// download streams into it). Nothing reaches `blobs/` unless the whole content arrived and
+    /// matches `expected`.
+    ///
+    /// - Throws: `ImageError` with code `.digestMismatch` on a digest mismatch; whatever `produce`
+    ///   throws (the partial content is removed).
+    @discardableResult
+    public func writeBlob(expected: String?, _ produce: (_ append: (Data) throws -> Void) throws -> Void) throws -> (
+        digest: String, size: Int64
+    ) {
+        try withSharedLock {
+            let ingest = try BlobIngest(store: self)
+            do {
+                try produce { try ingest.append($0) }
+            } catch {
+                ingest.discard()
+                throw error
+            }
+            return try ingest.commit(expected: expected)
+        }
+    }
+
+    static func fileSize(_ file: String) -> Int64? {
+        var status = stat()
+        guard stat(file, &status) == 0 else { return nil }
+        return Int64(status.st_size)
+    }
+
+    func countWritten(_ count: Int, toBlob: Bool = false) {
+        state.withLock {
+            $0.bytesWritten += Int64(count)
+            if toBlob { $0.blobBytesWritten += Int64(count) }
+        }
+    }
+
+    /// Writes `data` to `file` through a temporary file in the store, fsynced, then renamed.
+    func writeAtomically(_ data: Data, to file: String) throws {
+        let temporary = temporaryDirectory + "/" + UUID().uuidString + ".partial"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw ImageError(.io, "cannot create \(temporary): \(systemErrorMessage())")
+        }
+        do {
+            defer { close(descriptor) }
+            try Self.writeAll(descriptor, data, path: temporary)
+            countWritten(data.count)
+            guard fsync(descriptor) == 0 else {
+                throw ImageError(.io, "cannot sync \(temporary): \(systemErrorMessage())")
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, file) == 0 else {
+            let reason = systemErrorMessage()
+            unlink(temporary)
+            throw ImageError(.io, "cannot rename \(temporary) to \(file): \(reason)")
+        }
+        Self.syncDirectory(URL(fileURLWithPath: file).deletingLastPathComponent().path)
+    }
+
+    static func writeAll(_ descriptor: Int32, _ data: Data, path: String) throws {
+        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, base + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw ImageError(.io, "cannot write \(path): \(systemErrorMessage())")
+                }
+                offset += written
+            }
+        }
+    }
+
+    static func syncDirectory(_ directory: String) {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}
+
+/// A blob being written: a temporary file in the store, hashed as it is written.
+final class BlobIngest {
+    private let store: OCIStore
+    let temporary: String
+    private var descriptor: Int32
+    private var hasher = SHA256()
+    private(set) var size: Int64 = 0
+
+    init(store: OCIStore) throws {
+        self.store = store
+        temporary = store.temporaryDirectory + "/" + UUID().uuidString + ".partial"
+        descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw ImageError(.io, "cannot create \(temporary): \(systemErrorMessage())")
+        }
+    }
+
+    deinit { discard() }
+
+    func append(_ data: Data) throws {
+        hasher.update(data: data)
+        try OCIStore.writeAll(descriptor, data, path: temporary)
+        size += Int64(data.count)
+        store.countWritten(data.count, toBlob: true)
+    }
+
+    /// Removes the temporary file.
+    func discard() {
+        if descriptor >= 0 {
+            close(descriptor)
+            descriptor = -1
+            unlink(temporary)
+        }
+    }
+
+    /// Verifies, syncs and renames the temporary file to its blob's name.
+    ///
+    /// - Throws: `ImageError` with code `.digestMismatch` when the content is not `expected`.
+    func commit(expected: String?) throws -> (digest: String, size: Int64) {
+        let digest = "sha256:" + Hex.string(hasher.finalize())
+        if let expected, expected != digest {
+            discard()
+            throw ImageError(.digestMismatch, "content should have digest \(expected) but has \(digest); not stored")
+        }
+        guard fsync(descriptor) == 0 else {
+            let reason = systemErrorMessage()
+            discard()
+            throw ImageError(.io, "cannot sync \(temporary): \(reason)")
+        }
+        close(descriptor)
+        descriptor = -1
+        let target = try store.blobPath(digest)
+        guard rename(temporary, target) == 0 else {
+            let reason = systemErrorMessage()
+            unlink(temporary)
+            throw ImageError(.io, "cannot rename \(temporary) to \(target): \(reason)")
+        }
+        // The rename is made durable by the next `updateIndex`, which syncs the blob directory
+        // before `index.json` can name the blob: one directory sync per image, not per blob.
+        return (digest, size)
+    }
+}

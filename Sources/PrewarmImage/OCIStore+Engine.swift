@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+import PrewarmArchive
+import PrewarmOCI
+import PrewarmSupport
+
+// The `ImageEngine` conformance: lookups, bases and builds, run off the cooperative pool.
+extension OCIStore: ImageEngine {
+    public var description: String { "oci store at \(path)" }
+
+    public var buildForm: BuildContext.Form { .separateLayers }
+
+    public func image(named name: String) async throws -> EngineImage? {
+        try await Self.blocking { [self] in
+            guard let image = try storedImage(named: name) else { return nil }
+            return try engineImage(image)
+        }
+    }
+
+    public func prepareBase(_ reference: String, platform: String, pull: Bool) async throws -> EngineImage {
+        guard let wanted = try? OCIPlatform(platform) else {
+            throw ImageError(.missingBase, "cannot read platform '\(platform)'; write it as linux/amd64 or linux/arm64")
+        }
+        if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) }) {
+            return found
+        }
+        if let baseProvider, try await baseProvider.provide(reference, platform: platform, pull: pull, into: self),
+            let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) })
+        {
+            return found
+        }
+        throw missingBase(reference, platform: platform)
+    }
+
+    func baseImage(_ reference: String, platform: OCIPlatform) throws -> EngineImage? {
+        guard let image = try storedImage(named: reference, platform: platform) else { return nil }
+        let found = try engineImage(image)
+        guard found.architecture == platform.architecture else {
+            throw ImageError(
+                .missingBase,
+                "base image \(reference) in the OCI store at \(path) is \(found.architecture), "
+                    + "not \(platform.architecture) as \(platform.os)/\(platform.architecture) needs; "
+                    + "import the \(platform.architecture) image")
+        }
+        return found
+    }
+
+    func missingBase(_ reference: String, platform: String) -> ImageError {
+        ImageError(
+            .missingBase,
+            "base image \(reference) for \(platform) is not in the OCI store at \(path); import it with "
+                + "`prewarm import FILE` (a `docker save` or OCI layout tar) or pull it")
+    }
+
+    public func build(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
+        -> EngineImage
+    {
+        try await Self.blocking { [self] in try buildImage(request, output: output) }
+    }
+
+    public func remove(_ name: String) async throws {
+        try await Self.blocking { [self] in try removeName(name) }
+    }
+
+    /// Removes the name `name` from `index.json` (its blobs go at the next `garbageCollect()`).
+    /// Does nothing when there is no such name.
+    public func removeName(_ name: String) throws {
+        try updateIndex { index in
+            let before = index.manifests.count
+            index.manifests.removeAll { Self.name(of: $0) == name }
+            return index.manifests.count != before
+        }
+    }
+
+    public func names(inRepository repository: String) async throws -> [String] {
+        try await Self.blocking { [self] in
+            try index().manifests.compactMap(Self.name(of:)).filter { $0.hasPrefix(repository + ":") }.sorted()
+        }
+    }
+}

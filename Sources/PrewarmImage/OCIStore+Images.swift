@@ -1,0 +1,74 @@
+import Crypto
+import Foundation
+import PrewarmArchive
+import PrewarmOCI
+import PrewarmSupport
+
+// Images: manifests and configurations read back from the store, verified against their digests.
+extension OCIStore {
+    /// An image in the store: its manifest and its configuration.
+    public struct StoredImage: Sendable {
+        public var manifestDescriptor: OCIDescriptor
+        public var manifest: OCIManifest
+        /// The configuration's JSON, as stored.
+        public var configData: Data
+
+        /// The configuration as a dictionary.
+        public func configuration() throws -> [String: Any] {
+            try OCIJSON.dictionary(configData, what: "configuration \(manifest.config.digest)")
+        }
+    }
+
+    /// The image named `name`, for `platform` when the name holds an index.
+    ///
+    /// - Returns: `nil` when no image has that name, or its index has no manifest for `platform`.
+    /// - Throws: `ImageError` with code `.corrupt` when a manifest or configuration is
+    ///   missing or does not match its digest.
+    public func storedImage(named name: String, platform: OCIPlatform? = nil) throws -> StoredImage? {
+        guard let entry = try descriptor(named: name) else { return nil }
+        return try storedImage(entry, platform: platform, name: name)
+    }
+
+    func storedImage(_ entry: OCIDescriptor, platform: OCIPlatform?, name: String) throws -> StoredImage? {
+        var descriptor = entry
+        var data = try requireBlob(descriptor.digest, of: name)
+        if OCIMediaType.isIndex(descriptor.mediaType) {
+            let index = try OCIJSON.decode(OCIIndex.self, data, what: "the index of \(name)")
+            let candidates = index.manifests.filter { !OCIMediaType.isIndex($0.mediaType) }
+            let chosen =
+                platform.map { wanted in candidates.first { Self.matches($0.platform, wanted) } }
+                ?? candidates.first { $0.platform?.architecture != "unknown" }
+            guard let chosen else { return nil }
+            descriptor = chosen
+            data = try requireBlob(chosen.digest, of: name)
+        }
+        let manifest = try OCIJSON.decode(OCIManifest.self, data, what: "the manifest of \(name)")
+        let config = try requireBlob(manifest.config.digest, of: name)
+        return StoredImage(manifestDescriptor: descriptor, manifest: manifest, configData: config)
+    }
+
+    static func matches(_ platform: OCIPlatform?, _ wanted: OCIPlatform) -> Bool {
+        guard let platform else { return false }
+        guard platform.os == wanted.os, platform.architecture == wanted.architecture else { return false }
+        return wanted.variant == nil || platform.variant == nil || platform.variant == wanted.variant
+    }
+
+    func requireBlob(_ digest: String, of name: String) throws -> Data {
+        guard let data = try readBlob(digest) else {
+            throw ImageError(
+                .corrupt,
+                "image \(name) in the OCI store at \(path) lacks blob \(digest); import or build it again")
+        }
+        return data
+    }
+
+    func engineImage(_ image: StoredImage) throws -> EngineImage {
+        let config = try image.configuration()
+        let labels = (config["config"] as? [String: Any])?["Labels"] as? [String: String] ?? [:]
+        let digest = image.manifestDescriptor.digest
+        let names = try index().manifests.filter { $0.digest == digest }.compactMap(Self.name(of:)).sorted()
+        return EngineImage(
+            id: image.manifest.config.digest, names: names, labels: labels,
+            architecture: config["architecture"] as? String ?? "")
+    }
+}
