@@ -37,6 +37,7 @@ let package = Package(
             name: "PrewarmPlan",
             dependencies: [
                 "PrewarmTemplate",
+                "PrewarmSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -96,7 +97,7 @@ let package = Package(
         // Test support shared by the test targets; the AWS fixture (moto, lambda_server.py) needs the AWS types.
         .target(name: "PrewarmTestKit", dependencies: ["PrewarmAWS", "PrewarmHTTP"], path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
-        .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmSupport", "PrewarmTestKit"]),
         .testTarget(
             name: "PrewarmImageTests",
             dependencies: [
@@ -155,7 +156,8 @@ let package = Package(
         .testTarget(
             name: "PrewarmAWSTests",
             dependencies: [
-                "PrewarmAWS", "PrewarmHTTP", "PrewarmTestKit", .product(name: "Crypto", package: "swift-crypto"),
+                "PrewarmAWS", "PrewarmHTTP", "PrewarmSupport", "PrewarmTestKit",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmHTTP
+import PrewarmSupport
 
 /// Where prewarm finds its AWS settings: the environment variables and the shared files of the AWS CLI.
 ///
@@ -88,7 +89,7 @@ extension AWSEnvironment {
 
     /// The region to call for `layer`: always the layer's own, since a layer version lives in its region
     /// (the environment's region is not consulted).
-    public func region(for layer: LayerVersionARN) -> String {
+    public func region(for layer: LayerARN) -> String {
         layer.region
     }
 

@@ -1,3 +1,5 @@
+import PrewarmSupport
+
 /// Why an AWS configuration could not be resolved or an AWS request failed.
 ///
 /// `message` is one line: what failed, where (the variable, file or layer ARN), and what to do. It never
@@ -49,4 +51,11 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension AWSError {
+    /// The error for a malformed layer ARN: code ``Code/invalidLayerARN``, the problem and how to write one.
+    public init(_ malformed: LayerARN.Malformed) {
+        self.init(.invalidLayerARN, malformed.description)
+    }
 }

@@ -39,7 +39,7 @@ public struct LayerVersionContent: Sendable, Hashable, CustomStringConvertible, 
 /// let credentials = try environment.resolveCredentials(for: arn)  // before any work starts
 /// let http = HTTPClient(configuration: try environment.httpConfiguration())
 /// let lambda = LambdaClient(http: http, credentials: credentials, environment: environment)
-/// let content = try await lambda.getLayerVersion(try LayerVersionARN(arn))
+/// let content = try await lambda.getLayerVersion(try LayerARN(arn))
 /// let file = try await http.download(HTTPRequest(url: content.location), to: temporaryPath).requireSuccess()
 /// ```
 public struct LambdaClient: Sendable {
@@ -65,12 +65,18 @@ public struct LambdaClient: Sendable {
         self.now = now
     }
 
-    /// Asks Lambda for the layer version `arn` (a string): see ``getLayerVersion(_:)-(LayerVersionARN)``.
+    /// Asks Lambda for the layer version `arn` (a string): see ``getLayerVersion(_:)-(LayerARN)``.
     ///
     /// - Throws: ``AWSError`` with code ``AWSError/Code/invalidLayerARN`` when `arn` is malformed, and
-    ///   everything ``getLayerVersion(_:)-(LayerVersionARN)`` throws.
+    ///   everything ``getLayerVersion(_:)-(LayerARN)`` throws.
     public func getLayerVersion(arn: String) async throws -> LayerVersionContent {
-        try await getLayerVersion(LayerVersionARN(arn))
+        let layer: LayerARN
+        do {
+            layer = try LayerARN(arn)
+        } catch {
+            throw AWSError(error)
+        }
+        return try await getLayerVersion(layer)
     }
 
     /// Asks Lambda for the layer version `layer`: `GET /2018-10-31/layers/LAYER-ARN/versions/N`.
@@ -82,7 +88,7 @@ public struct LambdaClient: Sendable {
     ///   failure was still transient after the retries; ``AWSError/Code/requestFailed`` for other failures;
     ///   ``AWSError/Code/invalidResponse`` for a 2xx answer without a usable `Content`. `CancellationError`
     ///   when the task is cancelled.
-    public func getLayerVersion(_ layer: LayerVersionARN) async throws -> LayerVersionContent {
+    public func getLayerVersion(_ layer: LayerARN) async throws -> LayerVersionContent {
         let endpoint = try environment.lambdaEndpoint(region: layer.region)
         let url =
             "\(endpoint)/2018-10-31/layers/\(SigV4Signer.uriEncode(layer.layerARN))/versions/\(layer.version)"
@@ -113,7 +119,7 @@ public struct LambdaClient: Sendable {
         return ["ThrottlingException", "TooManyRequestsException"].contains(LambdaErrorBody(response).type)
     }
 
-    private func failure(_ error: HTTPError, layer: LayerVersionARN, attempts: Int) -> AWSError {
+    private func failure(_ error: HTTPError, layer: LayerARN, attempts: Int) -> AWSError {
         let call = "GetLayerVersion for layer \(layer)"
         if retryPolicy.isTransient(error) {
             let tries = attempts == 1 ? "1 attempt" : "\(attempts) attempts"
@@ -126,7 +132,7 @@ public struct LambdaClient: Sendable {
         return AWSError(.requestFailed, "\(call) failed: \(error.message); \(hint)")
     }
 
-    private func refusal(_ response: HTTPResponse, layer: LayerVersionARN) -> AWSError {
+    private func refusal(_ response: HTTPResponse, layer: LayerARN) -> AWSError {
         let body = LambdaErrorBody(response)
         let detail = [body.type, body.message].compactMap { $0 }.joined(separator: ": ")
         let said = "\(response.status)\(detail.isEmpty ? "" : " \(detail)")"
@@ -151,7 +157,7 @@ public struct LambdaClient: Sendable {
     }
 
     /// The `LayerVersionContent` in a 2xx body.
-    static func decode(_ body: Data, layer: LayerVersionARN) throws -> LayerVersionContent {
+    static func decode(_ body: Data, layer: LayerARN) throws -> LayerVersionContent {
         func invalid(_ problem: String) -> AWSError {
             AWSError(
                 .invalidResponse,

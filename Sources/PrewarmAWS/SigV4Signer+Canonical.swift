@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import PrewarmHTTP
 
 #if canImport(Glibc)
     import Glibc

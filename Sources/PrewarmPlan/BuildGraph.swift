@@ -1,3 +1,5 @@
+import PrewarmSupport
+
 /// The work a plan needs done: one node per distinct layer, per distinct base image and
 /// platform, and per distinct image, with an edge from each image to what it needs.
 ///

@@ -1,3 +1,4 @@
+import PrewarmSupport
 import PrewarmTemplate
 
 /// What to plan, beyond the template itself: the command-line choices SAM CLI users know.
@@ -210,7 +211,7 @@ public struct Planner: Sendable {
         switch reference {
         case .arn(let text, let location):
             do {
-                let arn = try LayerARN(text)
+                let arn = try LayerARN(layer: text)
                 return PlannedLayer(name: arn.samName, source: .arn(arn), nodeID: "layer:\(arn.text)")
             } catch let error as PlanError {
                 throw Failure(error: error, location: location)

@@ -67,7 +67,7 @@ public struct LayerFetcher: LayerProvider {
                     "layer \(arn.text) is no longer in the layer cache \(store.baseDirectory); run the build again "
                         + "to download it")
             }
-            let content = try await lambda.getLayerVersion(arn: arn.text)
+            let content = try await lambda.getLayerVersion(arn)
             let layer = try await store.layer(
                 named: arn.samName, expectedSHA256: content.codeSHA256Hex, download: content.location,
                 client: lambda.http)

@@ -1,6 +1,7 @@
 import Foundation
 import PrewarmAWS
 import PrewarmHTTP
+import PrewarmSupport
 import PrewarmTestKit
 import Testing
 
@@ -184,7 +185,7 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
 @Suite struct RegionAndEndpointTests {
     @Test func theLayerARNsRegionWins() throws {
         let environment = AWSEnvironment(environment: ["AWS_REGION": "us-east-1"], homeDirectory: "/nonexistent")
-        #expect(environment.region(for: try LayerVersionARN(arn)) == "eu-west-1")
+        #expect(environment.region(for: try LayerARN(arn)) == "eu-west-1")
     }
 
     @Test func defaultRegionOrder() throws {
@@ -235,9 +236,9 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
     }
 }
 
-@Suite struct LayerVersionARNTests {
+@Suite struct LayerARNTests {
     @Test func parsesTheParts() throws {
-        let layer = try LayerVersionARN("arn:aws-cn:lambda:cn-north-1:123456789012:layer:my_layer-2:15")
+        let layer = try LayerARN("arn:aws-cn:lambda:cn-north-1:123456789012:layer:my_layer-2:15")
         #expect(layer.partition == "aws-cn")
         #expect(layer.region == "cn-north-1")
         #expect(layer.account == "123456789012")
@@ -257,7 +258,8 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
         "arn:aws:lambda:us-east-1:123456789012:layer:name:x",
     ])
     func rejectsMalformedARNs(_ text: String) {
-        let error = #expect(throws: AWSError.self) { try LayerVersionARN(text) }
+        let malformed = #expect(throws: LayerARN.Malformed.self) { try LayerARN(text) }
+        let error = malformed.map(AWSError.init)
         #expect(error?.code == .invalidLayerARN)
         #expect(error?.message.contains(text) == true)
     }

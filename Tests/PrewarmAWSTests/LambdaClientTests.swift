@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PrewarmHTTP
+import PrewarmSupport
 import PrewarmTestKit
 import Testing
 
@@ -37,7 +38,7 @@ private let quickRetries = RetryPolicy(maxAttempts: 3, initialDelay: .millisecon
             #expect(file.sha256 == content.codeSHA256Hex)
             #expect(file.byteCount == content.codeSize)
 
-            let other = try await lambda.getLayerVersion(try LayerVersionARN(layerB))
+            let other = try await lambda.getLayerVersion(try LayerARN(layerB))
             #expect(other.codeSHA256Hex == sha256Hex(zipB))
             _ = try await http.download(HTTPRequest(url: other.location), to: "\(target).b").requireSuccess()
             _ = try await http.download(HTTPRequest(url: other.location), to: "\(target).c").requireSuccess()
@@ -171,7 +172,7 @@ private let quickRetries = RetryPolicy(maxAttempts: 3, initialDelay: .millisecon
     }
 
     @Test func aBodyWithoutContentIsAnInvalidResponse() throws {
-        let layer = try LayerVersionARN(layerA)
+        let layer = try LayerARN(layerA)
         let bodies = [
             "[]", "{}", #"{"Content": {"CodeSha256": "x", "CodeSize": 1}}"#,
             #"{"Content": {"Location": "s3://bucket/key", "CodeSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "CodeSize": 0}}"#,

@@ -1,4 +1,5 @@
 import PrewarmPlan
+import PrewarmSupport
 import Testing
 
 /// The naming rules of shared/SAM-COMPAT.md, with its own examples. (CI also compares every
@@ -49,7 +50,7 @@ import Testing
     }
 
     @Test func layerARNName() throws {
-        let arn = try LayerARN("arn:aws:lambda:us-east-1:123456789012:layer:utils:3")
+        let arn = try LayerARN(layer: "arn:aws:lambda:us-east-1:123456789012:layer:utils:3")
         #expect(arn.name == "utils")
         #expect(arn.version == 3)
         #expect(arn.region == "us-east-1")
@@ -64,7 +65,7 @@ import Testing
         "arn:aws:lambda:us-east-1:123456789012:layer:bad.name:1", "arn:aws:lambda:us-east-1:123456789012:layer:utils:0",
     ])
     func malformedLayerARNsAreErrorsNamingTheARN(_ text: String) {
-        let error = #expect(throws: PlanError.self) { try LayerARN(text) }
+        let error = #expect(throws: PlanError.self) { try LayerARN(layer: text) }
         #expect(error?.code == .invalidLayerARN)
         #expect(error?.message.contains("'\(text)'") == true)
         #expect(error?.description.contains("arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION") == true)

@@ -1,24 +1,37 @@
-/// A Lambda layer version ARN, `arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION`, in the parts the
-/// Lambda API needs.
+/// A Lambda layer version ARN, `arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION`: what a template's
+/// `Layers` names, what Lambda `GetLayerVersion` is asked about, and what SAM CLI names a layer after.
 ///
-/// PrewarmPlan's `LayerARN` validates the same text when a template is read; this type exists so that
-/// PrewarmAWS depends on nothing but PrewarmHTTP.
-public struct LayerVersionARN: Sendable, Hashable, CustomStringConvertible {
+/// One parser for the template reader and the AWS client, so that both accept exactly the same ARNs.
+public struct LayerARN: Sendable, Hashable, CustomStringConvertible {
+    /// The ARN exactly as written.
+    public let text: String
     public let partition: String
     public let region: String
     public let account: String
     public let name: String
     public let version: Int
 
+    /// Why a text is not a layer version ARN.
+    public struct Malformed: Error, Sendable, CustomStringConvertible {
+        /// The text as given.
+        public var text: String
+        /// Which part is wrong, and how.
+        public var problem: String
+
+        /// `layer ARN '…' is malformed: …`
+        public var message: String { "layer ARN '\(text)' is malformed: \(problem)" }
+        /// How an ARN is written.
+        public static let hint = "write arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION"
+
+        public var description: String { "\(message); \(Self.hint)" }
+    }
+
     /// Parses `text`.
     ///
-    /// - Throws: ``AWSError`` with code ``AWSError/Code/invalidLayerARN`` that says which part is wrong.
-    public init(_ text: String) throws {
-        func invalid(_ problem: String) -> AWSError {
-            AWSError(
-                .invalidLayerARN,
-                "layer ARN '\(text)' is malformed: \(problem); write arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION")
-        }
+    /// - Throws: ``Malformed`` saying which part is wrong.
+    public init(_ text: String) throws(Malformed) {
+        func invalid(_ problem: String) -> Malformed { Malformed(text: text, problem: problem) }
+        func isDigit(_ character: Character) -> Bool { character.isASCII && character.isNumber }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 8, parts[0] == "arn" else {
             throw invalid("expected 8 parts separated by ':', found \(parts.count)")
@@ -27,25 +40,21 @@ public struct LayerVersionARN: Sendable, Hashable, CustomStringConvertible {
         guard parts[2] == "lambda" else { throw invalid("service is '\(parts[2])', not 'lambda'") }
         guard !parts[3].isEmpty, parts[3].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
         else { throw invalid("region '\(parts[3])' is not a region") }
-        guard parts[4].count == 12, parts[4].allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        guard parts[4].count == 12, parts[4].allSatisfy(isDigit) else {
             throw invalid("account '\(parts[4])' is not a 12-digit account ID")
         }
         guard parts[5] == "layer" else { throw invalid("resource type is '\(parts[5])', not 'layer'") }
         guard (1...140).contains(parts[6].count),
             parts[6].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else { throw invalid("layer name '\(parts[6])' must be 1 to 140 letters, digits, '-' or '_'") }
-        guard let version = Int(parts[7]), version > 0, parts[7].allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        guard !parts[7].isEmpty, parts[7].allSatisfy(isDigit), let version = Int(parts[7]), version > 0 else {
             throw invalid("version '\(parts[7])' is not a positive whole number")
         }
-        self.init(partition: parts[1], region: parts[3], account: parts[4], name: parts[6], version: version)
-    }
-
-    /// An ARN from its parts, as PrewarmPlan's `LayerARN` holds them; the parts are not checked.
-    public init(partition: String = "aws", region: String, account: String, name: String, version: Int) {
-        self.partition = partition
-        self.region = region
-        self.account = account
-        self.name = name
+        self.text = text
+        partition = parts[1]
+        region = parts[3]
+        account = parts[4]
+        name = parts[6]
         self.version = version
     }
 
@@ -54,9 +63,6 @@ public struct LayerVersionARN: Sendable, Hashable, CustomStringConvertible {
     public var layerARN: String {
         "arn:\(partition):lambda:\(region):\(account):layer:\(name)"
     }
-
-    /// The whole ARN.
-    public var text: String { "\(layerARN):\(version)" }
 
     public var description: String { text }
 }
