@@ -119,50 +119,8 @@ extension OCIStore {
 
     /// Writes `data` to `file` through a temporary file in the store, fsynced, then renamed.
     func writeAtomically(_ data: Data, to file: String) throws {
-        let temporary = temporaryDirectory + "/" + UUID().uuidString + ".partial"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw ImageError(.io, "cannot create \(temporary): \(systemErrorMessage())")
-        }
-        do {
-            defer { close(descriptor) }
-            try Self.writeAll(descriptor, data, path: temporary)
-            countWritten(data.count)
-            guard fsync(descriptor) == 0 else {
-                throw ImageError(.io, "cannot sync \(temporary): \(systemErrorMessage())")
-            }
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, file) == 0 else {
-            let reason = systemErrorMessage()
-            unlink(temporary)
-            throw ImageError(.io, "cannot rename \(temporary) to \(file): \(reason)")
-        }
-        Self.syncDirectory(URL(fileURLWithPath: file).deletingLastPathComponent().path)
-    }
-
-    static func writeAll(_ descriptor: Int32, _ data: Data, path: String) throws {
-        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            guard let base = buffer.baseAddress else { return }
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, base + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ImageError(.io, "cannot write \(path): \(systemErrorMessage())")
-                }
-                offset += written
-            }
-        }
-    }
-
-    static func syncDirectory(_ directory: String) {
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
+        try AtomicFile.write(data, to: file, temporaryDirectory: temporaryDirectory)
+        countWritten(data.count)
     }
 }
 
@@ -187,7 +145,7 @@ final class BlobIngest {
 
     func append(_ data: Data) throws {
         hasher.update(data: data)
-        try OCIStore.writeAll(descriptor, data, path: temporary)
+        try AtomicFile.writeAll(descriptor, data, path: temporary)
         size += Int64(data.count)
         store.countWritten(data.count, toBlob: true)
     }

@@ -39,7 +39,7 @@ extension OCIStore {
             var index = try self.index(fresh: true)
             if try change(&index) {
                 // Blobs the new index names must be durable under their names first.
-                Self.syncDirectory(blobDirectory)
+                AtomicFile.syncDirectory(blobDirectory)
                 try writeAtomically(try OCIJSON.encode(index), to: indexPath)
             }
         }

@@ -84,7 +84,7 @@ extension OCIStore {
                 var status = stat()
                 if lstat(file, &status) == 0, unlink(file) == 0 { freed += Int64(status.st_size) }
             }
-            if removed > 0 { Self.syncDirectory(blobDirectory) }
+            if removed > 0 { AtomicFile.syncDirectory(blobDirectory) }
             return (removed, freed)
         }
     }

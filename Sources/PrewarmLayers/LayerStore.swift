@@ -217,7 +217,12 @@ extension LayerStore {
         _ slot: Slot, expected: String, zip: () async throws -> (path: String, isTemporary: Bool)
     ) async throws -> CachedLayer {
         try makeDirectory((slot.lock as NSString).deletingLastPathComponent)
-        let lock = try await LayerLock.acquire(slot.lock, label: slot.label)
+        let lock: FileLock.Held
+        do {
+            lock = try await FileLock.acquire(path: slot.lock)
+        } catch let error as ImageError {
+            throw ImageError(error.code, "layer \(slot.label): \(error.message)")
+        }
         defer { lock.release() }
         if let hit = verified(slot, expected: expected) { return hit }
         removeLeftovers(of: slot)
@@ -233,7 +238,7 @@ extension LayerStore {
             let digest = try ContentDigest.directory(staging)
             try install(staging, in: slot)
             let record = Record(name: slot.name, zipSHA256: expected, contentDigest: digest)
-            try writeAtomically(try JSONEncoder().encode(record), to: slot.record)
+            try AtomicFile.write(try JSONEncoder().encode(record), to: slot.record)
             return CachedLayer(name: slot.name, path: slot.directory, zipSHA256: expected, contentDigest: digest)
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
@@ -284,58 +289,5 @@ extension LayerStore {
             throw ImageError(
                 .io, "cannot create the layer cache directory \(path); check its permissions", cause: error)
         }
-    }
-
-    func writeAtomically(_ data: Data, to path: String) throws {
-        let temporary = "\(path).\(UUID().uuidString).tmp"
-        do {
-            try data.write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else {
-                throw ImageError(.io, "cannot rename \(temporary) to \(path): \(systemErrorMessage())")
-            }
-        } catch {
-            unlink(temporary)
-            throw error as? ImageError ?? ImageError(.io, "cannot write \(path)", cause: error)
-        }
-    }
-}
-
-/// An exclusive `flock` on a layer's lock file, taken by polling so that no thread blocks.
-final class LayerLock: Sendable {
-    private let descriptor: Int32
-
-    private init(descriptor: Int32) {
-        self.descriptor = descriptor
-    }
-
-    /// Waits for the lock: tries without blocking, then sleeps 5 ms, growing to 100 ms, between tries.
-    ///
-    /// - Throws: ``ImageError`` `.io` when the file cannot be opened or locked; `CancellationError`.
-    static func acquire(_ path: String, label: String) async throws -> LayerLock {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw ImageError(.io, "layer \(label): cannot open the lock file \(path): \(systemErrorMessage())")
-        }
-        var wait = 5
-        while true {
-            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return LayerLock(descriptor: descriptor) }
-            guard errno == EWOULDBLOCK || errno == EINTR else {
-                let reason = systemErrorMessage()
-                close(descriptor)
-                throw ImageError(.io, "layer \(label): cannot lock \(path): \(reason)")
-            }
-            do {
-                try await Task.sleep(for: .milliseconds(wait))
-            } catch {
-                close(descriptor)
-                throw error
-            }
-            wait = min(wait * 2, 100)
-        }
-    }
-
-    /// Releases the lock (closing the file releases it).
-    func release() {
-        close(descriptor)
     }
 }

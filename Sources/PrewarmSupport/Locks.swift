@@ -25,8 +25,14 @@ public final class KeyedLocks: @unchecked Sendable {
     }
 }
 
-/// `flock` on a lock file: held by this process until `body` returns.
+/// `flock(2)` on a lock file, shared between processes: blocking for a short critical section
+/// (`with`), or polled without blocking a thread for a long one held across `await`s (`acquire`).
 public enum FileLock {
+    /// Runs `body` holding the lock on `path` (created when absent), exclusive or shared; the
+    /// calling thread waits for it.
+    ///
+    /// - Throws: `ImageError` with code `.io` when the file cannot be opened or locked; what
+    ///   `body` throws.
     public static func with<T>(path: String, exclusive: Bool, _ body: () throws -> T) throws -> T {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -40,5 +46,50 @@ public enum FileLock {
         }
         defer { flock(descriptor, LOCK_UN) }
         return try body()
+    }
+}
+
+extension FileLock {
+    /// An exclusive lock taken by ``acquire(path:)``; closing the file (``release()``) releases it.
+    public final class Held: Sendable {
+        private let descriptor: Int32
+
+        fileprivate init(descriptor: Int32) {
+            self.descriptor = descriptor
+        }
+
+        /// Releases the lock.
+        public func release() {
+            close(descriptor)
+        }
+    }
+
+    /// Waits for the exclusive lock on `path` (created when absent) without blocking a thread:
+    /// tries without blocking, then sleeps 5 ms, growing to 100 ms, between tries.
+    ///
+    /// - Returns: the held lock; call `release()` when done.
+    /// - Throws: `ImageError` with code `.io` when the file cannot be opened or locked;
+    ///   `CancellationError` when the task is cancelled while it waits.
+    public static func acquire(path: String) async throws -> Held {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw ImageError(.io, "cannot open the lock file \(path): \(systemErrorMessage())")
+        }
+        var wait = 5
+        while true {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return Held(descriptor: descriptor) }
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                let reason = systemErrorMessage()
+                close(descriptor)
+                throw ImageError(.io, "cannot lock \(path): \(reason)")
+            }
+            do {
+                try await Task.sleep(for: .milliseconds(wait))
+            } catch {
+                close(descriptor)
+                throw error
+            }
+            wait = min(wait * 2, 100)
+        }
     }
 }
