@@ -33,7 +33,7 @@ public final class OCIStore: @unchecked Sendable {
     /// Asked for a base image that is not in the store (when pulls are allowed).
     public let baseProvider: (any BaseImageProvider)?
 
-    let state = LockedState()
+    let state = Locked(StoreState())
     let layerFlights = KeyedLocks()
 
     /// Opens the layout at `path`, creating it (and its directories) when absent.
@@ -124,23 +124,13 @@ public final class OCIStore: @unchecked Sendable {
     }
 }
 
-/// The mutable state of an `OCIStore`, behind a lock.
-final class LockedState: @unchecked Sendable {
-    struct Values {
-        var bytesWritten: Int64 = 0
-        var blobBytesWritten: Int64 = 0
-        /// Layer blobs made in this process, by what they were made from (`emulator sha256:…`,
-        /// `layer sha256:…`).
-        var layers: [String: OCIDescriptor] = [:]
-        /// The last `index.json` read, with the inode, size and modification time it had.
-        var index: (key: [UInt64], index: OCIIndex)?
-    }
-    private let lock = NSLock()
-    private var values = Values()
-
-    func withLock<T>(_ body: (inout Values) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&values)
-    }
+/// The mutable state of an `OCIStore` (kept behind a `Locked`).
+struct StoreState {
+    var bytesWritten: Int64 = 0
+    var blobBytesWritten: Int64 = 0
+    /// Layer blobs made in this process, by what they were made from (`emulator sha256:…`,
+    /// `layer sha256:…`).
+    var layers: [String: OCIDescriptor] = [:]
+    /// The last `index.json` read, with the inode, size and modification time it had.
+    var index: (key: [UInt64], index: OCIIndex)?
 }

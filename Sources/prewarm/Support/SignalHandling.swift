@@ -1,12 +1,12 @@
 import Dispatch
 import Foundation
+import PrewarmSupport
 
 /// Turns the first SIGINT or SIGTERM into cancellation of a task, so that a run stops starting
 /// work, lets the journal record what finished and exits 130; a second signal exits at once.
 final class InterruptHandler: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
-    private let lock = NSLock()
-    private var received = false
+    private let received = Locked(false)
 
     /// Starts handling the signals, calling `cancel` on the first one.
     init(cancel: @escaping @Sendable () -> Void) {
@@ -15,10 +15,10 @@ final class InterruptHandler: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [weak self] in
                 guard let self else { return }
-                self.lock.lock()
-                let again = self.received
-                self.received = true
-                self.lock.unlock()
+                let again = self.received.withLock { received in
+                    defer { received = true }
+                    return received
+                }
                 if again {
                     Console.error("interrupted again; exiting without waiting")
                     exit(ExitStatus.interrupted.rawValue)
@@ -33,9 +33,7 @@ final class InterruptHandler: @unchecked Sendable {
 
     /// Whether a signal arrived.
     var wasInterrupted: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return received
+        received.withLock { $0 }
     }
 
     deinit {
