@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 
 extension Journal {
     /// The lease of a claim unless the caller gives another: how long a claim stands without
@@ -47,7 +48,7 @@ extension Journal {
                     "SELECT \(Journal.claimColumns), boot_id FROM claims WHERE content_key = ?", [contentKey]
                 ) { row in (claim: try claimRecord(row), bootID: try row.optionalText(4)) }
                 if let holder {
-                    let expired = claimedAt.timeIntervalSince(holder.claim.claimedAt) > lease.timeInterval
+                    let expired = claimedAt.timeIntervalSince(holder.claim.claimedAt) > lease.seconds
                     let dead = !ProcessIdentity.isAlive(processID: holder.claim.processID, bootID: holder.bootID)
                     guard expired || dead else { return .held(by: holder.claim) }
                 }

@@ -28,7 +28,7 @@ final class Connection {
         }
         handle = opened
         sqlite3_extended_result_codes(handle, 1)
-        sqlite3_busy_timeout(handle, Int32(clamping: Int64(busyTimeout.timeInterval * 1000)))
+        sqlite3_busy_timeout(handle, Int32(clamping: Int64(busyTimeout.seconds * 1000)))
     }
 
     deinit {

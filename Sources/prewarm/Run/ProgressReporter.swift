@@ -1,6 +1,7 @@
 import Foundation
 import PrewarmPlan
 import PrewarmRun
+import PrewarmSupport
 
 /// How `prewarm build` reports progress.
 enum ProgressMode: String, CaseIterable {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmJournal
+import PrewarmSupport
 
 /// `prewarm runs`: the runs recorded in a template's journal, newest first.
 struct RunsCommand: AsyncParsableCommand {

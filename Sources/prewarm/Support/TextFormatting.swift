@@ -49,10 +49,3 @@ enum JSONText {
         return String(decoding: data, as: UTF8.self)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, with its fraction.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
