@@ -1,7 +1,7 @@
 import Crypto
 
 /// The names SAM CLI gives the images it builds for `sam local`, restated from
-/// `samcli/local/docker/lambda_image.py` (see shared/SAM-COMPAT.md).
+/// `samcli/local/docker/lambda_image.py` (`ci/compare-with-sam.py` checks these names against it).
 public enum SAMImageName {
     /// The repository part of a base image reference as SAM CLI takes it: everything before
     /// the first `:` (even a registry port's), with `@` removed.

@@ -3,7 +3,8 @@ import Foundation
 /// Reads the resources of one stack that decide local images: functions, layers, nested stacks.
 ///
 /// Where SAM CLI 1.170 reads a template in its own way, this follows SAM CLI, because the point
-/// is to build the image `sam local` will look for (see shared/SAM-COMPAT.md).
+/// is to build the image `sam local` will look for (SAM CLI 1.170's
+/// `samcli/lib/providers/sam_function_provider.py`, which `ci/sam-oracle.py` runs).
 struct ResourceReader: Sendable {
     /// The directory of the template, against which relative paths resolve.
     let directory: String

@@ -2,7 +2,7 @@ import PrewarmPlan
 import PrewarmSupport
 import Testing
 
-/// The naming rules of shared/SAM-COMPAT.md, with its own examples. (CI also compares every
+/// SAM CLI 1.170's naming rules (`samcli/local/docker/lambda_image.py`), with examples from its code. (CI also compares every
 /// runtime × architecture with SAM CLI's code itself: ci/compare-with-sam.py.)
 @Suite struct SAMNamingTests {
     @Test(arguments: [
