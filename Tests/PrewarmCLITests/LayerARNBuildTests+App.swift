@@ -3,6 +3,7 @@ import PrewarmTestKit
 import Testing
 
 extension EngineTests.LayerARNBuildTests {
+    /// One test's app: layers by ARN (named with a suffix of the test's own), the functions that use them,
     /// and what its `prewarm` processes get: a HOME, a layer cache, a journal and stand-in emulators, all in
     /// the test's temporary directory.
     struct ARNApp {
