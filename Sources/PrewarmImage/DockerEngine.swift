@@ -313,11 +313,16 @@ public final class DockerEngine: ImageEngine {
         "\(endpoint.baseURL)/v\(apiVersion)\(path)"
     }
 
+    // Engine requests are sent once: a lost connection, a timeout or a 5xx/429 answer becomes a transient
+    // `ImageError`, and the scheduler does the whole node again (`--retries`). Requests such as
+    // `POST /images/load` cannot be repeated on their own (the body is gone with the connection), and
+    // retrying them here as well would multiply the scheduler's retries.
+
     private func send(_ request: HTTPRequest, doing action: String) async throws -> HTTPResponse {
         do {
             return try await client.execute(request)
         } catch let error as HTTPError {
-            throw ImageError(.engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)")
+            throw unavailable(error, doing: action)
         }
     }
 
@@ -326,19 +331,29 @@ public final class DockerEngine: ImageEngine {
         do {
             response = try await client.stream(request)
         } catch let error as HTTPError {
-            throw ImageError(.engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)")
+            throw unavailable(error, doing: action)
         }
         guard response.isSuccess else {
             var body = Data()
             for try await chunk in response.body where body.count < 64 * 1024 { body.append(chunk) }
-            throw ImageError(.engine, "cannot \(action): \(Self.message(in: body) ?? "HTTP \(response.status)")")
+            throw ImageError(
+                .engine, "cannot \(action): \(Self.message(in: body) ?? "HTTP \(response.status)")",
+                transient: HTTPError.isTransient(status: response.status))
         }
         return response
     }
 
+    /// The engine could not be reached, or the connection was lost: transient when `error` is.
+    private func unavailable(_ error: HTTPError, doing action: String) -> ImageError {
+        ImageError(.engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)", transient: error.isTransient)
+    }
+
+    /// The engine answered `response`, not a success: transient for 5xx and 429 (see
+    /// `HTTPError.transientStatuses`), not for a refusal.
     private func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
         ImageError(
-            .engine, "cannot \(action) at \(endpoint): \(Self.message(in: response.body) ?? "HTTP \(response.status)")")
+            .engine, "cannot \(action) at \(endpoint): \(Self.message(in: response.body) ?? "HTTP \(response.status)")",
+            transient: HTTPError.isTransient(status: response.status))
     }
 
     // MARK: - Parsing
