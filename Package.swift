@@ -125,7 +125,7 @@ let package = Package(
             name: "PrewarmRunTests",
             dependencies: [
                 "PrewarmRun", "PrewarmPlan", "PrewarmTemplate", "PrewarmImage", "PrewarmOCI", "PrewarmJournal",
-                "PrewarmSupport", "PrewarmTestKit",
+                "PrewarmSupport", "PrewarmHTTP", "PrewarmTestKit",
             ]
         ),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmJournal", "PrewarmTestKit"]),
@@ -148,6 +148,7 @@ let package = Package(
             name: "PrewarmHTTPTests",
             dependencies: [
                 "PrewarmHTTP",
+                "PrewarmSupport",
                 "PrewarmTestKit",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -345,7 +345,8 @@ public final class DockerEngine: ImageEngine {
 
     /// The engine could not be reached, or the connection was lost: transient when `error` is.
     private func unavailable(_ error: HTTPError, doing action: String) -> ImageError {
-        ImageError(.engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)", transient: error.isTransient)
+        ImageError(
+            .engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)", transient: error.isTransient)
     }
 
     /// The engine answered `response`, not a success: transient for 5xx and 429 (see
