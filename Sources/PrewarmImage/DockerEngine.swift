@@ -313,10 +313,12 @@ public final class DockerEngine: ImageEngine {
         "\(endpoint.baseURL)/v\(apiVersion)\(path)"
     }
 
-    // Engine requests are sent once: a lost connection, a timeout or a 5xx/429 answer becomes a transient
-    // `ImageError`, and the scheduler does the whole node again (`--retries`). Requests such as
-    // `POST /images/load` cannot be repeated on their own (the body is gone with the connection), and
-    // retrying them here as well would multiply the scheduler's retries.
+    // Engine requests are sent once by prewarm: a lost connection, a timeout or a 5xx/429 answer becomes a
+    // transient `ImageError`, and the scheduler does the whole node again (`--retries`), which first asks
+    // whether the engine has the image after all. A `POST /build` or `/images/load` cut off midway may have
+    // done part of its work, so it is not resent on its own, and retrying here as well would multiply the
+    // scheduler's retries. (libcurl itself may resend a request whose reused keep-alive connection turns out
+    // to be closed before any answer, on a fresh connection.)
 
     private func send(_ request: HTTPRequest, doing action: String) async throws -> HTTPResponse {
         do {
