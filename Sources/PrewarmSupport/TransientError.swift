@@ -3,14 +3,18 @@
 /// missing base image or bad input, which fail the same way every time.
 ///
 /// prewarm retries every failure at one layer only, never at two on top of each other:
-/// - requests that can be repeated as they are — to registries, to Lambda, layer downloads
-///   (resumed with `Range`) — are retried by their client's `RetryPolicy` (PrewarmHTTP); what
-///   such a client throws after its last attempt is **not** transient, since it was retried already;
-/// - requests to a Docker engine (`POST /build`, `POST /images/load`, …) are not repeated by the
-///   HTTP layer: a transient failure reaches the scheduler (PrewarmRun), which does the whole node
-///   again, `--retries` times, with the same `RetryPolicy`'s backoff.
+/// - requests that can be sent again as they are — to registries, to Lambda, layer downloads
+///   (resumed with `Range`) — are retried by their client under a `RetryPolicy` (PrewarmHTTP),
+///   which asks `HTTPError.isTransient`. Once its attempts are spent the client throws an error of
+///   its own that is **not** transient (an `ImageError` with `.registry` or `.download`, an
+///   `AWSError`, which does not adopt this protocol), so nothing above retries it again;
+/// - requests to a Docker engine (`POST /build`, `POST /images/load`, …) are sent once: a transient
+///   failure becomes an `ImageError` whose ``isTransient`` is `true` (or stays the transient
+///   `HTTPError`, when the answer's body breaks off), and the scheduler (PrewarmRun) does the whole
+///   node again, `--retries` times, under a `RetryPolicy` of its own.
 public protocol TransientError: Error {
-    /// Whether trying again later may succeed, and no layer below has retried it already.
+    /// Whether doing the same work again may succeed. An error that sums up attempts already retried
+    /// says `false`.
     var isTransient: Bool { get }
 }
 
