@@ -15,7 +15,7 @@ public struct EmulatorLocator: Sendable {
     public var environment: [String: String]
 
     public init(
-        directory: String? = nil, directorySource: String = "--rie-dir",
+        directory: String? = nil, directorySource: String = Setting.emulatorDirectory.mention,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.directory = directory
@@ -40,10 +40,10 @@ public struct EmulatorLocator: Sendable {
                 let source = self.directory != nil ? directorySource : "PREWARM_RIE_DIR"
                 throw ImageError(
                     .missingEmulator,
-                    "no \(name) in \(directory) (from \(source)): point --rie-dir or PREWARM_RIE_DIR at a directory "
+                    "no \(name) in \(directory) (from \(source)): point `emulatorDirectory` or PREWARM_RIE_DIR at a directory "
                         + "holding aws-lambda-rie-x86_64 and/or aws-lambda-rie-arm64, such as samcli/local/rapid/ of "
-                        + "SAM CLI (pip install aws-sam-cli), or leave both unset to use the copy of the SAM CLI on PATH"
-                )
+                        + "SAM CLI (pip install aws-sam-cli), or leave both unset to use the copy of the SAM CLI on PATH",
+                    setting: .emulatorDirectory)
             }
             return path
         }
@@ -53,9 +53,9 @@ public struct EmulatorLocator: Sendable {
         }
         throw ImageError(
             .missingEmulator,
-            "cannot find the Lambda runtime interface emulator (\(name)): pass --rie-dir DIR or set PREWARM_RIE_DIR "
+            "cannot find the Lambda runtime interface emulator (\(name)): pass `emulatorDirectory` DIR or set PREWARM_RIE_DIR "
                 + "to a directory holding it, or install SAM CLI (pip install aws-sam-cli), whose "
-                + "samcli/local/rapid/ has it")
+                + "samcli/local/rapid/ has it", setting: .emulatorDirectory)
     }
 
     /// `samcli/local/rapid` of the SAM CLI installation that `sam` on `PATH` belongs to, or

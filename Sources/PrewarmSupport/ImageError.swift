@@ -68,11 +68,14 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
+    /// The setting that `message` tells the reader to change, when it names one (by its `Setting.mention`).
+    public var setting: Setting?
 
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil, setting: Setting? = nil) {
         self.code = code
         self.message = message
         self.cause = cause.map { "\($0)" }
+        self.setting = setting
     }
 
     public var description: String {
