@@ -4,13 +4,14 @@ import PrewarmSupport
 /// Finds the Lambda runtime interface emulator (`aws-lambda-rie-x86_64`, `aws-lambda-rie-arm64`)
 /// that goes into every image at `/var/rapid/aws-lambda-rie`.
 ///
-/// Where it looks, in order: the directory given with `--rie-dir`; `$PREWARM_RIE_DIR`; the
+/// Where it looks, in order: the directory given (`BuildConfiguration.emulatorDirectory`, `--rie-dir`);
+/// `$PREWARM_RIE_DIR`; the
 /// `samcli/local/rapid/` directory of the SAM CLI that `sam` on `PATH` runs, which is where
 /// SAM CLI itself takes it from.
 public struct EmulatorLocator: Sendable {
-    /// `--rie-dir` (or the template's `Metadata.Prewarm.EmulatorDirectory`), when given.
+    /// The directory given (or the template's `Metadata.Prewarm.EmulatorDirectory`), when there is one.
     public var directory: String?
-    /// Where `directory` came from, for errors: `--rie-dir` unless told otherwise.
+    /// Where `directory` came from, for errors: the `Setting.emulatorDirectory` mention unless told otherwise.
     public var directorySource: String
     public var environment: [String: String]
 

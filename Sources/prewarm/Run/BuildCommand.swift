@@ -35,6 +35,9 @@ struct BuildCommand: AsyncParsableCommand {
             built); 2 unusable input (template, flags, no engine, no emulator, missing AWS credentials, \
             unusable journal); 130 interrupted (Ctrl-C, SIGTERM): what finished is recorded, and \
             --resume continues.
+
+            From Swift, the same build is BuildSession in the PrewarmRun library, made from a \
+            BuildConfiguration with a property for each of these flags (README: "Use as a library").
             """
     )
 
