@@ -27,9 +27,9 @@ public struct BuildSession: Sendable {
 
     /// Reads the template and plans it.
     ///
-    /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found, read or
-    ///   planned at all (its `cause` is the `TemplateError` or `PlanError`), `.plan` when `functions` names a
-    ///   function the template does not have. A single function that cannot be planned is not an error: it
+    /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found or read at
+    ///   all (its `cause` is the `TemplateError`), `.plan` when `functions` names a function the template
+    ///   does not have (its `cause` is the `PlanError`). A single function that cannot be planned is not an error: it
     ///   is in `plan.errors`, and the others are built.
     public init(_ configuration: BuildConfiguration) async throws {
         self.configuration = configuration

@@ -13,7 +13,7 @@ public struct BuildSessionError: Error, Sendable, CustomStringConvertible {
         private let value: Value
         private init(_ value: Value) { self.value = value }
 
-        /// The template cannot be found, read or planned at all (`cause` is a `TemplateError` or `PlanError`).
+        /// The template cannot be found or read at all (`cause` is a `TemplateError`).
         public static let template = Code(.template)
         /// A function asked for is not in the template (`cause` is a `PlanError`).
         public static let plan = Code(.plan)
