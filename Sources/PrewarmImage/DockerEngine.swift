@@ -72,9 +72,10 @@ public final class DockerEngine: ImageEngine {
                 transport: endpoint.socketPath.map { .unixSocket($0) } ?? .tcp,
                 timeouts: HTTPTimeouts(connect: .seconds(10), total: nil, stall: nil)))
         self.client = client
-        let hint = "start it, or point prewarm at one with --docker-host or DOCKER_HOST"
+        let hint = "start it, or point prewarm at one with `dockerHost` or DOCKER_HOST"
         if let socket = endpoint.socketPath, !FileManager.default.fileExists(atPath: socket) {
-            throw ImageError(.engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)")
+            throw ImageError(
+                .engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)", setting: .dockerHost)
         }
         let ping: HTTPResponse
         do {
@@ -83,7 +84,9 @@ public final class DockerEngine: ImageEngine {
                     url: endpoint.baseURL + "/_ping", timeouts: HTTPTimeouts(connect: .seconds(5), total: .seconds(15)))
             )
         } catch let error as HTTPError {
-            throw ImageError(.engineUnavailable, "no Docker engine answers at \(endpoint): \(error.message); \(hint)")
+            throw ImageError(
+                .engineUnavailable, "no Docker engine answers at \(endpoint): \(error.message); \(hint)",
+                setting: .dockerHost)
         }
         guard ping.isSuccess else {
             throw ImageError(
@@ -129,8 +132,9 @@ public final class DockerEngine: ImageEngine {
                 .missingBase,
                 pull
                     ? "base image \(reference) is still missing after pulling it"
-                    : "base image \(reference) is not in the engine and pulls are off (--skip-pull-image); "
-                        + "pull or load it first, or drop --skip-pull-image")
+                    : "base image \(reference) is not in the engine and pulls are off (`pull: false`); "
+                        + "pull or load it first, or drop `pull: false`",
+                setting: pull ? nil : .skipPull)
         }
         let wanted = platform.split(separator: "/").last.map(String.init) ?? platform
         guard image.architecture == wanted else {

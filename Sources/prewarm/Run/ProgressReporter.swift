@@ -82,7 +82,8 @@ final class ProgressReporter: @unchecked Sendable {
         case .json: line = JSONText.line(json)
         }
         // Unbuffered, so that a pipe (CI logs, `tee`) sees each event as it happens.
-        if let line { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        // Settings the libraries mention in errors are spelled as flags.
+        if let line { FileHandle.standardOutput.write(Data((SettingFlags.render(line) + "\n").utf8)) }
     }
 
     static func describe(_ outcome: NodeOutcome) -> (word: String, output: String?, error: String?) {
