@@ -174,16 +174,18 @@ public final class DockerEngine: ImageEngine {
     /// The engine's description of the request's base (`GET /images/NAME/json`).
     ///
     /// - Throws: `ImageError` with code `.missingBase` when the engine has no such image, or has
-    ///   it for another architecture than `request.platform`'s.
+    ///   it for another architecture than `request.platform`'s; `.engine` when the engine fails.
     private func inspectBase(of request: ImageBuildRequest) async throws -> [String: Any] {
         let reference = request.baseImage
         let inspected = try await send(
             HTTPRequest(url: url("/images/\(Self.escapePath(reference))/json")), doing: "inspect \(reference)")
-        guard inspected.isSuccess,
-            let base = (try? JSONSerialization.jsonObject(with: inspected.body)) as? [String: Any]
-        else {
+        if inspected.status == 404 {
             throw ImageError(
                 .missingBase, "base image \(reference) is not in the engine; make it available before building")
+        }
+        guard inspected.isSuccess else { throw engineError(inspected, doing: "inspect base image \(reference)") }
+        guard let base = (try? JSONSerialization.jsonObject(with: inspected.body)) as? [String: Any] else {
+            throw ImageError(.engine, "the engine's description of base image \(reference) is not the JSON of an image")
         }
         let architecture = base["Architecture"] as? String ?? ""
         guard architecture == request.platform.architecture else {
