@@ -12,7 +12,7 @@ extension OCIStore: ImageEngine {
 
     public func image(named name: String) async throws -> EngineImage? {
         try await Self.blocking { [self] in
-            guard let image = try storedImage(named: name) else { return nil }
+            guard let image = try intactImage(named: name) else { return nil }
             return try engineImage(image)
         }
     }
@@ -21,19 +21,26 @@ extension OCIStore: ImageEngine {
         guard let wanted = try? OCIPlatform(platform) else {
             throw ImageError(.missingBase, "cannot read platform '\(platform)'; write it as linux/amd64 or linux/arm64")
         }
-        if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) }) {
-            return found
+        // A damaged base is provided again when a provider can; else the damage is the error.
+        var damage: ImageError?
+        do {
+            if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) }) {
+                return found
+            }
+        } catch let error as ImageError where error.code == .corrupt && baseProvider != nil {
+            damage = error
         }
         if let baseProvider, try await baseProvider.provide(reference, platform: platform, pull: pull, into: self),
             let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) })
         {
             return found
         }
-        throw missingBase(reference, platform: platform)
+        throw damage ?? missingBase(reference, platform: platform)
     }
 
     func baseImage(_ reference: String, platform: OCIPlatform) throws -> EngineImage? {
         guard let image = try storedImage(named: reference, platform: platform) else { return nil }
+        try requireIntactLayers(image, of: reference)
         let found = try engineImage(image)
         guard found.architecture == platform.architecture else {
             throw ImageError(
@@ -65,16 +72,12 @@ extension OCIStore: ImageEngine {
     /// Removes the name `name` from `index.json` (its blobs go at the next `garbageCollect()`).
     /// Does nothing when there is no such name.
     public func removeName(_ name: String) throws {
-        try updateIndex { index in
-            let before = index.manifests.count
-            index.manifests.removeAll { Self.name(of: $0) == name }
-            return index.manifests.count != before
-        }
+        try updateNames { table in table.entry(named: name) == nil ? [] : [NameChange(name: name, entry: nil)] }
     }
 
     public func names(inRepository repository: String) async throws -> [String] {
         try await Self.blocking { [self] in
-            try index().manifests.compactMap(Self.name(of:)).filter { $0.hasPrefix(repository + ":") }.sorted()
+            try names().allNames.filter { $0.hasPrefix(repository + ":") }
         }
     }
 }
