@@ -77,7 +77,7 @@ extension OCIStore: ImageEngine {
 
     public func names(inRepository repository: String) async throws -> [String] {
         try await Self.blocking { [self] in
-            try names().allNames.filter { $0.hasPrefix(repository + ":") }
+            try withNames { $0.names(inRepository: repository) }
         }
     }
 }

@@ -23,42 +23,51 @@ extension OCIStore {
         try names().index
     }
 
-    /// The names of the store, current as of this call.
+    /// The names of the store, current as of this call (a copy: for lookups, `withNames`).
     func names() throws -> NameTable {
+        try withNames { $0 }
+    }
+
+    /// Runs `body` on the names of the store, current as of this call, under the state lock:
+    /// the table is not copied, so that an append meanwhile changes it in place.
+    func withNames<T>(_ body: (NameTable) throws -> T) throws -> T {
         for _ in 0..<3 {
             guard let indexKey = Self.fileKey(indexPath) else {
                 if try storeHasContent() { throw indexLost() }
-                return NameTable()
+                return try body(NameTable())
             }
             let logKey = Self.fileKey(namesLogPath)
-            if let cached = state.withLock({ $0.names }), cached.indexKey == indexKey {
-                if logKey?.inode == cached.logInode, let size = logKey?.size, size == cached.logOffset {
-                    return cached.table
-                }
-                if let logKey, logKey.inode == cached.logInode, logKey.size > cached.logOffset {
-                    // Another process named images: apply its lines in place (no copy of the table).
-                    let (changes, end) = try readLog(from: cached.logOffset)
-                    let table = state.withLock { state -> NameTable? in
-                        guard state.names?.indexKey == indexKey, state.names?.logOffset == cached.logOffset else {
-                            return nil
-                        }
-                        for change in changes { state.names?.table.apply(change) }
-                        state.names?.logLines += changes.count
-                        state.names?.logOffset = end
-                        return state.names?.table
+            let cached = state.withLock { state in
+                state.names.map { (indexKey: $0.indexKey, logInode: $0.logInode, logOffset: $0.logOffset) }
+            }
+            if let cached, cached.indexKey == indexKey, logKey?.inode == cached.logInode {
+                let changes =
+                    if let logKey, logKey.size > cached.logOffset {
+                        // Another process named images: its lines are applied in place.
+                        try readLog(from: cached.logOffset)
+                    } else {
+                        ([NameChange](), cached.logOffset)
                     }
-                    if let table { return table }
-                    continue
+                let result = try state.withLock { state -> T? in
+                    guard state.names?.indexKey == indexKey, state.names?.logOffset == cached.logOffset else {
+                        return nil
+                    }
+                    state.names?.apply(changes)
+                    return try state.names.map { try body($0.table) }
                 }
+                if let result { return result }
+                continue
             }
             // Read both afresh; `index.json` again afterwards, in case a compaction came in between.
             guard let data = FileManager.default.contents(atPath: indexPath) else { continue }
             guard let index = try? JSONDecoder().decode(OCIIndex.self, from: data) else { throw indexDamaged() }
             var fresh = CachedNames(indexKey: indexKey, logInode: logKey?.inode, table: NameTable(index))
-            try fresh.apply(readLog(from: 0))
+            fresh.apply(try readLog(from: 0))
             guard Self.fileKey(indexPath) == indexKey else { continue }
-            state.withLock { $0.names = fresh }
-            return fresh.table
+            return try state.withLock { state in
+                state.names = fresh
+                return try body(fresh.table)
+            }
         }
         throw ImageError(.io, "index.json of the OCI store at \(path) keeps changing while it is read; try again")
     }
@@ -90,7 +99,7 @@ extension OCIStore {
     func updateNames(_ change: (NameTable) throws -> [NameChange]) throws {
         try withIndexLock {
             // The table goes out of scope before the cache is changed in place (no copy).
-            let changes = try { () throws -> [NameChange] in try change(try names()) }()
+            let changes = try withNames(change)
             guard !changes.isEmpty else { return }
             // Blobs the new names name must be durable under their names first.
             AtomicFile.syncDirectory(blobDirectory)
@@ -276,7 +285,7 @@ extension OCIStore {
 
     /// The entry of `index.json` named `name`, or `nil`.
     public func descriptor(named name: String) throws -> OCIDescriptor? {
-        try names().entry(named: name)
+        try withNames { $0.entry(named: name) }
     }
 
     /// Inode, size and modification time of `file`, or `nil` when there is none: files the store
@@ -320,6 +329,7 @@ struct NameChange: Codable, Sendable {
 struct NameTable: Sendable {
     private var byName: [String: OCIDescriptor] = [:]
     private var namesByDigest: [String: Set<String>] = [:]
+    private var namesByRepository: [String: Set<String>] = [:]
     private var unnamed: [OCIDescriptor] = []
 
     init() {}
@@ -343,13 +353,30 @@ struct NameTable: Sendable {
 
     var allNames: [String] { byName.keys.sorted() }
 
+    /// The names `repository:tag` of `repository`, sorted.
+    func names(inRepository repository: String) -> [String] { (namesByRepository[repository] ?? []).sorted() }
+
+    /// `repository` of `repository:tag` (the name up to its last colon after any slash).
+    private static func repository(of name: String) -> String? {
+        guard let colon = name.lastIndex(of: ":"), !name[colon...].contains("/") else { return nil }
+        return String(name[..<colon])
+    }
+
     mutating func apply(_ change: NameChange) {
+        let repository = Self.repository(of: change.name)
         if let old = byName[change.name] {
             namesByDigest[old.digest]?.remove(change.name)
             if namesByDigest[old.digest]?.isEmpty == true { namesByDigest[old.digest] = nil }
+            if let repository {
+                namesByRepository[repository]?.remove(change.name)
+                if namesByRepository[repository]?.isEmpty == true { namesByRepository[repository] = nil }
+            }
         }
         byName[change.name] = change.entry
-        if let entry = change.entry { namesByDigest[entry.digest, default: []].insert(change.name) }
+        if let entry = change.entry {
+            namesByDigest[entry.digest, default: []].insert(change.name)
+            if let repository { namesByRepository[repository, default: []].insert(change.name) }
+        }
     }
 
     /// As `index.json` holds them: the unnamed entries first, then by name.
@@ -367,6 +394,7 @@ struct CachedNames: Sendable {
     var table: NameTable
 
     mutating func apply(_ read: (changes: [NameChange], end: UInt64)) {
+        guard !read.changes.isEmpty || read.end != logOffset else { return }
         for change in read.changes { table.apply(change) }
         logLines += read.changes.count
         logOffset = read.end

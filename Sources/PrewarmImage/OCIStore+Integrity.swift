@@ -61,7 +61,8 @@ extension OCIStore {
         let descriptor = open(verifiedLogPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
-        if (try? AtomicFile.writeAll(descriptor, line, path: verifiedLogPath)) != nil { countWritten(line.count) }
+        // Not counted in `bytesWritten`: a record is a cache of a hash, not content.
+        _ = try? AtomicFile.writeAll(descriptor, line, path: verifiedLogPath)
     }
 
     /// Reads the records other processes appended since this one last read them.

@@ -99,7 +99,7 @@ public final class OCIStore: @unchecked Sendable {
     }
 
     /// Bytes this store object has written to files in the store (blobs, temporary files,
-    /// `index.json`) since it was created.
+    /// `index.json` and the names log; not the verified-at records) since it was created.
     public var bytesWritten: Int64 { state.withLock { $0.bytesWritten } }
 
     /// Of `bytesWritten`, the bytes written to blobs (through their temporary files): each blob
