@@ -59,10 +59,7 @@ extension JournalError {
         case SQLITE_NOTADB:
             self = .notADatabase(path: path, cause: failure)
         case SQLITE_CORRUPT:
-            self.init(
-                .damaged,
-                "journal \(path) is damaged (\(failure.message)); move it away or pass `journalPath` to start a new one",
-                cause: failure)
+            self = .damaged(path: path, failure.message, cause: failure)
         case SQLITE_BUSY, SQLITE_LOCKED:
             self.init(
                 .busy,
@@ -78,6 +75,15 @@ extension JournalError {
         default:
             self.init(.storage, "cannot \(action) in journal \(path): \(failure.message)", cause: failure)
         }
+    }
+
+    /// The error for a journal that is a damaged SQLite database; it is left as it is.
+    static func damaged(path: String, _ finding: String, cause: (any Error & Sendable)? = nil) -> JournalError {
+        JournalError(
+            .damaged,
+            "journal \(path) is damaged (\(finding)); it was left as it is: move it away or pass --journal to start "
+                + "a new one",
+            cause: cause)
     }
 
     /// The error for a file that is not a SQLite database.

@@ -21,7 +21,7 @@ struct Prewarm: AsyncParsableCommand {
         version: version,
         subcommands: [
             PlanCommand.self, BuildCommand.self, RunsCommand.self, StatusCommand.self, ImportCommand.self,
-            ExportCommand.self, GCCommand.self,
+            ExportCommand.self, GCCommand.self, VerifyCommand.self,
         ]
     )
 

@@ -39,7 +39,9 @@ struct ImportCommand: ParsableCommand {
 
             Examples:
               docker save public.ecr.aws/lambda/python:3.12-x86_64 -o python.tar && prewarm import python.tar
-              skopeo copy docker://public.ecr.aws/lambda/python:3.12-arm64 oci-archive:py.tar && prewarm import py.tar
+              skopeo copy docker://public.ecr.aws/lambda/python:3.12-arm64 \\
+                oci-archive:py.tar:public.ecr.aws/lambda/python:3.12-arm64 && prewarm import py.tar
+              docker save IMAGE… -o bases.tar && prewarm import bases.tar    (several images, shared layers)
             """)
 
     @OptionGroup var store: StoreOptions
@@ -55,7 +57,14 @@ struct ImportCommand: ParsableCommand {
         let store = try store.open()
         for file in files {
             do {
-                for name in try store.importArchive(path: file) { print("imported \(name)") }
+                let names = try store.importArchive(path: file)
+                guard !names.isEmpty else {
+                    throw CommandFailure(
+                        message: "\(file) names no image (no RepoTags, no image name annotation): name it when you "
+                            + "make it, e.g. `skopeo copy … oci-archive:\(file):REPOSITORY:TAG`",
+                        exitCode: .unusableInput)
+                }
+                for name in names { print("imported \(name)") }
             } catch let error as ImageError {
                 throw CommandFailure(message: "\(file): \(error.description)", exitCode: .unusableInput)
             }
