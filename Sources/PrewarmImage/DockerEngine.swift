@@ -309,11 +309,11 @@ public final class DockerEngine: ImageEngine {
 
     // MARK: - Requests
 
-    private func url(_ path: String) -> String {
+    func url(_ path: String) -> String {
         "\(endpoint.baseURL)/v\(apiVersion)\(path)"
     }
 
-    private func send(_ request: HTTPRequest, doing action: String) async throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, doing action: String) async throws -> HTTPResponse {
         do {
             return try await client.execute(request)
         } catch let error as HTTPError {
@@ -336,7 +336,7 @@ public final class DockerEngine: ImageEngine {
         return response
     }
 
-    private func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
+    func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
         ImageError(
             .engine, "cannot \(action) at \(endpoint): \(Self.message(in: response.body) ?? "HTTP \(response.status)")")
     }

@@ -17,6 +17,9 @@ public struct BuildOptions: Sendable {
     /// Base images that come from a local source (the template's `Metadata.Prewarm.BaseImages`) and
     /// are never pulled.
     public var localBases: Set<String> = []
+    /// The template's absolute path, recorded on every image (`dev.prewarm.template`) so that
+    /// `prewarm gc --engine docker` removes only what this template's builds made.
+    public var templatePath: String?
 
     public init(pull: Bool, forceRebuild: Bool, workDirectory: String, prewarmVersion: String) {
         self.pull = pull
@@ -31,6 +34,8 @@ public enum ImageLabels {
     /// The build key: what decides the image's content (see `EngineExecutor.buildKey`).
     public static let contentKey = "dev.prewarm.content-key"
     public static let version = "dev.prewarm.version"
+    /// The absolute path of the template whose build made the image.
+    public static let template = "dev.prewarm.template"
 }
 
 /// Does the nodes of a build graph against an `ImageEngine`:
@@ -126,7 +131,8 @@ public struct EngineExecutor: NodeExecutor {
         let request = ImageBuildRequest(
             name: planned.name, baseImage: planned.baseImage, contextPath: contextPath,
             platform: planned.architecture.platform,
-            labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion],
+            labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion].merging(
+                options.templatePath.map { [ImageLabels.template: $0] } ?? [:], uniquingKeysWith: { $1 }),
             // The base node already pulled the base when that is allowed.
             pull: false,
             emulator: ImageBuildRequest.Source(path: emulator, contentDigest: emulatorDigest), layers: layerSources)

@@ -144,6 +144,7 @@ struct BuildCommand: AsyncParsableCommand {
         var buildOptions = BuildOptions(
             pull: !skipPullImage, forceRebuild: forceImageBuild, workDirectory: work, prewarmVersion: Prewarm.version)
         buildOptions.localBases = setup.localBases
+        buildOptions.templatePath = templatePath
         let reporter = ProgressReporter(mode: progress == .json ? .json : .plain, total: plan.graph.nodes.count)
         let executor = EngineExecutor(
             engine: engine, emulators: emulators,
