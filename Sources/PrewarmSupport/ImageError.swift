@@ -72,7 +72,7 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
     public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
-        self.cause = cause.map { "\($0)" }
+        self.cause = cause.map(describeSystemError)
     }
 
     public var description: String {

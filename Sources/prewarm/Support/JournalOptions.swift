@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmJournal
+import PrewarmSupport
 
 /// Where the journal is: `--journal PATH`, else `.prewarm/journal.sqlite` next to the template.
 struct JournalOptions: ParsableArguments {
@@ -35,7 +36,8 @@ struct JournalOptions: ParsableArguments {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
                 throw CommandFailure(
-                    message: "cannot create \(directory) for the journal: \(error)", exitCode: .unusableInput)
+                    message: "cannot create \(directory) for the journal: \(describeSystemError(error)); "
+                        + "check its permissions, or pass --journal", exitCode: .unusableInput)
             }
         }
         do {
