@@ -7,7 +7,8 @@ import Testing
 /// The scheduler's own rules (order, limits, failures, retries, cancellation), with an
 /// executor that does timed work in-process and records what it saw.
 @Suite struct SchedulerTests {
-    struct Transient: TransientFailure, CustomStringConvertible {
+    struct Transient: TransientError, CustomStringConvertible {
+        var isTransient: Bool { true }
         var description: String { "connection reset" }
     }
     struct Permanent: Error, CustomStringConvertible {
@@ -49,7 +50,7 @@ import Testing
                 if failing.contains(node.id) { throw Permanent() }
                 if count <= flaky[node.id, default: 0] { throw Transient() }
                 await recorder.end(node)
-                return .built(output: "out-\(node.id)")
+                return .built(.image(imageID: "out-\(node.id)"))
             } catch {
                 await recorder.end(node)
                 throw error

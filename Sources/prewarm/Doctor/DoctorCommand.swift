@@ -40,36 +40,56 @@ struct DoctorCommand: AsyncParsableCommand {
     var skipPullImage = false
 
     @Option(help: "Output format: text (a line per check) or json.")
-    var format: StatusFormat = .text
+    var format: OutputFormat = .text
+
+    func validate() throws {
+        try format.requireTextOrJSON()
+    }
+
+    /// The build these flags would run, as the library takes it.
+    func configuration() throws -> BuildConfiguration {
+        var configuration = try template.configuration()
+        engineOptions.apply(to: &configuration)
+        configuration.emulatorDirectory = rieDirectory
+        configuration.layerCacheDirectory = layers.cacheDirectory
+        configuration.maxLayerSize = layers.maxSize.bytes
+        configuration.pull = !skipPullImage
+        configuration.journalPath = journal.path
+        return configuration
+    }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let plan = try await template.plan()
+        let configuration = try configuration()
+        let plan = try await BuildSession(configuration).plan
         var report = DoctorReport()
-        let engine = await checkEngine(&report, environment: environment)
-        checkEmulators(&report, plan: plan, environment: environment)
+        let engine = await checkEngine(&report, configuration)
+        checkEmulators(&report, plan: plan, configuration)
         if let engine { await checkBases(&report, plan: plan, engine: engine) }
-        checkLayerCache(&report, plan: plan, environment: environment)
-        checkJournal(&report, template: plan.template)
+        checkLayerCache(&report, plan: plan, configuration)
+        checkJournal(
+            &report, path: BuildConfiguration.journalPath(configuration.journalPath, forTemplate: plan.template))
         if let docker = engine as? DockerEngine { await checkClock(&report, docker: docker) }
-        checkDisk(&report, environment: environment)
+        checkDisk(&report, configuration)
         switch format {
-        case .text:
-            for check in report.checks { print(check.line) }
         case .json:
             print(JSONText.line(DoctorJSON(report)))
+        case .text, .dot:
+            for check in report.checks { print(check.line) }
         }
         if report.blocks { throw ExitStatus.partialFailure.exitCode }
     }
 
     // MARK: - Checks
 
-    private func checkEngine(_ report: inout DoctorReport, environment: [String: String]) async -> (any ImageEngine)? {
-        let choice = engineOptions.effectiveChoice
+    private func checkEngine(_ report: inout DoctorReport, _ configuration: BuildConfiguration) async -> (
+        any ImageEngine
+    )? {
+        let choice = configuration.effectiveEngine
+        let environment = configuration.environment
         if choice != .oci {
             let endpoint: DockerEngine.Endpoint
             do {
-                endpoint = try .resolve(engineOptions.dockerHost, environment: environment)
+                endpoint = try .resolve(configuration.dockerHost, environment: environment)
             } catch let error as ImageError {
                 report.fail("engine", error.message)
                 return nil
@@ -78,7 +98,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 return nil
             }
             let how =
-                engineOptions.dockerHost != nil
+                configuration.dockerHost != nil
                 ? "--docker-host"
                 : environment["DOCKER_HOST"].map { $0.isEmpty ? nil : $0 } != nil
                     ? "DOCKER_HOST" : "the default socket"
@@ -103,7 +123,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 return nil
             }
         }
-        let directory = engineOptions.store.directory(environment: environment)
+        let directory = configuration.resolvedOCIStore
         let role = choice == .oci ? "" : " (the fallback)"
         guard FileManager.default.fileExists(atPath: directory + "/index.json") else {
             if let problem = Self.writableProblem(directory) {
@@ -124,18 +144,19 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
-    private func checkEmulators(_ report: inout DoctorReport, plan: Plan, environment: [String: String]) {
+    private func checkEmulators(_ report: inout DoctorReport, plan: Plan, _ configuration: BuildConfiguration) {
         let emulators = EmulatorLocator(
-            directory: rieDirectory ?? plan.settings.emulatorDirectory,
-            directorySource: rieDirectory != nil ? "--rie-dir" : "the template's Metadata.Prewarm.EmulatorDirectory",
-            environment: environment)
+            directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
+            directorySource: configuration.emulatorDirectory != nil
+                ? Setting.emulatorDirectory.mention : "the template's Metadata.Prewarm.EmulatorDirectory",
+            environment: configuration.environment)
         for architecture in [Architecture.x86_64, .arm64] {
             let needed = plan.functions.contains { $0.architecture == architecture }
             do {
                 let path = try emulators.emulator(for: architecture.rawValue)
                 report.pass("emulator", "\(architecture.rawValue): \(path)")
             } catch {
-                let message = (error as? ImageError)?.message ?? "\(error)"
+                let message = SettingFlags.render((error as? ImageError)?.message ?? "\(error)")
                 if needed {
                     report.fail(
                         "emulator", "\(architecture.rawValue): \(message); point --rie-dir at a directory holding it")
@@ -147,13 +168,15 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
+    private var pullAllowed: Bool { !skipPullImage }
+
     private func checkBases(_ report: inout DoctorReport, plan: Plan, engine: any ImageEngine) async {
         var present = 0
         var missing: [String] = []
         for node in plan.graph.nodes {
             guard case .base(let reference, let architecture) = node.payload else { continue }
             let found = (try? await engine.image(named: reference)) ?? nil
-            if let found, found.architecture == architecture.platform.split(separator: "/").last.map(String.init) {
+            if let found, found.architecture == architecture.ociPlatform.architecture {
                 present += 1
             } else {
                 missing.append("\(reference) (\(architecture.rawValue))")
@@ -161,7 +184,7 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         if missing.isEmpty {
             report.pass("base images", "\(present) of \(present) present")
-        } else if skipPullImage {
+        } else if !pullAllowed {
             report.fail(
                 "base images",
                 "\(missing.count) missing and pulls are off: \(missing.joined(separator: ", ")); load them, or "
@@ -172,28 +195,27 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
-    private func checkLayerCache(_ report: inout DoctorReport, plan: Plan, environment: [String: String]) {
-        let directory = layers.cacheDirectory(environment: environment)
+    private func checkLayerCache(_ report: inout DoctorReport, plan: Plan, _ configuration: BuildConfiguration) {
+        let directory = configuration.resolvedLayerCacheDirectory
         if let problem = Self.writableProblem(directory) {
             report.fail("layer cache", "\(directory): \(problem); pass --layer-cache-basedir")
             return
         }
-        let store = LayerStore(baseDirectory: directory, maxExpandedSize: layers.maxSize.bytes)
+        let store = LayerStore(baseDirectory: directory, maxExpandedSize: configuration.maxLayerSize)
         let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
         report.pass("layer cache", "\(directory) is writable; \(verified.count) layer(s) by ARN cached")
         guard let first = missing.first else { return }
         do {
-            let credentials = try AWSEnvironment(environment: environment).resolveCredentials(for: first.text)
+            let credentials = try AWSEnvironment(environment: configuration.environment).resolveCredentials(
+                for: first.text)
             report.pass(
                 "AWS credentials", "\(missing.count) layer(s) to download, with credentials from \(credentials.source)")
         } catch {
-            let message = (error as? AWSError)?.message ?? "\(error)"
-            report.fail("AWS credentials", message)
+            report.fail("AWS credentials", SettingFlags.render((error as? AWSError)?.message ?? "\(error)"))
         }
     }
 
-    private func checkJournal(_ report: inout DoctorReport, template: String) {
-        let path = journal.journalPath(forTemplate: template)
+    private func checkJournal(_ report: inout DoctorReport, path: String) {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if let problem = Self.writableProblem(directory) {
             report.fail("journal", "\(directory): \(problem); pass --journal")
@@ -219,11 +241,9 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
-    private func checkDisk(_ report: inout DoctorReport, environment: [String: String]) {
-        var paths = [layers.cacheDirectory(environment: environment)]
-        if engineOptions.effectiveChoice != .docker {
-            paths.append(engineOptions.store.directory(environment: environment))
-        }
+    private func checkDisk(_ report: inout DoctorReport, _ configuration: BuildConfiguration) {
+        var paths = [configuration.resolvedLayerCacheDirectory]
+        if configuration.effectiveEngine != .docker { paths.append(configuration.resolvedOCIStore) }
         for path in paths {
             guard let free = Self.freeBytes(nearest: path) else { continue }
             let text = ByteCount(bytes: free).approximate

@@ -17,19 +17,14 @@ struct StoreOptions: ParsableArguments {
 
     /// `--oci-store`, else `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`.
     func directory(environment: [String: String]) -> String {
-        if let path { return LayerOptions.expandingTilde(path, environment: environment) }
-        if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") { return cache + "/prewarm/oci" }
-        return LayerOptions.home(environment) + "/.cache/prewarm/oci"
+        BuildConfiguration.ociStorePath(path, environment: environment)
     }
 
     /// Opens the store (creating it when absent).
+    ///
+    /// - Throws: `ImageError` when the directory cannot be used as one.
     func open() throws -> OCIStore {
-        let directory = directory(environment: ProcessInfo.processInfo.environment)
-        do {
-            return try OCIStore(path: directory)
-        } catch let error as ImageError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
+        try OCIStore(path: directory(environment: ProcessInfo.processInfo.environment))
     }
 }
 
@@ -100,11 +95,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
-        do {
-            try store.export(names: images, format: format == .docker ? .docker : .oci, to: output)
-        } catch let error as ImageError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
+        try store.export(names: images, format: format == .docker ? .docker : .oci, to: output)
         print("wrote \(images.count) image(s) to \(output)")
     }
 }
@@ -165,19 +156,15 @@ struct GCCommand: AsyncParsableCommand {
         switch engine {
         case .oci:
             let store = try store.open()
-            do {
-                let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
-                print("removed \(removed) blob(s), \(freed) bytes")
-            } catch let error as ImageError {
-                throw CommandFailure(message: error.description, exitCode: .unusableInput)
-            }
+            let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
+            print("removed \(removed) blob(s), \(freed) bytes")
         case .docker:
             try await cleanDocker()
         }
     }
 
     private func cleanDocker() async throws {
-        let plan = try await template.plan()
+        let plan = try await BuildSession(try template.configuration()).plan
         guard plan.errors.isEmpty else {
             Console.report(plan, listingSkipped: false)
             throw CommandFailure(
@@ -185,15 +172,9 @@ struct GCCommand: AsyncParsableCommand {
                 exitCode: .partialFailure)
         }
         let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
-        let docker: DockerEngine
-        let images: [DockerEngine.ImageSummary]
-        do {
-            docker = try await DockerEngine(
-                endpoint: .resolve(dockerHost, environment: ProcessInfo.processInfo.environment))
-            images = try await docker.images(labeled: ImageLabels.template)
-        } catch let error as ImageError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
+        let docker = try await DockerEngine(
+            endpoint: .resolve(dockerHost, environment: ProcessInfo.processInfo.environment))
+        let images = try await docker.images(labeled: ImageLabels.template)
         let removals = EngineCleanup(plan: plan, templatePath: templatePath).removals(among: images)
         var freed: Int64 = 0
         var kept = 0
