@@ -184,19 +184,15 @@ enum FunctionTable {
     static func render(_ plan: Plan, outcomes: [String: NodeOutcome], width: Int) -> String {
         var rows = [["FUNCTION", "ARCH", "IMAGE", "OUTCOME"]]
         for function in plan.functions {
-            let outcome: String =
-                switch outcomes[function.nodeID] {
-                case .succeeded(.built)?: "built"
-                case .succeeded(.upToDate)?: "up to date"
-                case .failed(let message)?: "failed: \(message)"
-                case .skipped(let reason)?: "skipped: \(reason)"
-                case .interrupted?: "interrupted"
-                case nil: "not run"
-                }
+            var outcome = "not-run"
+            if let ended = outcomes[function.nodeID] {
+                let (word, _, error) = OutcomeWord.of(ended)
+                outcome = error.map { "\(word): \($0)" } ?? word
+            }
             rows.append([function.name, function.architecture.rawValue, function.image, outcome])
         }
         for failure in plan.errors {
-            rows.append([failure.name, failure.architecture?.rawValue ?? "-", "-", "not planned: \(failure.message)"])
+            rows.append([failure.name, failure.architecture?.rawValue ?? "-", "-", "not-planned: \(failure.message)"])
         }
         return TableText.render(rows).split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.count > width ? String(line.prefix(width - 1)) + "…" : String(line)
