@@ -46,7 +46,10 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup(title: "Engine") var engineOptions: EngineOptions
     @OptionGroup(title: "Layers") var layers: LayerOptions
 
-    @Option(help: "Image builds at once (default: the number of cores, \(ProcessInfo.processInfo.activeProcessorCount) here).")
+    @Option(
+        help:
+            "Image builds at once (default: the number of cores, \(ProcessInfo.processInfo.activeProcessorCount) here)."
+    )
     var jobs: Int?
 
     @Option(name: .customLong("download-jobs"), help: "Layer downloads and base-image pulls at once.")

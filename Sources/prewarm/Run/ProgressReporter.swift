@@ -116,7 +116,8 @@ final class ProgressReporter: Sendable {
             state.finished += 1
             let (word, _, error) = OutcomeWord.of(outcome)
             let width = String(total).count
-            let counter = "[\(String(repeating: " ", count: max(0, width - String(state.finished).count)))"
+            let counter =
+                "[\(String(repeating: " ", count: max(0, width - String(state.finished).count)))"
                 + "\(state.finished)/\(total)]"
             var line = "\(counter) \(word.padding(toLength: 11, withPad: " ", startingAt: 0)) \(node.id)"
             if duration > .zero { line += " (\(String(format: "%.1fs", duration.seconds)))" }
