@@ -109,6 +109,7 @@ public struct BuildSession: Sendable {
             prewarmVersion: configuration.prewarmVersion)
         buildOptions.localBases = setup.localBases
         buildOptions.templatePath = absoluteTemplate
+        buildOptions.resumedImages = configuration.resumedImages
         let executor = EngineExecutor(
             engine: setup.engine, emulators: emulators, options: buildOptions, layers: layers, cache: setup.cache,
             output: { node, line in events(.output(node: node, line: line)) })

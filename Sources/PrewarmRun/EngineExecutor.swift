@@ -21,6 +21,9 @@ public struct BuildOptions: Sendable {
     /// The template's absolute path, recorded on every image (`dev.prewarm.template`) so that
     /// `prewarm gc --engine docker` removes only what this template's builds made.
     public var templatePath: String?
+    /// Images the run being resumed built, by node ID: their image IDs. With `forceRebuild`, such an
+    /// image is not built again while the engine still holds it under its name with that ID and key.
+    public var resumedImages: [String: String] = [:]
 
     public init(pull: Bool, forceRebuild: Bool, workDirectory: String, prewarmVersion: String) {
         self.pull = pull
@@ -96,8 +99,10 @@ public struct EngineExecutor: NodeExecutor {
         let emulator = try emulators.emulator(for: planned.architecture.rawValue)
         let emulatorDigest = try await emulatorDigests.digest(of: emulator)
         let key = Self.buildKey(planned, inputs: inputs, emulatorDigest: emulatorDigest)
-        if !options.forceRebuild, let existing = try await engine.image(named: planned.name),
-            existing.labels[ImageLabels.contentKey] == key
+        if !options.forceRebuild || options.resumedImages[node.id] != nil,
+            let existing = try await engine.image(named: planned.name),
+            existing.labels[ImageLabels.contentKey] == key,
+            !options.forceRebuild || options.resumedImages[node.id] == existing.id
         {
             try await cache?.store(key: key, name: planned.name)
             return .upToDate(.image(imageID: existing.id))

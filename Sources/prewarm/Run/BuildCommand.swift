@@ -52,8 +52,8 @@ struct BuildCommand: AsyncParsableCommand {
     )
     var jobs: Int?
 
-    @Option(name: .customLong("download-jobs"), help: "Layer downloads and base-image pulls at once.")
-    var downloadJobs: Int = 8
+    @Option(name: .customLong("download-jobs"), help: "Layer downloads and base-image pulls at once (default: 8).")
+    var downloadJobs: Int?
 
     @Option(help: "Retries of a transient failure (connection reset, engine busy), with backoff.")
     var retries: Int = 2
@@ -88,7 +88,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        guard downloadJobs >= 1 else { throw ValidationError("--download-jobs must be at least 1") }
+        if let downloadJobs, downloadJobs < 1 { throw ValidationError("--download-jobs must be at least 1") }
         guard retries >= 0 else { throw ValidationError("--retries cannot be negative") }
         if engineOptions.engine == .docker, engineOptions.needsOCIStore {
             throw ValidationError(
@@ -104,7 +104,7 @@ struct BuildCommand: AsyncParsableCommand {
         configuration.layerCacheDirectory = layers.cacheDirectory
         configuration.maxLayerSize = layers.maxSize.bytes
         if let jobs { configuration.jobs = jobs }
-        configuration.downloadJobs = downloadJobs
+        if let downloadJobs { configuration.downloadJobs = downloadJobs }
         configuration.retries = retries
         configuration.failFast = failFast
         configuration.pull = !skipPullImage
@@ -115,8 +115,47 @@ struct BuildCommand: AsyncParsableCommand {
         return configuration
     }
 
+    /// The options of this command line that a resumed run takes from the run it resumes, and that
+    /// are given again here (so they win).
+    var explicitOptions: Set<BuildSession.ResumedOption> {
+        var given: Set<BuildSession.ResumedOption> = []
+        if !template.architectures.isEmpty { given.insert(.architectures) }
+        if !template.functions.isEmpty { given.insert(.functions) }
+        if jobs != nil { given.insert(.jobs) }
+        if downloadJobs != nil { given.insert(.downloadJobs) }
+        if skipPullImage { given.insert(.pull) }
+        if forceImageBuild { given.insert(.force) }
+        return given
+    }
+
+    static func flag(for option: BuildSession.ResumedOption) -> String {
+        switch option {
+        case .architectures: "--arch"
+        case .functions: "--function"
+        case .jobs: "--jobs"
+        case .downloadJobs: "--download-jobs"
+        case .pull: "--skip-pull-image"
+        case .force: "--force-image-build"
+        }
+    }
+
     func run() async throws {
-        let session = try await BuildSession(try configuration())
+        var configuration = try configuration()
+        // --resume continues with the interrupted run's options; flags given again win.
+        if let resumption = try await BuildSession.resumption(of: configuration, explicit: explicitOptions) {
+            configuration = resumption.configuration
+            if !resumption.taken.isEmpty {
+                Console.write(
+                    "prewarm: resuming run \(resumption.run) with its options: "
+                        + resumption.taken.map(Self.flag(for:)).joined(separator: ", "))
+            }
+            if !resumption.overridden.isEmpty {
+                Console.write(
+                    "prewarm: given again, so these override run \(resumption.run)'s: "
+                        + resumption.overridden.map(Self.flag(for:)).joined(separator: ", "))
+            }
+        }
+        let session = try await BuildSession(configuration)
         let reporter = ProgressReporter(mode: progress, plan: session.plan)
         let output = BuildOutput(plan: session.plan, reporter: reporter)
         let task = Task { try await session.run(events: output.handle) }
