@@ -21,7 +21,7 @@ struct Prewarm: AsyncParsableCommand {
         version: version,
         subcommands: [
             PlanCommand.self, BuildCommand.self, RunsCommand.self, StatusCommand.self, ImportCommand.self,
-            ExportCommand.self, GCCommand.self, DoctorCommand.self,
+            ExportCommand.self, GCCommand.self, DoctorCommand.self, WatchCommand.self,
         ]
     )
 
