@@ -63,8 +63,9 @@ extension JournalError {
         case SQLITE_BUSY, SQLITE_LOCKED:
             self.init(
                 .busy,
-                "cannot \(action): journal \(path) stayed locked by another process for more than \(busyTimeout); "
-                    + "try again when it is done",
+                "cannot \(action): journal \(path) stayed locked by "
+                    + (JournalLockHolder.describe(path: path) ?? "another process")
+                    + " for more than \(busyTimeout); try again when it is done",
                 cause: failure)
         case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY, SQLITE_AUTH:
             self.init(
