@@ -172,7 +172,8 @@ final class ProgressReporter: Sendable {
             if !plan.functions.isEmpty || !plan.errors.isEmpty {
                 // Cut to the terminal's width on a terminal; whole in a log.
                 let width = mode == .tty ? terminal.width : Int.max
-                write(FunctionTable.render(plan, outcomes: summary.outcomes, width: width) + "\n")
+                let table = FunctionTable.render(plan, outcomes: summary.outcomes, width: width)
+                write(table.hasSuffix("\n") ? table : table + "\n")
             }
             emit("run \(runID): " + parts.joined(separator: ", ") + String(format: " in %.1fs", seconds))
         }
