@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PrewarmPlan
 import PrewarmRun
+import PrewarmSupport
 
 /// `prewarm build`: builds every image of the plan in a Docker-compatible engine or the OCI store.
 ///
@@ -236,13 +237,27 @@ struct BuildOutput: Sendable {
         for problem in run.journalProblems { Console.warning("journal: \(problem)") }
         reporter.finish(run.summary, runID: run.runID.rawValue, planErrors: plan.errors.count)
         let functionsByNode = Dictionary(grouping: plan.functions, by: \.nodeID)
+        // A full disk fails every node that writes after it: said once, not once per node.
+        let diskFull = [systemErrorMessage(ENOSPC), systemErrorMessage(EDQUOT)]
+        var full: [(node: String, message: String, functions: [String])] = []
         for node in plan.graph.nodes {
             guard case .failed(let message) = run.summary.outcomes[node.id] else { continue }
             // Which functions it fails: the image's own, or those of every image that needs it.
             let affected = plan.graph.nodes.filter { $0.id == node.id || $0.needs.contains(node.id) }
                 .flatMap { functionsByNode[$0.id] ?? [] }.map { "\($0.name) (\($0.architecture.rawValue))" }
+            if diskFull.contains(where: message.contains) {
+                full.append((node.id, message, affected))
+                continue
+            }
             let names = affected.isEmpty ? "" : " (functions: \(Array(Set(affected)).sorted().joined(separator: ", ")))"
             Console.error("\(node.id): \(SettingFlags.render(message))\(names)")
+        }
+        if let first = full.first {
+            let functions = Set(full.flatMap(\.functions)).sorted()
+            let others = full.count > 1 ? " and \(full.count - 1) more node(s) the same way" : ""
+            Console.error(
+                "\(first.node): \(SettingFlags.render(first.message))\(others); free space there, then run "
+                    + "prewarm build --resume (functions: \(functions.joined(separator: ", ")))")
         }
     }
 }
