@@ -19,7 +19,8 @@ struct BuildCommand: AsyncParsableCommand {
             /var/rapid/aws-lambda-rie and the function's layers under /opt. No RUN step, so arm64 images \
             build on an x86_64 host without emulation. An image whose name exists with the same build \
             key is not built again. Layers by ARN are downloaded once, verified, into SAM CLI's layer \
-            cache (AWS credentials as the AWS CLI finds them).
+            cache (AWS credentials as the AWS CLI finds them: environment variables, keys, \
+            role_arn + source_profile, SSO, credential_process; --profile and --region as in SAM CLI).
 
             Engines: a Docker-compatible engine, where sam local looks, or prewarm's own OCI store \
             (no daemon; --load hands the images to Docker). --engine auto picks Docker when one \
@@ -45,6 +46,7 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var journal: JournalOptions
     @OptionGroup(title: "Engine") var engineOptions: EngineOptions
     @OptionGroup(title: "Layers") var layers: LayerOptions
+    @OptionGroup(title: "AWS") var awsOptions: AWSOptions
 
     @Option(help: "Image builds at once. Default: the number of cores.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -76,6 +78,13 @@ struct BuildCommand: AsyncParsableCommand {
             valueName: "dir"))
     var rieDirectory: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Build only part K of N of the images (chosen by content key, the same on every machine), so that N "
+                + "CI runners split one template; share their results with --cache-to/--cache-from.",
+            valueName: "K/N"))
+    var shard: Shard?
+
     @Option(help: "Progress output: plain (a line per node event) or json (JSON lines).")
     var progress: ProgressFormat = .plain
 
@@ -94,7 +103,12 @@ struct BuildCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plan = try await template.plan()
+        var plan = try await template.plan()
+        if let shard {
+            let all = plan.graph.count(of: .image)
+            plan = plan.restricted(to: shard)
+            Console.write("prewarm: shard \(shard): \(plan.graph.count(of: .image)) of \(all) image(s)")
+        }
 
         let environment = ProcessInfo.processInfo.environment
         let emulators = EmulatorLocator(
@@ -114,7 +128,7 @@ struct BuildCommand: AsyncParsableCommand {
         Console.write("prewarm: engine: \(engine.description)\(setup.why.map { " (\($0))" } ?? "")")
         for note in setup.notes { Console.write("prewarm: \(note)") }
         Console.report(plan, listingSkipped: true)
-        let layerProvider = try prepareLayers(plan, environment: environment)
+        let layerProvider = try await prepareLayers(plan, environment: environment)
 
         let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
         let journal = try await self.journal.open(forTemplate: plan.template, create: true)
@@ -186,16 +200,16 @@ struct BuildCommand: AsyncParsableCommand {
 extension BuildCommand {
     /// The layer cache, and Lambda when some layer by ARN is not in it: credentials and endpoint are
     /// resolved here, before any work starts, so that a missing credential is one error naming the layer.
-    func prepareLayers(_ plan: Plan, environment: [String: String]) throws -> LayerFetcher {
+    func prepareLayers(_ plan: Plan, environment: [String: String]) async throws -> LayerFetcher {
         let store = LayerStore(
             baseDirectory: layers.cacheDirectory(environment: environment), maxExpandedSize: layers.maxSize.bytes)
         let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
         guard let first = missing.first else {
             return LayerFetcher(store: store, lambda: nil, verified: verified)
         }
-        let aws = AWSEnvironment(environment: environment)
+        let aws = AWSEnvironment(environment: awsOptions.applied(to: environment))
         do {
-            let credentials = try aws.resolveCredentials(for: first.text)
+            let credentials = try await aws.resolveCredentials(for: first.text)
             for layer in missing { _ = try aws.lambdaEndpoint(region: layer.region) }
             let http = HTTPClient(configuration: try aws.httpConfiguration())
             let lambda = LambdaClient(http: http, credentials: credentials, environment: aws)
