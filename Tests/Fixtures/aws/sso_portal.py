@@ -11,18 +11,19 @@ Endpoint, as https://portal.sso.REGION.amazonaws.com answers it:
       "expiration" (milliseconds since the epoch, an hour from now)}}; another or no token 401
       UnauthorizedException; another account or role 403 ForbiddenException.
   GET /_counts   {"calls": N, "refused": M}
-It prints `LISTENING <port>` once it accepts connections on 127.0.0.1, and exits on SIGTERM, when its
-parent goes away, or after --lifetime seconds.
+It starts and stops as Tests/Fixtures/fixture_server.py says (`LISTENING <port>` on 127.0.0.1).
 """
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import fixture_server  # noqa: E402
 
 STATE = threading.Lock()
 
@@ -70,36 +71,23 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def watch_parent(lifetime):
-    parent = os.getppid()
-    deadline = time.monotonic() + lifetime
-    while os.getppid() == parent and time.monotonic() < deadline:
-        time.sleep(0.5)
-    os._exit(0)
-
-
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", required=True)
     parser.add_argument("--account-id", required=True)
     parser.add_argument("--role-name", required=True)
     parser.add_argument("--access-key-id", required=True)
     parser.add_argument("--secret-access-key", required=True)
     parser.add_argument("--session-token")
-    parser.add_argument("--lifetime", type=float, default=600)
+    fixture_server.add_arguments(parser)
     arguments = parser.parse_args()
-    # A parent that runs threads (Swift's test runner) may start us with SIGTERM blocked.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    threading.Thread(target=watch_parent, args=(arguments.lifetime,), daemon=True).start()
-    server = ThreadingHTTPServer(("127.0.0.1", arguments.port), Handler)
+    fixture_server.stop_with_parent(arguments.lifetime)
+    server = ThreadingHTTPServer((fixture_server.ADDRESS, arguments.port), Handler)
     server.daemon_threads = True
     server.arguments = arguments
     server.calls = 0
     server.refused = 0
-    print("LISTENING %d" % server.server_address[1], flush=True)
-    server.serve_forever(poll_interval=0.1)
+    fixture_server.serve(server)
 
 
 if __name__ == "__main__":
