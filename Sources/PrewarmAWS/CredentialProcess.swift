@@ -36,7 +36,7 @@ struct CredentialProcess: Sendable {
             throw AWSError(
                 .missingCredentials,
                 "the \(subject)\(purpose) exited with status \(process.terminationStatus); run it by hand "
-                    + "to see why: \(command)")
+                    + "to see why")
         }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw AWSError(

@@ -11,6 +11,10 @@ import PrewarmSupport
 /// Podman's names (`docker.io/samcli/…`, `localhost/img:v1`) are read back as `sam local`
 /// writes them.
 public final class DockerEngine: ImageEngine {
+    /// What the errors of ``init(endpoint:)`` say to do; ``EngineDiscovery`` replaces it with what fits
+    /// where the endpoint came from.
+    static let unavailableHint = "start it, or point prewarm at one with --docker-host or DOCKER_HOST"
+
     /// The newest Engine API version this client has been written against.
     public static let newestKnownVersion = "1.47"
 
@@ -29,7 +33,7 @@ public final class DockerEngine: ImageEngine {
         self.endpoint = endpoint
         let client = HTTPClient(configuration: endpoint.httpConfiguration)
         self.client = client
-        let hint = "start it, or point prewarm at one with --docker-host or DOCKER_HOST"
+        let hint = Self.unavailableHint
         if let socket = endpoint.socketPath, !FileManager.default.fileExists(atPath: socket) {
             throw ImageError(.engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)")
         }

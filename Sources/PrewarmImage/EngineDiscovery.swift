@@ -190,9 +190,10 @@ public struct EngineDiscovery: Sendable {
         do {
             return try await DockerEngine(endpoint: candidate.endpoint)
         } catch let error as ImageError {
-            throw ImageError(
-                error.code, "\(error.message.replacingOccurrences(of: "\(candidate.endpoint)", with: "\(candidate)"))"
-            )
+            let message = error.message.replacingOccurrences(of: "\(candidate.endpoint)", with: "\(candidate)")
+                .replacingOccurrences(
+                    of: DockerEngine.unavailableHint, with: "start the engine, or \(fix(for: candidate))")
+            throw ImageError(error.code, message)
         }
     }
 

@@ -1,9 +1,11 @@
 /// One of N parts of a plan's images, so that N machines (a CI matrix) split one template between them.
 ///
-/// An image node belongs to shard `K/N` when the first 64 bits of the SHA-256 of its content key, mod N,
-/// are K − 1: the same for every machine that plans the same template, whatever the order of its
-/// functions, so the N shards together hold every image exactly once. A shard keeps the layer and base
-/// nodes its images need, and only those.
+/// An image node belongs to shard `K/N` when the first 64 bits of the SHA-256 of its node ID (`image:` and
+/// the image's name, which SAM derives from the runtime, architecture and layers, and which one content
+/// only has), mod N, are K − 1. That is the same on every machine that plans the same template, whatever
+/// the order of its functions and wherever it is checked out — the plan's content key would not be, as it
+/// holds the absolute paths of local layers — so the N shards together hold every image exactly once. A
+/// shard keeps the layer and base nodes its images need, and only those.
 public struct Shard: Sendable, Hashable, CustomStringConvertible {
     /// The part, from 1.
     public let index: Int
@@ -24,9 +26,9 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
         self.init(index: index, count: count)
     }
 
-    /// Whether the image with `contentKey` is in this shard.
-    public func includes(contentKey: String) -> Bool {
-        let digest = sha256Hex(contentKey)
+    /// Whether the node with the ID `nodeID` is in this shard.
+    public func includes(nodeID: String) -> Bool {
+        let digest = sha256Hex(nodeID)
         let value = UInt64(digest.prefix(16), radix: 16) ?? 0
         return Int(value % UInt64(count)) == index - 1
     }
@@ -39,8 +41,8 @@ extension BuildGraph {
     public func restricted(to shard: Shard) -> BuildGraph {
         var kept: Set<String> = []
         for node in nodes.reversed() {
-            if case .image(let image) = node.payload {
-                guard shard.includes(contentKey: image.contentKey) else { continue }
+            if node.kind == .image {
+                guard shard.includes(nodeID: node.id) else { continue }
             } else if !kept.contains(node.id) {
                 continue
             }

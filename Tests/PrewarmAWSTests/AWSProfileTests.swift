@@ -67,7 +67,9 @@ private let layer = "arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"
                 role_session_name = prewarm-test
                 region = us-east-1
                 """)
-            let environment = servers.environment(["AWS_PROFILE": "deploy", "AWS_ENDPOINT_URL_STS": servers.motoEndpoint])
+            let environment = servers.environment([
+                "AWS_PROFILE": "deploy", "AWS_ENDPOINT_URL_STS": servers.motoEndpoint,
+            ])
             let credentials = try await environment.resolveCredentials(for: layer)
             #expect(credentials.accessKeyID.hasPrefix("ASIA"), "\(credentials)")
             #expect(credentials.sessionToken != nil)
@@ -88,7 +90,8 @@ private let layer = "arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"
             "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
                 + "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n"
                 + "[profile c]\nrole_arn = arn:aws:iam::1:role/c\nsource_profile = nowhere\n"
-                + "[profile m]\nrole_arn = arn:aws:iam::1:role/m\nsource_profile = a\nmfa_serial = arn:aws:iam::1:mfa/x\n")
+                + "[profile m]\nrole_arn = arn:aws:iam::1:role/m\nsource_profile = a\nmfa_serial = arn:aws:iam::1:mfa/x\n"
+        )
         func failure(_ profile: String) async throws -> AWSError {
             let environment = AWSEnvironment(environment: ["AWS_PROFILE": profile], homeDirectory: home.path)
             return try await #require(throws: AWSError.self) { try await environment.resolveCredentials() }
@@ -105,9 +108,10 @@ private let layer = "arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3"
     @Test func aFailingCredentialProcessIsOneLineWithoutWhatItPrinted() async throws {
         let home = try TemporaryDirectory("pw-aws-process")
         defer { home.remove() }
+        try home.write("printed", "SECRET-OUTPUT\n")
         try home.write(
             ".aws/config",
-            "[profile failing]\ncredential_process = sh -c 'echo SECRET-OUTPUT; exit 3'\n"
+            "[profile failing]\ncredential_process = sh -c 'cat \(home.path)/printed; exit 3'\n"
                 + "[profile v2]\ncredential_process = echo '{\"Version\": 2}'\n"
                 + "[profile expired]\ncredential_process = echo '{\"Version\": 1, \"AccessKeyId\": \"A\", "
                 + "\"SecretAccessKey\": \"S\", \"Expiration\": \"2001-01-01T00:00:00Z\"}'\n")

@@ -1,5 +1,4 @@
 import Foundation
-import PrewarmArchive
 import PrewarmImage
 import PrewarmSupport
 import PrewarmTestKit
@@ -10,45 +9,16 @@ import Testing
 /// (`PREWARM_TEST_DOCKER_HOST`, `PREWARM_TEST_DOCKER_TLS_HOST` with `PREWARM_TEST_DOCKER_CERT_PATH`,
 /// `PREWARM_TEST_PODMAN_HOST`).
 @Suite struct EngineDiscoveryTests {
-    /// The value of `name`, or `nil` to skip; with `PREWARM_REQUIRE_ENGINES=1` a missing one fails.
-    static func required(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) -> String? {
-        let environment = ProcessInfo.processInfo.environment
-        if let value = environment[name], !value.isEmpty { return value }
-        if environment["PREWARM_REQUIRE_ENGINES"] == "1" {
-            Issue.record("\(name) is not set, but PREWARM_REQUIRE_ENGINES=1 requires it", sourceLocation: sourceLocation)
-        }
-        return nil
-    }
-
-    /// Writes the docker context `name` for `host` under `config` (as `docker context create` does), with
-    /// the TLS files of `tls` when given.
-    static func writeContext(_ name: String, host: String, config: String, tls: String? = nil) throws {
-        let digest = String(ContentDigest.data(Data(name.utf8)).dropFirst("sha256:".count))
-        let meta = "\(config)/contexts/meta/\(digest)"
-        try FileManager.default.createDirectory(atPath: meta, withIntermediateDirectories: true)
-        let document: [String: Any] = [
-            "Name": name, "Metadata": ["Description": "a test context"],
-            "Endpoints": ["docker": ["Host": host, "SkipTLSVerify": false]],
-        ]
-        try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: meta + "/meta.json"))
-        if let tls {
-            let directory = "\(config)/contexts/tls/\(digest)/docker"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            for file in ["ca.pem", "cert.pem", "key.pem"] {
-                try FileManager.default.copyItem(atPath: "\(tls)/\(file)", toPath: "\(directory)/\(file)")
-            }
-        }
-    }
-
     @Test func theCurrentContextOfConfigJSONAndDockerContextArePointedAt() throws {
         let home = try TemporaryDirectory("pw-ctx")
         defer { home.remove() }
         let config = home.path + "/.docker"
-        try Self.writeContext("colima", host: "unix:///tmp/colima.sock", config: config)
-        try Self.writeContext("remote", host: "tcp://127.0.0.1:2376", config: config, tls: nil)
+        try DockerContexts.write("colima", host: "unix:///tmp/colima.sock", config: config)
+        try DockerContexts.write("remote", host: "tcp://127.0.0.1:2376", config: config, tls: nil)
         try home.write(".docker/config.json", #"{"currentContext": "colima"}"#)
 
-        let current = try #require(try EngineDiscovery(environment: [:], homeDirectory: home.path).explicitCandidate(option: nil))
+        let current = try #require(
+            try EngineDiscovery(environment: [:], homeDirectory: home.path).explicitCandidate(option: nil))
         #expect(current.endpoint.description == "unix:///tmp/colima.sock")
         #expect(current.origin == "docker context 'colima' from currentContext in \(config)/config.json")
         #expect(current.isExplicit)
@@ -104,7 +74,7 @@ import Testing
         #expect(plain.endpoint.baseURL == "http://127.0.0.1:2375")
         #expect(plain.endpoint.tls == nil)
 
-        try Self.writeContext(
+        try DockerContexts.write(
             "secure", host: "tcp://127.0.0.1:2376", config: home.path + "/.docker", tls: home.path + "/certs")
         let context = try #require(
             try EngineDiscovery(environment: ["DOCKER_CONTEXT": "secure"], homeDirectory: home.path)
@@ -152,14 +122,15 @@ import Testing
     }
 
     @Test func podmansRootlessSocketUnderXDGRuntimeDirIsFound() async throws {
-        guard let podman = Self.required("PREWARM_TEST_PODMAN_HOST") else { return }
+        guard let podman = DockerContexts.required("PREWARM_TEST_PODMAN_HOST") else { return }
         let system = ["/var/run/docker.sock", "/var/run/finch.sock"]
         guard !system.contains(where: { FileManager.default.fileExists(atPath: $0) }) else { return }
         let runtime = try TemporaryDirectory("pw-xdg")
         defer { runtime.remove() }
         try FileManager.default.createDirectory(atPath: runtime.path + "/podman", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(
-            atPath: runtime.path + "/podman/podman.sock", withDestinationPath: String(podman.dropFirst("unix://".count)))
+            atPath: runtime.path + "/podman/podman.sock", withDestinationPath: String(podman.dropFirst("unix://".count))
+        )
         let discovery = EngineDiscovery(environment: ["XDG_RUNTIME_DIR": runtime.path], homeDirectory: runtime.path)
         guard case .found(let engine, let candidate, let tried) = try await discovery.discover(option: nil) else {
             Issue.record("podman's socket under XDG_RUNTIME_DIR was not found")
@@ -173,10 +144,10 @@ import Testing
     }
 
     @Test func aContextPointingAtDockerdIsUsed() async throws {
-        guard let docker = Self.required("PREWARM_TEST_DOCKER_HOST") else { return }
+        guard let docker = DockerContexts.required("PREWARM_TEST_DOCKER_HOST") else { return }
         let home = try TemporaryDirectory("pw-ctx-d")
         defer { home.remove() }
-        try Self.writeContext("test-engine", host: docker, config: home.path + "/docker-config")
+        try DockerContexts.write("test-engine", host: docker, config: home.path + "/docker-config")
         try home.write("docker-config/config.json", #"{"auths": {}, "currentContext": "test-engine"}"#)
         let discovery = EngineDiscovery(
             environment: ["DOCKER_CONFIG": home.path + "/docker-config"], homeDirectory: home.path)
@@ -190,8 +161,8 @@ import Testing
     }
 
     @Test func dockerdWithTLSVerifyIsReachedWithTheClientCertificate() async throws {
-        guard let host = Self.required("PREWARM_TEST_DOCKER_TLS_HOST"),
-            let certificates = Self.required("PREWARM_TEST_DOCKER_CERT_PATH")
+        guard let host = DockerContexts.required("PREWARM_TEST_DOCKER_TLS_HOST"),
+            let certificates = DockerContexts.required("PREWARM_TEST_DOCKER_CERT_PATH")
         else { return }
         let discovery = EngineDiscovery(
             environment: ["DOCKER_HOST": host, "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": certificates],

@@ -123,7 +123,8 @@ public func withLayerServers<Result>(
     }
     do {
         let servers = try await startLayerServers(
-            layers, credentials: credentials, trustMotoSTS: trustMotoSTS, python: python, directory: directory, motoDirectory: motoDirectory)
+            layers, credentials: credentials, trustMotoSTS: trustMotoSTS, python: python, directory: directory,
+            motoDirectory: motoDirectory)
         defer { servers.lambda.stop() }
         let result = try await body(servers)
         await cleanUp()
@@ -135,7 +136,8 @@ public func withLayerServers<Result>(
 }
 
 private func startLayerServers(
-    _ layers: [FixtureLayer], credentials: AWSCredentials, trustMotoSTS: Bool, python: String, directory: TemporaryDirectory,
+    _ layers: [FixtureLayer], credentials: AWSCredentials, trustMotoSTS: Bool, python: String,
+    directory: TemporaryDirectory,
     motoDirectory: String
 ) async throws -> LayerServers {
     let started = try await CommandRunner.run(AWSServices.motoScript, ["start", motoDirectory])

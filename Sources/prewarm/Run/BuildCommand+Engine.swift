@@ -21,9 +21,11 @@ struct EngineSetup {
 }
 
 extension BuildCommand {
-    /// The engine `--engine` asks for; with `auto`, a Docker engine when one answers, else the OCI store.
+    /// The engine `--engine` asks for; with `auto`, the Docker engine the user points at or one at the usual
+    /// sockets (``EngineDiscovery``), else the OCI store, saying what was tried.
     ///
-    /// - Throws: `CommandFailure` (exit 2) with a one-line message.
+    /// - Throws: `CommandFailure` (exit 2) with a one-line message, also when the engine pointed at
+    ///   (`DOCKER_HOST`, a docker context) does not answer: that is never a reason to use the OCI store.
     func makeEngine(_ plan: Plan, environment: [String: String]) async throws -> EngineSetup {
         switch engineOptions.effectiveChoice {
         case .docker:
@@ -32,15 +34,25 @@ extension BuildCommand {
         case .oci:
             return try ociSetup(plan, environment: environment, why: nil)
         case .auto:
+            let outcome: EngineDiscovery.Outcome
             do {
-                let docker = try await DockerEngine(endpoint: .resolve(nil, environment: environment))
-                return try await dockerSetup(docker, plan: plan, why: "--engine auto: a Docker engine answered")
-            } catch let error as ImageError where error.code == .engineUnavailable {
-                let endpoint = (try? DockerEngine.Endpoint.resolve(nil, environment: environment))?.description ?? "?"
-                return try ociSetup(
-                    plan, environment: environment, why: "--engine auto: no Docker engine at \(endpoint)")
+                outcome = try await EngineDiscovery(environment: environment).discover(option: nil)
             } catch let error as ImageError {
                 throw CommandFailure(message: error.description, exitCode: .unusableInput)
+            }
+            switch outcome {
+            case .found(let docker, let candidate, _):
+                var setup = try await dockerSetup(docker, plan: plan, why: "--engine auto: \(candidate.origin)")
+                if !candidate.samLooksHere {
+                    setup.notes.append(EngineOptions.samHint(candidate))
+                }
+                return setup
+            case .none(let tried):
+                var setup = try ociSetup(
+                    plan, environment: environment,
+                    why: "--engine auto: no Docker engine is set and none answers at the usual sockets")
+                setup.notes.insert("tried: \(tried.joined(separator: "; "))", at: 0)
+                return setup
             }
         }
     }

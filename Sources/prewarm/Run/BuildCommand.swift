@@ -23,8 +23,10 @@ struct BuildCommand: AsyncParsableCommand {
             role_arn + source_profile, SSO, credential_process; --profile and --region as in SAM CLI).
 
             Engines: a Docker-compatible engine, where sam local looks, or prewarm's own OCI store \
-            (no daemon; --load hands the images to Docker). --engine auto picks Docker when one \
-            answers, else the OCI store, and says which in its first line.
+            (no daemon; --load hands the images to Docker). --engine auto uses the Docker engine that \
+            DOCKER_HOST or the docker context points at (one that does not answer is an error), else the \
+            first that answers at the usual sockets (Docker, Finch, Podman, Docker Desktop, Colima), else \
+            the OCI store, and says which in its first line.
 
             Examples:
               prewarm build template.yaml
@@ -34,6 +36,7 @@ struct BuildCommand: AsyncParsableCommand {
               prewarm build --engine oci --load      # build without the daemon, then load into Docker
               prewarm build --cache-from reg.example.com/team/cache --cache-to reg.example.com/team/cache
               prewarm build --arch x86_64,arm64 --push reg.example.com/team/lambda-images
+              prewarm build --engine oci --shard 2/4 --cache-to reg.example.com/team/cache   # runner 2 of 4
 
             Exit codes: 0 every image built or up to date; 1 some node failed (the others were still \
             built); 2 unusable input (template, flags, no engine, no emulator, missing AWS credentials, \
@@ -80,7 +83,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Build only part K of N of the images (chosen by content key, the same on every machine), so that N "
+            "Build only part K of N of the images (chosen by image name, the same on every machine), so that N "
                 + "CI runners split one template; share their results with --cache-to/--cache-from.",
             valueName: "K/N"))
     var shard: Shard?

@@ -12,15 +12,17 @@ struct EngineOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Where images are built: docker (any Docker-compatible Engine API), oci (prewarm's own OCI store, no "
-                + "daemon), or auto: docker when one answers at --docker-host, $DOCKER_HOST or /var/run/docker.sock, "
-                + "else oci."))
+                + "daemon), or auto: the Docker engine of --docker-host, $DOCKER_HOST or the docker context (an error "
+                + "if it does not answer), else the first that answers at /var/run/docker.sock, /var/run/finch.sock, "
+                + "Podman's, Docker Desktop's or Colima's socket, else oci."))
     var engine: Choice = .auto
 
     @Option(
         name: .customLong("docker-host"),
         help: ArgumentHelp(
-            "The Docker engine: unix:///path/docker.sock or tcp://host:port. Default: $DOCKER_HOST, else "
-                + "/var/run/docker.sock. Implies --engine docker unless --engine is given.",
+            "The Docker engine: unix:///path/docker.sock or tcp://host:port (TLS with $DOCKER_TLS_VERIFY and "
+                + "$DOCKER_CERT_PATH). Default: $DOCKER_HOST, the docker context ($DOCKER_CONTEXT, docker context "
+                + "use), else the usual sockets. Implies --engine docker unless --engine is given.",
             valueName: "url"))
     var dockerHost: String?
 
@@ -76,14 +78,23 @@ struct EngineOptions: ParsableArguments {
         return dockerHost != nil ? .docker : .auto
     }
 
-    /// Connects to the Docker engine, for `--engine docker` and `--load`.
+    /// Connects to the Docker engine, for `--engine docker` and `--load`: `--docker-host`, else the one
+    /// ``EngineDiscovery`` finds.
     ///
     /// - Throws: `CommandFailure` (exit 2) with the engine's one-line message.
     func dockerEngine(environment: [String: String]) async throws -> DockerEngine {
         do {
-            return try await DockerEngine(endpoint: .resolve(dockerHost, environment: environment))
+            return try await EngineDiscovery(environment: environment).locate(option: dockerHost).0
         } catch let error as ImageError {
             throw CommandFailure(message: error.description, exitCode: .unusableInput)
         }
+    }
+
+    /// For an engine that `sam local` does not find on its own (a docker context, Podman's or Colima's
+    /// socket): how to point it there.
+    static func samHint(_ candidate: EngineDiscovery.Candidate) -> String {
+        "sam local reads only DOCKER_HOST (else /var/run/docker.sock): run it with "
+            + "DOCKER_HOST=\(candidate.endpoint.socketPath.map { "unix://\($0)" } ?? "\(candidate.endpoint)") to use "
+            + "these images"
     }
 }
