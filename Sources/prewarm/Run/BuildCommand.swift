@@ -107,10 +107,11 @@ struct BuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         var plan = try await template.plan()
+        var shardNote: String?
         if let shard {
             let all = plan.graph.count(of: .image)
             plan = plan.restricted(to: shard)
-            Console.write("prewarm: shard \(shard): \(plan.graph.count(of: .image)) of \(all) image(s)")
+            shardNote = "shard \(shard): \(plan.graph.count(of: .image)) of \(all) image(s)"
         }
 
         let environment = ProcessInfo.processInfo.environment
@@ -129,7 +130,7 @@ struct BuildCommand: AsyncParsableCommand {
         let engine = setup.engine
         // The first line says which engine, and why when --engine auto chose it.
         Console.write("prewarm: engine: \(engine.description)\(setup.why.map { " (\($0))" } ?? "")")
-        for note in setup.notes { Console.write("prewarm: \(note)") }
+        for note in setup.notes + [shardNote].compactMap({ $0 }) { Console.write("prewarm: \(note)") }
         Console.report(plan, listingSkipped: true)
         let layerProvider = try await prepareLayers(plan, environment: environment)
 
