@@ -130,7 +130,7 @@ let package = Package(
             name: "PrewarmRunTests",
             dependencies: [
                 "PrewarmRun", "PrewarmPlan", "PrewarmTemplate", "PrewarmImage", "PrewarmOCI", "PrewarmJournal",
-                "PrewarmSupport", "PrewarmTestKit",
+                "PrewarmSupport", "PrewarmHTTP", "PrewarmTestKit",
             ]
         ),
         .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmJournal", "PrewarmTestKit"]),
@@ -153,6 +153,7 @@ let package = Package(
             name: "PrewarmHTTPTests",
             dependencies: [
                 "PrewarmHTTP",
+                "PrewarmSupport",
                 "PrewarmTestKit",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -34,7 +34,8 @@ final class ProgressReporter: @unchecked Sendable {
                 json: ProgressLine(event: "started", node: node.id, kind: node.kind.rawValue, attempt: attempt))
         case .retrying(let node, let attempt, let error, let delay):
             emit(
-                plain: "          wait    \(node.id): \(error); retrying in \(delay.seconds)",
+                plain: "          wait    \(node.id): attempt \(attempt) failed: \(error); "
+                    + "retrying in \(String(format: "%.1fs", delay.seconds))",
                 json: ProgressLine(
                     event: "retrying", node: node.id, kind: node.kind.rawValue, attempt: attempt, error: error,
                     seconds: delay.seconds))
