@@ -26,22 +26,60 @@ import PrewarmSupport
 public struct EngineDiscovery: Sendable {
     /// One place an engine may be, and who said so.
     public struct Candidate: Sendable, Hashable, CustomStringConvertible {
+        /// Who named an endpoint.
+        public enum Source: Sendable, Hashable, CustomStringConvertible {
+            /// `--docker-host`.
+            case option
+            /// `DOCKER_HOST`.
+            case dockerHost
+            /// A docker context, chosen by `chosenBy` (`DOCKER_CONTEXT`, or `config.json`'s `currentContext`).
+            case context(name: String, chosenBy: String)
+            /// One of the usual sockets, by what listens there (`Podman's rootless socket`).
+            case socket(String)
+
+            /// For messages: `DOCKER_HOST`, `docker context 'colima' from DOCKER_CONTEXT`, `Podman's rootless
+            /// socket`.
+            public var description: String {
+                switch self {
+                case .option: "--docker-host"
+                case .dockerHost: "DOCKER_HOST"
+                case .context(let name, let chosenBy): "docker context '\(name)' from \(chosenBy)"
+                case .socket(let name): name
+                }
+            }
+        }
+
         public var endpoint: DockerEngine.Endpoint
-        /// Where the endpoint came from, for messages: `DOCKER_HOST`, `docker context 'colima'`, `Podman's
-        /// rootless socket`.
-        public var origin: String
-        /// Whether the user pointed at it (a flag, a variable, a context): if it does not answer, that is an
-        /// error.
-        public var isExplicit: Bool
+        public var source: Source
         /// Whether `sam local` finds images there on its own: it reads `DOCKER_HOST`, else
         /// `/var/run/docker.sock`, else `/var/run/finch.sock`, and no docker context.
         public var samLooksHere: Bool
 
-        public init(endpoint: DockerEngine.Endpoint, origin: String, isExplicit: Bool, samLooksHere: Bool) {
+        public init(endpoint: DockerEngine.Endpoint, source: Source, samLooksHere: Bool) {
             self.endpoint = endpoint
-            self.origin = origin
-            self.isExplicit = isExplicit
+            self.source = source
             self.samLooksHere = samLooksHere
+        }
+
+        /// Whether the user pointed at it (a flag, a variable, a context): if it does not answer, that is an
+        /// error.
+        public var isExplicit: Bool {
+            if case .socket = source { return false }
+            return true
+        }
+
+        /// Where the endpoint came from, for messages: `DOCKER_HOST`, `docker context 'colima' from
+        /// DOCKER_CONTEXT`, `Podman's rootless socket`.
+        public var origin: String { source.description }
+
+        /// What the user can change to point elsewhere.
+        var fix: String {
+            switch source {
+            case .option: "correct --docker-host"
+            case .dockerHost: "correct or unset DOCKER_HOST"
+            case .context: "switch contexts (docker context use default) or unset DOCKER_CONTEXT"
+            case .socket: "point prewarm at an engine with --docker-host or DOCKER_HOST"
+            }
         }
 
         public var description: String { "\(endpoint) (\(origin))" }
@@ -75,10 +113,10 @@ public struct EngineDiscovery: Sendable {
     ///   does not exist or cannot be read; `.unsupported` for `ssh://`.
     public func explicitCandidate(option: String?) throws -> Candidate? {
         if let option {
-            return try candidate(host: option, origin: "--docker-host", tls: Self.environmentTLS(environment))
+            return try candidate(host: option, source: .option, tls: Self.environmentTLS(environment))
         }
         if let host = variable("DOCKER_HOST") {
-            return try candidate(host: host, origin: "DOCKER_HOST", tls: Self.environmentTLS(environment))
+            return try candidate(host: host, source: .dockerHost, tls: Self.environmentTLS(environment))
         }
         if let name = variable("DOCKER_CONTEXT") {
             return try contextCandidate(name, chosenBy: "DOCKER_CONTEXT")
@@ -109,7 +147,7 @@ public struct EngineDiscovery: Sendable {
         ]
         return sockets.compactMap { path, origin, samLooks in
             (try? DockerEngine.Endpoint(host: "unix://" + path)).map {
-                Candidate(endpoint: $0, origin: origin, isExplicit: false, samLooksHere: samLooks)
+                Candidate(endpoint: $0, source: .socket(origin), samLooksHere: samLooks)
             }
         }
     }
@@ -177,12 +215,12 @@ public struct EngineDiscovery: Sendable {
                 throw ImageError(
                     .engineUnavailable,
                     "no Docker engine at \(candidate): \(path) does not exist; start the engine, or "
-                        + "\(fix(for: candidate))")
+                        + "\(candidate.fix)")
             case .some(let code):
                 throw ImageError(
                     .engineUnavailable,
                     "no Docker engine answers at \(candidate): \(systemErrorMessage(code).lowercased()); start "
-                        + "the engine, or \(fix(for: candidate))")
+                        + "the engine, or \(candidate.fix)")
             case nil:
                 break
             }
@@ -192,7 +230,7 @@ public struct EngineDiscovery: Sendable {
         } catch let error as ImageError {
             let message = error.message.replacingOccurrences(of: "\(candidate.endpoint)", with: "\(candidate)")
                 .replacingOccurrences(
-                    of: DockerEngine.unavailableHint, with: "start the engine, or \(fix(for: candidate))")
+                    of: DockerEngine.unavailableHint, with: "start the engine, or \(candidate.fix)")
             throw ImageError(error.code, message)
         }
     }
@@ -206,25 +244,13 @@ public struct EngineDiscovery: Sendable {
                 + "again), or point prewarm at an engine of yours with --docker-host or DOCKER_HOST")
     }
 
-    /// What the user can change to point elsewhere, for a candidate.
-    private func fix(for candidate: Candidate) -> String {
-        switch candidate.origin {
-        case "--docker-host": return "correct --docker-host"
-        case "DOCKER_HOST": return "correct or unset DOCKER_HOST"
-        default:
-            return candidate.origin.hasPrefix("docker context")
-                ? "switch contexts (docker context use default) or unset DOCKER_CONTEXT"
-                : "point prewarm at an engine with --docker-host or DOCKER_HOST"
-        }
-    }
-
-    private func candidate(host: String, origin: String, tls: DockerEngine.Endpoint.TLS?) throws -> Candidate {
+    private func candidate(host: String, source: Candidate.Source, tls: DockerEngine.Endpoint.TLS?) throws -> Candidate
+    {
         do {
             let endpoint = try DockerEngine.Endpoint(host: host, tls: tls)
-            return Candidate(
-                endpoint: endpoint, origin: origin, isExplicit: true, samLooksHere: origin == "DOCKER_HOST")
+            return Candidate(endpoint: endpoint, source: source, samLooksHere: source == .dockerHost)
         } catch let error as ImageError {
-            throw ImageError(error.code, "\(origin): \(error.message)")
+            throw ImageError(error.code, "\(source): \(error.message)")
         }
     }
 
@@ -232,7 +258,8 @@ public struct EngineDiscovery: Sendable {
     /// default socket.
     private func contextCandidate(_ name: String, chosenBy: String) throws -> Candidate? {
         guard name != "default" else { return nil }
-        let origin = "docker context '\(name)' from \(chosenBy)"
+        let source = Candidate.Source.context(name: name, chosenBy: chosenBy)
+        let origin = source.description
         let digest = Hex.string(SHA256.hash(data: Data(name.utf8)))
         let metaPath = "\(configDirectory)/contexts/meta/\(digest)/meta.json"
         guard let data = FileManager.default.contents(atPath: metaPath) else {
@@ -257,7 +284,7 @@ public struct EngineDiscovery: Sendable {
         }
         do {
             let endpoint = try DockerEngine.Endpoint(host: host, tls: tls)
-            return Candidate(endpoint: endpoint, origin: origin, isExplicit: true, samLooksHere: false)
+            return Candidate(endpoint: endpoint, source: source, samLooksHere: false)
         } catch let error as ImageError {
             throw ImageError(error.code, "\(origin) (\(metaPath)): \(error.message)")
         }

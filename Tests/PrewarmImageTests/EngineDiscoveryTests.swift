@@ -22,6 +22,7 @@ import Testing
         #expect(current.endpoint.description == "unix:///tmp/colima.sock")
         #expect(current.origin == "docker context 'colima' from currentContext in \(config)/config.json")
         #expect(current.isExplicit)
+        #expect(current.source == .context(name: "colima", chosenBy: "currentContext in \(config)/config.json"))
         #expect(!current.samLooksHere)
 
         let chosen = try #require(
@@ -138,6 +139,7 @@ import Testing
         }
         #expect(engine.product == "podman")
         #expect(candidate.origin == "Podman's rootless socket")
+        #expect(!candidate.isExplicit)
         #expect(candidate.endpoint.socketPath == runtime.path + "/podman/podman.sock")
         #expect(!candidate.samLooksHere)
         #expect(tried.count == 2, "docker's and finch's sockets first: \(tried)")
