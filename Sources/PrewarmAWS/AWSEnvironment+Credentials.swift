@@ -165,7 +165,7 @@ struct ProfileChain {
             }
             sourceCredentials = keys
         } else {
-            sourceCredentials = try await credentials(profile: source, explicit: true)
+            sourceCredentials = try await credentials(profile: source, explicit: false)
         }
         let region =
             try environment.defaultRegion() ?? files.value("region", profile: profile)?.value
