@@ -126,14 +126,22 @@ let package = Package(
         // several processes on one layer cache.
         .executableTarget(
             name: "LayerRacer", dependencies: ["PrewarmLayers", "PrewarmHTTP"], path: "Tests/LayerRacer"),
+        // The README's "Use as a library" example, word for word (LibraryExampleTests checks it, and runs it).
+        .executableTarget(name: "LibraryExample", dependencies: ["PrewarmRun"], path: "Examples/LibraryExample"),
         .testTarget(
             name: "PrewarmRunTests",
             dependencies: [
                 "PrewarmRun", "PrewarmPlan", "PrewarmTemplate", "PrewarmImage", "PrewarmOCI", "PrewarmJournal",
-                "PrewarmSupport", "PrewarmHTTP", "PrewarmTestKit",
+                "PrewarmSupport", "PrewarmHTTP", "PrewarmTestKit", "LibraryExample",
             ]
         ),
-        .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmJournal", "PrewarmTestKit"]),
+        .testTarget(
+            name: "PrewarmCLITests",
+            dependencies: [
+                "prewarm", "PrewarmJournal", "PrewarmTestKit", "PrewarmSupport", "PrewarmArchive", "PrewarmImage",
+                "PrewarmTemplate",
+            ]
+        ),
         .testTarget(
             name: "PrewarmJournalTests",
             dependencies: ["PrewarmJournal", "CSQLite", "PrewarmTestKit", "JournalRacer"]

@@ -116,9 +116,3 @@ public struct RetryPolicy: Sendable, Hashable {
         }
     }
 }
-
-extension Duration {
-    fileprivate var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

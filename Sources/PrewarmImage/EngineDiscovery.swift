@@ -11,7 +11,7 @@ import PrewarmSupport
 /// Finds the Docker-compatible engine the user means, the way the docker CLI does, then at the sockets
 /// SAM CLI and the usual engines listen on.
 ///
-/// The engine the user points at, first that applies: `--docker-host`; `DOCKER_HOST` (with
+/// The engine the user points at, first that applies: the `option` (the `dockerHost` setting); `DOCKER_HOST` (with
 /// `DOCKER_TLS_VERIFY`, `DOCKER_TLS` and `DOCKER_CERT_PATH`); the context `DOCKER_CONTEXT` names; the
 /// `currentContext` of `$DOCKER_CONFIG/config.json` (`~/.docker`) — a context's endpoint and TLS files are
 /// under `$DOCKER_CONFIG/contexts/meta|tls/<SHA-256 of its name>/`. An engine pointed at that does not
@@ -28,7 +28,7 @@ public struct EngineDiscovery: Sendable {
     public struct Candidate: Sendable, Hashable, CustomStringConvertible {
         /// Who named an endpoint.
         public enum Source: Sendable, Hashable, CustomStringConvertible {
-            /// `--docker-host`.
+            /// The `dockerHost` setting (`--docker-host`), named in messages by its ``Setting`` mention.
             case option
             /// `DOCKER_HOST`.
             case dockerHost
@@ -41,7 +41,7 @@ public struct EngineDiscovery: Sendable {
             /// socket`.
             public var description: String {
                 switch self {
-                case .option: "--docker-host"
+                case .option: Setting.dockerHost.mention
                 case .dockerHost: "DOCKER_HOST"
                 case .context(let name, let chosenBy): "docker context '\(name)' from \(chosenBy)"
                 case .socket(let name): name
@@ -75,14 +75,22 @@ public struct EngineDiscovery: Sendable {
         /// What the user can change to point elsewhere.
         var fix: String {
             switch source {
-            case .option: "correct --docker-host"
+            case .option: "correct \(Setting.dockerHost.mention)"
             case .dockerHost: "correct or unset DOCKER_HOST"
             case .context: "switch contexts (docker context use default) or unset DOCKER_CONTEXT"
-            case .socket: "point prewarm at an engine with --docker-host or DOCKER_HOST"
+            case .socket: "point prewarm at an engine with \(Setting.dockerHost.mention) or DOCKER_HOST"
             }
         }
 
         public var description: String { "\(endpoint) (\(origin))" }
+
+        /// The setting that changes where this engine is: `dockerHost` for the option and `DOCKER_HOST`.
+        var setting: Setting? {
+            switch source {
+            case .option, .dockerHost, .socket: .dockerHost
+            case .context: nil
+            }
+        }
     }
 
     /// What ``discover(option:)`` found.
@@ -199,7 +207,7 @@ public struct EngineDiscovery: Sendable {
                 .engineUnavailable,
                 "no Docker engine: DOCKER_HOST, DOCKER_CONTEXT and a docker context are not set, and none of "
                     + "the usual sockets answers (\(tried.joined(separator: "; "))); start one, or point prewarm "
-                    + "at one with --docker-host or DOCKER_HOST")
+                    + "at one with \(Setting.dockerHost.mention) or DOCKER_HOST", setting: .dockerHost)
         }
     }
 
@@ -215,12 +223,12 @@ public struct EngineDiscovery: Sendable {
                 throw ImageError(
                     .engineUnavailable,
                     "no Docker engine at \(candidate): \(path) does not exist; start the engine, or "
-                        + "\(candidate.fix)")
+                        + "\(candidate.fix)", setting: candidate.setting)
             case .some(let code):
                 throw ImageError(
                     .engineUnavailable,
                     "no Docker engine answers at \(candidate): \(systemErrorMessage(code).lowercased()); start "
-                        + "the engine, or \(candidate.fix)")
+                        + "the engine, or \(candidate.fix)", setting: candidate.setting)
             case nil:
                 break
             }
@@ -228,10 +236,10 @@ public struct EngineDiscovery: Sendable {
         do {
             return try await DockerEngine(endpoint: candidate.endpoint)
         } catch let error as ImageError {
-            let message = error.message.replacingOccurrences(of: "\(candidate.endpoint)", with: "\(candidate)")
-                .replacingOccurrences(
-                    of: DockerEngine.unavailableHint, with: "start the engine, or \(candidate.fix)")
-            throw ImageError(error.code, message)
+            var named = error
+            named.message = error.message.replacingOccurrences(of: "\(candidate.endpoint)", with: "\(candidate)")
+                .replacingOccurrences(of: DockerEngine.unavailableHint, with: "start the engine, or \(candidate.fix)")
+            throw named
         }
     }
 
@@ -241,7 +249,8 @@ public struct EngineDiscovery: Sendable {
             .engineUnavailable,
             "permission denied connecting to the Docker engine at \(candidate): this user may not use \(path); "
                 + "add the user to the socket's group (for Docker: sudo usermod -aG docker $USER, then log in "
-                + "again), or point prewarm at an engine of yours with --docker-host or DOCKER_HOST")
+                + "again), or point prewarm at an engine of yours with \(Setting.dockerHost.mention) or DOCKER_HOST",
+            setting: .dockerHost)
     }
 
     private func candidate(host: String, source: Candidate.Source, tls: DockerEngine.Endpoint.TLS?) throws -> Candidate
@@ -250,7 +259,9 @@ public struct EngineDiscovery: Sendable {
             let endpoint = try DockerEngine.Endpoint(host: host, tls: tls)
             return Candidate(endpoint: endpoint, source: source, samLooksHere: source == .dockerHost)
         } catch let error as ImageError {
-            throw ImageError(error.code, "\(source): \(error.message)")
+            var named = error
+            named.message = "\(source): \(error.message)"
+            throw named
         }
     }
 
@@ -286,7 +297,9 @@ public struct EngineDiscovery: Sendable {
             let endpoint = try DockerEngine.Endpoint(host: host, tls: tls)
             return Candidate(endpoint: endpoint, source: source, samLooksHere: false)
         } catch let error as ImageError {
-            throw ImageError(error.code, "\(origin) (\(metaPath)): \(error.message)")
+            var named = error
+            named.message = "\(origin) (\(metaPath)): \(error.message)"
+            throw named
         }
     }
 

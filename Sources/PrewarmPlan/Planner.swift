@@ -118,13 +118,13 @@ public struct Planner: Sendable {
                     .conflictingImage,
                     "needs image \(imageName) built from \(baseImage), but function \(owner.function) needs the same "
                         + "name built from \(owner.base)\(owner.base == baseImage ? " with other layers" : "")",
-                    hint: "sam local cannot keep both under one name; give one of them another image (--invoke-image) "
+                    hint: "sam local cannot keep both under one name; give one of them another image (`invokeImages`) "
                         + "or distinct layer names"),
                 location: function.location)
         }
         owners[imageName] = owners[imageName] ?? (function.name, key, baseImage)
 
-        let baseID = "base:\(baseImage)@\(architecture.platform)"
+        let baseID = BuildGraph.baseNodeID(reference: baseImage, architecture: architecture)
         graph.insert(
             BuildGraph.Node(
                 id: baseID, kind: .base, needs: [], payload: .base(reference: baseImage, architecture: architecture)))
@@ -133,7 +133,8 @@ public struct Planner: Sendable {
         }
         let imageID = "image:\(imageName)"
         let image = PlannedImage(
-            name: imageName, baseImage: baseImage, architecture: architecture, layers: layers, contentKey: key)
+            name: imageName, baseImage: baseImage, baseNodeID: baseID, architecture: architecture, layers: layers,
+            contentKey: key)
         graph.insert(
             BuildGraph.Node(
                 id: imageID, kind: .image, needs: [baseID] + Self.unique(layers.map(\.nodeID)), payload: .image(image)))
@@ -154,7 +155,7 @@ public struct Planner: Sendable {
             guard !matches.isEmpty else {
                 let names = functions.map(\.name)
                 throw PlanError(
-                    .template, "--function \(wanted): no such function in the template",
+                    .template, "`functions` \(wanted): no such function in the template",
                     hint: names.isEmpty
                         ? "the template has no functions"
                         : "its functions: \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", …" : "")")
@@ -171,7 +172,7 @@ public struct Planner: Sendable {
                 .unsupportedArchitecture,
                 "Architectures must hold exactly one value, not \(function.architectures.count) "
                     + "(\(function.architectures.joined(separator: ", ")))",
-                hint: "a Lambda function runs on one architecture; use --arch x86_64,arm64 to build both")
+                hint: "a Lambda function runs on one architecture; use `architectures` x86_64,arm64 to build both")
         }
         let name = function.architectures[0]
         guard name == "x86_64" || name == "arm64", let architecture = Architecture(name: name) else {

@@ -76,13 +76,20 @@ public struct ImageError: TransientError, Sendable, CustomStringConvertible {
     /// Whether doing the same work again may succeed, and nothing has retried it yet; `false` unless
     /// the thrower says so.
     public var isTransient: Bool
+    /// The setting that `message` tells the reader to change, when it names one (by its `Setting.mention`).
+    public var setting: Setting?
 
-    /// - Parameter transient: whether the failure may pass if the work is done again (``isTransient``).
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil, transient: Bool = false) {
+    /// - Parameters:
+    ///   - transient: whether the failure may pass if the work is done again (``isTransient``).
+    ///   - setting: the setting the message tells the reader to change.
+    public init(
+        _ code: Code, _ message: String, cause: (any Error)? = nil, transient: Bool = false, setting: Setting? = nil
+    ) {
         self.code = code
         self.message = message
         self.cause = cause.map { "\($0)" }
         self.isTransient = transient
+        self.setting = setting
     }
 
     public var description: String {

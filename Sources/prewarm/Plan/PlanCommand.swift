@@ -1,5 +1,6 @@
 import ArgumentParser
 import PrewarmPlan
+import PrewarmRun
 
 /// `prewarm plan`: shows what would be built, without building anything.
 struct PlanCommand: AsyncParsableCommand {
@@ -21,23 +22,20 @@ struct PlanCommand: AsyncParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json, dot
-    }
-
     @OptionGroup var template: TemplateOptions
 
     @Option(help: "Output format: text (a table), json (machine-readable), dot (Graphviz).")
-    var format: Format = .text
+    var format: OutputFormat = .text
 
     func run() async throws {
-        let plan = try await template.plan()
+        let plan = try await BuildSession(try template.configuration()).plan
+        // Errors in the plan name settings as the libraries do; here they are flags.
         switch format {
         case .text:
-            print(TableText.render(plan.tableRows), terminator: "")
+            print(SettingFlags.render(TableText.render(plan.tableRows)), terminator: "")
             for item in plan.skipped { print("skipped  \(item.name): \(item.reason)") }
             print(plan.summary)
-        case .json: print(plan.json())
+        case .json: print(SettingFlags.render(plan.json()))
         case .dot: print(plan.dot(), terminator: "")
         }
         Console.report(plan, listingSkipped: format != .text)  // the table lists them already

@@ -82,13 +82,14 @@ final class ProgressReporter: @unchecked Sendable {
         case .json: line = JSONText.line(json)
         }
         // Unbuffered, so that a pipe (CI logs, `tee`) sees each event as it happens.
-        if let line { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        // Settings the libraries mention in errors are spelled as flags.
+        if let line { FileHandle.standardOutput.write(Data((SettingFlags.render(line) + "\n").utf8)) }
     }
 
     static func describe(_ outcome: NodeOutcome) -> (word: String, output: String?, error: String?) {
         switch outcome {
-        case .succeeded(.built(let output)): ("built", output, nil)
-        case .succeeded(.upToDate(let output)): ("up-to-date", output, nil)
+        case .succeeded(.built(let artifact)): ("built", artifact.digest, nil)
+        case .succeeded(.upToDate(let artifact)): ("up-to-date", artifact.digest, nil)
         case .failed(let message): ("failed", nil, message)
         case .skipped(let reason): ("skipped", nil, reason)
         case .interrupted: ("interrupted", nil, nil)

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import PrewarmImage
-import PrewarmSupport
+import PrewarmRun
 
 /// Which engine builds the images, and where it is.
 struct EngineOptions: ParsableArguments {
@@ -70,31 +69,20 @@ struct EngineOptions: ParsableArguments {
         push != nil || cacheFrom != nil || cacheTo != nil || load || !registryMirrors.isEmpty
     }
 
-    /// The engine `--engine` asks for: with `auto`, `oci` for the flags only it serves, `docker`
-    /// when `--docker-host` is given; else `auto` (decided by whether a Docker engine answers).
-    var effectiveChoice: Choice {
-        guard engine == .auto else { return engine }
-        if needsOCIStore { return .oci }
-        return dockerHost != nil ? .docker : .auto
-    }
-
-    /// Connects to the Docker engine, for `--engine docker` and `--load`: `--docker-host`, else the one
-    /// ``EngineDiscovery`` finds.
-    ///
-    /// - Throws: `CommandFailure` (exit 2) with the engine's one-line message.
-    func dockerEngine(environment: [String: String]) async throws -> DockerEngine {
-        do {
-            return try await EngineDiscovery(environment: environment).locate(option: dockerHost).0
-        } catch let error as ImageError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
-    }
-
-    /// For an engine that `sam local` does not find on its own (a docker context, Podman's or Colima's
-    /// socket): how to point it there.
-    static func samHint(_ candidate: EngineDiscovery.Candidate) -> String {
-        "sam local reads only DOCKER_HOST (else /var/run/docker.sock): run it with "
-            + "DOCKER_HOST=\(candidate.endpoint.socketPath.map { "unix://\($0)" } ?? "\(candidate.endpoint)") to use "
-            + "these images"
+    /// The engine settings of a build.
+    func apply(to configuration: inout BuildConfiguration) {
+        configuration.engine =
+            switch engine {
+            case .docker: .docker
+            case .oci: .oci
+            case .auto: .auto
+            }
+        configuration.dockerHost = dockerHost
+        configuration.ociStore = store.path
+        configuration.registryMirrors = registryMirrors
+        configuration.push = push
+        configuration.cacheFrom = cacheFrom
+        configuration.cacheTo = cacheTo
+        configuration.load = load
     }
 }

@@ -1,10 +1,13 @@
 import ArgumentParser
 import Foundation
 import PrewarmPlan
+import PrewarmRun
 import PrewarmTemplate
 
-/// The options that choose what to plan, shared by every command that reads a template.
-struct TemplateOptions: ParsableArguments {
+/// The template a command reads, spelled the same way by every command: an argument, or
+/// `-t/--template` as in SAM CLI; else template.yaml, template.yml or template.json in the
+/// current directory.
+struct TemplateArgument: ParsableArguments {
     @Argument(
         help: ArgumentHelp(
             "The SAM or CloudFormation template (YAML or JSON).",
@@ -17,6 +20,32 @@ struct TemplateOptions: ParsableArguments {
         name: [.customShort("t"), .customLong("template")], help: "The template, as SAM CLI's -t/--template.",
         completion: .file(extensions: ["yaml", "yml", "json"]))
     var templateOption: String?
+
+    /// The template given, as an argument or with `-t`; `nil` when neither.
+    func givenPath() throws -> String? {
+        if let templatePath, let templateOption, templatePath != templateOption {
+            throw ValidationError("give the template once: either as an argument or with --template, not both")
+        }
+        return templatePath ?? templateOption
+    }
+
+    /// The template path: the argument, else `-t`, else a `template.*` in the current directory.
+    func resolvedPath() throws -> String {
+        do {
+            return try TemplateLoader.locate(try givenPath())
+        } catch let error as TemplateError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func validate() throws {
+        _ = try givenPath()
+    }
+}
+
+/// The options that choose what to plan, shared by every command that plans a template.
+struct TemplateOptions: ParsableArguments {
+    @OptionGroup var template: TemplateArgument
 
     @Option(
         name: .customLong("parameter-overrides"),
@@ -46,20 +75,6 @@ struct TemplateOptions: ParsableArguments {
             valueName: "[function=]uri"))
     var invokeImages: [String] = []
 
-    /// The template path: the argument, else `-t`, else a `template.*` in the current directory.
-    func resolvedTemplatePath() throws -> String {
-        if let templatePath, let templateOption, templatePath != templateOption {
-            throw ValidationError("give the template once: either as an argument or with --template, not both")
-        }
-        if let path = templatePath ?? templateOption { return path }
-        for name in ["template.yaml", "template.yml", "template.json"]
-        where FileManager.default.fileExists(atPath: name) {
-            return name
-        }
-        throw ValidationError(
-            "no template given and no template.yaml, template.yml or template.json in the current directory")
-    }
-
     func parsedArchitectures() throws -> [Architecture]? {
         let names = architectures.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty else { return nil }
@@ -82,34 +97,27 @@ struct TemplateOptions: ParsableArguments {
         }
     }
 
-    func validate() throws {
-        _ = try parsedArchitectures()
-        _ = try parsedInvokeImages()
+    func parsedOverrides() throws -> ParameterOverrides {
         do {
-            _ = try ParameterOverrides(parsing: parameterOverrides)
+            return try ParameterOverrides(parsing: parameterOverrides)
         } catch let error as TemplateError {
-            throw ValidationError(error.description)
+            throw ValidationError(SettingFlags.render(error.description))
         }
     }
 
-    /// Reads the template and plans it.
-    ///
-    /// - Throws: `CommandFailure` with exit status 2 when the template cannot be used at all.
-    func plan() async throws -> Plan {
-        let path = try resolvedTemplatePath()
-        let overrides = try ParameterOverrides(parsing: parameterOverrides)
-        let template: Template
-        do {
-            template = try await TemplateLoader(overrides: overrides).load(path)
-        } catch let error as TemplateError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
-        let options = PlanOptions(
-            architectures: try parsedArchitectures(), invokeImages: try parsedInvokeImages(), functions: functions)
-        do {
-            return try Planner(options: options).plan(template)
-        } catch let error as PlanError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
+    func validate() throws {
+        _ = try parsedArchitectures()
+        _ = try parsedInvokeImages()
+        _ = try parsedOverrides()
+    }
+
+    /// What to build, as the library takes it: the template and how to plan it.
+    func configuration() throws -> BuildConfiguration {
+        var configuration = BuildConfiguration(templatePath: try template.resolvedPath())
+        configuration.parameterOverrides = try parsedOverrides()
+        configuration.architectures = try parsedArchitectures()
+        configuration.functions = functions
+        configuration.invokeImages = try parsedInvokeImages()
+        return configuration
     }
 }
