@@ -85,9 +85,9 @@ extension DockerEngine {
             while baseURL.hasSuffix("/") { baseURL.removeLast() }
         }
 
-        /// `--docker-host`, else `$DOCKER_HOST`, else the default socket; `DOCKER_TLS_VERIFY` and
-        /// `DOCKER_CERT_PATH` as Docker reads them. Contexts and the other sockets are
-        /// ``EngineDiscovery``'s.
+        /// `option`, else `$DOCKER_HOST`, else the default socket; `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH` as
+        /// Docker reads them. No docker context and no other socket: to find the engine the user means, use
+        /// ``EngineDiscovery``.
         public static func resolve(_ option: String?, environment: [String: String]) throws -> Endpoint {
             let host =
                 option ?? environment["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "unix:///var/run/docker.sock"

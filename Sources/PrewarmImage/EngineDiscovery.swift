@@ -75,7 +75,8 @@ public struct EngineDiscovery: Sendable {
         /// What the user can change to point elsewhere.
         var fix: String {
             switch source {
-            case .option: "correct \(Setting.dockerHost.mention)"
+            case .option:
+                "correct \(Setting.dockerHost.mention), or leave it out to use DOCKER_HOST or the docker context"
             case .dockerHost: "correct or unset DOCKER_HOST"
             case .context: "switch contexts (docker context use default) or unset DOCKER_CONTEXT"
             case .socket: "point prewarm at an engine with \(Setting.dockerHost.mention) or DOCKER_HOST"
