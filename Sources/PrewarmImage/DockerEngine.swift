@@ -314,7 +314,7 @@ public final class DockerEngine: ImageEngine {
 
     // MARK: - Requests
 
-    private func url(_ path: String) -> String {
+    func url(_ path: String) -> String {
         "\(endpoint.baseURL)/v\(apiVersion)\(path)"
     }
 
@@ -325,7 +325,7 @@ public final class DockerEngine: ImageEngine {
     // scheduler's retries. (libcurl itself may resend a request whose reused keep-alive connection turns out
     // to be closed before any answer, on a fresh connection.)
 
-    private func send(_ request: HTTPRequest, doing action: String) async throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, doing action: String) async throws -> HTTPResponse {
         do {
             return try await client.execute(request)
         } catch let error as HTTPError {
@@ -358,7 +358,7 @@ public final class DockerEngine: ImageEngine {
 
     /// The engine answered `response`, not a success: transient for 5xx and 429 (see
     /// `HTTPError.transientStatuses`), not for a refusal.
-    private func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
+    func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
         ImageError(
             .engine, "cannot \(action) at \(endpoint): \(Self.message(in: response.body) ?? "HTTP \(response.status)")",
             transient: HTTPError.isTransient(status: response.status))
