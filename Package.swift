@@ -94,8 +94,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Test support shared by the test targets; the AWS fixture (moto, lambda_server.py) needs the AWS types.
-        .target(name: "PrewarmTestKit", dependencies: ["PrewarmAWS", "PrewarmHTTP"], path: "Tests/PrewarmTestKit"),
+        // Test support shared by the test targets; the AWS fixture (moto, lambda_server.py) needs the AWS types,
+        // docker contexts a SHA-256.
+        .target(
+            name: "PrewarmTestKit",
+            dependencies: ["PrewarmAWS", "PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmSupport", "PrewarmTestKit"]),
         .testTarget(

@@ -3,7 +3,8 @@ import Foundation
 /// The profiles of one AWS shared file (`~/.aws/credentials` or `~/.aws/config`), as the AWS CLI reads them.
 ///
 /// Sections are `[name]` in the credentials file and `[default]` or `[profile name]` in the config file;
-/// other sections of the config file (`[sso-session …]`, `[services …]`) are ignored. Keys are compared
+/// the config file's `[sso-session name]` sections are kept apart, and its other sections (`[services …]`)
+/// are ignored. Keys are compared
 /// without regard to case; lines starting with `#` or `;` are comments; indented lines continue a nested
 /// setting (such as `s3 =`) and are skipped.
 struct AWSConfigFile: Sendable {
@@ -16,6 +17,8 @@ struct AWSConfigFile: Sendable {
     let path: String
     /// Settings by profile name, with lowercased keys.
     let profiles: [String: [String: String]]
+    /// Settings by `sso-session` name (config file only), with lowercased keys.
+    let ssoSessions: [String: [String: String]]
 
     /// Reads the file at `path`; `nil` when there is no file there.
     ///
@@ -32,14 +35,14 @@ struct AWSConfigFile: Sendable {
 
     init(path: String, text: String, kind: Kind) {
         self.path = path
-        var profiles: [String: [String: String]] = [:]
-        var current: String?
+        var sections: [Section: [String: String]] = [:]
+        var current: Section?
         for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
-                current = line.hasSuffix("]") ? Self.profileName(section: line.dropFirst().dropLast(), kind: kind) : nil
-                if let current, profiles[current] == nil { profiles[current] = [:] }
+                current = line.hasSuffix("]") ? Self.section(line.dropFirst().dropLast(), kind: kind) : nil
+                if let current, sections[current] == nil { sections[current] = [:] }
                 continue
             }
             // A nested setting's lines are indented under their parent key.
@@ -48,22 +51,42 @@ struct AWSConfigFile: Sendable {
             else { continue }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
             let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            profiles[current, default: [:]][key] = value
+            sections[current, default: [:]][key] = value
+        }
+        var profiles: [String: [String: String]] = [:]
+        var ssoSessions: [String: [String: String]] = [:]
+        for (section, settings) in sections {
+            switch section {
+            case .profile(let name): profiles[name] = settings
+            case .ssoSession(let name): ssoSessions[name] = settings
+            }
         }
         self.profiles = profiles
+        self.ssoSessions = ssoSessions
     }
 
-    /// The profile a section header names, or `nil` for sections that are not profiles.
-    private static func profileName(section: Substring, kind: Kind) -> String? {
-        let section = section.trimmingCharacters(in: .whitespaces)
+    /// A section that is kept: a profile, or an `sso-session`.
+    private enum Section: Hashable {
+        case profile(String)
+        case ssoSession(String)
+    }
+
+    /// The profile or `sso-session` a section header names, or `nil` for other sections.
+    private static func section(_ header: Substring, kind: Kind) -> Section? {
+        let header = header.trimmingCharacters(in: .whitespaces)
         switch kind {
         case .credentials:
-            return section
+            return .profile(header)
         case .config:
-            if section == "default" { return section }
-            let words = section.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            guard words.count == 2, words[0] == "profile" else { return nil }
-            return words[1].trimmingCharacters(in: .whitespaces)
+            if header == "default" { return .profile(header) }
+            let words = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            guard words.count == 2 else { return nil }
+            let name = words[1].trimmingCharacters(in: .whitespaces)
+            switch words[0] {
+            case "profile": return .profile(name)
+            case "sso-session": return .ssoSession(name)
+            default: return nil
+            }
         }
     }
 

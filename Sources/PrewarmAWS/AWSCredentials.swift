@@ -1,3 +1,5 @@
+import Foundation
+
 /// An AWS access key pair, and the session token of temporary credentials.
 ///
 /// `description` names only where the credentials came from and the last four characters of the access key
@@ -11,12 +13,19 @@ public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
     public var sessionToken: String?
     /// Where the credentials were found, for messages: `environment variables` or `profile 'x' in FILE`.
     public var source: String
+    /// When temporary credentials stop working (from STS, the SSO portal or a `credential_process`); `nil`
+    /// when not known.
+    public var expiration: Date?
 
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, source: String = "code") {
+    public init(
+        accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, source: String = "code",
+        expiration: Date? = nil
+    ) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
         self.source = source
+        self.expiration = expiration
     }
 
     public var description: String {

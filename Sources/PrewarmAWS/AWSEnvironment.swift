@@ -7,8 +7,8 @@ import PrewarmSupport
 /// Nothing is read from the process's own environment or home directory unless given: tests pass both.
 ///
 /// - Credentials: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (with `AWS_SESSION_TOKEN`); otherwise the
-///   profile `AWS_PROFILE` (else `AWS_DEFAULT_PROFILE`, else `default`) in the credentials file, then in the
-///   config file (`aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`).
+///   profile `AWS_PROFILE` (else `AWS_DEFAULT_PROFILE`, else `default`): its `role_arn` + `source_profile`,
+///   SSO settings, keys, or `credential_process` (see ``resolveCredentials(for:)``).
 /// - Files: `AWS_SHARED_CREDENTIALS_FILE` (else `~/.aws/credentials`) and `AWS_CONFIG_FILE` (else
 ///   `~/.aws/config`).
 /// - Region: a layer ARN's own region; otherwise `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`.
@@ -16,6 +16,8 @@ import PrewarmSupport
 ///   ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else `https://lambda.REGION.amazonaws.com`
 ///   (`amazonaws.com.cn` in the China regions).
 /// - CA bundle: `AWS_CA_BUNDLE`, else the profile's `ca_bundle`.
+/// - STS (for `role_arn` profiles) and the SSO portal: `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL_SSO`, then
+///   as for Lambda, else `https://sts.REGION.amazonaws.com` / `https://portal.sso.REGION.amazonaws.com`.
 public struct AWSEnvironment: Sendable {
     /// The environment variables, as given.
     public let variables: [String: String]
@@ -97,14 +99,26 @@ extension AWSEnvironment {
     ///
     /// - Throws: ``AWSError`` when the config file exists but cannot be read.
     public func lambdaEndpoint(region: String) throws -> String {
-        if variable("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")?.lowercased() != "true",
-            let configured = try variable("AWS_ENDPOINT_URL_LAMBDA") ?? variable("AWS_ENDPOINT_URL")
+        if let configured = try configuredEndpoint(service: "LAMBDA") { return configured }
+        return "https://lambda.\(region).\(Self.domain(region: region))"
+    }
+
+    /// The endpoint set for a service: `AWS_ENDPOINT_URL_<SERVICE>` (`LAMBDA`, `STS`, `SSO`),
+    /// `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, all ignored when
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`; without a trailing `/`. `nil` when none is set.
+    ///
+    /// - Throws: ``AWSError`` when the config file exists but cannot be read.
+    func configuredEndpoint(service: String) throws -> String? {
+        guard variable("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")?.lowercased() != "true",
+            let configured = try variable("AWS_ENDPOINT_URL_\(service)") ?? variable("AWS_ENDPOINT_URL")
                 ?? profileSetting("endpoint_url")
-        {
-            return configured.hasSuffix("/") ? String(configured.dropLast()) : configured
-        }
-        let domain = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        return "https://lambda.\(region).\(domain)"
+        else { return nil }
+        return configured.hasSuffix("/") ? String(configured.dropLast()) : configured
+    }
+
+    /// `amazonaws.com`, or `amazonaws.com.cn` in the China regions.
+    static func domain(region: String) -> String {
+        region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
     }
 
     /// The PEM file of certificate authorities to trust: `AWS_CA_BUNDLE`, else the profile's `ca_bundle`

@@ -36,7 +36,7 @@ public struct LayerVersionContent: Sendable, Hashable, CustomStringConvertible, 
 ///
 /// ```swift
 /// let environment = AWSEnvironment()
-/// let credentials = try environment.resolveCredentials(for: arn)  // before any work starts
+/// let credentials = try await environment.resolveCredentials(for: arn)  // before any work starts
 /// let http = HTTPClient(configuration: try environment.httpConfiguration())
 /// let lambda = LambdaClient(http: http, credentials: credentials, environment: environment)
 /// let content = try await lambda.getLayerVersion(try LayerARN(arn))

@@ -6,6 +6,9 @@ import PrewarmSupport
 struct TransferOptions: Sendable {
     var unixSocketPath: String?
     var caBundlePath: String?
+    var clientCertificatePath: String?
+    var clientKeyPath: String?
+    var verifiesPeer: Bool = true
     var timeouts: HTTPTimeouts
     var followRedirects: Bool
     var maxRedirects: Int
@@ -106,6 +109,16 @@ final class CurlTransfer: @unchecked Sendable {
         }
         if let path = options.caBundlePath {
             try set(ccurl_easy_setopt_string(easy, CURLOPT_CAINFO, path), "the CA bundle")
+        }
+        if let path = options.clientCertificatePath {
+            try set(ccurl_easy_setopt_string(easy, CURLOPT_SSLCERT, path), "the client certificate")
+        }
+        if let path = options.clientKeyPath {
+            try set(ccurl_easy_setopt_string(easy, CURLOPT_SSLKEY, path), "the client key")
+        }
+        if !options.verifiesPeer {
+            try set(ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0), "no peer verification")
+            try set(ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0), "no host verification")
         }
         if options.followRedirects {
             try set(ccurl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1), "redirects")

@@ -43,6 +43,15 @@ public final class HTTPClient: Sendable {
         /// A PEM file of the certificate authorities to trust for https; `nil` uses libcurl's default
         /// (the system's bundle).
         public var caBundlePath: String?
+        /// A PEM file with the client certificate to present in TLS handshakes (Docker's `cert.pem`);
+        /// `nil` presents none.
+        public var clientCertificatePath: String?
+        /// The PEM file of the client certificate's private key (Docker's `key.pem`); `nil` reads it from
+        /// ``clientCertificatePath``.
+        public var clientKeyPath: String?
+        /// Whether to check the server's certificate and host name; `false` only where the user asked for
+        /// it (Docker's `DOCKER_TLS` without `DOCKER_TLS_VERIFY`, a context with `SkipTLSVerify`).
+        public var verifiesPeer: Bool
         /// The timeouts of requests that do not set their own.
         public var timeouts: HTTPTimeouts
         /// Whether to follow 3xx redirects (never to a scheme other than http and https, and never
@@ -61,6 +70,9 @@ public final class HTTPClient: Sendable {
         public init(
             transport: Transport = .tcp,
             caBundlePath: String? = nil,
+            clientCertificatePath: String? = nil,
+            clientKeyPath: String? = nil,
+            verifiesPeer: Bool = true,
             timeouts: HTTPTimeouts = .default,
             followRedirects: Bool = true,
             maxRedirects: Int = 10,
@@ -70,6 +82,9 @@ public final class HTTPClient: Sendable {
         ) {
             self.transport = transport
             self.caBundlePath = caBundlePath
+            self.clientCertificatePath = clientCertificatePath
+            self.clientKeyPath = clientKeyPath
+            self.verifiesPeer = verifiesPeer
             self.timeouts = timeouts
             self.followRedirects = followRedirects
             self.maxRedirects = maxRedirects
@@ -177,6 +192,9 @@ public final class HTTPClient: Sendable {
         TransferOptions(
             unixSocketPath: configuration.transport.unixSocketPath,
             caBundlePath: configuration.caBundlePath,
+            clientCertificatePath: configuration.clientCertificatePath,
+            clientKeyPath: configuration.clientKeyPath,
+            verifiesPeer: configuration.verifiesPeer,
             timeouts: request.timeouts ?? configuration.timeouts,
             followRedirects: configuration.followRedirects,
             maxRedirects: configuration.maxRedirects,

@@ -12,45 +12,9 @@ import PrewarmSupport
 /// Podman's names (`docker.io/samcli/…`, `localhost/img:v1`) are read back as `sam local`
 /// writes them.
 public final class DockerEngine: ImageEngine {
-    /// Where the engine listens.
-    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
-        /// The unix socket's path, or `nil` for TCP.
-        public var socketPath: String?
-        /// `http://host:port` for TCP; `http://localhost` for a socket (the host is only a header).
-        public var baseURL: String
-
-        /// Reads `unix:///path`, `tcp://host:port` or `http://host:port`.
-        ///
-        /// - Throws: `ImageError` with code `.engineUnavailable` for any other form.
-        public init(host: String) throws {
-            if host.hasPrefix("unix://") {
-                socketPath = String(host.dropFirst("unix://".count))
-                baseURL = "http://localhost"
-            } else if host.hasPrefix("tcp://") {
-                socketPath = nil
-                baseURL = "http://" + host.dropFirst("tcp://".count)
-            } else if host.hasPrefix("http://") {
-                socketPath = nil
-                baseURL = host
-            } else {
-                throw ImageError(
-                    .engineUnavailable,
-                    "cannot use Docker host '\(host)': write unix:///path/docker.sock or tcp://host:port")
-            }
-            while baseURL.hasSuffix("/") { baseURL.removeLast() }
-        }
-
-        /// `--docker-host`, else `$DOCKER_HOST`, else the default socket.
-        public static func resolve(_ option: String?, environment: [String: String]) throws -> Endpoint {
-            try Endpoint(
-                host: option ?? environment["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 }
-                    ?? "unix:///var/run/docker.sock")
-        }
-
-        public var description: String {
-            socketPath.map { "unix://\($0)" } ?? baseURL.replacingOccurrences(of: "http://", with: "tcp://")
-        }
-    }
+    /// What the errors of ``init(endpoint:)`` say to do; ``EngineDiscovery`` replaces it with what fits
+    /// where the endpoint came from.
+    static let unavailableHint = "start it, or point prewarm at one with \(Setting.dockerHost.mention) or DOCKER_HOST"
 
     /// The newest Engine API version this client has been written against.
     public static let newestKnownVersion = "1.47"
@@ -68,12 +32,9 @@ public final class DockerEngine: ImageEngine {
     ///   connection refused, not an Engine API) and how to point prewarm at an engine.
     public init(endpoint: Endpoint) async throws {
         self.endpoint = endpoint
-        let client = HTTPClient(
-            configuration: .init(
-                transport: endpoint.socketPath.map { .unixSocket($0) } ?? .tcp,
-                timeouts: HTTPTimeouts(connect: .seconds(10), total: nil, stall: nil)))
+        let client = HTTPClient(configuration: endpoint.httpConfiguration)
         self.client = client
-        let hint = "start it, or point prewarm at one with `dockerHost` or DOCKER_HOST"
+        let hint = Self.unavailableHint
         if let socket = endpoint.socketPath, !FileManager.default.fileExists(atPath: socket) {
             throw ImageError(
                 .engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)", setting: .dockerHost)
@@ -94,7 +55,12 @@ public final class DockerEngine: ImageEngine {
                 .engineUnavailable, "\(endpoint) answered /_ping with HTTP \(ping.status); is it a Docker engine?")
         }
         let offered = ping.headers["Api-Version"]
-        let version = try await client.execute(HTTPRequest(url: endpoint.baseURL + "/version"))
+        let version: HTTPResponse
+        do {
+            version = try await client.execute(HTTPRequest(url: endpoint.baseURL + "/version"))
+        } catch let error as HTTPError {
+            throw ImageError(.engineUnavailable, "\(endpoint) answered /_ping but not /version: \(error.message)")
+        }
         let info = (try? JSONSerialization.jsonObject(with: version.body)) as? [String: Any] ?? [:]
         let serverVersion = offered ?? info["ApiVersion"] as? String ?? "1.41"
         apiVersion = Self.older(serverVersion, Self.newestKnownVersion)

@@ -84,6 +84,9 @@ public struct BuildConfiguration: Sendable {
     /// The SQLite journal; `nil`: `.prewarm/journal.sqlite` next to the template.
     public var journalPath: String?
 
+    /// Build only this part of the images (``Shard``: every N-th image node, the same split on every machine),
+    /// with the layers and bases they need; `nil` builds them all.
+    public var shard: Shard?
     /// The environment that AWS credentials, `DOCKER_HOST`, `HOME` and the other variables are read from.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// The version recorded in the journal and on every image.

@@ -33,10 +33,12 @@ public enum BuildEvent: Sendable {
 
 /// Why `BuildConfiguration.Engine.auto` chose an engine.
 public enum EngineReason: Sendable, Hashable {
-    /// A Docker engine answered.
-    case dockerAnswered
-    /// No Docker engine answered at this endpoint, so the OCI store builds.
-    case noDockerEngine(endpoint: String)
+    /// A Docker engine answered where `origin` says: `DOCKER_HOST`, `docker context 'colima' from
+    /// DOCKER_CONTEXT`, `Docker's default socket` (``EngineDiscovery/Candidate/origin``).
+    case dockerFound(origin: String)
+    /// Nothing points at a Docker engine and none answers at the usual sockets (`tried`: one entry per socket,
+    /// with what was there), so the OCI store builds.
+    case noDockerEngine(tried: [String])
 }
 
 /// What a `BuildSession` did.

@@ -20,9 +20,12 @@ struct EngineSetup: Sendable {
 }
 
 extension BuildSession {
-    /// The engine the configuration asks for; with `auto`, a Docker engine when one answers, else the OCI store.
+    /// The engine the configuration asks for; with `auto`, the Docker engine the environment points at or
+    /// one at the usual sockets (``EngineDiscovery``), else the OCI store, with a note of what was tried.
     ///
-    /// - Throws: `BuildSessionError` with code `.engine`, `.configuration` or `.baseImages`.
+    /// - Throws: `BuildSessionError` with code `.engine` (also when the engine pointed at — `dockerHost`,
+    ///   `DOCKER_HOST`, a docker context — does not answer: that is never a reason to use the OCI store),
+    ///   `.configuration` or `.baseImages`.
     func makeEngine() async throws -> EngineSetup {
         switch configuration.effectiveEngine {
         case .docker:
@@ -30,24 +33,36 @@ extension BuildSession {
         case .oci:
             return try ociSetup(reason: nil)
         case .auto:
-            let environment = configuration.environment
+            let outcome: EngineDiscovery.Outcome
             do {
-                let docker = try await DockerEngine(endpoint: .resolve(nil, environment: environment))
-                return try await dockerSetup(docker, reason: .dockerAnswered)
-            } catch let error as ImageError where error.code == .engineUnavailable {
-                let endpoint = (try? DockerEngine.Endpoint.resolve(nil, environment: environment))?.description ?? "?"
-                return try ociSetup(reason: .noDockerEngine(endpoint: endpoint))
+                outcome = try await EngineDiscovery(environment: configuration.environment).discover(option: nil)
             } catch let error as ImageError {
                 throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
+            }
+            switch outcome {
+            case .found(let docker, let candidate, _):
+                var setup = try await dockerSetup(docker, reason: .dockerFound(origin: candidate.origin))
+                if !candidate.samLooksHere {
+                    let host = candidate.endpoint.socketPath.map { "unix://\($0)" } ?? "\(candidate.endpoint)"
+                    setup.notes.append(
+                        "sam local reads only DOCKER_HOST (else /var/run/docker.sock): run it with "
+                            + "DOCKER_HOST=\(host) to use these images")
+                }
+                return setup
+            case .none(let tried):
+                var setup = try ociSetup(reason: .noDockerEngine(tried: tried))
+                setup.notes.insert("tried: \(tried.joined(separator: "; "))", at: 0)
+                return setup
             }
         }
     }
 
-    /// Connects to the Docker engine at `dockerHost` (else `$DOCKER_HOST`, else /var/run/docker.sock).
+    /// The Docker engine of `dockerHost`, else the one ``EngineDiscovery`` finds (`DOCKER_HOST`, a docker
+    /// context, the usual sockets).
     func dockerEngine() async throws -> DockerEngine {
         do {
-            return try await DockerEngine(
-                endpoint: .resolve(configuration.dockerHost, environment: configuration.environment))
+            return try await EngineDiscovery(environment: configuration.environment)
+                .locate(option: configuration.dockerHost).0
         } catch let error as ImageError {
             throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
         }

@@ -9,7 +9,7 @@ extension BuildSession {
     /// resolved here, before any work starts, so that a missing credential is one error naming the layer.
     ///
     /// - Throws: `BuildSessionError` with code `.credentials` (its `cause` is the `AWSError`).
-    func prepareLayers(events: @Sendable (BuildEvent) -> Void) throws -> LayerFetcher {
+    func prepareLayers(events: @Sendable (BuildEvent) -> Void) async throws -> LayerFetcher {
         let environment = configuration.environment
         let store = LayerStore(
             baseDirectory: configuration.resolvedLayerCacheDirectory, maxExpandedSize: configuration.maxLayerSize)
@@ -19,7 +19,7 @@ extension BuildSession {
         }
         let aws = AWSEnvironment(environment: environment)
         do {
-            let credentials = try aws.resolveCredentials(for: first.text)
+            let credentials = try await aws.resolveCredentials(for: first.text)
             for layer in missing { _ = try aws.lambdaEndpoint(region: layer.region) }
             let http = HTTPClient(configuration: try aws.httpConfiguration())
             let lambda = LambdaClient(http: http, credentials: credentials, environment: aws)

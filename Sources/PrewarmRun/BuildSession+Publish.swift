@@ -22,8 +22,8 @@ extension BuildSession {
                 }
             }
             if configuration.load {
-                let docker = try await DockerEngine(
-                    endpoint: .resolve(configuration.dockerHost, environment: environment))
+                let (docker, _) = try await EngineDiscovery(environment: environment)
+                    .locate(option: configuration.dockerHost)
                 let archive = FileManager.default.temporaryDirectory
                     .appendingPathComponent("prewarm-load-\(UUID().uuidString).tar").path
                 defer { try? FileManager.default.removeItem(atPath: archive) }

@@ -20,8 +20,10 @@ import PrewarmTemplate
 /// ```
 public struct BuildSession: Sendable {
     public let configuration: BuildConfiguration
-    /// The plan of the template, as `configuration` asks for it.
+    /// The plan of the template, as `configuration` asks for it (only its `shard`'s images, with one).
     public let plan: Plan
+    /// With a `shard`: which, and how many of the template's images it has, for the reader.
+    private let shardNote: String?
     /// The template's path, as found (see `BuildConfiguration.templatePath`).
     public let templatePath: String
 
@@ -49,7 +51,16 @@ public struct BuildSession: Sendable {
             architectures: configuration.architectures, invokeImages: configuration.invokeImages,
             functions: configuration.functions)
         do {
-            plan = try Planner(options: options).plan(template)
+            let whole = try Planner(options: options).plan(template)
+            if let shard = configuration.shard {
+                let part = whole.restricted(to: shard)
+                plan = part
+                shardNote =
+                    "shard \(shard): \(part.graph.count(of: .image)) of \(whole.graph.count(of: .image)) image(s)"
+            } else {
+                plan = whole
+                shardNote = nil
+            }
         } catch let error as PlanError {
             throw BuildSessionError(.plan, error.description, remedy: .change(.functions), cause: error)
         }
@@ -71,9 +82,9 @@ public struct BuildSession: Sendable {
         let emulators = try locateEmulators()
         let setup = try await makeEngine()
         events(.engineChosen(setup.engine.description, reason: setup.reason))
-        for note in setup.notes { events(.note(note)) }
+        for note in setup.notes + [shardNote].compactMap({ $0 }) { events(.note(note)) }
         events(.planned(plan))
-        let layers = try prepareLayers(events: events)
+        let layers = try await prepareLayers(events: events)
 
         let absoluteTemplate = URL(fileURLWithPath: plan.template).standardizedFileURL.path
         let journal = try await openJournal()

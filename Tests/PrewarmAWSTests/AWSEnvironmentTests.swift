@@ -7,27 +7,27 @@ import Testing
 
 /// A home directory of the test's own, with `.aws/credentials` and `.aws/config` when given.
 private func withHome<Result>(
-    credentials: String? = nil, config: String? = nil, _ body: (TemporaryDirectory) throws -> Result
-) throws -> Result {
+    credentials: String? = nil, config: String? = nil, _ body: (TemporaryDirectory) async throws -> Result
+) async throws -> Result {
     let home = try TemporaryDirectory("prewarm-aws-home")
     defer { home.remove() }
     if let credentials { try home.write(".aws/credentials", credentials) }
     if let config { try home.write(".aws/config", config) }
-    return try body(home)
+    return try await body(home)
 }
 
 private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
 
 @Suite struct CredentialChainTests {
-    @Test func environmentKeysWinOverTheProfile() throws {
-        try withHome(credentials: "[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = file\n") {
-            home throws in
+    @Test func environmentKeysWinOverTheProfile() async throws {
+        try await withHome(credentials: "[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = file\n") {
+            home async throws in
             let environment = AWSEnvironment(
                 environment: [
                     "AWS_ACCESS_KEY_ID": "AKIAENVIRONMENT", "AWS_SECRET_ACCESS_KEY": "env-secret",
                     "AWS_SESSION_TOKEN": "env-token",
                 ], homeDirectory: home.path)
-            let credentials = try environment.resolveCredentials()
+            let credentials = try await environment.resolveCredentials()
             #expect(credentials.accessKeyID == "AKIAENVIRONMENT")
             #expect(credentials.secretAccessKey == "env-secret")
             #expect(credentials.sessionToken == "env-token")
@@ -35,11 +35,11 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
         }
     }
 
-    @Test func halfAKeyPairInTheEnvironmentIsAnError() throws {
-        try withHome { home throws in
+    @Test func halfAKeyPairInTheEnvironmentIsAnError() async throws {
+        try await withHome { home async throws in
             let environment = AWSEnvironment(
                 environment: ["AWS_SECRET_ACCESS_KEY": "only-the-secret"], homeDirectory: home.path)
-            let error = try #require(throws: AWSError.self) { try environment.resolveCredentials(for: arn) }
+            let error = try await #require(throws: AWSError.self) { try await environment.resolveCredentials(for: arn) }
             #expect(error.code == .missingCredentials)
             #expect(error.message.contains("AWS_ACCESS_KEY_ID"))
             #expect(error.message.contains(arn))
@@ -47,7 +47,7 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
         }
     }
 
-    @Test func defaultProfileFromTheCredentialsFile() throws {
+    @Test func defaultProfileFromTheCredentialsFile() async throws {
         let file = """
             # a comment
             ; another
@@ -61,8 +61,8 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
             aws_secret_access_key =  default-secret\u{20}
             aws_session_token = default-token
             """
-        try withHome(credentials: file) { home throws in
-            let credentials = try AWSEnvironment(environment: [:], homeDirectory: home.path).resolveCredentials()
+        try await withHome(credentials: file) { home async throws in
+            let credentials = try await AWSEnvironment(environment: [:], homeDirectory: home.path).resolveCredentials()
             #expect(credentials.accessKeyID == "AKIADEFAULT")
             #expect(credentials.secretAccessKey == "default-secret")
             #expect(credentials.sessionToken == "default-token")
@@ -70,7 +70,7 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
         }
     }
 
-    @Test func awsProfileFromTheConfigFile() throws {
+    @Test func awsProfileFromTheConfigFile() async throws {
         let config = """
             [default]
             region = us-east-1
@@ -81,27 +81,27 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
             [sso-session corp]
             sso_region = us-east-1
             """
-        try withHome(config: config) { home throws in
+        try await withHome(config: config) { home async throws in
             let environment = AWSEnvironment(environment: ["AWS_PROFILE": "dev"], homeDirectory: home.path)
-            let credentials = try environment.resolveCredentials()
+            let credentials = try await environment.resolveCredentials()
             #expect(credentials.accessKeyID == "AKIADEV")
             #expect(credentials.sessionToken == "dev-token")
             #expect(credentials.source.contains("profile 'dev' in"))
         }
     }
 
-    @Test func theCredentialsFileWinsOverTheConfigFileForOneProfile() throws {
-        try withHome(
+    @Test func theCredentialsFileWinsOverTheConfigFileForOneProfile() async throws {
+        try await withHome(
             credentials: "[dev]\naws_access_key_id = AKIACREDS\naws_secret_access_key = creds\n",
             config: "[profile dev]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = config\n"
-        ) { home throws in
+        ) { home async throws in
             let environment = AWSEnvironment(environment: ["AWS_PROFILE": "dev"], homeDirectory: home.path)
-            #expect(try environment.resolveCredentials().accessKeyID == "AKIACREDS")
+            #expect(try await environment.resolveCredentials().accessKeyID == "AKIACREDS")
         }
     }
 
-    @Test func fileOverridesAreRead() throws {
-        try withHome { home throws in
+    @Test func fileOverridesAreRead() async throws {
+        try await withHome { home async throws in
             let credentials = try home.write(
                 "elsewhere/creds.ini", "[ci]\naws_access_key_id = AKIACI\naws_secret_access_key = ci\n")
             let config = try home.write("elsewhere/config.ini", "[profile ci]\nregion = ap-south-1\n")
@@ -109,26 +109,26 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
                 environment: [
                     "AWS_SHARED_CREDENTIALS_FILE": credentials, "AWS_CONFIG_FILE": config, "AWS_PROFILE": "ci",
                 ], homeDirectory: home.path)
-            #expect(try environment.resolveCredentials().accessKeyID == "AKIACI")
+            #expect(try await environment.resolveCredentials().accessKeyID == "AKIACI")
             #expect(try environment.defaultRegion() == "ap-south-1")
             #expect(environment.credentialsFilePath == credentials)
         }
     }
 
-    @Test func tildeInAnOverrideIsTheGivenHome() throws {
-        try withHome { home throws in
+    @Test func tildeInAnOverrideIsTheGivenHome() async throws {
+        try await withHome { home async throws in
             try home.write(
                 "custom/credentials", "[default]\naws_access_key_id = AKIATILDE\naws_secret_access_key = t\n")
             let environment = AWSEnvironment(
                 environment: ["AWS_SHARED_CREDENTIALS_FILE": "~/custom/credentials"], homeDirectory: home.path)
-            #expect(try environment.resolveCredentials().accessKeyID == "AKIATILDE")
+            #expect(try await environment.resolveCredentials().accessKeyID == "AKIATILDE")
         }
     }
 
-    @Test func noCredentialsSaysWhatWasLookedAtAndWhatToDo() throws {
-        try withHome { home throws in
+    @Test func noCredentialsSaysWhatWasLookedAtAndWhatToDo() async throws {
+        try await withHome { home async throws in
             let environment = AWSEnvironment(environment: [:], homeDirectory: home.path)
-            let error = try #require(throws: AWSError.self) { try environment.resolveCredentials(for: arn) }
+            let error = try await #require(throws: AWSError.self) { try await environment.resolveCredentials(for: arn) }
             #expect(error.code == .missingCredentials)
             #expect(!error.message.contains("\n"))
             for part in [
@@ -140,28 +140,30 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
         }
     }
 
-    @Test func anUnknownExplicitProfileIsAConfigurationError() throws {
-        try withHome(credentials: "[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n") { home throws in
+    @Test func anUnknownExplicitProfileIsAConfigurationError() async throws {
+        try await withHome(credentials: "[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n") {
+            home async throws in
             let environment = AWSEnvironment(environment: ["AWS_PROFILE": "typo"], homeDirectory: home.path)
-            let error = try #require(throws: AWSError.self) { try environment.resolveCredentials() }
+            let error = try await #require(throws: AWSError.self) { try await environment.resolveCredentials() }
             #expect(error.code == .invalidConfiguration)
             #expect(error.message.contains("'typo' (from AWS_PROFILE)"))
         }
     }
 
-    @Test func aProfileWithoutKeysSaysHowToExportThem() throws {
-        try withHome(config: "[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\n") { home throws in
+    @Test func aProfileWithoutKeysSaysHowToExportThem() async throws {
+        try await withHome(config: "[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\n") {
+            home async throws in
             let environment = AWSEnvironment(environment: ["AWS_PROFILE": "sso"], homeDirectory: home.path)
-            let error = try #require(throws: AWSError.self) { try environment.resolveCredentials() }
+            let error = try await #require(throws: AWSError.self) { try await environment.resolveCredentials() }
             #expect(error.code == .missingCredentials)
             #expect(error.message.contains("aws configure export-credentials --profile sso"))
         }
     }
 
-    @Test func aProfileWithHalfAKeyPairNamesWhatIsMissing() throws {
-        try withHome(credentials: "[default]\naws_access_key_id = AKIAHALF\n") { home throws in
-            let error = try #require(throws: AWSError.self) {
-                try AWSEnvironment(environment: [:], homeDirectory: home.path).resolveCredentials()
+    @Test func aProfileWithHalfAKeyPairNamesWhatIsMissing() async throws {
+        try await withHome(credentials: "[default]\naws_access_key_id = AKIAHALF\n") { home async throws in
+            let error = try await #require(throws: AWSError.self) {
+                try await AWSEnvironment(environment: [:], homeDirectory: home.path).resolveCredentials()
             }
             #expect(error.message.contains("no aws_secret_access_key"))
         }
@@ -188,8 +190,9 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
         #expect(environment.region(for: try LayerARN(arn)) == "eu-west-1")
     }
 
-    @Test func defaultRegionOrder() throws {
-        try withHome(config: "[default]\nregion = sa-east-1\n[profile p]\nregion = ca-central-1\n") { home throws in
+    @Test func defaultRegionOrder() async throws {
+        try await withHome(config: "[default]\nregion = sa-east-1\n[profile p]\nregion = ca-central-1\n") {
+            home async throws in
             func region(_ variables: [String: String]) throws -> String? {
                 try AWSEnvironment(environment: variables, homeDirectory: home.path).defaultRegion()
             }
@@ -201,8 +204,8 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
         #expect(try AWSEnvironment(environment: [:], homeDirectory: "/nonexistent").defaultRegion() == nil)
     }
 
-    @Test func endpointOrder() throws {
-        try withHome(config: "[default]\nendpoint_url = http://127.0.0.1:4566/\n") { home throws in
+    @Test func endpointOrder() async throws {
+        try await withHome(config: "[default]\nendpoint_url = http://127.0.0.1:4566/\n") { home async throws in
             func endpoint(_ variables: [String: String], region: String = "eu-west-1") throws -> String {
                 try AWSEnvironment(environment: variables, homeDirectory: home.path).lambdaEndpoint(region: region)
             }
@@ -222,8 +225,8 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
         #expect(try plain.lambdaEndpoint(region: "cn-north-1") == "https://lambda.cn-north-1.amazonaws.com.cn")
     }
 
-    @Test func caBundleReachesTheHTTPConfiguration() throws {
-        try withHome(config: "[default]\nca_bundle = ~/certs/corp.pem\n") { home throws in
+    @Test func caBundleReachesTheHTTPConfiguration() async throws {
+        try await withHome(config: "[default]\nca_bundle = ~/certs/corp.pem\n") { home async throws in
             let fromFile = try AWSEnvironment(environment: [:], homeDirectory: home.path).httpConfiguration()
             #expect(fromFile.caBundlePath == "\(home.path)/certs/corp.pem")
             let fromVariable = try AWSEnvironment(
@@ -237,7 +240,7 @@ private let arn = "arn:aws:lambda:eu-west-1:123456789012:layer:shared-libs:7"
 }
 
 @Suite struct LayerARNTests {
-    @Test func parsesTheParts() throws {
+    @Test func parsesTheParts() async throws {
         let layer = try LayerARN("arn:aws-cn:lambda:cn-north-1:123456789012:layer:my_layer-2:15")
         #expect(layer.partition == "aws-cn")
         #expect(layer.region == "cn-north-1")

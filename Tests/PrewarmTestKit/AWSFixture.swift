@@ -87,6 +87,13 @@ public struct LayerServers: Sendable {
         return variables
     }
 
+    /// The accepted GetLayerVersion calls by the access key ID that signed them.
+    public func signedBy() async throws -> [String: Int] {
+        let response = try await HTTPClient().execute(HTTPRequest(url: "\(lambdaEndpoint)/_counts")).requireSuccess()
+        let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
+        return object["signed_by"] as? [String: Int] ?? [:]
+    }
+
     /// What the fixture counted: GetLayerVersion calls and downloads (seen by moto) per layer ARN, and
     /// the requests it refused.
     public func counts() async throws -> (calls: [String: Int], downloads: [String: Int], rejected: Int) {
@@ -100,9 +107,10 @@ public struct LayerServers: Sendable {
 }
 
 /// Starts moto (through `ci/services/moto start`) and the GetLayerVersion fixture serving `layers`, runs
-/// `body`, then stops both and removes the test's directory.
+/// `body`, then stops both and removes the test's directory. With `trustMotoSTS`, the fixture also accepts
+/// requests signed with credentials from moto's STS `AssumeRole`.
 public func withLayerServers<Result>(
-    _ layers: [FixtureLayer], credentials: AWSCredentials = AWSServices.credentials,
+    _ layers: [FixtureLayer], credentials: AWSCredentials = AWSServices.credentials, trustMotoSTS: Bool = false,
     _ body: (LayerServers) async throws -> Result
 ) async throws -> Result {
     let python = try await AWSServices.python()
@@ -115,7 +123,8 @@ public func withLayerServers<Result>(
     }
     do {
         let servers = try await startLayerServers(
-            layers, credentials: credentials, python: python, directory: directory, motoDirectory: motoDirectory)
+            layers, credentials: credentials, trustMotoSTS: trustMotoSTS, python: python, directory: directory,
+            motoDirectory: motoDirectory)
         defer { servers.lambda.stop() }
         let result = try await body(servers)
         await cleanUp()
@@ -127,7 +136,8 @@ public func withLayerServers<Result>(
 }
 
 private func startLayerServers(
-    _ layers: [FixtureLayer], credentials: AWSCredentials, python: String, directory: TemporaryDirectory,
+    _ layers: [FixtureLayer], credentials: AWSCredentials, trustMotoSTS: Bool, python: String,
+    directory: TemporaryDirectory,
     motoDirectory: String
 ) async throws -> LayerServers {
     let started = try await CommandRunner.run(AWSServices.motoScript, ["start", motoDirectory])
@@ -150,6 +160,7 @@ private func startLayerServers(
         "--access-key-id", credentials.accessKeyID, "--secret-access-key", credentials.secretAccessKey,
     ]
     if let token = credentials.sessionToken { arguments += ["--session-token", token] }
+    if trustMotoSTS { arguments.append("--trust-moto-sts") }
     let lambda = try await FixtureServer.start(python, arguments, in: directory, timeout: .seconds(60))
     return LayerServers(
         directory: directory, lambda: lambda, motoEndpoint: moto, python: python, credentials: credentials)

@@ -27,6 +27,7 @@ struct DoctorCommand: AsyncParsableCommand {
     @OptionGroup var journal: JournalOptions
     @OptionGroup(title: "Engine") var engineOptions: EngineOptions
     @OptionGroup(title: "Layers") var layers: LayerOptions
+    @OptionGroup(title: "AWS") var awsOptions: AWSOptions
 
     @Option(
         name: .customLong("rie-dir"),
@@ -55,6 +56,7 @@ struct DoctorCommand: AsyncParsableCommand {
         configuration.maxLayerSize = layers.maxSize.bytes
         configuration.pull = !skipPullImage
         configuration.journalPath = journal.path
+        configuration.environment = awsOptions.applied(to: configuration.environment)
         return configuration
     }
 
@@ -65,7 +67,7 @@ struct DoctorCommand: AsyncParsableCommand {
         let engine = await checkEngine(&report, configuration)
         checkEmulators(&report, plan: plan, configuration)
         if let engine { await checkBases(&report, plan: plan, engine: engine) }
-        checkLayerCache(&report, plan: plan, configuration)
+        await checkLayerCache(&report, plan: plan, configuration)
         checkJournal(
             &report, path: BuildConfiguration.journalPath(configuration.journalPath, forTemplate: plan.template))
         if let docker = engine as? DockerEngine { await checkClock(&report, docker: docker) }
@@ -87,37 +89,34 @@ struct DoctorCommand: AsyncParsableCommand {
         let choice = configuration.effectiveEngine
         let environment = configuration.environment
         if choice != .oci {
-            let endpoint: DockerEngine.Endpoint
+            // The engine build would use, found the same way (EngineDiscovery): one pointed at that does not
+            // answer is a failure, since build stops there too.
             do {
-                endpoint = try .resolve(configuration.dockerHost, environment: environment)
-            } catch let error as ImageError {
-                report.fail("engine", error.message)
-                return nil
-            } catch {
-                report.fail("engine", "\(error)")
-                return nil
-            }
-            let how =
-                configuration.dockerHost != nil
-                ? "--docker-host"
-                : environment["DOCKER_HOST"].map { $0.isEmpty ? nil : $0 } != nil
-                    ? "DOCKER_HOST" : "the default socket"
-            do {
-                let docker = try await DockerEngine(endpoint: endpoint)
-                let method =
-                    docker.product == "docker"
-                    ? "loads prewarm's layer with POST /images/load" : "builds with POST /build (COPY, no RUN)"
-                report.pass("engine", "\(docker.description), found by \(how); \(method)")
-                return docker
-            } catch let error as ImageError {
-                if choice == .docker {
-                    report.fail("engine", error.message)
-                    return nil
+                switch try await EngineDiscovery(environment: environment).discover(option: configuration.dockerHost) {
+                case .found(let docker, let candidate, _):
+                    let method =
+                        docker.product == "docker"
+                        ? "loads prewarm's layer with POST /images/load" : "builds with POST /build (COPY, no RUN)"
+                    var line = "\(docker.description), found by \(candidate.origin); \(method)"
+                    if !candidate.samLooksHere { line += "; sam local needs DOCKER_HOST=\(candidate.endpoint) for it" }
+                    report.pass("engine", SettingFlags.render(line))
+                    return docker
+                case .none(let tried):
+                    let what =
+                        "no Docker engine is set (DOCKER_HOST, a docker context) and none answers at the usual "
+                        + "sockets (\(tried.joined(separator: "; ")))"
+                    if choice == .docker {
+                        report.fail("engine", "\(what); start one, or pass --docker-host")
+                        return nil
+                    }
+                    report.warn(
+                        "engine",
+                        "\(what): prewarm would build into its OCI store, where sam local does not look; start an "
+                            + "engine or pass --docker-host")
                 }
-                report.warn(
-                    "engine",
-                    "no Docker engine at \(endpoint) (\(how)): prewarm would build into its OCI store, where "
-                        + "sam local does not look; start an engine or pass --docker-host")
+            } catch let error as ImageError {
+                report.fail("engine", SettingFlags.render(error.message))
+                return nil
             } catch {
                 report.fail("engine", "\(error)")
                 return nil
@@ -195,7 +194,7 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
-    private func checkLayerCache(_ report: inout DoctorReport, plan: Plan, _ configuration: BuildConfiguration) {
+    private func checkLayerCache(_ report: inout DoctorReport, plan: Plan, _ configuration: BuildConfiguration) async {
         let directory = configuration.resolvedLayerCacheDirectory
         if let problem = Self.writableProblem(directory) {
             report.fail("layer cache", "\(directory): \(problem); pass --layer-cache-basedir")
@@ -206,7 +205,7 @@ struct DoctorCommand: AsyncParsableCommand {
         report.pass("layer cache", "\(directory) is writable; \(verified.count) layer(s) by ARN cached")
         guard let first = missing.first else { return }
         do {
-            let credentials = try AWSEnvironment(environment: configuration.environment).resolveCredentials(
+            let credentials = try await AWSEnvironment(environment: configuration.environment).resolveCredentials(
                 for: first.text)
             report.pass(
                 "AWS credentials", "\(missing.count) layer(s) to download, with credentials from \(credentials.source)")

@@ -17,11 +17,14 @@ struct BuildCommand: AsyncParsableCommand {
             /var/rapid/aws-lambda-rie and the function's layers under /opt. No RUN step, so arm64 images \
             build on an x86_64 host without emulation. An image whose name exists with the same build \
             key is not built again. Layers by ARN are downloaded once, verified, into SAM CLI's layer \
-            cache (AWS credentials as the AWS CLI finds them).
+            cache (AWS credentials as the AWS CLI finds them: environment variables, keys, \
+            role_arn + source_profile, SSO, credential_process; --profile and --region as in SAM CLI).
 
             Engines: a Docker-compatible engine, where sam local looks, or prewarm's own OCI store \
-            (no daemon; --load hands the images to Docker). --engine auto picks Docker when one \
-            answers, else the OCI store, and says which in its first line.
+            (no daemon; --load hands the images to Docker). --engine auto uses the Docker engine that \
+            DOCKER_HOST or the docker context points at (one that does not answer is an error), else the \
+            first that answers at the usual sockets (Docker, Finch, Podman, Docker Desktop, Colima), else \
+            the OCI store, and says which in its first line.
 
             Examples:
               prewarm build template.yaml
@@ -31,6 +34,7 @@ struct BuildCommand: AsyncParsableCommand {
               prewarm build --engine oci --load      # build without the daemon, then load into Docker
               prewarm build --cache-from reg.example.com/team/cache --cache-to reg.example.com/team/cache
               prewarm build --arch x86_64,arm64 --push reg.example.com/team/lambda-images
+              prewarm build --engine oci --shard 2/4 --cache-to reg.example.com/team/cache   # runner 2 of 4
 
             Exit codes: 0 every image built or up to date; 1 some node failed (the others were still \
             built); 2 unusable input (template, flags, no engine, no emulator, missing AWS credentials, \
@@ -46,6 +50,7 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var journal: JournalOptions
     @OptionGroup(title: "Engine") var engineOptions: EngineOptions
     @OptionGroup(title: "Layers") var layers: LayerOptions
+    @OptionGroup(title: "AWS") var awsOptions: AWSOptions
 
     @Option(
         help:
@@ -82,6 +87,13 @@ struct BuildCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Build only part K of N of the images (chosen by image name, the same on every machine), so that N "
+                + "CI runners split one template; share their results with --cache-to/--cache-from.",
+            valueName: "K/N"))
+    var shard: Shard?
+
+    @Option(
+        help: ArgumentHelp(
             "Progress: auto (tty on a terminal, else plain), tty (a live view of what runs now), plain (a line "
                 + "per finished node), or json (JSON lines). Colour only on a terminal, never with NO_COLOR.",
             valueName: "mode"))
@@ -113,6 +125,8 @@ struct BuildCommand: AsyncParsableCommand {
         configuration.resume = resume
         configuration.journalPath = journal.path
         configuration.prewarmVersion = Prewarm.version
+        configuration.shard = shard
+        configuration.environment = awsOptions.applied(to: configuration.environment)
         return configuration
     }
 
@@ -199,8 +213,8 @@ struct BuildOutput: Sendable {
             // The first line says which engine, and why when --engine auto chose it.
             let why =
                 switch reason {
-                case .dockerAnswered: " (--engine auto: a Docker engine answered)"
-                case .noDockerEngine(let endpoint): " (--engine auto: no Docker engine at \(endpoint))"
+                case .dockerFound(let origin): " (--engine auto: \(origin))"
+                case .noDockerEngine: " (--engine auto: no Docker engine is set and none answers at the usual sockets)"
                 case nil: ""
                 }
             Console.write("prewarm: engine: \(engine)\(why)")

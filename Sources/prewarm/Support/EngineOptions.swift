@@ -11,15 +11,17 @@ struct EngineOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Where images are built: docker (any Docker-compatible Engine API), oci (prewarm's own OCI store, no "
-                + "daemon), or auto: docker when one answers at --docker-host, $DOCKER_HOST or /var/run/docker.sock, "
-                + "else oci."))
+                + "daemon), or auto: the Docker engine of --docker-host, $DOCKER_HOST or the docker context (an error "
+                + "if it does not answer), else the first that answers at /var/run/docker.sock, /var/run/finch.sock, "
+                + "Podman's, Docker Desktop's or Colima's socket, else oci."))
     var engine: Choice = .auto
 
     @Option(
         name: .customLong("docker-host"),
         help: ArgumentHelp(
-            "The Docker engine: unix:///path/docker.sock or tcp://host:port. Default: $DOCKER_HOST, else "
-                + "/var/run/docker.sock. Implies --engine docker unless --engine is given.",
+            "The Docker engine: unix:///path/docker.sock or tcp://host:port (TLS with $DOCKER_TLS_VERIFY and "
+                + "$DOCKER_CERT_PATH). Default: $DOCKER_HOST, the docker context ($DOCKER_CONTEXT, docker context "
+                + "use), else the usual sockets. Implies --engine docker unless --engine is given.",
             valueName: "url"))
     var dockerHost: String?
 

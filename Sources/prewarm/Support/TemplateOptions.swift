@@ -12,10 +12,13 @@ struct TemplateArgument: ParsableArguments {
         help: ArgumentHelp(
             "The SAM or CloudFormation template (YAML or JSON).",
             discussion: "Default: template.yaml, template.yml or template.json in the current directory.",
-            valueName: "template"))
+            valueName: "template"),
+        completion: .file(extensions: ["yaml", "yml", "json"]))
     var templatePath: String?
 
-    @Option(name: [.customShort("t"), .customLong("template")], help: "The template, as SAM CLI's -t/--template.")
+    @Option(
+        name: [.customShort("t"), .customLong("template")], help: "The template, as SAM CLI's -t/--template.",
+        completion: .file(extensions: ["yaml", "yml", "json"]))
     var templateOption: String?
 
     /// The template given, as an argument or with `-t`; `nil` when neither.

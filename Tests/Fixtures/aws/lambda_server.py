@@ -5,11 +5,14 @@
 Usage:
   lambda_server.py --port 0 --s3-endpoint http://127.0.0.1:MOTO --layers layers.json
                    --access-key-id AKID --secret-access-key SECRET [--session-token TOKEN]
+                   [--trust-moto-sts]
 
 layers.json is a list of {"arn": "arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION", "zip": PATH,
 "fail": [STATUS, ...], "wrong_sha256": BOOL} ("fail" and "wrong_sha256" optional). At start the server
 puts each zip into moto's S3 (bucket prewarm-layers, key ACCOUNT/NAME/VERSION.zip), then resets and
 starts moto's request recorder, so that every download of a layer from then on is recorded by moto itself.
+With --trust-moto-sts, a request signed with credentials that moto's STS handed out (AssumeRole, read
+from moto's /moto-api/data.json) is accepted too, as AWS accepts an assumed role's credentials.
 It prints `LISTENING <port>` once it accepts connections on 127.0.0.1, and exits on SIGTERM, when its
 parent goes away, or after --lifetime seconds.
 
@@ -22,7 +25,8 @@ Endpoints:
       call, with a JSON error body. Otherwise 200 with Content.Location (a pre-signed GET URL of moto's
       S3, valid 10 minutes), Content.CodeSha256 (base64) and Content.CodeSize.
   GET /_counts   {"get_layer_version": {ARN: calls}, "downloads": {ARN: GETs of its zip at moto},
-                  "rejected": requests refused for their signature or key}
+                  "rejected": requests refused for their signature or key,
+                  "signed_by": {ACCESS KEY ID: accepted calls signed with it}}
       Every signed call to a known layer counts, the failed ones included. Downloads are the GET requests
       for the layer's key in moto's own request log, so a download resumed with Range counts again.
 """
@@ -177,6 +181,8 @@ class LambdaServer(ThreadingHTTPServer):
                 Layer(item["arn"], item["zip"], item.get("fail"), item.get("wrong_sha256", False))
                 for item in json.load(handle)]
         self.rejected = 0
+        self.trust_moto_sts = arguments.trust_moto_sts
+        self.signed_by = {}
         session = botocore.session.Session()
         self.s3 = session.create_client(
             "s3", region_name="us-east-1", endpoint_url=self.s3_endpoint,
@@ -215,7 +221,8 @@ class LambdaServer(ThreadingHTTPServer):
         if len(scope) != 5 or scope[4] != "aws4_request":
             return ("IncompleteSignatureException", "malformed credential scope")
         access_key, day, region, service = scope[:4]
-        if access_key != self.access_key_id:
+        credentials = self.credentials_for(access_key)
+        if credentials is None:
             return ("UnrecognizedClientException", "The security token included in the request is invalid.")
         if service != "lambda":
             return ("InvalidSignatureException", "Credential should be scoped to correct service: 'lambda'.")
@@ -229,7 +236,7 @@ class LambdaServer(ThreadingHTTPServer):
         if abs((datetime.datetime.now(datetime.timezone.utc) - signed_at).total_seconds()) > 300:
             return ("InvalidSignatureException", "Signature expired: " + stamp)
         token = handler.headers.get("X-Amz-Security-Token")
-        if self.credentials.token is not None and token != self.credentials.token:
+        if credentials.token is not None and token != credentials.token:
             return ("UnrecognizedClientException", "The security token included in the request is invalid.")
         signed = fields["SignedHeaders"].split(";")
         if "host" not in signed or "x-amz-date" not in signed:
@@ -244,13 +251,28 @@ class LambdaServer(ThreadingHTTPServer):
             for value in values:
                 request.headers[name] = value
         request.context["timestamp"] = stamp
-        auth = SignedHeadersAuth(self.credentials, service, region, set(signed))
+        auth = SignedHeadersAuth(credentials, service, region, set(signed))
         canonical = auth.canonical_request(request)
         expected = auth.signature(auth.string_to_sign(request, canonical), request)
         if expected != fields["Signature"]:
             return ("InvalidSignatureException",
                     "The request signature we calculated does not match the signature you provided. "
                     "Check your AWS Secret Access Key and signing method.")
+        with STATE:
+            self.signed_by[access_key] = self.signed_by.get(access_key, 0) + 1
+        return None
+
+    def credentials_for(self, access_key):
+        """The credentials of access_key: ours, or (with --trust-moto-sts) a role moto's STS handed out."""
+        if access_key == self.access_key_id:
+            return self.credentials
+        if not self.trust_moto_sts:
+            return None
+        with urllib.request.urlopen(self.s3_endpoint + "/moto-api/data.json", timeout=10) as response:
+            data = json.load(response)
+        for role in (data.get("sts") or {}).get("AssumedRole") or []:
+            if role.get("access_key_id") == access_key:
+                return Credentials(access_key, role["secret_access_key"], role["session_token"])
         return None
 
     def counts(self):
@@ -268,6 +290,7 @@ class LambdaServer(ThreadingHTTPServer):
                 "get_layer_version": {layer.arn: layer.calls for layer in self.layers},
                 "downloads": downloads,
                 "rejected": self.rejected,
+                "signed_by": dict(self.signed_by),
             }
 
     def moto_recording(self):
@@ -283,6 +306,7 @@ def main():
     parser.add_argument("--access-key-id", required=True)
     parser.add_argument("--secret-access-key", required=True)
     parser.add_argument("--session-token")
+    parser.add_argument("--trust-moto-sts", action="store_true")
     fixture_server.add_arguments(parser)
     arguments = parser.parse_args()
     fixture_server.stop_with_parent(arguments.lifetime)

@@ -1,0 +1,80 @@
+import PrewarmPlan
+import PrewarmTemplate
+import PrewarmTestKit
+import Testing
+
+@Suite struct ShardTests {
+    /// Twelve functions over two runtimes, both architectures, and a layer some of them share: six images.
+    static func template(reversed: Bool = false) -> String {
+        var functions = (0..<12).map { index in
+            "  Fn\(index):\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                + "      Runtime: \(index % 3 == 0 ? "nodejs20.x" : "python3.12")\n"
+                + "      Architectures: [\(index % 2 == 0 ? "x86_64" : "arm64")]\n"
+                + (index % 4 == 0 ? "      Layers: [!Ref Shared]\n" : "")
+        }
+        if reversed { functions.reverse() }
+        return """
+            Globals:
+              Function: {Handler: app.handler, CodeUri: src/}
+            Resources:
+              Shared:
+                Type: AWS::Serverless::LayerVersion
+                Properties: {ContentUri: layers/shared}
+
+            """ + functions.joined()
+    }
+
+    func plan(_ yaml: String) async throws -> Plan {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.write("template.yaml", yaml)
+        return try Planner(options: PlanOptions()).plan(try await TemplateLoader().load(path))
+    }
+
+    func images(_ graph: BuildGraph) -> Set<String> {
+        Set(graph.nodes.filter { $0.kind == .image }.map(\.id))
+    }
+
+    @Test func readsKOfN() {
+        #expect(Shard("2/4") == Shard(index: 2, count: 4))
+        #expect(Shard("1/1")?.description == "1/1")
+        for bad in ["0/2", "3/2", "1/0", "1", "a/b", "1/2/3", "-1/2", ""] {
+            #expect(Shard(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func theShardsHoldEveryImageExactlyOnceWithWhatEachNeeds() async throws {
+        let plan = try await plan(Self.template())
+        let all = images(plan.graph)
+        // Functions with the same runtime, architecture and layers share an image: six distinct ones.
+        #expect(all.count == 6)
+        for count in 1...5 {
+            var seen: [String: Int] = [:]
+            for index in 1...count {
+                let shard = try #require(Shard(index: index, count: count))
+                let part = plan.restricted(to: shard)
+                for id in images(part.graph) { seen[id, default: 0] += 1 }
+                // Every node a kept node needs is kept, before it; nothing else is.
+                var earlier: Set<String> = []
+                for node in part.graph.nodes {
+                    #expect(node.needs.allSatisfy(earlier.contains), "\(node.id) in \(shard)")
+                    earlier.insert(node.id)
+                }
+                let needed = Set(part.graph.nodes.filter { $0.kind == .image }.flatMap(\.needs))
+                #expect(Set(part.graph.nodes.filter { $0.kind != .image }.map(\.id)) == needed, "\(shard)")
+                #expect(Set(part.functions.map(\.nodeID)) == images(part.graph))
+            }
+            #expect(seen == Dictionary(uniqueKeysWithValues: all.map { ($0, 1) }), "N = \(count)")
+        }
+        #expect(plan.restricted(to: try #require(Shard("1/1"))).graph.nodes.count == plan.graph.nodes.count)
+    }
+
+    @Test func theSplitDependsNeitherOnTheOrderNorOnThePlaceOfTheTemplate() async throws {
+        let forwards = try await plan(Self.template())
+        let backwards = try await plan(Self.template(reversed: true))
+        for index in 1...3 {
+            let shard = try #require(Shard(index: index, count: 3))
+            #expect(images(forwards.restricted(to: shard).graph) == images(backwards.restricted(to: shard).graph))
+        }
+    }
+}
