@@ -43,6 +43,41 @@ struct TemplateOptions: ParsableArguments {
             valueName: "[function=]uri"))
     var invokeImages: [String] = []
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Expand AWS::LanguageExtensions (Fn::ForEach, …) as SAM CLI does with the same flag. "
+                + "Default: SAM CLI's SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS (1, true, yes), else off."))
+    var languageExtensions: Bool?
+
+    @Option(
+        help: ArgumentHelp("Stop reading past this many nested stacks (each use of a template counts).", valueName: "n")
+    )
+    var maxNestedStacks = TemplateLimits().stacks
+
+    @Option(help: ArgumentHelp("Stop reading past this many functions, in all stacks.", valueName: "n"))
+    var maxFunctions = TemplateLimits().functions
+
+    @Option(help: ArgumentHelp("Stop reading past this many levels of nested stacks.", valueName: "n"))
+    var maxStackDepth = TemplateLimits().stackDepth
+
+    /// The flag that raises `limit`, for an error that says how.
+    static func flag(raising limit: TemplateLimits.Limit) -> String {
+        switch limit {
+        case .stacks: "--max-nested-stacks"
+        case .functions: "--max-functions"
+        case .stackDepth: "--max-stack-depth"
+        }
+    }
+
+    /// `error` with the flag that raises the limit it went past, if any, in its hint.
+    static func withFlag(_ error: TemplateError) -> TemplateError {
+        guard let limit = error.exceededLimit else { return error }
+        var error = error
+        error.hint = "raise the limit with \(flag(raising: limit)) N if the template really is this large"
+        return error
+    }
+
     /// The template path: the argument, else `-t`, else a `template.*` in the current directory.
     func resolvedTemplatePath() throws -> String {
         if let templatePath, let templateOption, templatePath != templateOption {
@@ -97,9 +132,14 @@ struct TemplateOptions: ParsableArguments {
         let overrides = try ParameterOverrides(parsing: parameterOverrides)
         let template: Template
         do {
-            template = try await TemplateLoader(overrides: overrides).load(path)
+            let loader = TemplateLoader(
+                overrides: overrides,
+                limits: TemplateLimits(stacks: maxNestedStacks, functions: maxFunctions, stackDepth: maxStackDepth),
+                languageExtensions: languageExtensions
+                    ?? TemplateLoader.languageExtensionsEnabled(environment: ProcessInfo.processInfo.environment))
+            template = try await loader.load(path)
         } catch let error as TemplateError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
+            throw CommandFailure(message: Self.withFlag(error).description, exitCode: .unusableInput)
         }
         let options = PlanOptions(
             architectures: try parsedArchitectures(), invokeImages: try parsedInvokeImages(), functions: functions)
