@@ -123,10 +123,9 @@ public struct IntrinsicResolver: Sendable {
     ///   property in the message.
     public func resolveString(_ node: TemplateNode, what: String) throws -> String {
         let value = try resolve(node)
-        guard let text = value.string else {
-            throw TemplateError(.property, "\(what) must be a string, not \(value.shapeDescription)", at: node.location)
-        }
-        return text
+        if case .string(let text) = value { return text }
+        if case .deployTime = value { return try text(of: value, in: what, at: node.location) }
+        throw TemplateError(.property, "\(what) must be a string, not \(value.shapeDescription)", at: node.location)
     }
 
     static func isIntrinsic(_ key: String) -> Bool {

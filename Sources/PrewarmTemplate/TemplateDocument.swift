@@ -18,6 +18,10 @@ public enum TemplateDocument {
     /// least one character unless YAML aliases repeat it; this bounds an alias bomb.
     static let aliasAllowance = 10_000
 
+    /// How deep lists and mappings may nest: libyaml's limit (`yaml_set_max_nest_level`), so
+    /// that reading a template never recurses deeper than this.
+    static let maximumNesting = 1_000
+
     /// Reads and parses the file at `path`.
     ///
     /// - Throws: `TemplateError` with code `.fileNotFound`, `.unreadable` or `.syntax`.
@@ -72,6 +76,13 @@ public enum TemplateDocument {
 
     private static func syntaxError(_ error: YamlError, file: String) -> TemplateError {
         func located(_ problem: String, _ context: YamlError.Context?, _ mark: Mark) -> TemplateError {
+            if problem.hasPrefix("Maximum nesting level") {
+                // libyaml's own cap, which also keeps every later step's recursion shallow.
+                return TemplateError(
+                    .syntax, "lists and mappings nest more than \(maximumNesting) levels deep here",
+                    at: SourceLocation(file: file, line: mark.line, column: mark.column),
+                    hint: "no template needs this depth; flatten the value (SAM CLI cannot read it either)")
+            }
             var message = "not valid YAML or JSON: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
             return TemplateError(
