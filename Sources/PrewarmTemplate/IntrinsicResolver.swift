@@ -28,6 +28,10 @@ public struct IntrinsicResolver: Sendable {
         "AWS::NotificationARNs": .list([]),
     ]
 
+    /// The longest string `Fn::Sub` and `Fn::Join` may make: far beyond any real value, and a
+    /// bound on what a template of a few megabytes can make its reader allocate.
+    public static let maximumStringLength = 16 << 20
+
     public var parameters: [String: ParameterValue]
     /// Parameters with no value prewarm can use: no `Default` and no override, or given by the
     /// parent stack something known only after deployment.
@@ -154,8 +158,14 @@ public struct IntrinsicResolver: Sendable {
             let items = try arguments(argument, of: function, count: 2)
             let separator = try string(items[0], of: "Fn::Join separator")
             let parts = try list(items[1], of: "Fn::Join")
-            return .string(
-                try parts.map { try text(of: $0, in: "Fn::Join", at: items[1].location) }.joined(separator: separator))
+            var length = 0
+            let texts = try parts.map { part in
+                let text = try self.text(of: part, in: "Fn::Join", at: items[1].location)
+                length += text.utf8.count + separator.utf8.count
+                try Self.requireShortEnough(length, "Fn::Join", at: location)
+                return text
+            }
+            return .string(texts.joined(separator: separator))
         case "Fn::Select":
             let items = try arguments(argument, of: function, count: 2)
             let indexText = try string(items[0], of: "Fn::Select index")
@@ -326,6 +336,7 @@ public struct IntrinsicResolver: Sendable {
             output += try self.text(
                 of: try subValue(name, variables: variables, at: template.location), in: "Fn::Sub ${\(name)}",
                 at: template.location)
+            try Self.requireShortEnough(output.utf8.count, "Fn::Sub", at: template.location)
         }
         output += text[copied...]
         return output
@@ -345,6 +356,13 @@ public struct IntrinsicResolver: Sendable {
         throw TemplateError(
             .intrinsic, "Fn::Sub: '${\(name)}' names no parameter, resource or variable",
             at: location, hint: "declare it under Parameters, or write ${!\(name)} for a literal")
+    }
+
+    private static func requireShortEnough(_ length: Int, _ function: String, at location: SourceLocation) throws {
+        guard length > maximumStringLength else { return }
+        throw TemplateError(
+            .intrinsic, "\(function) makes a string longer than \(maximumStringLength >> 20) MB", at: location,
+            hint: "no property needs a value this long; check what the parameters it uses hold")
     }
 
     /// Up to 60 characters of `text` from `index`, for an error message about a long string.

@@ -14,6 +14,9 @@ enum LanguageExtensions {
     static let loopPrefix = "Fn::ForEach::"
     /// CloudFormation's limit, which SAM CLI checks too.
     static let maximumLoopDepth = 5
+    /// The most values loops may write into one template, so that a collection of a million
+    /// items or loops inside loops stop with an error instead of filling memory.
+    static let maximumExpandedValues = 2_000_000
 
     /// The template with its `Fn::ForEach` loops expanded; `root` itself when it does not use
     /// the transform.
@@ -22,7 +25,7 @@ enum LanguageExtensions {
     ///   entries with one key.
     static func expand(_ root: TemplateNode, given: [String: TemplateLoader.GivenParameter]) throws -> TemplateNode {
         guard let top = root.mapping, usesTransform(top["Transform"]) else { return root }
-        let expander = Expander(parameters: top["Parameters"]?.mapping, given: given)
+        let expander = Expander(parameters: top["Parameters"]?.mapping, given: given, written: Counter())
         var entries = top.entries
         for index in entries.indices {
             let entry = entries[index]
@@ -44,9 +47,15 @@ enum LanguageExtensions {
         return node.sequence?.contains { $0.scalar == transform } ?? false
     }
 
+    /// How many values loops have written so far.
+    private final class Counter {
+        var count = 0
+    }
+
     private struct Expander {
         let parameters: TemplateMapping?
         let given: [String: TemplateLoader.GivenParameter]
+        let written: Counter
 
         /// `Resources`: loops make resources; every resource's `Properties` may hold loops too.
         func resources(_ node: TemplateNode) throws -> TemplateNode {
@@ -127,6 +136,11 @@ enum LanguageExtensions {
             var output = OrderedEntries()
             for value in try collection(items[1], of: entry.key) {
                 let expanded = substitute(items[2], identifier, value)
+                guard written.count <= maximumExpandedValues else {
+                    throw TemplateError(
+                        .structure, "\(entry.key): loops write more than \(maximumExpandedValues) values",
+                        at: entry.keyLocation, hint: "loop over fewer items, or split the template")
+                }
                 let section = try self.section(expanded, identifiers: identifiers + [identifier], depth: depth)
                 for item in section.mapping?.entries ?? [] {
                     try output.add(item, from: entry)
@@ -186,6 +200,7 @@ enum LanguageExtensions {
                     of: alphanumeric, with: String(stripped))
             }
             func walk(_ node: TemplateNode) -> TemplateNode {
+                written.count += 1
                 switch node.value {
                 case .null:
                     return node

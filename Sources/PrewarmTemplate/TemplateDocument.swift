@@ -14,8 +14,10 @@ public enum TemplateDocument {
         "Base64", "Cidr", "GetAZs", "ImportValue", "Transform", "ToJsonString", "Length",
     ]
 
-    /// How many more values than characters a document may expand to. Every value takes at
-    /// least one character unless YAML aliases repeat it; this bounds an alias bomb.
+    /// How much more a document may expand to than it is long. Every value takes at least one
+    /// character, and a string no more characters than it is written with, unless YAML aliases
+    /// repeat them: counting one per value plus each string's bytes bounds an alias bomb, of
+    /// lists or of long strings, at twice the document's length plus this.
     static let aliasAllowance = 10_000
 
     /// How deep lists and mappings may nest: libyaml's limit (`yaml_set_max_nest_level`), so
@@ -70,7 +72,7 @@ public enum TemplateDocument {
         guard let root else {
             return TemplateNode(.null, at: SourceLocation(file: file, line: 1, column: 1))
         }
-        var converter = Converter(file: file, nodeLimit: text.utf8.count + aliasAllowance)
+        var converter = Converter(file: file, nodeLimit: 2 * text.utf8.count + aliasAllowance)
         return try converter.convert(root)
     }
 
@@ -123,9 +125,10 @@ public enum TemplateDocument {
 
         mutating func convert(_ node: Node) throws -> TemplateNode {
             nodesSeen += 1
+            if case .scalar(let scalar) = node { nodesSeen += scalar.string.utf8.count }
             if nodesSeen > nodeLimit {
                 throw TemplateError(
-                    .syntax, "YAML aliases expand the document to more than \(nodeLimit) values",
+                    .syntax, "YAML aliases expand the document to more than \(nodeLimit) values and characters",
                     at: location(node.mark), hint: "CloudFormation does not accept aliases; write the values out")
             }
             let plain: TemplateNode

@@ -121,6 +121,24 @@ public struct TemplateLoader: Sendable {
     struct LoadContext: Sendable {
         var budget: ExpansionBudget
         var languageExtensions: Bool
+        /// A template used by several stacks is read and parsed once.
+        var documents = DocumentCache()
+    }
+
+    /// Parsed templates by canonical path, shared by the concurrent readers of nested stacks.
+    final class DocumentCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var documents: [String: TemplateNode] = [:]
+
+        /// The parsed template at `path`, read once per `canonicalPath`.
+        ///
+        /// - Throws: what `TemplateDocument.load(contentsOf:)` throws; failures are not kept.
+        func document(at path: String, canonicalPath: String) throws -> TemplateNode {
+            if let known = lock.withLock({ documents[canonicalPath] }) { return known }
+            let document = try TemplateDocument.load(contentsOf: path)
+            lock.withLock { documents[canonicalPath] = document }
+            return document
+        }
     }
 
     /// `Globals.Function`, checked for properties SAM's translator refuses there.
@@ -149,7 +167,8 @@ public struct TemplateLoader: Sendable {
     ) async throws -> StackResult {
         // Another stack went past a limit: the whole template fails, so stop reading.
         guard !Task.isCancelled else { return StackResult() }
-        var root = try TemplateDocument.load(contentsOf: path)
+        let canonicalPath = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+        var root = try context.documents.document(at: path, canonicalPath: canonicalPath)
         if context.languageExtensions { root = try LanguageExtensions.expand(root, given: given) }
         guard let top = root.mapping else {
             throw TemplateError(
@@ -257,7 +276,7 @@ public struct TemplateLoader: Sendable {
 
         // Functions and nested stacks, in template order.
         enum Slot { case function(Function), stack(Int) }
-        let chain = ancestry + [URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path]
+        let chain = ancestry + [canonicalPath]
         var slots: [Slot] = []
         var children: [ChildStack] = []
         for entry in resources.entries {
