@@ -16,7 +16,7 @@ enum LanguageExtensions {
     static let maximumLoopDepth = 5
     /// The most values loops may write into one template, so that a collection of a million
     /// items or loops inside loops stop with an error instead of filling memory.
-    static let maximumExpandedValues = 2_000_000
+    static let maximumExpandedValues = 500_000
 
     /// The template with its `Fn::ForEach` loops expanded; `root` itself when it does not use
     /// the transform.

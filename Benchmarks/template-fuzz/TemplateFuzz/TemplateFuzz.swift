@@ -95,7 +95,7 @@ func seedTemplates(_ directories: [String]) -> [[UInt8]] {
 enum Mutator {
     static func mutate(_ seeds: [[UInt8]], using random: inout SeededGenerator) -> Mutant {
         let seed = seeds[Int.random(in: 0..<seeds.count, using: &random)]
-        let kind = Int.random(in: 0..<12, using: &random)
+        let kind = Int.random(in: 0..<15, using: &random)
         switch kind {
         case 0: return Mutant(kind: "byte flips", files: ["template.yaml": flipBytes(seed, using: &random)])
         case 1: return Mutant(kind: "truncation", files: ["template.yaml": truncate(seed, using: &random)])
@@ -108,6 +108,9 @@ enum Mutator {
         case 8: return Mutant(kind: "tag insertion", files: ["template.yaml": insertTags(seed, using: &random)])
         case 9: return Mutant(kind: "many functions", files: ["template.yaml": manyFunctions(using: &random)])
         case 10: return Mutant(kind: "deep intrinsics", files: ["template.yaml": deepIntrinsics(using: &random)])
+        case 12: return Mutant(kind: "string alias bomb", files: ["template.yaml": stringAliasBomb(using: &random)])
+        case 13: return Mutant(kind: "long parameter in Sub", files: ["template.yaml": longParameter(using: &random)])
+        case 14: return Mutant(kind: "large Fn::ForEach", files: ["template.yaml": largeLoop(using: &random)])
         default:
             var files = ["template.yaml": flipBytes(seed, using: &random)]
             files["child.yaml"] = truncate(seeds[Int.random(in: 0..<seeds.count, using: &random)], using: &random)
@@ -203,6 +206,48 @@ enum Mutator {
         text += "Resources:\n" + function("Fn", ", Environment: {Variables: {X: *a\(levels - 1)}}")
         text += "  Fn2:\n    Type: AWS::Serverless::Function\n    Properties: *a\(levels - 1)\n"
         return Array(text.utf8)
+    }
+
+    static func stringAliasBomb(using random: inout SeededGenerator) -> [UInt8] {
+        let length = Int.random(in: 1...500_000, using: &random)
+        let copies = Int.random(in: 1...5_000, using: &random)
+        let items = Array(repeating: "*s", count: copies).joined(separator: ", ")
+        return Array(
+            ("s: &s \(String(repeating: "x", count: length))\nResources:\n"
+                + function("Fn").replacingOccurrences(
+                    of: "Runtime: python3.12", with: "Runtime: !Join ['', [\(items)]]"))
+                .utf8)
+    }
+
+    static func longParameter(using random: inout SeededGenerator) -> [UInt8] {
+        let length = Int.random(in: 1...1_000_000, using: &random)
+        let uses = Int.random(in: 1...2_000, using: &random)
+        return Array(
+            ("Parameters:\n  Big: {Type: String, Default: \(String(repeating: "y", count: length))}\nResources:\n"
+                + function("Fn").replacingOccurrences(
+                    of: "CodeUri: .", with: "CodeUri: !Sub '\(String(repeating: "${Big}", count: uses))'")).utf8)
+    }
+
+    static func largeLoop(using random: inout SeededGenerator) -> [UInt8] {
+        let count = Int.random(in: 1...300_000, using: &random)
+        let inner = Int.random(in: 1...50, using: &random)
+        return Array(
+            """
+            Transform: AWS::LanguageExtensions
+            Parameters:
+              Items: {Type: CommaDelimitedList, Default: "\((0..<count).map { "i\($0)" }.joined(separator: ","))"}
+            Resources:
+              Fn::ForEach::Outer:
+                - I
+                - !Ref Items
+                - Fn::ForEach::Inner:
+                    - J
+                    - [\((0..<inner).map { "j\($0)" }.joined(separator: ", "))]
+                    - F${I}${J}:
+                        Type: AWS::Serverless::Function
+                        Properties: {Runtime: python3.12, Handler: a.b, CodeUri: !Sub "src/${I}/${J}"}
+
+            """.utf8)
     }
 
     static func longSub(using random: inout SeededGenerator) -> [UInt8] {
