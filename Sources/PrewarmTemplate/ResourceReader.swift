@@ -151,7 +151,7 @@ struct ResourceReader: Sendable {
         }
 
         let packageText = try string("PackageType") ?? (imageURI != nil && !isServerless ? "Image" : "Zip")
-        if packageText == PackageType.image.rawValue, imageURI == nil, !isServerless, fromDockerContext == false {
+        if packageText == PackageType.image.rawValue, imageURI == nil, !isServerless, !fromDockerContext {
             // As SAM CLI does: an AWS::Lambda::Function without Code.ImageUri takes Properties.ImageUri.
             imageURI = try string("ImageUri")
         }
