@@ -54,6 +54,8 @@ CASES = [
     # Layers known only after deployment (Fn::GetAtt of a nested stack's output, Fn::ImportValue).
     ("deploy-time-layers/root.yaml", []),
     ("lambda-image-uri.yaml", []),
+    # Code locations that cannot be evaluated: they do not decide the image.
+    ("unevaluable-code.yaml", []),
     # AWS::LanguageExtensions: rejected as a whole without the switch, expanded with it.
     ("language-extensions.yaml", []),
     ("language-extensions.yaml", ["--language-extensions"]),

@@ -123,30 +123,31 @@ struct ResourceReader: Sendable {
             }
         } else if isServerless {
             imageURI = try string("ImageUri")
-            if properties["InlineCode"] != nil, try resolved("InlineCode", lenient: true) != nil {
-                return .skipped("inline code: sam local cannot invoke it")
+            // Whatever its value, even one that cannot be evaluated, SAM CLI refuses inline code.
+            if let node = properties["InlineCode"] {
+                let value = try? resolver.lenient.resolve(node)
+                if value != .noValue, value != .null { return .skipped("inline code: sam local cannot invoke it") }
             }
-            if let (value, location) = try resolved("CodeUri", lenient: true) {
-                switch try codeLocation(value, at: location) {
+            if properties["CodeUri"] != nil {
+                switch lenientCodeLocation(properties["CodeUri"]) {
                 case .local(let path): codePath = path
                 case .s3 where imageURI == nil: return .skipped("code is only in S3")
-                case .s3, .inline, .image: break
+                case .s3, .inline, .image, nil: break
                 }
             } else {
                 codePath = directory
             }
-        } else if let (value, location) = try resolved("Code", lenient: true) {
-            switch try codeLocation(value, at: location) {
+        } else if let node = properties["Code"] {
+            switch lenientCodeLocation(node) {
             case .local(let path): codePath = path
             case .s3: return .skipped("code is only in S3")
             case .image:
                 // The image decides everything: read it again, refusing a parameter with no value.
-                guard let node = properties["Code"],
-                    case .image(let uri) = try codeLocation(
-                        try resolver.resolve(node), at: location)
-                else { break }
-                imageURI = uri
+                if case .image(let uri) = try codeLocation(try resolver.resolve(node), at: node.location) {
+                    imageURI = uri
+                }
             case .inline: return .skipped("inline code (Code.ZipFile): sam local cannot invoke it")
+            case nil: break
             }
         }
 
@@ -451,6 +452,25 @@ struct ResourceReader: Sendable {
                 .structure, "Properties must be a mapping, not \(properties.shapeDescription)", at: properties.location)
         }
         return properties
+    }
+
+    /// Where a function's code is, read as SAM CLI reads it: the code does not decide the image,
+    /// so a parameter with no value stands for its name, and a value that cannot be evaluated
+    /// (`Fn::GetAtt`, an unknown `${Name}`) leaves the code's place unknown (`nil`) instead of
+    /// refusing the function. A mapping is still told apart by its keys (`S3Bucket`, `ZipFile`,
+    /// `ImageUri`).
+    private func lenientCodeLocation(_ node: TemplateNode?) -> CodeLocation? {
+        guard let node else { return nil }
+        if let value = try? resolver.lenient.resolve(node), value != .noValue, value != .null,
+            let location = try? codeLocation(value, at: node.location)
+        {
+            return location
+        }
+        guard let fields = node.mapping, !Self.isIntrinsicCall(node) else { return nil }
+        if fields["ImageUri"] != nil { return .image("") }
+        if fields["ZipFile"] != nil { return .inline }
+        if fields["Bucket"] != nil || fields["S3Bucket"] != nil { return .s3 }
+        return nil
     }
 
     enum CodeLocation {

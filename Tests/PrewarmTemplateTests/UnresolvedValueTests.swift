@@ -127,6 +127,28 @@ import Testing
         #expect(template.functions.map(\.imageURI) == ["props:1", "code:2"])
     }
 
+    @Test func codeThatCannotBeEvaluatedDoesNotRefuseTheFunction() async throws {
+        let template = try await load([
+            "template.yaml": """
+            Resources:
+              Bucket: {Type: AWS::S3::Bucket}
+              Sub:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: python3.12, Handler: a.b, CodeUri: !Sub "src/${Nope}"}
+              Imported:
+                Type: AWS::Lambda::Function
+                Properties: {Runtime: java21, Handler: a.b, Code: !ImportValue code}
+              InS3:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: python3.12, Handler: a.b, CodeUri: {Bucket: !GetAtt Bucket.Nope, Key: k}}
+            """
+        ])
+        #expect(template.errors.isEmpty)
+        #expect(template.functions.map(\.name) == ["Sub", "Imported"])
+        #expect(template.functions.allSatisfy { $0.codePath == nil })
+        #expect(template.skipped.map(\.name) == ["InS3"])
+    }
+
     static let loops = """
         Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
         Parameters:
