@@ -115,6 +115,12 @@ struct TemplateOptions: ParsableArguments {
     }
 
     func validate() throws {
+        for (flag, value) in [
+            ("--max-nested-stacks", maxNestedStacks), ("--max-functions", maxFunctions),
+            ("--max-stack-depth", maxStackDepth),
+        ] where value < 0 {
+            throw ValidationError("\(flag) \(value): give a number of 0 or more")
+        }
         _ = try parsedArchitectures()
         _ = try parsedInvokeImages()
         do {
