@@ -30,7 +30,7 @@ public struct IntrinsicResolver: Sendable {
 
     /// The longest string `Fn::Sub` and `Fn::Join` may make: far beyond any real value, and a
     /// bound on what a template of a few megabytes can make its reader allocate.
-    public static let maximumStringLength = 16 << 20
+    public static let maximumStringLength = 4 << 20
 
     public var parameters: [String: ParameterValue]
     /// Parameters with no value prewarm can use: no `Default` and no override, or given by the

@@ -154,7 +154,7 @@ import Testing
     }
 
     @Test func subAndJoinStopAtTheStringLimit() async throws {
-        // A 1 MB default used 20 times: 20 MB, past the 16 MB limit.
+        // A 1 MB default used 20 times: 20 MB, past the 4 MB limit.
         let references = String(repeating: "${Big}", count: 20)
         let text =
             "Parameters:\n  Big: {Type: String, Default: \(String(repeating: "y", count: 1 << 20))}\nResources:\n"
@@ -165,7 +165,7 @@ import Testing
         #expect(template.functions.isEmpty)
         let messages = template.errors.map(\.error.message)
         #expect(messages.count == 2)
-        #expect(messages.allSatisfy { $0.contains("longer than 16 MB") }, "\(messages)")
+        #expect(messages.allSatisfy { $0.contains("longer than 4 MB") }, "\(messages)")
     }
 
     @Test func loopsOverAHugeCollectionStopWithAnError() async throws {

@@ -369,6 +369,8 @@ struct TemplateFuzz {
         var failed = 0
         var slowest = (seconds: 0.0, kind: "")
         var outcomes: [String: Int] = [:]
+        var peakBefore = peakResidentMB()
+        var largestRise = (megabytes: 0.0, run: 0, kind: "")
         let started = Date()
         for run in 1...options.runs {
             let mutant = Mutator.mutate(seeds, using: &random)
@@ -397,6 +399,11 @@ struct TemplateFuzz {
             let seconds = Date().timeIntervalSince(clock)
             watchdog.end()
             outcomes[outcome, default: 0] += 1
+            let peakNow = peakResidentMB()
+            if peakNow - peakBefore > largestRise.megabytes {
+                largestRise = (peakNow - peakBefore, run, mutant.kind)
+            }
+            peakBefore = peakNow
             if seconds > slowest.seconds { slowest = (seconds, mutant.kind) }
             if seconds > options.timeLimit || outcome == "other error" {
                 failed += 1
@@ -415,7 +422,8 @@ struct TemplateFuzz {
             "template-fuzz: \(options.runs) runs (seed \(options.seed), \(seeds.count) seed templates) in "
                 + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(summary); slowest "
                 + "\(String(format: "%.2f", slowest.seconds)) s (\(slowest.kind)), peak RSS "
-                + "\(String(format: "%.1f", peak)) MB")
+                + "\(String(format: "%.1f", peak)) MB (largest rise: +\(String(format: "%.1f", largestRise.megabytes)) MB, "
+                + "run \(largestRise.run), \(largestRise.kind))")
         print("template-fuzz: \(passed) passed, \(failed) failed")
         if failed > 0 { exit(1) }
     }
