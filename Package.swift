@@ -159,6 +159,12 @@ let package = Package(
         .executableTarget(
             name: "OCIScaleBench", dependencies: ["PrewarmImage", "PrewarmOCI"],
             path: "Benchmarks/oci-scale/OCIScaleBench"),
+        // Benchmarks/template-fuzz/run.sh: seeded mutations of templates through the reader and planner.
+        .executableTarget(
+            name: "TemplateFuzz",
+            dependencies: ["PrewarmTemplate", "PrewarmPlan"],
+            path: "Benchmarks/template-fuzz/TemplateFuzz"
+        ),
         // A test helper: a process that writes to an OCI store until a test kills it with SIGKILL.
         .executableTarget(name: "OCIStoreWriter", dependencies: ["PrewarmImage"], path: "Tests/OCIStoreWriter"),
         .testTarget(

@@ -6,7 +6,8 @@ and prewarm for the image name of every function and compares:
   * every function SAM gives an image must get exactly that image (and architecture) from prewarm;
   * every function SAM refuses or skips must get no image from prewarm (an error or a skip);
   * prewarm must give no image SAM does not.
-A few deliberate differences are listed in DEVIATIONS with the reason; they are checked too
+A few deliberate differences are listed in DEVIATIONS with the reason (keyed by template and
+function, and also by the exact flags when the key has a third item); they are checked too
 (prewarm must report an error for them, so they cannot hide a regression).
 
 Besides the fixtures it generates a template with every runtime on both architectures, with
@@ -25,7 +26,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Tests", "Fixtures", "sam")
 
-# (template relative to FIXTURES or a generated path, extra flags shared by both tools)
+# (template relative to FIXTURES or a generated path, extra flags shared by both tools[, environment for both])
 CASES = [
     ("examples/hello/template.yaml", []),
     ("layers.yaml", []),
@@ -47,12 +48,28 @@ CASES = [
     ("errors/runtime-arch.yaml", []),
     ("errors/layer-arns.yaml", []),
     ("errors/nested-layer-param/parent.yaml", []),
+    # Parameters with no value, where they decide an image and where they do not.
+    ("unset-parameters/root.yaml", []),
+    ("unset-parameters/root.yaml", ["--parameter-overrides", "MyRuntimeVersion=13 ImageUri=given/img:1 Owner=me"]),
+    # Layers known only after deployment (Fn::GetAtt of a nested stack's output, Fn::ImportValue).
+    ("deploy-time-layers/root.yaml", []),
+    ("lambda-image-uri.yaml", []),
+    # Code locations that cannot be evaluated: they do not decide the image.
+    ("unevaluable-code.yaml", []),
+    # AWS::LanguageExtensions: rejected as a whole without the switch, expanded with it.
+    ("language-extensions.yaml", []),
+    ("language-extensions.yaml", ["--language-extensions"]),
+    ("language-extensions.yaml", ["--parameter-overrides", "Services=Billing"], {"SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS": " Yes"}),
     ("GENERATED:all-runtimes", []),
     ("GENERATED:all-runtimes", ["--invoke-image", "zip-base/override:1"]),
 ]
 
 # Functions where prewarm reports an error on purpose although SAM names an image.
 DEVIATIONS = {
+    # Only without --parameter-overrides: with a value for ImageUri, prewarm names the image as SAM does.
+    ("unset-parameters/root.yaml", "ImageFromParameter", ()):
+        "ImageUri is a parameter with no Default and no value: SAM looks for an image named after the parameter "
+        "(ImageUri:rapid-x86_64), which is never the one meant; prewarm names the parameter and --parameter-overrides",
     ("nested/root.yaml", "AppChild/GrandChild/DeepFunction"):
         "two different layers share the logical id ChildLayer, so SAM gives two different images one name; "
         "prewarm cannot build both under it and says so",
@@ -88,17 +105,22 @@ def all_runtimes_template(directory):
     return path
 
 
-def run_json(command):
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+def run_json(command, environment=None):
+    env = dict(os.environ)
+    env.pop("SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS", None)
+    env.update(environment or {})
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     try:
         return result.returncode, json.loads(result.stdout)
     except json.JSONDecodeError:
         return result.returncode, {"error": f"no JSON (exit {result.returncode}): {result.stderr.strip()[-500:]}"}
 
 
-def compare(case_name, sam, prewarm):
+def compare(case_name, flags, sam, prewarm):
     problems = []
     if "error" in sam and "functions" not in sam:
+        if "functions" not in prewarm:
+            return []  # both refuse the whole template
         return [f"SAM rejects the whole template: {sam['error']}"]
     sam_images = {}
     sam_refused = set(sam.get("skipped", []))
@@ -112,7 +134,7 @@ def compare(case_name, sam, prewarm):
         ours.setdefault(function["name"], []).append((function["architecture"], function["image"]))
     our_failed = {item["name"] for item in prewarm.get("errors", [])} | {item["name"] for item in prewarm.get("skipped", [])}
     for name, expected in sam_images.items():
-        deviation = DEVIATIONS.get((case_name, name))
+        deviation = DEVIATIONS.get((case_name, name)) or DEVIATIONS.get((case_name, name, tuple(flags)))
         if deviation:
             if name not in our_failed:
                 problems.append(f"{name}: expected prewarm to report an error ({deviation})")
@@ -134,7 +156,8 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="prewarm-sam-") as scratch:
         generated = {"GENERATED:all-runtimes": all_runtimes_template(scratch)}
-        for template, flags in CASES:
+        for template, flags, *environment in CASES:
+            environment = environment[0] if environment else {}
             if template in generated:
                 path = generated[template]
             elif template.startswith("examples/"):
@@ -142,13 +165,13 @@ def main():
             else:
                 path = os.path.join(FIXTURES, template)
             name = template
-            _, sam = run_json([sam_python, oracle, path] + flags)
-            _, ours = run_json([prewarm, "plan", path, "--format", "json"] + flags)
-            if "functions" not in ours:
+            _, sam = run_json([sam_python, oracle, path] + flags, environment)
+            _, ours = run_json([prewarm, "plan", path, "--format", "json"] + flags, environment)
+            if "functions" not in ours and "functions" in sam:
                 problems = [f"prewarm printed no plan: {ours.get('error')}"]
             else:
-                problems = compare(name, sam, ours)
-            label = f"{name} {' '.join(flags)}".strip()
+                problems = compare(name, flags, sam, ours)
+            label = " ".join([f"{k}={v!r}" for k, v in environment.items()] + [name] + flags).strip()
             count = len(sam.get("functions", [])) + len(sam.get("skipped", []))
             if problems:
                 failed += 1

@@ -4,6 +4,7 @@
 Usage (with the Python that has aws-sam-cli installed, e.g. .build-sam/bin/python):
     python ci/sam-oracle.py TEMPLATE [--parameter-overrides 'K=V K2=V2' ...]
                             [--invoke-image [FN=]URI]... [--region R] [--dockerfile]
+                            [--language-extensions]
 
 Prints one JSON object on stdout:
     {"functions": [{"name": "Child/Fn", "architecture": "x86_64", "image": "samcli/lambda-..."}, ...],
@@ -14,6 +15,8 @@ Prints one JSON object on stdout:
   * "skipped" lists the functions SAM's provider drops with a warning (code only in S3, ECR ImageUri
     without Metadata.DockerContext).
   * --dockerfile adds "dockerfile": the Dockerfile SAM would build the image from.
+  * --language-extensions expands AWS::LanguageExtensions as `sam local invoke --language-extensions`
+    does; without it SAM's own default applies (the SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS variable, else off).
   * A template-level error prints {"error": "<SAM's message>"} and exits 1.
 SAM's own warnings go to stderr.
 
@@ -57,6 +60,7 @@ import docker.errors
 from samcli.cli.types import CfnParameterOverridesType
 from samcli.commands._utils.option_value_processor import process_image_options
 from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
+from samcli.lib.cfn_language_extensions.sam_integration import resolve_language_extensions_enabled
 from samcli.lib.providers.provider import get_full_path
 from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
@@ -110,16 +114,20 @@ def parse_args():
     ap.add_argument("--invoke-image", action="append", default=[])
     ap.add_argument("--region")
     ap.add_argument("--dockerfile", action="store_true")
+    ap.add_argument("--language-extensions", action="store_true", default=None)
     return ap.parse_args()
 
 
 def run(args):
     try:
         overrides = CfnParameterOverridesType().convert(tuple(args.parameter_overrides), None, None)
+        # As InvokeContext does: the flag, else SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS.
+        language_extensions = resolve_language_extensions_enabled(args.language_extensions)
         stacks, _ = SamLocalStackProvider.get_stacks(
             os.path.abspath(args.template),  # as the CLI's --template option does
             parameter_overrides=overrides,
             global_parameter_overrides={"AWS::Region": args.region} if args.region else None,
+            language_extensions_enabled=language_extensions,
         )
         provider = SamFunctionProvider(stacks)
         image_builder = OracleLambdaImage(

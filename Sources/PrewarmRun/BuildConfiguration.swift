@@ -37,6 +37,10 @@ public struct BuildConfiguration: Sendable {
     public var functions: [String] = []
     /// Base images chosen instead of the runtime's, for one function or all.
     public var invokeImages: [InvokeImage] = []
+    /// How far the template reader may go (nested stacks, functions, depth) before it stops with an error.
+    public var templateLimits = TemplateLimits()
+    /// Expand `AWS::LanguageExtensions` (`Fn::ForEach`, …), as SAM CLI does when it is enabled.
+    public var languageExtensions = false
 
     public var engine: Engine = .auto
     /// The Docker engine: `unix:///path/docker.sock` or `tcp://host:port`; `nil`: `$DOCKER_HOST`, else

@@ -39,7 +39,10 @@ public struct BuildSession: Sendable {
         let template: Template
         do {
             path = try TemplateLoader.locate(configuration.templatePath)
-            template = try await TemplateLoader(overrides: configuration.parameterOverrides).load(path)
+            template = try await TemplateLoader(
+                overrides: configuration.parameterOverrides, limits: configuration.templateLimits,
+                languageExtensions: configuration.languageExtensions
+            ).load(path)
         } catch let error as TemplateError {
             throw BuildSessionError(
                 .template, error.description,

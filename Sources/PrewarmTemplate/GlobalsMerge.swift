@@ -36,12 +36,14 @@ enum GlobalsMerge {
         }
         guard let local = properties.mapping else { return properties }
         var entries = globals.entries
+        var positions = Self.positions(of: entries)
         for entry in local.entries {
-            if let index = entries.firstIndex(where: { $0.key == entry.key }) {
+            if let index = positions[entry.key] {
                 entries[index].value =
                     replaced.contains(entry.key) ? entry.value : merge(global: entries[index].value, local: entry.value)
                 entries[index].keyLocation = entry.keyLocation
             } else {
+                positions[entry.key] = entries.count
                 entries.append(entry)
             }
         }
@@ -52,11 +54,13 @@ enum GlobalsMerge {
         switch (shape(global), shape(local)) {
         case (.mapping(let globalMap), .mapping(let localMap)):
             var entries = globalMap.entries
+            var positions = Self.positions(of: entries)
             for entry in localMap.entries {
-                if let index = entries.firstIndex(where: { $0.key == entry.key }) {
+                if let index = positions[entry.key] {
                     entries[index].value = merge(global: entries[index].value, local: entry.value)
                     entries[index].keyLocation = entry.keyLocation
                 } else {
+                    positions[entry.key] = entries.count
                     entries.append(entry)
                 }
             }
@@ -66,6 +70,13 @@ enum GlobalsMerge {
         default:
             return local
         }
+    }
+
+    /// Where each key first appears: one lookup per key instead of a search of the list.
+    private static func positions(of entries: [TemplateMapping.Entry]) -> [String: Int] {
+        var positions = [String: Int](minimumCapacity: entries.count)
+        for (index, entry) in entries.enumerated() where positions[entry.key] == nil { positions[entry.key] = index }
+        return positions
     }
 
     private enum Shape {

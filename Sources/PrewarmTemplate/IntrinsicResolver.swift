@@ -5,9 +5,15 @@ import Foundation
 ///
 /// Supported: `Ref` (parameters, pseudo parameters, resources, `AWS::NoValue`), `Fn::Sub`,
 /// `Fn::Join`, `Fn::If` (with `Conditions`), `Fn::FindInMap`, `Fn::Select`, `Fn::Split`,
-/// `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`, `Fn::Base64` and `Fn::Length`.
-/// Anything that only exists after deployment (`Fn::GetAtt`, `Fn::ImportValue`, `Fn::GetAZs`)
-/// is an error that names its location and says to use a parameter.
+/// `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`, `Fn::Base64` and `Fn::Length`
+/// (and `Fn::ToJsonString` with `AWS::LanguageExtensions`).
+/// Values that only exist after deployment (`Fn::GetAtt`, `Fn::ImportValue`, `Fn::GetAZs`)
+/// evaluate to `ResolvedValue.deployTime`; using one where a string is needed is an error that
+/// names its location and says to use a parameter.
+///
+/// A parameter with no value (`unsetParameters`) is an error when `requiresKnownValues` is set,
+/// as it is for every property that decides an image; otherwise it evaluates to what SAM CLI
+/// substitutes for it, its own name.
 public struct IntrinsicResolver: Sendable {
     /// The pseudo parameters, with the values `sam local` uses (`AWS::URLSuffix` included:
     /// SAM CLI says `localhost`).
@@ -22,30 +28,58 @@ public struct IntrinsicResolver: Sendable {
         "AWS::NotificationARNs": .list([]),
     ]
 
+    /// The longest string `Fn::Sub` and `Fn::Join` may make: far beyond any real value, and a
+    /// bound on what a template of a few megabytes can make its reader allocate.
+    public static let maximumStringLength = 4 << 20
+
     public var parameters: [String: ParameterValue]
-    /// Parameters declared with no `Default` and given no value, with where they are declared.
-    public var unsetParameters: [String: SourceLocation] = [:]
+    /// Parameters with no value prewarm can use: no `Default` and no override, or given by the
+    /// parent stack something known only after deployment.
+    public private(set) var unsetParameters: [String: UnsetParameter]
     /// Resource types by logical ID, so that `Ref` can tell a resource from a typo.
     public var resourceTypes: [String: String]
     public var mappings: TemplateMapping?
+    /// Whether a parameter in `unsetParameters` is an error (`true`, for what decides an image)
+    /// or evaluates to its name, as in SAM CLI (`false`).
+    public var requiresKnownValues = true
+    /// Whether `Fn::ToJsonString` is evaluated (`AWS::LanguageExtensions` expanded locally).
+    public var languageExtensions = false
     private var conditions: [String: Result<Bool, TemplateError>] = [:]
+    /// The conditions as SAM CLI evaluates them, with unset parameters replaced by their names;
+    /// `nil` when there are no unset parameters, so that they are the same as `conditions`.
+    private var lenientConditions: [String: Result<Bool, TemplateError>]?
 
     public init(
-        parameters: [String: ParameterValue], resourceTypes: [String: String], mappings: TemplateMapping?,
-        conditions: TemplateMapping?
+        parameters: [String: ParameterValue], unsetParameters: [String: UnsetParameter] = [:],
+        resourceTypes: [String: String], mappings: TemplateMapping?, conditions: TemplateMapping?,
+        languageExtensions: Bool = false
     ) {
         self.parameters = parameters
+        self.unsetParameters = unsetParameters
         self.resourceTypes = resourceTypes
         self.mappings = mappings
+        self.languageExtensions = languageExtensions
         if let conditions {
             self.conditions = Self.evaluateConditions(conditions, using: self)
+            if !unsetParameters.isEmpty {
+                self.lenientConditions = Self.evaluateConditions(conditions, using: self.lenient)
+            }
         }
+    }
+
+    /// This resolver with unset parameters evaluating to their names, as SAM CLI evaluates
+    /// properties that do not decide an image.
+    public var lenient: IntrinsicResolver {
+        var copy = self
+        copy.requiresKnownValues = false
+        return copy
     }
 
     /// The value of condition `name`.
     ///
     /// - Throws: `TemplateError` when the condition does not exist or cannot be evaluated.
     public func condition(_ name: String, at location: SourceLocation) throws -> Bool {
+        let conditions = requiresKnownValues ? self.conditions : lenientConditions ?? self.conditions
         guard let result = conditions[name] else {
             throw TemplateError(
                 .intrinsic, "no condition named '\(name)' in Conditions", at: location,
@@ -93,10 +127,9 @@ public struct IntrinsicResolver: Sendable {
     ///   property in the message.
     public func resolveString(_ node: TemplateNode, what: String) throws -> String {
         let value = try resolve(node)
-        guard let text = value.string else {
-            throw TemplateError(.property, "\(what) must be a string, not \(value.shapeDescription)", at: node.location)
-        }
-        return text
+        if case .string(let text) = value { return text }
+        if case .deployTime = value { return try text(of: value, in: what, at: node.location) }
+        throw TemplateError(.property, "\(what) must be a string, not \(value.shapeDescription)", at: node.location)
     }
 
     static func isIntrinsic(_ key: String) -> Bool {
@@ -125,8 +158,14 @@ public struct IntrinsicResolver: Sendable {
             let items = try arguments(argument, of: function, count: 2)
             let separator = try string(items[0], of: "Fn::Join separator")
             let parts = try list(items[1], of: "Fn::Join")
-            return .string(
-                try parts.map { try text(of: $0, in: "Fn::Join", at: items[1].location) }.joined(separator: separator))
+            var length = 0
+            let texts = try parts.map { part in
+                let text = try self.text(of: part, in: "Fn::Join", at: items[1].location)
+                length += text.utf8.count + separator.utf8.count
+                try Self.requireShortEnough(length, "Fn::Join", at: location)
+                return text
+            }
+            return .string(texts.joined(separator: separator))
         case "Fn::Select":
             let items = try arguments(argument, of: function, count: 2)
             let indexText = try string(items[0], of: "Fn::Select index")
@@ -153,7 +192,11 @@ public struct IntrinsicResolver: Sendable {
             return .string(Data(try string(argument, of: function).utf8).base64EncodedString())
         case "Fn::Length":
             return .string(String(try list(argument, of: function).count))
-        case "Fn::ImportValue", "Fn::GetAZs", "Fn::Cidr", "Fn::Transform", "Fn::ToJsonString":
+        case "Fn::ImportValue", "Fn::GetAZs":
+            return .deployTime(function)
+        case "Fn::ToJsonString" where languageExtensions:
+            return .string(try Self.json(try resolve(argument), at: location))
+        case "Fn::Cidr", "Fn::Transform", "Fn::ToJsonString":
             throw TemplateError(
                 .intrinsic, "\(function) cannot be evaluated before the stack is deployed", at: location,
                 hint: "use a parameter with a default (or `parameterOverrides`) for this value")
@@ -167,7 +210,7 @@ public struct IntrinsicResolver: Sendable {
         if name == "AWS::NoValue" { return .noValue }
         if let value = parameters[name] ?? Self.pseudoParameters[name] { return value.resolved }
         if resourceTypes[name] != nil { return .resource(name) }
-        try requireSet(name, at: argument.location)
+        if let unset = unsetParameters[name] { return try value(of: unset, named: name, at: argument.location) }
         throw TemplateError(
             .intrinsic, "Ref to '\(name)', which is neither a parameter nor a resource of this template",
             at: argument.location,
@@ -176,11 +219,12 @@ public struct IntrinsicResolver: Sendable {
                 : "declare it under Parameters, or fix the name")
     }
 
-    private func requireSet(_ name: String, at location: SourceLocation) throws {
-        guard let declared = unsetParameters[name] else { return }
-        throw TemplateError(
-            .parameter, "parameter '\(name)' (declared at line \(declared.line)) has no Default and no value",
-            at: location, hint: "pass `parameterOverrides` \(name)=VALUE")
+    /// What an unset parameter evaluates to: an error when values are required, else its name.
+    private func value(of unset: UnsetParameter, named name: String, at location: SourceLocation) throws
+        -> ResolvedValue
+    {
+        guard requiresKnownValues else { return .string(unset.substitute) }
+        throw TemplateError(.parameter, unset.problem, at: location, hint: unset.hint)
     }
 
     private func getAtt(_ argument: TemplateNode, at location: SourceLocation) throws -> ResolvedValue {
@@ -201,9 +245,13 @@ public struct IntrinsicResolver: Sendable {
             throw TemplateError(
                 .intrinsic, "Fn::GetAtt \(resource).\(name): no resource \(resource) in this template", at: location)
         }
-        throw TemplateError(
-            .intrinsic, "Fn::GetAtt \(resource).\(name) (\(type)) is only known after deployment", at: location,
-            hint: "use a parameter with a default (or `parameterOverrides`) for this value")
+        guard name != "Arn" else {
+            // SAM CLI makes up a Lambda function ARN for any resource's Arn: never the right value.
+            throw TemplateError(
+                .intrinsic, "Fn::GetAtt \(resource).\(name) (\(type)) is only known after deployment", at: location,
+                hint: "use a parameter with a default (or `parameterOverrides`) for this value")
+        }
+        return .deployTime("Fn::GetAtt \(resource).\(name) (\(type))")
     }
 
     private func findInMap(_ argument: TemplateNode, at location: SourceLocation) throws -> ResolvedValue {
@@ -256,44 +304,108 @@ public struct IntrinsicResolver: Sendable {
         guard let text = template.scalar else {
             throw TemplateError(.intrinsic, "Fn::Sub needs a string to substitute into", at: template.location)
         }
+        // One pass over the bytes: `${` `}` and `!` are ASCII, so every index found is also a
+        // character boundary of `text`.
+        let bytes = text.utf8
         var output = ""
-        var rest = Substring(text)
-        while let start = rest.range(of: "${") {
-            output += rest[..<start.lowerBound]
-            rest = rest[start.upperBound...]
-            if rest.hasPrefix("!") {
-                output += "${"
-                rest = rest.dropFirst()
+        output.reserveCapacity(bytes.count)
+        var copied = bytes.startIndex
+        var position = bytes.startIndex
+        while let dollar = bytes[position...].firstIndex(of: UInt8(ascii: "$")) {
+            let open = bytes.index(after: dollar)
+            guard open < bytes.endIndex, bytes[open] == UInt8(ascii: "{") else {
+                position = open
                 continue
             }
-            guard let end = rest.firstIndex(of: "}") else {
-                throw TemplateError(
-                    .intrinsic, "Fn::Sub: '${' without a closing '}' in '\(text)'", at: template.location)
+            output += text[copied..<dollar]
+            let nameStart = bytes.index(after: open)
+            if nameStart < bytes.endIndex, bytes[nameStart] == UInt8(ascii: "!") {
+                output += "${"
+                position = bytes.index(after: nameStart)
+                copied = position
+                continue
             }
-            let name = rest[..<end].trimmingCharacters(in: .whitespaces)
-            rest = rest[rest.index(after: end)...]
-            let value: ResolvedValue
-            if let variable = variables[name] {
-                value = variable
-            } else if let parameter = parameters[name] ?? Self.pseudoParameters[name] {
-                value = parameter.resolved
-            } else if resourceTypes[name] != nil {
-                value = .resource(name)
-            } else if unsetParameters[name] != nil {
-                try requireSet(name, at: template.location)
-                value = .null
-            } else if let dot = name.firstIndex(of: "."), resourceTypes[String(name[..<dot])] != nil {
-                value = try attribute(
-                    String(name[..<dot]), String(name[name.index(after: dot)...]), at: template.location)
-            } else {
+            guard let close = bytes[nameStart...].firstIndex(of: UInt8(ascii: "}")) else {
                 throw TemplateError(
-                    .intrinsic, "Fn::Sub: '${\(name)}' names no parameter, resource or variable",
-                    at: template.location, hint: "declare it under Parameters, or write ${!\(name)} for a literal")
+                    .intrinsic, "Fn::Sub: '${' without a closing '}' in '\(Self.excerpt(text, from: dollar))'",
+                    at: template.location)
             }
-            output += try self.text(of: value, in: "Fn::Sub ${\(name)}", at: template.location)
+            let name = text[nameStart..<close].trimmingCharacters(in: .whitespaces)
+            position = bytes.index(after: close)
+            copied = position
+            output += try self.text(
+                of: try subValue(name, variables: variables, at: template.location), in: "Fn::Sub ${\(name)}",
+                at: template.location)
+            try Self.requireShortEnough(output.utf8.count, "Fn::Sub", at: template.location)
         }
-        output += rest
+        output += text[copied...]
         return output
+    }
+
+    /// The value of `${name}` in an `Fn::Sub`.
+    private func subValue(_ name: String, variables: [String: ResolvedValue], at location: SourceLocation) throws
+        -> ResolvedValue
+    {
+        if let variable = variables[name] { return variable }
+        if let parameter = parameters[name] ?? Self.pseudoParameters[name] { return parameter.resolved }
+        if resourceTypes[name] != nil { return .resource(name) }
+        if let unset = unsetParameters[name] { return try value(of: unset, named: name, at: location) }
+        if let dot = name.firstIndex(of: "."), resourceTypes[String(name[..<dot])] != nil {
+            return try attribute(String(name[..<dot]), String(name[name.index(after: dot)...]), at: location)
+        }
+        throw TemplateError(
+            .intrinsic, "Fn::Sub: '${\(name)}' names no parameter, resource or variable",
+            at: location, hint: "declare it under Parameters, or write ${!\(name)} for a literal")
+    }
+
+    private static func requireShortEnough(_ length: Int, _ function: String, at location: SourceLocation) throws {
+        guard length > maximumStringLength else { return }
+        throw TemplateError(
+            .intrinsic, "\(function) makes a string longer than \(maximumStringLength >> 20) MB", at: location,
+            hint: "no property needs a value this long; check what the parameters it uses hold")
+    }
+
+    /// Up to 60 characters of `text` from `index`, for an error message about a long string.
+    private static func excerpt(_ text: String, from index: String.Index) -> String {
+        let rest = text[index...]
+        return rest.count > 60 ? rest.prefix(60) + "…" : String(rest)
+    }
+
+    /// `Fn::ToJsonString`'s text: compact JSON, as CloudFormation writes it.
+    private static func json(_ value: ResolvedValue, at location: SourceLocation) throws -> String {
+        switch value {
+        case .string(let text):
+            return quoted(text)
+        case .list(let items):
+            return "[" + (try items.map { try json($0, at: location) }).joined(separator: ",") + "]"
+        case .mapping(let fields):
+            let pairs = try fields.keys.sorted().map { key in
+                "\(quoted(key)):\(try json(fields[key] ?? .null, at: location))"
+            }
+            return "{" + pairs.joined(separator: ",") + "}"
+        case .null, .noValue:
+            return "null"
+        case .resource, .deployTime:
+            throw TemplateError(
+                .intrinsic, "Fn::ToJsonString of \(value.shapeDescription), which has no value before deployment",
+                at: location)
+        }
+    }
+
+    private static func quoted(_ text: String) -> String {
+        var output = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20: output += String(format: "\\u%04x", scalar.value)
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        return output + "\""
     }
 
     // MARK: - Conditions
@@ -343,37 +455,60 @@ public struct IntrinsicResolver: Sendable {
         -> [String: Result<Bool, TemplateError>]
     {
         // Conditions may refer to one another: evaluate in dependency order, rejecting cycles.
+        // Depth first with a stack of our own, so that a chain of thousands of conditions
+        // (C0: !Condition C1, C1: !Condition C2, …) cannot overflow the thread's stack.
         var results: [String: Result<Bool, TemplateError>] = [:]
+        var dependencies: [String: [String]] = [:]
         var visiting: Set<String> = []
 
-        func evaluate(_ name: String, _ location: SourceLocation) -> Result<Bool, TemplateError> {
-            if let done = results[name] { return done }
-            guard let entry = section.entry(name) else {
-                return .failure(
-                    TemplateError(.intrinsic, "no condition named '\(name)' in Conditions", at: location))
-            }
-            guard !visiting.contains(name) else {
-                return .failure(
-                    TemplateError(.intrinsic, "condition '\(name)' depends on itself", at: entry.keyLocation))
-            }
-            visiting.insert(name)
-            var resolver = base
-            for dependency in Self.conditionReferences(in: entry.value) where dependency != name {
-                resolver.conditions[dependency] = evaluate(dependency, entry.keyLocation)
-            }
-            if Self.conditionReferences(in: entry.value).contains(name) {
-                resolver.conditions[name] = .failure(
-                    TemplateError(.intrinsic, "condition '\(name)' depends on itself", at: entry.keyLocation))
-            }
-            let result = Result { try resolver.boolean(entry.value) }.mapError { error in
-                error as? TemplateError ?? TemplateError(.intrinsic, "\(error)", at: entry.keyLocation)
-            }
-            visiting.remove(name)
-            results[name] = result
-            return result
+        func references(_ name: String) -> [String] {
+            if let known = dependencies[name] { return known }
+            let found = section.entry(name).map { Self.conditionReferences(in: $0.value) } ?? []
+            dependencies[name] = found
+            return found
         }
 
-        for entry in section.entries { _ = evaluate(entry.key, entry.keyLocation) }
+        for root in section.entries where results[root.key] == nil {
+            var stack: [(name: String, next: Int)] = [(root.key, 0)]
+            visiting.insert(root.key)
+            while let (name, next) = stack.last {
+                let needed = references(name)
+                if next < needed.count {
+                    stack[stack.count - 1].next += 1
+                    let dependency = needed[next]
+                    if dependency != name, results[dependency] == nil, !visiting.contains(dependency),
+                        section.entry(dependency) != nil
+                    {
+                        visiting.insert(dependency)
+                        stack.append((dependency, 0))
+                    }
+                    continue
+                }
+                stack.removeLast()
+                guard let entry = section.entry(name) else { continue }
+                var resolver = base
+                for dependency in needed {
+                    if dependency == name || visiting.contains(dependency) {
+                        resolver.conditions[dependency] = .failure(
+                            TemplateError(
+                                .intrinsic, "condition '\(dependency)' depends on itself",
+                                at: section.entry(dependency)?.keyLocation ?? entry.keyLocation))
+                    } else if let result = results[dependency] {
+                        resolver.conditions[dependency] = result
+                    } else {
+                        resolver.conditions[dependency] = .failure(
+                            TemplateError(
+                                .intrinsic, "no condition named '\(dependency)' in Conditions", at: entry.keyLocation))
+                    }
+                }
+                visiting.remove(name)
+                // `resolver` has its own conditions: the lenient view must not fall back to others.
+                resolver.lenientConditions = nil
+                results[name] = Result { try resolver.boolean(entry.value) }.mapError { error in
+                    error as? TemplateError ?? TemplateError(.intrinsic, "\(error)", at: entry.keyLocation)
+                }
+            }
+        }
         return results
     }
 
@@ -438,6 +573,10 @@ public struct IntrinsicResolver: Sendable {
         case .resource(let id):
             throw TemplateError(
                 .intrinsic, "\(function): resource \(id) has no value before the stack is deployed", at: location,
+                hint: "use a parameter with a default (or `parameterOverrides`) for this value")
+        case .deployTime(let what):
+            throw TemplateError(
+                .intrinsic, "\(function): \(what) is only known after deployment", at: location,
                 hint: "use a parameter with a default (or `parameterOverrides`) for this value")
         default:
             throw TemplateError(.intrinsic, "\(function) needs a string, not \(value.shapeDescription)", at: location)

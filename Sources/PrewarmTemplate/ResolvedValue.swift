@@ -6,6 +6,9 @@ public indirect enum ResolvedValue: Sendable, Hashable {
     /// `Ref` to a resource of the same template, by logical ID (a layer, say). Such a value
     /// is known only as a reference, never as text, until the stack is deployed.
     case resource(String)
+    /// A value known only once the stack is deployed (`Fn::GetAtt`, `Fn::ImportValue`), with
+    /// what it is: `Fn::GetAtt Child.Outputs.LayerArn (AWS::Serverless::Application)`.
+    case deployTime(String)
     /// `Ref: AWS::NoValue`: the property or list item is removed.
     case noValue
     case null
@@ -23,6 +26,7 @@ public indirect enum ResolvedValue: Sendable, Hashable {
         case .list: "a list"
         case .mapping: "a mapping"
         case .resource(let id): "a reference to resource \(id)"
+        case .deployTime(let what): "\(what), known only after deployment"
         case .noValue: "AWS::NoValue"
         case .null: "null"
         }
@@ -39,5 +43,26 @@ public enum ParameterValue: Sendable, Hashable {
         case .string(let text): .string(text)
         case .list(let items): .list(items.map(ResolvedValue.string))
         }
+    }
+}
+
+/// A parameter with no value prewarm can use, and what SAM CLI uses in its place.
+///
+/// SAM CLI evaluates a parameter with no `Default` and no override to its own name (and a
+/// nested stack's parameter to whatever text its parent passes). That is harmless in a
+/// `Description`, and wrong in a `Runtime` or an `ImageUri`: prewarm substitutes the name only
+/// where the value does not decide an image, and is an error naming the parameter elsewhere.
+public struct UnsetParameter: Sendable, Hashable {
+    /// What SAM CLI evaluates the parameter to.
+    public var substitute: String
+    /// Why it has no value: "parameter 'Stage' (declared at line 3) has no Default and no value".
+    public var problem: String
+    /// What to do about it, e.g. "pass --parameter-overrides Stage=VALUE".
+    public var hint: String?
+
+    public init(substitute: String, problem: String, hint: String?) {
+        self.substitute = substitute
+        self.problem = problem
+        self.hint = hint
     }
 }

@@ -14,12 +14,13 @@ struct ResourceReader: Sendable {
     let resolver: IntrinsicResolver
 
     enum FunctionOutcome {
-        case function(Function)
+        /// The function, and what the user should know about it (a layer SAM CLI drops too).
+        case function(Function, warnings: [TemplateError])
         case skipped(String)
     }
 
     enum StackOutcome {
-        case local(path: String, given: [String: String])
+        case local(path: String, given: [String: TemplateLoader.GivenParameter])
         case skipped(String)
     }
 
@@ -81,10 +82,13 @@ struct ResourceReader: Sendable {
                 globals: globals, to: properties, ignoring: entry.value["IgnoreGlobals"])
         }
         var locations: [String: SourceLocation] = [:]
-        func resolved(_ key: String) throws -> (ResolvedValue, SourceLocation)? {
+        var warnings: [TemplateError] = []
+        /// `key` evaluated; `lenient` for a property that does not decide the image, where a
+        /// parameter with no value stands for its name, as in SAM CLI.
+        func resolved(_ key: String, lenient: Bool = false) throws -> (ResolvedValue, SourceLocation)? {
             guard let node = properties[key] else { return nil }
             locations[key] = node.location
-            let value = try resolver.resolve(node)
+            let value = try (lenient ? resolver.lenient : resolver).resolve(node)
             return value == .noValue || value == .null ? nil : (value, node.location)
         }
         func string(_ key: String) throws -> String? {
@@ -94,6 +98,11 @@ struct ResourceReader: Sendable {
                     hint: "sam local would fail on this function; write the value without AWS::NoValue")
             }
             guard let (value, location) = try resolved(key) else { return nil }
+            if case .deployTime(let what) = value {
+                throw TemplateError(
+                    .intrinsic, "\(key) is \(what), which is only known after deployment", at: location,
+                    hint: "use a parameter with a default (or --parameter-overrides) for this value")
+            }
             guard let text = value.string else {
                 throw TemplateError(.property, "\(key) must be a string, not \(value.shapeDescription)", at: location)
             }
@@ -115,28 +124,39 @@ struct ResourceReader: Sendable {
             }
         } else if isServerless {
             imageURI = try string("ImageUri")
-            if properties["InlineCode"] != nil, try resolved("InlineCode") != nil {
-                return .skipped("inline code: sam local cannot invoke it")
+            // Whatever its value, even one that cannot be evaluated, SAM CLI refuses inline code.
+            if let node = properties["InlineCode"] {
+                let value = try? resolver.lenient.resolve(node)
+                if value != .noValue, value != .null { return .skipped("inline code: sam local cannot invoke it") }
             }
-            if let (value, location) = try resolved("CodeUri") {
-                switch try codeLocation(value, at: location) {
+            if properties["CodeUri"] != nil {
+                switch lenientCodeLocation(properties["CodeUri"]) {
                 case .local(let path): codePath = path
                 case .s3 where imageURI == nil: return .skipped("code is only in S3")
-                case .s3, .inline, .image: break
+                case .s3, .inline, .image, nil: break
                 }
             } else {
                 codePath = directory
             }
-        } else if let (value, location) = try resolved("Code") {
-            switch try codeLocation(value, at: location) {
+        } else if let node = properties["Code"] {
+            switch lenientCodeLocation(node) {
             case .local(let path): codePath = path
             case .s3: return .skipped("code is only in S3")
-            case .image(let uri): imageURI = uri
+            case .image:
+                // The image decides everything: read it again, refusing a parameter with no value.
+                if case .image(let uri) = try codeLocation(try resolver.resolve(node), at: node.location) {
+                    imageURI = uri
+                }
             case .inline: return .skipped("inline code (Code.ZipFile): sam local cannot invoke it")
+            case nil: break
             }
         }
 
         let packageText = try string("PackageType") ?? (imageURI != nil && !isServerless ? "Image" : "Zip")
+        if packageText == PackageType.image.rawValue, imageURI == nil, !isServerless, !fromDockerContext {
+            // As SAM CLI does: an AWS::Lambda::Function without Code.ImageUri takes Properties.ImageUri.
+            imageURI = try string("ImageUri")
+        }
         guard let packageType = PackageType(rawValue: packageText) else {
             throw TemplateError(
                 .property, "PackageType '\(packageText)' is neither Zip nor Image",
@@ -173,18 +193,25 @@ struct ResourceReader: Sendable {
             architectures = items.compactMap(\.string)
         }
 
-        let layerReferences = packageType == .zip ? try self.layers(properties["Layers"], layers: layers) : []
+        let layerReferences =
+            packageType == .zip
+            ? try self.layers(properties["Layers"], layers: layers, of: name, warnings: &warnings) : []
         return .function(
             Function(
                 name: name, logicalID: entry.key, stackPath: stackPath, resourceType: type, packageType: packageType,
                 runtime: runtime, architectures: architectures, imageURI: packageType == .image ? imageURI : nil,
-                layers: layerReferences, codePath: codePath, location: entry.keyLocation, propertyLocations: locations))
+                layers: layerReferences, codePath: codePath, location: entry.keyLocation, propertyLocations: locations),
+            warnings: warnings)
     }
 
-    /// The function's layers in order. Layers whose content is only in S3 and the legacy
-    /// AmazonLinux1803 pseudo-layer are dropped, as SAM CLI drops them.
-    private func layers(_ node: TemplateNode?, layers: [String: TemplateLoader.LayerOutcome]) throws -> [LayerReference]
-    {
+    /// The function's layers in order. Layers whose content is only in S3, the legacy
+    /// AmazonLinux1803 pseudo-layer, values known only after deployment (`Fn::GetAtt`,
+    /// `Fn::ImportValue`) are dropped, as SAM CLI drops them; the last with a warning, as the
+    /// image lacks a layer the function wants.
+    private func layers(
+        _ node: TemplateNode?, layers: [String: TemplateLoader.LayerOutcome], of function: String,
+        warnings: inout [TemplateError]
+    ) throws -> [LayerReference] {
         guard let node else { return [] }
         let items: [ResolvedValue]
         if Self.hasConditionalNoValue(node) {
@@ -225,10 +252,19 @@ struct ResourceReader: Sendable {
                     throw TemplateError(
                         .property, "uses layer \(id), which cannot be read: \(error.message)", at: node.location)
                 case nil:
+                    // SAM CLI reads the logical ID as a layer ARN, and fails on it.
                     throw TemplateError(
                         .property, "Layers refers to \(id), a \(resolver.resourceTypes[id] ?? "resource"), not a layer",
                         at: node.location, hint: "list layer ARNs, or !Ref an AWS::Serverless::LayerVersion")
                 }
+            case .deployTime(let what):
+                warnings.append(
+                    TemplateError(
+                        .property,
+                        "\(function): layer \(what) is only known after deployment; sam local leaves it out too, so "
+                            + "the image (and sam local) will not have this layer",
+                        at: node.location,
+                        hint: "pass the layer's ARN (a parameter with --parameter-overrides) to have it locally"))
             default:
                 throw TemplateError(
                     .property, "a Layers item must be an ARN or a !Ref to a layer, not \(item.shapeDescription)",
@@ -266,31 +302,71 @@ struct ResourceReader: Sendable {
         } else {
             path = absolute(text)
         }
-        var given: [String: String] = [:]
+        var given: [String: TemplateLoader.GivenParameter] = [:]
         if let parameters = properties?["Parameters"], !parameters.isNull {
-            let value = try resolver.resolve(parameters)
-            guard case .mapping(let values) = value else {
-                throw TemplateError(
-                    .nestedStack, "nested stack \(name): Parameters must be a mapping", at: parameters.location)
-            }
-            for (parameter, value) in values {
-                switch value {
-                case .string(let text): given[parameter] = text
-                case .list(let items) where items.allSatisfy({ $0.string != nil }):
-                    given[parameter] = items.compactMap(\.string).joined(separator: ",")
-                default:
+            if let entries = parameters.mapping?.entries, !Self.isIntrinsicCall(parameters) {
+                for entry in entries {
+                    given[entry.key] = try givenParameter(entry)
+                }
+            } else {
+                guard case .mapping(let values) = try resolver.resolve(parameters) else {
                     throw TemplateError(
-                        .nestedStack,
-                        "nested stack \(name): parameter \(parameter) is \(value.shapeDescription), which has no value "
-                            + "before deployment",
-                        at: parameters.location,
-                        hint:
-                            "sam local cannot pass it either; pass a layer ARN, or define the layer in the nested template"
-                    )
+                        .nestedStack, "nested stack \(name): Parameters must be a mapping", at: parameters.location)
+                }
+                for (key, value) in values {
+                    given[key] = Self.givenParameter(value, named: key, at: parameters.location)
                 }
             }
         }
         return .local(path: path, given: given)
+    }
+
+    /// The value a nested stack's parameter gets from this stack. A value with no text before
+    /// deployment (a parameter with no value, `Fn::GetAtt`, a `Ref` to a resource) is not an
+    /// error here: it is one only in the nested stack, where it decides an image.
+    private func givenParameter(_ entry: TemplateMapping.Entry) throws -> TemplateLoader.GivenParameter? {
+        let value: ResolvedValue
+        do {
+            value = try resolver.resolve(entry.value)
+        } catch let error as TemplateError where error.code == .parameter || error.code == .intrinsic {
+            let substitute = (try? resolver.lenient.resolve(entry.value))?.string ?? entry.key
+            return .unset(
+                UnsetParameter(
+                    substitute: substitute,
+                    problem: "(\(entry.keyLocation)) a value that has none: \(error.message)", hint: error.hint))
+        }
+        return Self.givenParameter(value, named: entry.key, at: entry.keyLocation)
+    }
+
+    private static func givenParameter(_ value: ResolvedValue, named name: String, at location: SourceLocation)
+        -> TemplateLoader.GivenParameter?
+    {
+        switch value {
+        case .string(let text):
+            return .value(text)
+        case .list(let items) where items.allSatisfy({ $0.string != nil }):
+            return .value(items.compactMap(\.string).joined(separator: ","))
+        case .noValue:
+            return nil
+        case .resource(let id):
+            // SAM CLI passes the logical ID as text.
+            return .unset(
+                UnsetParameter(
+                    substitute: id,
+                    problem: "(\(location)) a reference to resource \(id), which has no value before deployment",
+                    hint: "pass a layer ARN, or define the layer in the nested template"))
+        default:
+            return .unset(
+                UnsetParameter(
+                    substitute: name,
+                    problem: "(\(location)) \(value.shapeDescription), which has no value before deployment",
+                    hint: "sam local cannot pass it either; pass a value with a parameter"))
+        }
+    }
+
+    private static func isIntrinsicCall(_ node: TemplateNode) -> Bool {
+        guard let mapping = node.mapping, mapping.count == 1, let key = mapping.entries.first?.key else { return false }
+        return IntrinsicResolver.isIntrinsic(key)
     }
 
     // MARK: - SAM CLI's reading rules
@@ -377,6 +453,25 @@ struct ResourceReader: Sendable {
                 .structure, "Properties must be a mapping, not \(properties.shapeDescription)", at: properties.location)
         }
         return properties
+    }
+
+    /// Where a function's code is, read as SAM CLI reads it: the code does not decide the image,
+    /// so a parameter with no value stands for its name, and a value that cannot be evaluated
+    /// (`Fn::GetAtt`, an unknown `${Name}`) leaves the code's place unknown (`nil`) instead of
+    /// refusing the function. A mapping is still told apart by its keys (`S3Bucket`, `ZipFile`,
+    /// `ImageUri`).
+    private func lenientCodeLocation(_ node: TemplateNode?) -> CodeLocation? {
+        guard let node else { return nil }
+        if let value = try? resolver.lenient.resolve(node), value != .noValue, value != .null,
+            let location = try? codeLocation(value, at: node.location)
+        {
+            return location
+        }
+        guard let fields = node.mapping, !Self.isIntrinsicCall(node) else { return nil }
+        if fields["ImageUri"] != nil { return .image("") }
+        if fields["ZipFile"] != nil { return .inline }
+        if fields["Bucket"] != nil || fields["S3Bucket"] != nil { return .s3 }
+        return nil
     }
 
     enum CodeLocation {

@@ -14,9 +14,15 @@ public enum TemplateDocument {
         "Base64", "Cidr", "GetAZs", "ImportValue", "Transform", "ToJsonString", "Length",
     ]
 
-    /// How many more values than characters a document may expand to. Every value takes at
-    /// least one character unless YAML aliases repeat it; this bounds an alias bomb.
+    /// How much more a document may expand to than it is long. Every value takes at least one
+    /// character, and a string no more characters than it is written with, unless YAML aliases
+    /// repeat them: counting one per value plus each string's bytes bounds an alias bomb, of
+    /// lists or of long strings, at twice the document's length plus this.
     static let aliasAllowance = 10_000
+
+    /// How deep lists and mappings may nest: libyaml's limit (`yaml_set_max_nest_level`), so
+    /// that reading a template never recurses deeper than this.
+    static let maximumNesting = 1_000
 
     /// Reads and parses the file at `path`.
     ///
@@ -66,12 +72,19 @@ public enum TemplateDocument {
         guard let root else {
             return TemplateNode(.null, at: SourceLocation(file: file, line: 1, column: 1))
         }
-        var converter = Converter(file: file, nodeLimit: text.utf8.count + aliasAllowance)
+        var converter = Converter(file: file, nodeLimit: 2 * text.utf8.count + aliasAllowance)
         return try converter.convert(root)
     }
 
     private static func syntaxError(_ error: YamlError, file: String) -> TemplateError {
         func located(_ problem: String, _ context: YamlError.Context?, _ mark: Mark) -> TemplateError {
+            if problem.hasPrefix("Maximum nesting level") {
+                // libyaml's own cap, which also keeps every later step's recursion shallow.
+                return TemplateError(
+                    .syntax, "lists and mappings nest more than \(maximumNesting) levels deep here",
+                    at: SourceLocation(file: file, line: mark.line, column: mark.column),
+                    hint: "no template needs this depth; flatten the value (SAM CLI cannot read it either)")
+            }
             var message = "not valid YAML or JSON: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
             return TemplateError(
@@ -112,9 +125,10 @@ public enum TemplateDocument {
 
         mutating func convert(_ node: Node) throws -> TemplateNode {
             nodesSeen += 1
+            if case .scalar(let scalar) = node { nodesSeen += scalar.string.utf8.count }
             if nodesSeen > nodeLimit {
                 throw TemplateError(
-                    .syntax, "YAML aliases expand the document to more than \(nodeLimit) values",
+                    .syntax, "YAML aliases expand the document to more than \(nodeLimit) values and characters",
                     at: location(node.mark), hint: "CloudFormation does not accept aliases; write the values out")
             }
             let plain: TemplateNode

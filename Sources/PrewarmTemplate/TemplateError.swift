@@ -6,7 +6,7 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
-            case fileNotFound, unreadable, syntax, structure, intrinsic, parameter, nestedStack, property
+            case fileNotFound, unreadable, syntax, structure, intrinsic, parameter, nestedStack, property, limit
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -27,6 +27,8 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
         public static let nestedStack = Code(.nestedStack)
         /// A resource property with a value prewarm cannot use.
         public static let property = Code(.property)
+        /// The template goes past one of its `TemplateLimits` (see `exceededLimit`).
+        public static let limit = Code(.limit)
 
         public var description: String { value.rawValue }
     }
@@ -38,6 +40,9 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
     public var location: SourceLocation?
     /// What the user can do about it, when there is something useful to say.
     public var hint: String?
+    /// The cap the template went past, for an error with code `.limit`: a command line can
+    /// replace `hint` with the option that raises it.
+    public var exceededLimit: TemplateLimits.Limit?
 
     public init(_ code: Code, _ message: String, at location: SourceLocation? = nil, hint: String? = nil) {
         self.code = code

@@ -14,19 +14,39 @@ public struct TemplateLoader: Sendable {
     public static let legacyLayerARN = "arn:aws:lambda:::awslayer:AmazonLinux1803"
 
     public var overrides: ParameterOverrides
+    /// How far nested stacks may expand before reading stops with an error.
+    public var limits: TemplateLimits
+    /// Whether to expand `AWS::LanguageExtensions` (`Fn::ForEach`, `Fn::ToJsonString`, …) as
+    /// SAM CLI does with `--language-extensions` or `SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS`; off,
+    /// as in SAM CLI, such templates are read as written.
+    public var languageExtensions: Bool
 
-    public init(overrides: ParameterOverrides = ParameterOverrides()) {
+    public init(
+        overrides: ParameterOverrides = ParameterOverrides(), limits: TemplateLimits = TemplateLimits(),
+        languageExtensions: Bool = false
+    ) {
         self.overrides = overrides
+        self.limits = limits
+        self.languageExtensions = languageExtensions
+    }
+
+    /// What SAM CLI's environment variable says about language extensions: on for `1`, `true`
+    /// or `yes` (any case, surrounding spaces ignored), as SAM CLI 1.170 reads it.
+    public static func languageExtensionsEnabled(environment: [String: String]) -> Bool {
+        let value = environment["SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS"] ?? ""
+        return ["1", "true", "yes"].contains(value.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
     }
 
     /// Reads the template at `path` and every local nested stack below it.
     ///
     /// - Throws: `TemplateError` when the root template is missing, unreadable, not YAML/JSON,
-    ///   or not a template (no `Resources` mapping).
+    ///   or not a template (no `Resources` mapping), or when the template with its nested
+    ///   stacks goes past one of `limits` (code `.limit`).
     public func load(_ path: String) async throws -> Template {
-        var given: [String: String] = [:]
-        for (name, value) in overrides.values { given[name] = value }
-        let stack = try await Self.loadStack(path: path, stackPath: [], given: given, ancestry: [])
+        var given: [String: GivenParameter] = [:]
+        for (name, value) in overrides.values { given[name] = .value(value) }
+        let context = LoadContext(budget: ExpansionBudget(limits: limits), languageExtensions: languageExtensions)
+        let stack = try await Self.loadStack(path: path, stackPath: [], given: given, ancestry: [], context: context)
         var warnings = stack.warnings
         if !overrides.ignored.isEmpty {
             warnings.insert(
@@ -85,7 +105,40 @@ public struct TemplateLoader: Sendable {
         var slot: Int
         var path: String
         var stackPath: [String]
-        var given: [String: String]
+        var given: [String: GivenParameter]
+        var location: SourceLocation
+    }
+
+    /// A value a parent stack passes to a nested stack's parameter.
+    enum GivenParameter: Sendable {
+        case value(String)
+        /// No value prewarm can use: the parent's own parameter has none, or the value is known
+        /// only after deployment. `problem` says which, starting with what is passed.
+        case unset(UnsetParameter)
+    }
+
+    /// What every stack of one template shares while it is read.
+    struct LoadContext: Sendable {
+        var budget: ExpansionBudget
+        var languageExtensions: Bool
+        /// A template used by several stacks is read and parsed once.
+        var documents = DocumentCache()
+    }
+
+    /// Parsed templates by canonical path, shared by the concurrent readers of nested stacks.
+    final class DocumentCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var documents: [String: TemplateNode] = [:]
+
+        /// The parsed template at `path`, read once per `canonicalPath`.
+        ///
+        /// - Throws: what `TemplateDocument.load(contentsOf:)` throws; failures are not kept.
+        func document(at path: String, canonicalPath: String) throws -> TemplateNode {
+            if let known = lock.withLock({ documents[canonicalPath] }) { return known }
+            let document = try TemplateDocument.load(contentsOf: path)
+            lock.withLock { documents[canonicalPath] = document }
+            return document
+        }
     }
 
     /// `Globals.Function`, checked for properties SAM's translator refuses there.
@@ -109,10 +162,14 @@ public struct TemplateLoader: Sendable {
         return properties
     }
 
-    static func loadStack(path: String, stackPath: [String], given: [String: String], ancestry: [String])
-        async throws -> StackResult
-    {
-        let root = try TemplateDocument.load(contentsOf: path)
+    static func loadStack(
+        path: String, stackPath: [String], given: [String: GivenParameter], ancestry: [String], context: LoadContext
+    ) async throws -> StackResult {
+        // Another stack went past a limit: the whole template fails, so stop reading.
+        guard !Task.isCancelled else { return StackResult() }
+        let canonicalPath = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+        var root = try context.documents.document(at: path, canonicalPath: canonicalPath)
+        if context.languageExtensions { root = try LanguageExtensions.expand(root, given: given) }
         guard let top = root.mapping else {
             throw TemplateError(
                 .structure,
@@ -131,6 +188,15 @@ public struct TemplateLoader: Sendable {
                 at: resourcesNode.location)
         }
 
+        if !context.languageExtensions,
+            let loop = resources.entries.first(where: { $0.key.hasPrefix(LanguageExtensions.loopPrefix) })
+        {
+            // SAM CLI fails on the whole template too (it takes the loop for a resource).
+            throw TemplateError(
+                .structure, "\(loop.key) needs AWS::LanguageExtensions expanded locally, which is off",
+                at: loop.keyLocation,
+                hint: "pass --language-extensions or set SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1, as sam local needs too")
+        }
         var result = StackResult()
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if stackPath.isEmpty { result.settings = try PrewarmSettings(top["Metadata"], directory: directory) }
@@ -138,7 +204,7 @@ public struct TemplateLoader: Sendable {
 
         // Parameters: given values win over defaults.
         var parameters: [String: ParameterValue] = [:]
-        var unset: [String: SourceLocation] = [:]
+        var unset: [String: UnsetParameter] = [:]
         if let section = top["Parameters"]?.mapping {
             for entry in section.entries {
                 result.declaredParameters.insert(entry.key)
@@ -146,15 +212,29 @@ public struct TemplateLoader: Sendable {
                 let isList = type == "CommaDelimitedList" || type.hasPrefix("List<")
                 let text: String?
                 // As in SAM CLI, an empty value counts as no value: the Default applies.
-                if let value = given[entry.key], !value.isEmpty {
+                switch given[entry.key] {
+                case .value(let value) where !value.isEmpty:
                     text = value
-                } else if let defaultNode = entry.value["Default"] {
-                    text = defaultNode.scalar ?? defaultNode.sequence?.compactMap(\.scalar).joined(separator: ",")
-                } else {
-                    text = nil
+                case .unset(let parent):
+                    unset[entry.key] = UnsetParameter(
+                        substitute: parent.substitute,
+                        problem: "parameter '\(entry.key)' (declared at line \(entry.keyLocation.line)) has no value: "
+                            + "the parent stack passes it \(parent.problem)",
+                        hint: parent.hint)
+                    continue
+                default:
+                    if let defaultNode = entry.value["Default"] {
+                        text = defaultNode.scalar ?? defaultNode.sequence?.compactMap(\.scalar).joined(separator: ",")
+                    } else {
+                        text = nil
+                    }
                 }
                 guard let text else {
-                    unset[entry.key] = entry.keyLocation
+                    unset[entry.key] = UnsetParameter(
+                        substitute: entry.key,
+                        problem: "parameter '\(entry.key)' (declared at line \(entry.keyLocation.line)) has no Default "
+                            + "and no value",
+                        hint: "pass --parameter-overrides \(entry.key)=VALUE")
                     continue
                 }
                 parameters[entry.key] =
@@ -173,10 +253,10 @@ public struct TemplateLoader: Sendable {
         for entry in resources.entries {
             if let type = entry.value["Type"]?.scalar { resourceTypes[entry.key] = type }
         }
-        var resolver = IntrinsicResolver(
-            parameters: parameters, resourceTypes: resourceTypes, mappings: top["Mappings"]?.mapping,
-            conditions: top["Conditions"]?.mapping)
-        resolver.unsetParameters = unset
+        let resolver = IntrinsicResolver(
+            parameters: parameters, unsetParameters: unset, resourceTypes: resourceTypes,
+            mappings: top["Mappings"]?.mapping, conditions: top["Conditions"]?.mapping,
+            languageExtensions: context.languageExtensions)
         let globals = try Self.functionGlobals(top["Globals"])
         let reader = ResourceReader(directory: directory, prefix: prefix, stackPath: stackPath, resolver: resolver)
 
@@ -196,7 +276,7 @@ public struct TemplateLoader: Sendable {
 
         // Functions and nested stacks, in template order.
         enum Slot { case function(Function), stack(Int) }
-        let chain = ancestry + [URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path]
+        let chain = ancestry + [canonicalPath]
         var slots: [Slot] = []
         var children: [ChildStack] = []
         for entry in resources.entries {
@@ -211,7 +291,9 @@ public struct TemplateLoader: Sendable {
             do {
                 if functionTypes.contains(type) {
                     switch try reader.function(entry, type: type, globals: globals, layers: layers) {
-                    case .function(let function): slots.append(.function(function))
+                    case .function(let function, let warnings):
+                        slots.append(.function(function))
+                        result.warnings += warnings
                     case .skipped(let reason):
                         result.skipped.append(SkippedResource(name: name, reason: reason, location: entry.keyLocation))
                     }
@@ -226,28 +308,38 @@ public struct TemplateLoader: Sendable {
                                 "nested stack \(name) includes \(childPath), which includes it again (a cycle)",
                                 at: entry.keyLocation, hint: "a nested stack cannot contain one of its own parents")
                         }
+                        try context.budget.addStack(depth: stackPath.count + 1, at: entry.keyLocation)
                         slots.append(.stack(children.count))
                         children.append(
                             ChildStack(
                                 slot: children.count, path: childPath,
-                                stackPath: stackPath + [ResourceReader.resourceID(entry)], given: childGiven))
+                                stackPath: stackPath + [ResourceReader.resourceID(entry)], given: childGiven,
+                                location: entry.keyLocation))
                     case .skipped(let reason):
                         result.skipped.append(SkippedResource(name: name, reason: reason, location: entry.keyLocation))
                     }
                 }
             } catch let error as TemplateError {
+                if error.exceededLimit != nil { throw error }
                 result.errors.append(ResourceError(name: name, error: error))
             }
         }
+        let functionCount = slots.reduce(0) { count, slot in
+            if case .function = slot { return count + 1 }
+            return count
+        }
+        try context.budget.addFunctions(functionCount, at: resourcesNode.location)
 
         // Nested stacks concurrently, then splice their results where they are defined.
         var childResults = [StackResult?](repeating: nil, count: children.count)
-        await withTaskGroup(of: (Int, StackResult).self) { group in
+        var exceeded: [Int: TemplateError] = [:]
+        await withTaskGroup(of: (Int, Result<StackResult, TemplateError>).self) { group in
             for child in children {
                 group.addTask {
                     do {
                         var loaded = try await loadStack(
-                            path: child.path, stackPath: child.stackPath, given: child.given, ancestry: chain)
+                            path: child.path, stackPath: child.stackPath, given: child.given, ancestry: chain,
+                            context: context)
                         let unused = child.given.keys.filter { !loaded.declaredParameters.contains($0) }.sorted()
                         if !unused.isEmpty {
                             loaded.warnings.append(
@@ -257,20 +349,29 @@ public struct TemplateLoader: Sendable {
                                         + "\(unused.joined(separator: ", ")), not parameters of its template; ignored",
                                     at: SourceLocation(file: child.path)))
                         }
-                        return (child.slot, loaded)
+                        return (child.slot, .success(loaded))
                     } catch {
                         var failed = StackResult()
                         let templateError =
                             error as? TemplateError
                             ?? TemplateError(.nestedStack, "\(error)", at: SourceLocation(file: child.path))
+                        if templateError.exceededLimit != nil { return (child.slot, .failure(templateError)) }
                         failed.errors.append(
                             ResourceError(name: child.stackPath.joined(separator: "/"), error: templateError))
-                        return (child.slot, failed)
+                        return (child.slot, .success(failed))
                     }
                 }
             }
-            for await (slot, loaded) in group { childResults[slot] = loaded }
+            for await (slot, loaded) in group {
+                switch loaded {
+                case .success(let stack): childResults[slot] = stack
+                case .failure(let error):
+                    exceeded[slot] = error
+                    group.cancelAll()
+                }
+            }
         }
+        if let first = exceeded.keys.min(), let error = exceeded[first] { throw error }
         // As in SAM CLI: this stack's functions first, then each nested stack's, depth first.
         for case .function(let function) in slots { result.functions.append(function) }
         for case .stack(let index) in slots {

@@ -106,8 +106,12 @@ import Testing
             C: !Sub "${Fn}"
             """)
         for key in ["A", "B", "C"] {
-            let error = #expect(throws: TemplateError.self) { try resolver.resolve(try #require(root[key])) }
+            let error = #expect(throws: TemplateError.self) {
+                try resolver.resolveString(try #require(root[key]), what: key)
+            }
             #expect(error?.hint?.contains("parameter") == true)
         }
+        // Known only after deployment, but a value a list of layers can drop, as SAM CLI does.
+        #expect(try resolver.resolve(try #require(root["B"])) == .deployTime("Fn::ImportValue"))
     }
 }

@@ -30,6 +30,13 @@ enum ExitStatus: Int32 {
         case let failure as CommandFailure:
             return (failure.exitCode, SettingFlags.render(failure.message))
         case let error as BuildSessionError:
+            if let template = error.cause as? TemplateError, let limit = template.exceededLimit {
+                // The reader's caps are flags of the command line: say which raises this one.
+                var raised = template
+                raised.hint =
+                    "raise the limit with \(TemplateOptions.flag(raising: limit)) N if the template really is this large"
+                return (.unusableInput, raised.description)
+            }
             return (error.code == .publish ? .partialFailure : .unusableInput, SettingFlags.render(error))
         case let error as TemplateError:
             return (.unusableInput, SettingFlags.render(error.description))

@@ -75,6 +75,33 @@ struct TemplateOptions: ParsableArguments {
             valueName: "[function=]uri"))
     var invokeImages: [String] = []
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Expand AWS::LanguageExtensions (Fn::ForEach, …) as SAM CLI does with the same flag. "
+                + "Default: SAM CLI's SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS (1, true, yes), else off."))
+    var languageExtensions: Bool?
+
+    @Option(
+        help: ArgumentHelp("Stop reading past this many nested stacks (each use of a template counts).", valueName: "n")
+    )
+    var maxNestedStacks = TemplateLimits().stacks
+
+    @Option(help: ArgumentHelp("Stop reading past this many functions, in all stacks.", valueName: "n"))
+    var maxFunctions = TemplateLimits().functions
+
+    @Option(help: ArgumentHelp("Stop reading past this many levels of nested stacks.", valueName: "n"))
+    var maxStackDepth = TemplateLimits().stackDepth
+
+    /// The flag that raises `limit`, for an error that says how.
+    static func flag(raising limit: TemplateLimits.Limit) -> String {
+        switch limit {
+        case .stacks: "--max-nested-stacks"
+        case .functions: "--max-functions"
+        case .stackDepth: "--max-stack-depth"
+        }
+    }
+
     func parsedArchitectures() throws -> [Architecture]? {
         let names = architectures.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty else { return nil }
@@ -106,6 +133,12 @@ struct TemplateOptions: ParsableArguments {
     }
 
     func validate() throws {
+        for (flag, value) in [
+            ("--max-nested-stacks", maxNestedStacks), ("--max-functions", maxFunctions),
+            ("--max-stack-depth", maxStackDepth),
+        ] where value < 0 {
+            throw ValidationError("\(flag) \(value): give a number of 0 or more")
+        }
         _ = try parsedArchitectures()
         _ = try parsedInvokeImages()
         _ = try parsedOverrides()
@@ -118,6 +151,10 @@ struct TemplateOptions: ParsableArguments {
         configuration.architectures = try parsedArchitectures()
         configuration.functions = functions
         configuration.invokeImages = try parsedInvokeImages()
+        configuration.templateLimits = TemplateLimits(
+            stacks: maxNestedStacks, functions: maxFunctions, stackDepth: maxStackDepth)
+        configuration.languageExtensions =
+            languageExtensions ?? TemplateLoader.languageExtensionsEnabled(environment: configuration.environment)
         return configuration
     }
 }
