@@ -23,22 +23,7 @@ struct DoctorCommand: AsyncParsableCommand {
             Exit codes: 0 nothing blocks a build; 1 something does; 2 unusable input (template, flags).
             """)
 
-    @OptionGroup var template: TemplateOptions
-    @OptionGroup var journal: JournalOptions
-    @OptionGroup(title: "Engine") var engineOptions: EngineOptions
-    @OptionGroup(title: "Layers") var layers: LayerOptions
-    @OptionGroup(title: "AWS") var awsOptions: AWSOptions
-
-    @Option(
-        name: .customLong("rie-dir"),
-        help: ArgumentHelp(
-            "A directory holding aws-lambda-rie-x86_64 / aws-lambda-rie-arm64. Default: $PREWARM_RIE_DIR, else SAM "
-                + "CLI's own copy.",
-            valueName: "dir"))
-    var rieDirectory: String?
-
-    @Flag(name: .customLong("skip-pull-image"), help: "Check as for a build that never pulls base images.")
-    var skipPullImage = false
+    @OptionGroup var inputs: BuildInputOptions
 
     @Option(help: "Output format: text (a line per check) or json.")
     var format: OutputFormat = .text
@@ -49,15 +34,7 @@ struct DoctorCommand: AsyncParsableCommand {
 
     /// The build these flags would run, as the library takes it.
     func configuration() throws -> BuildConfiguration {
-        var configuration = try template.configuration()
-        engineOptions.apply(to: &configuration)
-        configuration.emulatorDirectory = rieDirectory
-        configuration.layerCacheDirectory = layers.cacheDirectory
-        configuration.maxLayerSize = layers.maxSize.bytes
-        configuration.pull = !skipPullImage
-        configuration.journalPath = journal.path
-        configuration.environment = awsOptions.applied(to: configuration.environment)
-        return configuration
+        try inputs.configuration()
     }
 
     func run() async throws {
@@ -167,7 +144,7 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
-    private var pullAllowed: Bool { !skipPullImage }
+    private var pullAllowed: Bool { !inputs.skipPullImage }
 
     private func checkBases(_ report: inout DoctorReport, plan: Plan, engine: any ImageEngine) async {
         var present = 0

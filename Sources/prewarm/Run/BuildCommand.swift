@@ -46,11 +46,7 @@ struct BuildCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var template: TemplateOptions
-    @OptionGroup var journal: JournalOptions
-    @OptionGroup(title: "Engine") var engineOptions: EngineOptions
-    @OptionGroup(title: "Layers") var layers: LayerOptions
-    @OptionGroup(title: "AWS") var awsOptions: AWSOptions
+    @OptionGroup var inputs: BuildInputOptions
 
     @Option(
         help:
@@ -69,21 +65,11 @@ struct BuildCommand: AsyncParsableCommand {
         help: "Stop at the first failure instead of building everything that does not depend on it.")
     var failFast = false
 
-    @Flag(name: .customLong("skip-pull-image"), help: "Never pull base images: use the engine's copies, as in SAM CLI.")
-    var skipPullImage = false
-
     @Flag(name: .customLong("force-image-build"), help: "Build every image again, even when it is up to date.")
     var forceImageBuild = false
 
     @Flag(help: "Continue the latest unfinished run of this template: verified results are kept, the rest is done.")
     var resume = false
-
-    @Option(
-        name: .customLong("rie-dir"),
-        help: ArgumentHelp(
-            "A directory holding aws-lambda-rie-x86_64 / aws-lambda-rie-arm64. Default: $PREWARM_RIE_DIR, else SAM CLI's own copy.",
-            valueName: "dir"))
-    var rieDirectory: String?
 
     @Option(
         help: ArgumentHelp(
@@ -103,30 +89,18 @@ struct BuildCommand: AsyncParsableCommand {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let downloadJobs, downloadJobs < 1 { throw ValidationError("--download-jobs must be at least 1") }
         guard retries >= 0 else { throw ValidationError("--retries cannot be negative") }
-        if engineOptions.engine == .docker, engineOptions.needsOCIStore {
-            throw ValidationError(
-                "--push, --cache-from, --cache-to, --registry-mirror and --load work with --engine oci, not docker")
-        }
     }
 
     /// The flags, as the library takes them.
     func configuration() throws -> BuildConfiguration {
-        var configuration = try template.configuration()
-        engineOptions.apply(to: &configuration)
-        configuration.emulatorDirectory = rieDirectory
-        configuration.layerCacheDirectory = layers.cacheDirectory
-        configuration.maxLayerSize = layers.maxSize.bytes
+        var configuration = try inputs.configuration()
         if let jobs { configuration.jobs = jobs }
         if let downloadJobs { configuration.downloadJobs = downloadJobs }
         configuration.retries = retries
         configuration.failFast = failFast
-        configuration.pull = !skipPullImage
         configuration.force = forceImageBuild
         configuration.resume = resume
-        configuration.journalPath = journal.path
-        configuration.prewarmVersion = Prewarm.version
         configuration.shard = shard
-        configuration.environment = awsOptions.applied(to: configuration.environment)
         return configuration
     }
 
@@ -134,11 +108,11 @@ struct BuildCommand: AsyncParsableCommand {
     /// are given again here (so they win).
     var explicitOptions: Set<BuildSession.ResumedOption> {
         var given: Set<BuildSession.ResumedOption> = []
-        if !template.architectures.isEmpty { given.insert(.architectures) }
-        if !template.functions.isEmpty { given.insert(.functions) }
+        if !inputs.template.architectures.isEmpty { given.insert(.architectures) }
+        if !inputs.template.functions.isEmpty { given.insert(.functions) }
         if jobs != nil { given.insert(.jobs) }
         if downloadJobs != nil { given.insert(.downloadJobs) }
-        if skipPullImage { given.insert(.pull) }
+        if inputs.skipPullImage { given.insert(.pull) }
         if forceImageBuild { given.insert(.force) }
         return given
     }

@@ -20,21 +20,7 @@ struct WatchCommand: AsyncParsableCommand {
               prewarm watch template.yaml --docker-host unix:///run/user/1000/podman/podman.sock
             """)
 
-    @OptionGroup var template: TemplateOptions
-    @OptionGroup var journal: JournalOptions
-    @OptionGroup(title: "Engine") var engineOptions: EngineOptions
-    @OptionGroup(title: "Layers") var layers: LayerOptions
-
-    @Option(
-        name: .customLong("rie-dir"),
-        help: ArgumentHelp(
-            "A directory holding aws-lambda-rie-x86_64 / aws-lambda-rie-arm64. Default: $PREWARM_RIE_DIR, else SAM "
-                + "CLI's own copy.",
-            valueName: "dir"))
-    var rieDirectory: String?
-
-    @Flag(name: .customLong("skip-pull-image"), help: "Never pull base images: use the engine's copies, as in SAM CLI.")
-    var skipPullImage = false
+    @OptionGroup var inputs: BuildInputOptions
 
     @Option(help: "Image builds at once (default: the number of cores).")
     var jobs: Int?
@@ -51,15 +37,8 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     func configuration() throws -> BuildConfiguration {
-        var configuration = try template.configuration()
-        engineOptions.apply(to: &configuration)
-        configuration.emulatorDirectory = rieDirectory
-        configuration.layerCacheDirectory = layers.cacheDirectory
-        configuration.maxLayerSize = layers.maxSize.bytes
+        var configuration = try inputs.configuration()
         if let jobs { configuration.jobs = jobs }
-        configuration.pull = !skipPullImage
-        configuration.journalPath = journal.path
-        configuration.prewarmVersion = Prewarm.version
         return configuration
     }
 
