@@ -82,7 +82,7 @@ extension JournalError {
     static func damaged(path: String, _ finding: String, cause: (any Error & Sendable)? = nil) -> JournalError {
         JournalError(
             .damaged,
-            "journal \(path) is damaged (\(finding)); it was left as it is: move it away or pass --journal to start "
+            "journal \(path) is damaged (\(finding)); it was left as it is: move it away or pass `journalPath` to start "
                 + "a new one",
             cause: cause)
     }

@@ -200,7 +200,7 @@ public struct Scheduler: Sendable {
 
         let cancelled = Task.isCancelled
         for node in graph.nodes where state.outcomes[node.id] == nil {
-            let outcome: NodeOutcome = cancelled ? .interrupted : .skipped(reason: "--fail-fast stopped the run")
+            let outcome: NodeOutcome = cancelled ? .interrupted : .skipped(reason: "`failFast` stopped the run")
             state.outcomes[node.id] = outcome
             events(.finished(node, outcome, duration: .zero))
         }

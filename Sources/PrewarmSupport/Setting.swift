@@ -10,6 +10,7 @@ public struct Setting: Sendable, Hashable, CustomStringConvertible {
     private enum Value: String, Sendable, CaseIterable {
         case parameterOverrides, architectures, functions, invokeImages
         case engineDocker, dockerHost, ociStore, emulatorDirectory, maxLayerSize, skipPull, journalPath
+        case languageExtensions, failFast
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
@@ -36,6 +37,10 @@ public struct Setting: Sendable, Hashable, CustomStringConvertible {
     public static let skipPull = Setting(.skipPull)
     /// Where the journal is.
     public static let journalPath = Setting(.journalPath)
+    /// `AWS::LanguageExtensions` (`Fn::ForEach`, …) are expanded.
+    public static let languageExtensions = Setting(.languageExtensions)
+    /// The first failure stops the run.
+    public static let failFast = Setting(.failFast)
 
     /// Every setting, for a program that spells them all.
     public static let all: [Setting] = Value.allCases.map(Setting.init)

@@ -195,7 +195,7 @@ public struct TemplateLoader: Sendable {
             throw TemplateError(
                 .structure, "\(loop.key) needs AWS::LanguageExtensions expanded locally, which is off",
                 at: loop.keyLocation,
-                hint: "pass --language-extensions or set SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1, as sam local needs too")
+                hint: "pass `languageExtensions` or set SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1, as sam local needs too")
         }
         var result = StackResult()
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -234,7 +234,7 @@ public struct TemplateLoader: Sendable {
                         substitute: entry.key,
                         problem: "parameter '\(entry.key)' (declared at line \(entry.keyLocation.line)) has no Default "
                             + "and no value",
-                        hint: "pass --parameter-overrides \(entry.key)=VALUE")
+                        hint: "pass `parameterOverrides` \(entry.key)=VALUE")
                     continue
                 }
                 parameters[entry.key] =

@@ -47,7 +47,7 @@ import Testing
         #expect(error?.code == .damaged, "\(error?.description ?? "")")
         let message = error?.description ?? ""
         #expect(message.contains(path))
-        #expect(message.contains("move it away or pass --journal"))
+        #expect(message.contains("move it away or pass `journalPath`"))
         #expect(!message.contains("\n"))
         #expect(try contents(of: path) == bytes, "the damaged journal is left as it is")
     }

@@ -64,12 +64,12 @@ import Testing
         let errors = Dictionary(uniqueKeysWithValues: template.errors.map { ($0.name, $0.error) })
         #expect(errors.keys.sorted() == ["Child/Decides", "Img"])
         #expect(errors["Img"]?.message.contains("parameter 'Image'") == true)
-        #expect(errors["Img"]?.hint == "pass --parameter-overrides Image=VALUE")
+        #expect(errors["Img"]?.hint == "pass `parameterOverrides` Image=VALUE")
         #expect(errors["Img"]?.location?.line == 19)
         let derived = try #require(errors["Child/Decides"])
         #expect(derived.message.contains("parameter 'P'"))
         #expect(derived.message.contains("parameter 'Unset'"))
-        #expect(derived.hint == "pass --parameter-overrides Unset=VALUE")
+        #expect(derived.hint == "pass `parameterOverrides` Unset=VALUE")
         #expect(derived.location?.file.hasSuffix("child.yaml") == true)
     }
 
@@ -175,7 +175,7 @@ import Testing
         #expect(template.functions[1].codePath?.hasSuffix("/src/b.c") == true)
         let error = await #expect(throws: TemplateError.self) { _ = try await load(["template.yaml": Self.loops]) }
         #expect(error?.message.contains("Fn::ForEach::Fns") == true)
-        #expect(error?.hint?.contains("--language-extensions") == true)
+        #expect(error?.hint?.contains("`languageExtensions`") == true)
         #expect(error?.location?.line == 5)
         let overridden = try await load(
             ["template.yaml": Self.loops], overrides: ["Names=x,y,z"], languageExtensions: true)

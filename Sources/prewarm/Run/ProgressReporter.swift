@@ -34,8 +34,8 @@ enum OutcomeWord {
         switch outcome {
         case .succeeded(.built(let artifact)): ("built", artifact.digest, nil)
         case .succeeded(.upToDate(let artifact)): ("up-to-date", artifact.digest, nil)
-        case .failed(let message): ("failed", nil, message)
-        case .skipped(let reason): ("skipped", nil, reason)
+        case .failed(let message): ("failed", nil, SettingFlags.render(message))
+        case .skipped(let reason): ("skipped", nil, SettingFlags.render(reason))
         case .interrupted: ("interrupted", nil, nil)
         }
     }
@@ -92,6 +92,7 @@ final class ProgressReporter: Sendable {
         case .started(let node, let attempt):
             live.started(node, attempt: attempt, at: .now)
         case .retrying(let node, let attempt, let error, let delay):
+            let error = SettingFlags.render(error)
             lines.append(
                 live.fit(
                     live.paint("↻", "skipped") + " \(live.label(node)): attempt \(attempt) failed: \(error); "
@@ -109,6 +110,7 @@ final class ProgressReporter: Sendable {
         case .started(let node, let attempt):
             if attempt > 1 { emit("          retry   \(node.id) (attempt \(attempt))") }
         case .retrying(let node, let attempt, let error, let delay):
+            let error = SettingFlags.render(error)
             emit(
                 "          wait    \(node.id): attempt \(attempt) failed: \(error); "
                     + "retrying in \(String(format: "%.1fs", delay.seconds))")

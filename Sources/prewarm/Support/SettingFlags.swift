@@ -18,6 +18,8 @@ enum SettingFlags {
         case .maxLayerSize: "--max-layer-size"
         case .skipPull: "--skip-pull-image"
         case .journalPath: "--journal"
+        case .languageExtensions: "--language-extensions"
+        case .failFast: "--fail-fast"
         default: "--\(setting)"
         }
     }
