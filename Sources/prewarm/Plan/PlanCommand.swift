@@ -26,16 +26,21 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     @OptionGroup var template: TemplateOptions
+    @OptionGroup(title: "SAM configuration") var samConfig: SAMConfigOptions
 
     @Option(help: "Output format: text (a table), json (machine-readable), dot (Graphviz).")
     var format: Format = .text
 
     func run() async throws {
-        let plan = try await template.plan()
+        let plan = try await template.plan(config: try samConfig.settings()?.settings)
         switch format {
         case .text:
             print(TableText.render(plan.tableRows), terminator: "")
             for item in plan.skipped { print("skipped  \(item.name): \(item.reason)") }
+            for function in plan.functions {
+                guard let reason = function.samBuildsOnInvoke else { continue }
+                print("sam builds  \(function.name) (\(function.architecture)): \(reason.message)")
+            }
             print(plan.summary)
         case .json: print(plan.json())
         case .dot: print(plan.dot(), terminator: "")

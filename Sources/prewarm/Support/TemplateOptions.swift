@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmPlan
+import PrewarmSAMConfig
 import PrewarmTemplate
 
 /// The options that choose what to plan, shared by every command that reads a template.
@@ -43,12 +44,13 @@ struct TemplateOptions: ParsableArguments {
             valueName: "[function=]uri"))
     var invokeImages: [String] = []
 
-    /// The template path: the argument, else `-t`, else a `template.*` in the current directory.
-    func resolvedTemplatePath() throws -> String {
+    /// The template path: the argument, else `-t`, else the SAM configuration's `template_file`, else a
+    /// `template.*` in the current directory.
+    func resolvedTemplatePath(config: SAMLocalSettings? = nil) throws -> String {
         if let templatePath, let templateOption, templatePath != templateOption {
             throw ValidationError("give the template once: either as an argument or with --template, not both")
         }
-        if let path = templatePath ?? templateOption { return path }
+        if let path = templatePath ?? templateOption ?? config?.templateFile { return path }
         for name in ["template.yaml", "template.yml", "template.json"]
         where FileManager.default.fileExists(atPath: name) {
             return name
@@ -70,8 +72,18 @@ struct TemplateOptions: ParsableArguments {
         return result
     }
 
-    func parsedInvokeImages() throws -> [InvokeImage] {
-        try invokeImages.map { argument in
+    /// `--invoke-image`, else the SAM configuration's `invoke_image`.
+    func effectiveInvokeImages(config: SAMLocalSettings?) -> [String] {
+        invokeImages.isEmpty ? config?.invokeImages ?? [] : invokeImages
+    }
+
+    /// `--parameter-overrides`, else the SAM configuration's `parameter_overrides`.
+    func effectiveParameterOverrides(config: SAMLocalSettings?) -> [String] {
+        parameterOverrides.isEmpty ? config?.parameterOverrides ?? [] : parameterOverrides
+    }
+
+    func parsedInvokeImages(config: SAMLocalSettings? = nil) throws -> [InvokeImage] {
+        try effectiveInvokeImages(config: config).map { argument in
             guard let image = InvokeImage(argument: argument) else {
                 throw ValidationError("--invoke-image '\(argument)': expected URI or FUNCTION=URI")
             }
@@ -89,20 +101,39 @@ struct TemplateOptions: ParsableArguments {
         }
     }
 
-    /// Reads the template and plans it.
+    /// Reads the template and plans it, under the SAM configuration `config` when there is one.
     ///
     /// - Throws: `CommandFailure` with exit status 2 when the template cannot be used at all.
-    func plan() async throws -> Plan {
-        let path = try resolvedTemplatePath()
-        let overrides = try ParameterOverrides(parsing: parameterOverrides)
-        let template: Template
+    func plan(config: SAMLocalSettings? = nil) async throws -> Plan {
+        let template = try await load(config: config)
+        return try plan(template, config: config)
+    }
+
+    /// Reads the template (the argument, `-t`, or the configuration's `template_file`) with its parameters.
+    ///
+    /// - Throws: `CommandFailure` with exit status 2 when the template cannot be used at all.
+    func load(config: SAMLocalSettings? = nil, path override: String? = nil) async throws -> Template {
+        let path = try override ?? resolvedTemplatePath(config: config)
         do {
-            template = try await TemplateLoader(overrides: overrides).load(path)
+            let overrides = try ParameterOverrides(parsing: effectiveParameterOverrides(config: config))
+            return try await TemplateLoader(overrides: overrides).load(path)
         } catch let error as TemplateError {
             throw CommandFailure(message: error.description, exitCode: .unusableInput)
         }
+    }
+
+    /// Plans a template already read.
+    ///
+    /// - Throws: `CommandFailure` with exit status 2 for `--function` names the template lacks.
+    func plan(_ template: Template, config: SAMLocalSettings? = nil) throws -> Plan {
+        let invokeImages: [InvokeImage]
+        do {
+            invokeImages = try parsedInvokeImages(config: config)
+        } catch let error as ValidationError {
+            throw CommandFailure(message: "invoke_image: \(error.message)", exitCode: .unusableInput)
+        }
         let options = PlanOptions(
-            architectures: try parsedArchitectures(), invokeImages: try parsedInvokeImages(), functions: functions)
+            architectures: try parsedArchitectures(), invokeImages: invokeImages, functions: functions)
         do {
             return try Planner(options: options).plan(template)
         } catch let error as PlanError {
