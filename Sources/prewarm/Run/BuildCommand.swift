@@ -45,6 +45,16 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var journal: JournalOptions
     @OptionGroup(title: "Engine") var engineOptions: EngineOptions
     @OptionGroup(title: "Layers") var layers: LayerOptions
+    @OptionGroup(title: "SAM configuration") var samConfig: SAMConfigOptions
+
+    @Flag(
+        name: .customLong("for-sam"),
+        help: ArgumentHelp(
+            "Also write a SAM configuration under .prewarm/sam/ next to the template (derived templates in which "
+                + "each layer defined in the template is a layer by ARN that prewarm put into SAM's layer cache, "
+                + "and a samconfig.toml), so that `sam local invoke --config-file PATH` builds nothing; the line "
+                + "to use is printed."))
+    var forSAM = false
 
     @Option(help: "Image builds at once. Default: the number of cores.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -94,9 +104,9 @@ struct BuildCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plan = try await template.plan()
-
-        let environment = ProcessInfo.processInfo.environment
+        let (plan, sam) = try await samAwarePlan()
+        let environment = sam.environment
+        let skipPullImage = sam.skipPull
         let emulators = EmulatorLocator(
             directory: rieDirectory ?? plan.settings.emulatorDirectory,
             directorySource: rieDirectory != nil ? "--rie-dir" : "the template's Metadata.Prewarm.EmulatorDirectory",
@@ -114,6 +124,7 @@ struct BuildCommand: AsyncParsableCommand {
         Console.write("prewarm: engine: \(engine.description)\(setup.why.map { " (\($0))" } ?? "")")
         for note in setup.notes { Console.write("prewarm: \(note)") }
         Console.report(plan, listingSkipped: true)
+        reportSAMBuilds(plan, context: sam)
         let layerProvider = try prepareLayers(plan, environment: environment)
 
         let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
@@ -190,6 +201,11 @@ extension BuildCommand {
         let store = LayerStore(
             baseDirectory: layers.cacheDirectory(environment: environment), maxExpandedSize: layers.maxSize.bytes)
         let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
+        for layer in verified.values.sorted(by: { $0.name < $1.name }) where !layer.verifiedByPrewarm {
+            Console.write(
+                "prewarm: layers: \(layer.name): used as SAM CLI downloaded it into \(store.baseDirectory); not "
+                    + "verified by prewarm (no record of its zip's SHA-256)")
+        }
         guard let first = missing.first else {
             return LayerFetcher(store: store, lambda: nil, verified: verified)
         }
