@@ -309,7 +309,7 @@ public final class DockerEngine: ImageEngine {
 
     // MARK: - Requests
 
-    private func url(_ path: String) -> String {
+    func url(_ path: String) -> String {
         "\(endpoint.baseURL)/v\(apiVersion)\(path)"
     }
 
@@ -321,7 +321,7 @@ public final class DockerEngine: ImageEngine {
         }
     }
 
-    private func stream(_ request: HTTPRequest, doing action: String) async throws -> HTTPStreamingResponse {
+    func stream(_ request: HTTPRequest, doing action: String) async throws -> HTTPStreamingResponse {
         let response: HTTPStreamingResponse
         do {
             response = try await client.stream(request)

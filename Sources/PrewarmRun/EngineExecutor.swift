@@ -87,6 +87,9 @@ public struct EngineExecutor: NodeExecutor {
         -> WorkResult
     {
         let emulator = try emulators.emulator(for: planned.architecture.rawValue)
+        if planned.samBuildsOnEveryInvoke, let docker = engine as? DockerEngine, docker.product == "docker" {
+            return try await buildAsSAM(planned, emulator: emulator, engine: docker, nodeID: node.id)
+        }
         let emulatorDigest = try await emulatorDigests.digest(of: emulator)
         let key = Self.buildKey(planned, node: node, inputs: inputs, emulatorDigest: emulatorDigest)
         if !options.forceRebuild, let existing = try await engine.image(named: planned.name),
@@ -136,6 +139,29 @@ public struct EngineExecutor: NodeExecutor {
         await removeStaleRapidImages(besides: planned.name, nodeID: nodeID)
         try await cache?.store(key: key, name: planned.name)
         return .built(output: image.id)
+    }
+
+    /// An image SAM CLI builds on every invoke (an Image function): built with SAM's own Dockerfile and
+    /// context, so that each of SAM's builds is a cache hit of the classic builder. Nothing is skipped
+    /// here: when the builder has every step, this build is itself a cache hit, and SAM re-tags the name
+    /// to an image of the same ID.
+    private func buildAsSAM(_ planned: PlannedImage, emulator: String, engine: DockerEngine, nodeID: String)
+        async throws -> WorkResult
+    {
+        let contextPath =
+            URL(fileURLWithPath: options.workDirectory).appendingPathComponent("sam-context-\(UUID().uuidString).tar")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: contextPath) }
+        try SAMDockerfileContext(
+            baseImage: planned.baseImage, emulatorDirectory: (emulator as NSString).deletingLastPathComponent,
+            architecture: planned.architecture.rawValue
+        ).write(to: contextPath)
+        let output = self.output
+        let before = try await engine.image(named: planned.name)
+        let image = try await engine.buildAsSAM(
+            name: planned.name, contextPath: contextPath, platform: planned.architecture.platform
+        ) { line in output(nodeID, line) }
+        return before?.id == image.id ? .upToDate(output: image.id) : .built(output: image.id)
     }
 
     /// Removes rapid images of older SAM CLI versions from the repository of `name`, as SAM CLI
