@@ -127,14 +127,22 @@ let package = Package(
         // several processes on one layer cache.
         .executableTarget(
             name: "LayerRacer", dependencies: ["PrewarmLayers", "PrewarmHTTP"], path: "Tests/LayerRacer"),
+        // The README's "Use as a library" example, word for word (LibraryExampleTests checks it, and runs it).
+        .executableTarget(name: "LibraryExample", dependencies: ["PrewarmRun"], path: "Examples/LibraryExample"),
         .testTarget(
             name: "PrewarmRunTests",
             dependencies: [
                 "PrewarmRun", "PrewarmPlan", "PrewarmTemplate", "PrewarmImage", "PrewarmOCI", "PrewarmJournal",
-                "PrewarmSupport", "PrewarmTestKit",
+                "PrewarmSupport", "PrewarmHTTP", "PrewarmTestKit", "LibraryExample",
             ]
         ),
-        .testTarget(name: "PrewarmCLITests", dependencies: ["prewarm", "PrewarmJournal", "PrewarmTestKit"]),
+        .testTarget(
+            name: "PrewarmCLITests",
+            dependencies: [
+                "prewarm", "PrewarmJournal", "PrewarmTestKit", "PrewarmSupport", "PrewarmArchive", "PrewarmImage",
+                "PrewarmTemplate",
+            ]
+        ),
         .testTarget(
             name: "PrewarmJournalTests",
             dependencies: ["PrewarmJournal", "CSQLite", "PrewarmTestKit", "JournalRacer"]
@@ -154,6 +162,7 @@ let package = Package(
             name: "PrewarmHTTPTests",
             dependencies: [
                 "PrewarmHTTP",
+                "PrewarmSupport",
                 "PrewarmTestKit",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -118,7 +118,7 @@ private final class Extraction {
             throw ImageError(
                 .layerTooLarge,
                 "layer zip \(label): its entries declare \(declared) bytes, more than the limit of \(limit) "
-                    + "(--max-layer-size); the archive is rejected")
+                    + "(`maxLayerSize`); the archive is rejected", setting: .maxLayerSize)
         }
         // Every name is checked before anything is written.
         var plans: [(ZipEntry, [String])] = []
@@ -270,8 +270,8 @@ private final class Extraction {
             if written > limit {
                 throw ImageError(
                     .layerTooLarge,
-                    "layer zip \(label): expands past the limit of \(limit) bytes (--max-layer-size) at entry "
-                        + "'\(quoted(entry.displayName))'; the archive is rejected")
+                    "layer zip \(label): expands past the limit of \(limit) bytes (`maxLayerSize`) at entry "
+                        + "'\(quoted(entry.displayName))'; the archive is rejected", setting: .maxLayerSize)
             }
             if produced > entry.uncompressedSize {
                 throw rejected(

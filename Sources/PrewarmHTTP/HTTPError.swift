@@ -1,10 +1,17 @@
+import PrewarmSupport
+
 /// Why a request failed.
 ///
 /// `message` is one line that says what failed and where: the method, the URL with its secrets
 /// redacted (see ``URLRedaction``), the unix socket when there is one, and libcurl's or the server's
 /// explanation. Neither `message` nor `description` ever contains a query-string credential or user
 /// information from the URL.
-public struct HTTPError: Error, Sendable, CustomStringConvertible {
+///
+/// ``isTransient`` classifies the failure: a connection that could not be made or was lost, a timeout,
+/// a truncated body, or one of the statuses ``transientStatuses`` may pass if the request is sent again;
+/// every other failure (a TLS failure, an invalid request or response, a 4xx other than 408, 425 and 429,
+/// a file that cannot be read or written) would fail the same way.
+public struct HTTPError: TransientError, Sendable, CustomStringConvertible {
     /// What kind of failure this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: Sendable, Hashable {
@@ -52,6 +59,16 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
             return nil
         }
 
+        /// The codes of failures worth another try, besides statuses: ``couldNotConnect``, ``timedOut``,
+        /// ``truncated`` and ``transport``.
+        public static let transient: Set<Code> = [.couldNotConnect, .timedOut, .truncated, .transport]
+
+        /// Whether this is one of ``transient``, or a ``status(_:)`` in ``HTTPError/transientStatuses``.
+        public var isTransient: Bool {
+            if let status { return HTTPError.isTransient(status: status) }
+            return Self.transient.contains(self)
+        }
+
         public var description: String {
             switch value {
             case .invalidRequest: "invalid request"
@@ -83,6 +100,19 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     /// The status of a ``Code/status(_:)`` error; `nil` for the other codes.
     public var status: Int? { code.status }
+
+    /// Statuses that say "try again later": 408 (request timeout), 425 (too early), 429 (too many
+    /// requests), 500, 502, 503 and 504. Other 5xx (501 not implemented, 505 version not supported, …)
+    /// and every other 4xx would be answered the same way again.
+    public static let transientStatuses: Set<Int> = [408, 425, 429, 500, 502, 503, 504]
+
+    /// Whether an answer with `status` is worth sending the request again for (``transientStatuses``).
+    public static func isTransient(status: Int) -> Bool {
+        transientStatuses.contains(status)
+    }
+
+    /// Whether sending the request again may succeed (``Code/isTransient``).
+    public var isTransient: Bool { code.isTransient }
 
     public var description: String { message }
 

@@ -1,9 +1,18 @@
 import Foundation
+import PrewarmSupport
 
-/// When to try a failed request again, how often, and how long to wait in between.
+/// When to try failed work again, how often, and how long to wait in between: the one retry policy of
+/// prewarm, for single requests and for whole nodes of a build.
 ///
 /// Waits grow exponentially from `initialDelay` by `multiplier` up to `maxDelay`, and the last `jitter`
 /// fraction of each wait is random, so that many clients failing together do not retry together.
+///
+/// Which layer retries what (see `TransientError` in PrewarmSupport): the registry client, the Lambda
+/// client and the layer cache's downloads run each request under a policy of their own (``default``),
+/// since those requests can be sent again as they are (a download resumes with `Range`); what they throw
+/// after the last attempt is their own error and not transient, so nothing above retries it again. Requests
+/// to a Docker engine are not retried here: the scheduler runs the whole node under a policy made from
+/// `--retries`, which retries the engine's lost connections, timeouts and 5xx/429 answers.
 ///
 /// ```swift
 /// let response = try await RetryPolicy.default.run { _ in
@@ -21,9 +30,10 @@ public struct RetryPolicy: Sendable, Hashable {
     public var multiplier: Double
     /// The random fraction of each wait, from 0 (none) to 1 (anywhere between 0 and the full wait).
     public var jitter: Double
-    /// Statuses (from ``HTTPError/Code/status(_:)`` errors) worth another try.
+    /// Statuses (from ``HTTPError/Code/status(_:)`` errors) worth another try; by default
+    /// ``HTTPError/transientStatuses``.
     public var transientStatuses: Set<Int>
-    /// Failures worth another try.
+    /// Failures worth another try; by default ``HTTPError/Code/transient``.
     public var transientCodes: Set<HTTPError.Code>
 
     public init(
@@ -32,8 +42,8 @@ public struct RetryPolicy: Sendable, Hashable {
         maxDelay: Duration = .seconds(10),
         multiplier: Double = 2,
         jitter: Double = 0.5,
-        transientStatuses: Set<Int> = [408, 425, 429, 500, 502, 503, 504],
-        transientCodes: Set<HTTPError.Code> = [.couldNotConnect, .timedOut, .truncated, .transport]
+        transientStatuses: Set<Int> = HTTPError.transientStatuses,
+        transientCodes: Set<HTTPError.Code> = HTTPError.Code.transient
     ) {
         self.maxAttempts = max(1, maxAttempts)
         self.initialDelay = initialDelay
@@ -52,9 +62,9 @@ public struct RetryPolicy: Sendable, Hashable {
     public static let never = RetryPolicy(maxAttempts: 1)
 
     /// Whether `error` is worth another try: an ``HTTPError`` with one of `transientCodes`, or with a status
-    /// in `transientStatuses`. Never a `CancellationError` or any other error.
+    /// in `transientStatuses`; any other error that says so as a `TransientError`. Never a `CancellationError`.
     public func isTransient(_ error: any Error) -> Bool {
-        guard let error = error as? HTTPError else { return false }
+        guard let error = error as? HTTPError else { return error.isWorthRetrying }
         if let status = error.status { return transientStatuses.contains(status) }
         return transientCodes.contains(error.code)
     }
@@ -77,21 +87,32 @@ public struct RetryPolicy: Sendable, Hashable {
         isolation: isolated (any Actor)? = #isolation,
         _ operation: (_ attempt: Int) async throws -> Result
     ) async throws -> Result {
+        try await run(retryingWhen: isTransient, operation)
+    }
+
+    /// Runs `operation` as ``run(isolation:_:)`` does, retrying the errors `isTransient` accepts (instead of
+    /// ``isTransient(_:)``'s), and calls `willRetry` with the failed attempt's number, its error and the wait
+    /// before each retry.
+    ///
+    /// - Returns: what the first successful attempt returned.
+    /// - Throws: the last attempt's error; `CancellationError` if the task is cancelled while waiting.
+    public func run<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        retryingWhen isTransient: (any Error) -> Bool,
+        willRetry: (_ attempt: Int, _ error: any Error, _ delay: Duration) -> Void = { _, _, _ in },
+        _ operation: (_ attempt: Int) async throws -> Result
+    ) async throws -> Result {
         var attempt = 1
         while true {
             do {
                 return try await operation(attempt)
             } catch {
-                guard attempt < maxAttempts, isTransient(error) else { throw error }
-                try await Task.sleep(for: delay(beforeRetry: attempt, random: Double.random(in: 0...1)))
+                guard attempt < maxAttempts, !(error is CancellationError), isTransient(error) else { throw error }
+                let delay = delay(beforeRetry: attempt, random: Double.random(in: 0...1))
+                willRetry(attempt, error, delay)
+                try await Task.sleep(for: delay)
                 attempt += 1
             }
         }
-    }
-}
-
-extension Duration {
-    fileprivate var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

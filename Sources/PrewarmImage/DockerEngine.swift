@@ -72,9 +72,10 @@ public final class DockerEngine: ImageEngine {
                 transport: endpoint.socketPath.map { .unixSocket($0) } ?? .tcp,
                 timeouts: HTTPTimeouts(connect: .seconds(10), total: nil, stall: nil)))
         self.client = client
-        let hint = "start it, or point prewarm at one with --docker-host or DOCKER_HOST"
+        let hint = "start it, or point prewarm at one with `dockerHost` or DOCKER_HOST"
         if let socket = endpoint.socketPath, !FileManager.default.fileExists(atPath: socket) {
-            throw ImageError(.engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)")
+            throw ImageError(
+                .engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)", setting: .dockerHost)
         }
         let ping: HTTPResponse
         do {
@@ -83,7 +84,9 @@ public final class DockerEngine: ImageEngine {
                     url: endpoint.baseURL + "/_ping", timeouts: HTTPTimeouts(connect: .seconds(5), total: .seconds(15)))
             )
         } catch let error as HTTPError {
-            throw ImageError(.engineUnavailable, "no Docker engine answers at \(endpoint): \(error.message); \(hint)")
+            throw ImageError(
+                .engineUnavailable, "no Docker engine answers at \(endpoint): \(error.message); \(hint)",
+                setting: .dockerHost)
         }
         guard ping.isSuccess else {
             throw ImageError(
@@ -129,8 +132,9 @@ public final class DockerEngine: ImageEngine {
                 .missingBase,
                 pull
                     ? "base image \(reference) is still missing after pulling it"
-                    : "base image \(reference) is not in the engine and pulls are off (--skip-pull-image); "
-                        + "pull or load it first, or drop --skip-pull-image")
+                    : "base image \(reference) is not in the engine and pulls are off (`pull: false`); "
+                        + "pull or load it first, or drop `pull: false`",
+                setting: pull ? nil : .skipPull)
         }
         let wanted = platform.split(separator: "/").last.map(String.init) ?? platform
         guard image.architecture == wanted else {
@@ -313,11 +317,18 @@ public final class DockerEngine: ImageEngine {
         "\(endpoint.baseURL)/v\(apiVersion)\(path)"
     }
 
+    // Engine requests are sent once by prewarm: a lost connection, a timeout or a 5xx/429 answer becomes a
+    // transient `ImageError`, and the scheduler does the whole node again (`--retries`), which first asks
+    // whether the engine has the image after all. A `POST /build` or `/images/load` cut off midway may have
+    // done part of its work, so it is not resent on its own, and retrying here as well would multiply the
+    // scheduler's retries. (libcurl itself may resend a request whose reused keep-alive connection turns out
+    // to be closed before any answer, on a fresh connection.)
+
     private func send(_ request: HTTPRequest, doing action: String) async throws -> HTTPResponse {
         do {
             return try await client.execute(request)
         } catch let error as HTTPError {
-            throw ImageError(.engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)")
+            throw unavailable(error, doing: action)
         }
     }
 
@@ -326,19 +337,30 @@ public final class DockerEngine: ImageEngine {
         do {
             response = try await client.stream(request)
         } catch let error as HTTPError {
-            throw ImageError(.engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)")
+            throw unavailable(error, doing: action)
         }
         guard response.isSuccess else {
             var body = Data()
             for try await chunk in response.body where body.count < 64 * 1024 { body.append(chunk) }
-            throw ImageError(.engine, "cannot \(action): \(Self.message(in: body) ?? "HTTP \(response.status)")")
+            throw ImageError(
+                .engine, "cannot \(action): \(Self.message(in: body) ?? "HTTP \(response.status)")",
+                transient: HTTPError.isTransient(status: response.status))
         }
         return response
     }
 
+    /// The engine could not be reached, or the connection was lost: transient when `error` is.
+    private func unavailable(_ error: HTTPError, doing action: String) -> ImageError {
+        ImageError(
+            .engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)", transient: error.isTransient)
+    }
+
+    /// The engine answered `response`, not a success: transient for 5xx and 429 (see
+    /// `HTTPError.transientStatuses`), not for a refusal.
     private func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
         ImageError(
-            .engine, "cannot \(action) at \(endpoint): \(Self.message(in: response.body) ?? "HTTP \(response.status)")")
+            .engine, "cannot \(action) at \(endpoint): \(Self.message(in: response.body) ?? "HTTP \(response.status)")",
+            transient: HTTPError.isTransient(status: response.status))
     }
 
     // MARK: - Parsing

@@ -4,18 +4,19 @@ import PrewarmSupport
 /// Finds the Lambda runtime interface emulator (`aws-lambda-rie-x86_64`, `aws-lambda-rie-arm64`)
 /// that goes into every image at `/var/rapid/aws-lambda-rie`.
 ///
-/// Where it looks, in order: the directory given with `--rie-dir`; `$PREWARM_RIE_DIR`; the
+/// Where it looks, in order: the directory given (`BuildConfiguration.emulatorDirectory`, `--rie-dir`);
+/// `$PREWARM_RIE_DIR`; the
 /// `samcli/local/rapid/` directory of the SAM CLI that `sam` on `PATH` runs, which is where
 /// SAM CLI itself takes it from.
 public struct EmulatorLocator: Sendable {
-    /// `--rie-dir` (or the template's `Metadata.Prewarm.EmulatorDirectory`), when given.
+    /// The directory given (or the template's `Metadata.Prewarm.EmulatorDirectory`), when there is one.
     public var directory: String?
-    /// Where `directory` came from, for errors: `--rie-dir` unless told otherwise.
+    /// Where `directory` came from, for errors: the `Setting.emulatorDirectory` mention unless told otherwise.
     public var directorySource: String
     public var environment: [String: String]
 
     public init(
-        directory: String? = nil, directorySource: String = "--rie-dir",
+        directory: String? = nil, directorySource: String = Setting.emulatorDirectory.mention,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.directory = directory
@@ -40,10 +41,10 @@ public struct EmulatorLocator: Sendable {
                 let source = self.directory != nil ? directorySource : "PREWARM_RIE_DIR"
                 throw ImageError(
                     .missingEmulator,
-                    "no \(name) in \(directory) (from \(source)): point --rie-dir or PREWARM_RIE_DIR at a directory "
+                    "no \(name) in \(directory) (from \(source)): point `emulatorDirectory` or PREWARM_RIE_DIR at a directory "
                         + "holding aws-lambda-rie-x86_64 and/or aws-lambda-rie-arm64, such as samcli/local/rapid/ of "
-                        + "SAM CLI (pip install aws-sam-cli), or leave both unset to use the copy of the SAM CLI on PATH"
-                )
+                        + "SAM CLI (pip install aws-sam-cli), or leave both unset to use the copy of the SAM CLI on PATH",
+                    setting: .emulatorDirectory)
             }
             return path
         }
@@ -53,9 +54,9 @@ public struct EmulatorLocator: Sendable {
         }
         throw ImageError(
             .missingEmulator,
-            "cannot find the Lambda runtime interface emulator (\(name)): pass --rie-dir DIR or set PREWARM_RIE_DIR "
+            "cannot find the Lambda runtime interface emulator (\(name)): pass `emulatorDirectory` DIR or set PREWARM_RIE_DIR "
                 + "to a directory holding it, or install SAM CLI (pip install aws-sam-cli), whose "
-                + "samcli/local/rapid/ has it")
+                + "samcli/local/rapid/ has it", setting: .emulatorDirectory)
     }
 
     /// `samcli/local/rapid` of the SAM CLI installation that `sam` on `PATH` belongs to, or

@@ -41,7 +41,7 @@ extension OCIStore {
                 throw ImageError(
                     .buildFailed,
                     "base image \(request.baseImage) has ONBUILD instructions, which the OCI engine cannot run; "
-                        + "build \(request.name) with --engine docker")
+                        + "build \(request.name) with `engine: .docker`", setting: .engineDocker)
             }
 
             var added: [(layer: OCIDescriptor, history: String)] = []

@@ -56,7 +56,8 @@ public final class OCIStore: @unchecked Sendable {
             guard version == "1.0.0" else {
                 throw ImageError(
                     .unsupported,
-                    "\(layoutFile) says image layout version \(version ?? "?"), not 1.0.0; use another --oci-store")
+                    "\(layoutFile) says image layout version \(version ?? "?"), not 1.0.0; use another `ociStore`",
+                    setting: .ociStore)
             }
         } else {
             try writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile)

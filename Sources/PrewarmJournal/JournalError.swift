@@ -61,7 +61,7 @@ extension JournalError {
         case SQLITE_CORRUPT:
             self.init(
                 .damaged,
-                "journal \(path) is damaged (\(failure.message)); move it away or pass --journal to start a new one",
+                "journal \(path) is damaged (\(failure.message)); move it away or pass `journalPath` to start a new one",
                 cause: failure)
         case SQLITE_BUSY, SQLITE_LOCKED:
             self.init(
@@ -73,7 +73,7 @@ extension JournalError {
             self.init(
                 .cannotOpen,
                 "cannot open journal \(path) for writing (\(failure.message)); make sure its directory exists and is "
-                    + "writable, or pass --journal to use another file",
+                    + "writable, or pass `journalPath` to use another file",
                 cause: failure)
         default:
             self.init(.storage, "cannot \(action) in journal \(path): \(failure.message)", cause: failure)
@@ -84,7 +84,7 @@ extension JournalError {
     static func notADatabase(path: String, cause: (any Error & Sendable)? = nil) -> JournalError {
         JournalError(
             .notAJournal,
-            "journal \(path) is not a SQLite database; it was left as it is: move it away or pass --journal to use "
+            "journal \(path) is not a SQLite database; it was left as it is: move it away or pass `journalPath` to use "
                 + "another file",
             cause: cause)
     }
@@ -94,7 +94,7 @@ extension JournalError {
         JournalError(
             .notAJournal,
             "journal \(path) is a SQLite database of another program, not a prewarm journal; it was left as it is: "
-                + "move it away or pass --journal to use another file")
+                + "move it away or pass `journalPath` to use another file")
     }
 
     /// The error for a journal whose schema is newer than this prewarm knows.
@@ -102,14 +102,14 @@ extension JournalError {
         JournalError(
             .newerSchema,
             "journal \(path) was written by a newer prewarm (schema \(found), this one knows \(known)); "
-                + "upgrade prewarm or use --journal to start a new one")
+                + "upgrade prewarm or use `journalPath` to start a new one")
     }
 
     /// The error for a value read back from the journal that prewarm does not understand.
     static func unreadable(path: String, _ what: String) -> JournalError {
         JournalError(
             .damaged,
-            "journal \(path) holds \(what), which this prewarm does not understand; move it away or pass --journal "
+            "journal \(path) holds \(what), which this prewarm does not understand; move it away or pass `journalPath` "
                 + "to start a new one")
     }
 }

@@ -118,7 +118,7 @@ public struct Planner: Sendable {
                     .conflictingImage,
                     "needs image \(imageName) built from \(baseImage), but function \(owner.function) needs the same "
                         + "name built from \(owner.base)\(owner.base == baseImage ? " with other layers" : "")",
-                    hint: "sam local cannot keep both under one name; give one of them another image (--invoke-image) "
+                    hint: "sam local cannot keep both under one name; give one of them another image (`invokeImages`) "
                         + "or distinct layer names"),
                 location: function.location)
         }
@@ -155,7 +155,7 @@ public struct Planner: Sendable {
             guard !matches.isEmpty else {
                 let names = functions.map(\.name)
                 throw PlanError(
-                    .template, "--function \(wanted): no such function in the template",
+                    .template, "`functions` \(wanted): no such function in the template",
                     hint: names.isEmpty
                         ? "the template has no functions"
                         : "its functions: \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", …" : "")")
@@ -172,7 +172,7 @@ public struct Planner: Sendable {
                 .unsupportedArchitecture,
                 "Architectures must hold exactly one value, not \(function.architectures.count) "
                     + "(\(function.architectures.joined(separator: ", ")))",
-                hint: "a Lambda function runs on one architecture; use --arch x86_64,arm64 to build both")
+                hint: "a Lambda function runs on one architecture; use `architectures` x86_64,arm64 to build both")
         }
         let name = function.architectures[0]
         guard name == "x86_64" || name == "arm64", let architecture = Architecture(name: name) else {

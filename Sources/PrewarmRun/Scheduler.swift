@@ -1,4 +1,6 @@
+import PrewarmHTTP
 import PrewarmPlan
+import PrewarmSupport
 
 /// Limits and policies of a run.
 public struct SchedulerOptions: Sendable {
@@ -6,21 +8,34 @@ public struct SchedulerOptions: Sendable {
     public var jobs: Int
     /// Layer downloads and base-image fetches at once (`--download-jobs`).
     public var downloadJobs: Int
-    /// How many times a transient failure is retried (`--retries`).
-    public var retries: Int
-    /// The delay before the first retry; each further retry waits twice as long (with jitter).
-    public var retryDelay: Duration
+    /// When a node whose work failed transiently is done again: `retries + 1` attempts, waiting
+    /// `retryDelay`, then twice as long each time (the last quarter of each wait random), at most 30 s
+    /// (or `retryDelay` when it is longer).
+    public var retry: RetryPolicy
     /// Stop everything at the first failure (`--fail-fast`) instead of building what does not
     /// depend on it.
     public var failFast: Bool
+
+    /// How many times a node that failed transiently is done again (`--retries`); 0 never.
+    public var retries: Int {
+        get { retry.maxAttempts - 1 }
+        set { retry.maxAttempts = max(0, newValue) + 1 }
+    }
+
+    /// The wait before the first retry of a node, before jitter.
+    public var retryDelay: Duration {
+        get { retry.initialDelay }
+        set { retry.initialDelay = newValue }
+    }
 
     public init(
         jobs: Int, downloadJobs: Int, retries: Int = 2, retryDelay: Duration = .seconds(1), failFast: Bool = false
     ) {
         self.jobs = max(1, jobs)
         self.downloadJobs = max(1, downloadJobs)
-        self.retries = max(0, retries)
-        self.retryDelay = retryDelay
+        self.retry = RetryPolicy(
+            maxAttempts: max(0, retries) + 1, initialDelay: retryDelay, maxDelay: max(retryDelay, .seconds(30)),
+            multiplier: 2, jitter: 0.25)
         self.failFast = failFast
     }
 }
@@ -37,22 +52,21 @@ public enum WorkResult: Sendable, Equatable {
 public protocol NodeExecutor: Sendable {
     /// Does `node`, whose needs are all done (their results are in `inputs`, by node ID).
     ///
-    /// - Throws: any error; one that is `TransientFailure` (or says so through
-    ///   `isTransient`) is retried with backoff, every other one fails the node at once.
+    /// - Throws: any error; one that ``isTransient(_:)`` accepts is retried with backoff (the node
+    ///   is done again, from the start), every other one fails the node at once.
     func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
 
-    /// Whether `error` is worth retrying. The default: it is a `TransientFailure`.
+    /// Whether `error` is worth doing the node again for. The default: what the error says as a
+    /// `TransientError` (PrewarmSupport), e.g. an `ImageError` of an engine's lost connection or 5xx answer,
+    /// or an `HTTPError` of one; `false` for every other error.
     func isTransient(_ error: any Error) -> Bool
 }
 
 extension NodeExecutor {
     public func isTransient(_ error: any Error) -> Bool {
-        error is TransientFailure
+        error.isWorthRetrying
     }
 }
-
-/// An error worth retrying: a dropped connection, a 5xx, a busy engine.
-public protocol TransientFailure: Error {}
 
 /// How a node ended.
 public enum NodeOutcome: Sendable {
@@ -68,7 +82,9 @@ public enum NodeOutcome: Sendable {
 /// from the task doing the node; `finished` comes from the scheduler, one node at a time.
 /// Handlers must therefore be safe to call from several tasks.
 public enum SchedulerEvent: Sendable {
+    /// Attempt `attempt` (from 1) of the node begins.
     case started(BuildGraph.Node, attempt: Int)
+    /// Attempt `attempt` failed with the transient `error`; attempt `attempt + 1` starts after `delay`.
     case retrying(BuildGraph.Node, attempt: Int, error: String, delay: Duration)
     case finished(BuildGraph.Node, NodeOutcome, duration: Duration)
 }
@@ -165,40 +181,32 @@ public struct Scheduler: Sendable {
         return RunSummary(outcomes: state.outcomes, cancelled: cancelled)
     }
 
-    /// Runs one node with retries of transient failures.
+    /// Runs one node under `options.retry`: a failure the executor calls transient does the node
+    /// again (a `retrying` event, then a `started` one for the next attempt); any other failure, or
+    /// the last attempt's, fails it. This is the only place where engine requests are retried; the
+    /// HTTP clients of registries, Lambda and layer downloads retry their own requests and throw
+    /// errors that are not transient (see `TransientError`), so no failure is retried at both layers.
     static func attempt(
         _ node: BuildGraph.Node, inputs: [String: WorkResult], executor: some NodeExecutor, options: SchedulerOptions,
         events: @Sendable (SchedulerEvent) -> Void
     ) async -> NodeOutcome {
-        var attempt = 1
-        while true {
-            if Task.isCancelled { return .interrupted }
-            events(.started(node, attempt: attempt))
-            do {
-                return .succeeded(try await executor.execute(node, inputs: inputs, attempt: attempt))
-            } catch is CancellationError {
-                return .interrupted
-            } catch {
-                if Task.isCancelled { return .interrupted }
-                guard executor.isTransient(error), attempt <= options.retries else {
-                    return .failed(message: "\(error)")
+        do {
+            let result = try await options.retry.run(
+                retryingWhen: executor.isTransient,
+                willRetry: { attempt, error, delay in
+                    events(.retrying(node, attempt: attempt, error: "\(error)", delay: delay))
                 }
-                let delay = Self.backoff(options.retryDelay, attempt: attempt)
-                events(.retrying(node, attempt: attempt, error: "\(error)", delay: delay))
-                do {
-                    try await Task.sleep(for: delay)
-                } catch {
-                    return .interrupted
-                }
-                attempt += 1
+            ) { attempt in
+                if Task.isCancelled { throw CancellationError() }
+                events(.started(node, attempt: attempt))
+                return try await executor.execute(node, inputs: inputs, attempt: attempt)
             }
+            return .succeeded(result)
+        } catch is CancellationError {
+            return .interrupted
+        } catch {
+            return Task.isCancelled ? .interrupted : .failed(message: "\(error)")
         }
-    }
-
-    /// `base × 2^(attempt-1)`, with up to 25% jitter so that retries of many nodes spread out.
-    static func backoff(_ base: Duration, attempt: Int) -> Duration {
-        let factor = Double(1 << min(attempt - 1, 10)) * Double.random(in: 1.0...1.25)
-        return base * factor
     }
 }
 

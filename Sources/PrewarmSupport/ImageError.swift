@@ -1,6 +1,11 @@
 /// An error of prewarm's image modules (archives, OCI content and registries, the layer cache,
 /// the engines): what failed, where, and what to do, with a code to tell kinds apart.
-public struct ImageError: Error, Sendable, CustomStringConvertible {
+///
+/// ``isTransient`` says whether the scheduler may do the node again (see ``TransientError``): only
+/// an engine's lost connection, timeout or 5xx/429 answer sets it. The code does not decide it: an
+/// `.engineUnavailable` at the start of a run, or a `.registry` or `.download` failure that its client
+/// has retried already, is not transient.
+public struct ImageError: TransientError, Sendable, CustomStringConvertible {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
@@ -68,11 +73,23 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
+    /// Whether doing the same work again may succeed, and nothing has retried it yet; `false` unless
+    /// the thrower says so.
+    public var isTransient: Bool
+    /// The setting that `message` tells the reader to change, when it names one (by its `Setting.mention`).
+    public var setting: Setting?
 
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    /// - Parameters:
+    ///   - transient: whether the failure may pass if the work is done again (``isTransient``).
+    ///   - setting: the setting the message tells the reader to change.
+    public init(
+        _ code: Code, _ message: String, cause: (any Error)? = nil, transient: Bool = false, setting: Setting? = nil
+    ) {
         self.code = code
         self.message = message
         self.cause = cause.map { "\($0)" }
+        self.isTransient = transient
+        self.setting = setting
     }
 
     public var description: String {

@@ -156,7 +156,7 @@ public struct IntrinsicResolver: Sendable {
         case "Fn::ImportValue", "Fn::GetAZs", "Fn::Cidr", "Fn::Transform", "Fn::ToJsonString":
             throw TemplateError(
                 .intrinsic, "\(function) cannot be evaluated before the stack is deployed", at: location,
-                hint: "use a parameter with a default (or --parameter-overrides) for this value")
+                hint: "use a parameter with a default (or `parameterOverrides`) for this value")
         default:
             throw TemplateError(.intrinsic, "unknown intrinsic function \(function)", at: location)
         }
@@ -180,7 +180,7 @@ public struct IntrinsicResolver: Sendable {
         guard let declared = unsetParameters[name] else { return }
         throw TemplateError(
             .parameter, "parameter '\(name)' (declared at line \(declared.line)) has no Default and no value",
-            at: location, hint: "pass --parameter-overrides \(name)=VALUE")
+            at: location, hint: "pass `parameterOverrides` \(name)=VALUE")
     }
 
     private func getAtt(_ argument: TemplateNode, at location: SourceLocation) throws -> ResolvedValue {
@@ -203,7 +203,7 @@ public struct IntrinsicResolver: Sendable {
         }
         throw TemplateError(
             .intrinsic, "Fn::GetAtt \(resource).\(name) (\(type)) is only known after deployment", at: location,
-            hint: "use a parameter with a default (or --parameter-overrides) for this value")
+            hint: "use a parameter with a default (or `parameterOverrides`) for this value")
     }
 
     private func findInMap(_ argument: TemplateNode, at location: SourceLocation) throws -> ResolvedValue {
@@ -438,7 +438,7 @@ public struct IntrinsicResolver: Sendable {
         case .resource(let id):
             throw TemplateError(
                 .intrinsic, "\(function): resource \(id) has no value before the stack is deployed", at: location,
-                hint: "use a parameter with a default (or --parameter-overrides) for this value")
+                hint: "use a parameter with a default (or `parameterOverrides`) for this value")
         default:
             throw TemplateError(.intrinsic, "\(function) needs a string, not \(value.shapeDescription)", at: location)
         }

@@ -32,9 +32,9 @@ public struct TemplateLoader: Sendable {
             warnings.insert(
                 TemplateError(
                     .parameter,
-                    "--parameter-overrides: \(overrides.ignored.joined(separator: " ")) ignored, as SAM CLI "
+                    "`parameterOverrides`: \(overrides.ignored.joined(separator: " ")) ignored, as SAM CLI "
                         + "ignores Key=Value pairs in an argument that uses ParameterKey=…,ParameterValue=…",
-                    hint: "give them in a --parameter-overrides argument of their own"),
+                    hint: "give them in a `parameterOverrides` argument of their own"),
                 at: 0)
         }
         let unused = overrides.names.filter { !stack.declaredParameters.contains($0) }
@@ -42,7 +42,7 @@ public struct TemplateLoader: Sendable {
             warnings.insert(
                 TemplateError(
                     .parameter,
-                    "--parameter-overrides names \(unused.joined(separator: ", ")), which "
+                    "`parameterOverrides` names \(unused.joined(separator: ", ")), which "
                         + "\(unused.count == 1 ? "is" : "are") not a parameter of the template; ignored",
                     at: SourceLocation(file: path)),
                 at: 0)

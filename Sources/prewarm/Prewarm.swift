@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import PrewarmRun
 
 /// The `prewarm` command.
 @main
 struct Prewarm: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = PrewarmVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "prewarm",
@@ -40,9 +41,9 @@ struct Prewarm: AsyncParsableCommand {
     }
 
     static func exit(withError error: Error) -> Never {
-        if let failure = error as? CommandFailure {
-            Console.error(failure.message)
-            Foundation.exit(failure.exitCode.rawValue)
+        if let (status, message) = ExitStatus.failure(for: error) {
+            Console.error(message)
+            Foundation.exit(status.rawValue)
         }
         let code = exitCode(for: error)
         if code == .success {

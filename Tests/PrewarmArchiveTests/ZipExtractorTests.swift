@@ -130,9 +130,11 @@ import Testing
                 zips + "/liar.zip", to: directory.path + "/layer", label: "liar")
         }
         #expect(error?.code == .layerTooLarge)
+        #expect(error?.setting == .maxLayerSize)
+        // As prewarm prints it, with the flag: SettingFlagsTests.
         #expect(
             error?.message
-                == "layer zip liar: expands past the limit of 2000 bytes (--max-layer-size) at entry 'zeros'; "
+                == "layer zip liar: expands past the limit of 2000 bytes (`maxLayerSize`) at entry 'zeros'; "
                 + "the archive is rejected")
         #expect(tree(directory.path).filter { !$0.hasPrefix("zips") }.isEmpty)
     }

@@ -75,11 +75,9 @@ extension EngineTests {
             #expect(planned.count == 32)
 
             // An image of an older SAM CLI in a repository prewarm builds into: removed, as SAM does.
-            let python = try #require(CommandRunner.which("python3"))
-            let engineAPI = try directory.write("api.py", Self.apiScript)
             let stale = "public.ecr.aws/lambda/python:3.12-rapid-1.60.0-x86_64"
-            let tagged = try await CommandRunner.run(
-                python, [engineAPI, host, "tag", "public.ecr.aws/lambda/python:3.12-x86_64", stale])
+            let tagged = try await BuildFaultTests.EngineTool.run(
+                ["tag", "public.ecr.aws/lambda/python:3.12-x86_64", stale], at: host)
             #expect(tagged.status == 0, "\(tagged.stderr)")
 
             let first = try await PrewarmExecutable.run(["build", template, "--progress", "json"] + common)
@@ -87,22 +85,17 @@ extension EngineTests {
             let images = Set(planned.compactMap { $0["image"] as? String })
             #expect(first.stdout.contains("\"built\":\(images.count)"), "\(first.stdout.suffix(400))")
 
-            let afterwards = try await CommandRunner.run(python, [engineAPI, host, "exists", stale])
-            #expect(afterwards.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "no", "\(afterwards.stderr)")
-            let base = try await CommandRunner.run(
-                python, [engineAPI, host, "exists", "public.ecr.aws/lambda/python:3.12-x86_64"])
-            #expect(base.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "yes")
+            #expect(try await !ImageFiles.exists(stale, host: host), "the stale image is removed")
+            #expect(try await ImageFiles.exists("public.ecr.aws/lambda/python:3.12-x86_64", host: host))
 
             // Every image: the emulator of its architecture, 0755; the layers merged under /opt.
-            let checker = try directory.write("check.py", Self.checkScript)
             for function in planned {
                 let image = try #require(function["image"] as? String)
                 let architecture = try #require(function["architecture"] as? String)
                 let layers = function["layers"] as? [String] ?? []
-                let result = try await CommandRunner.run(
-                    try #require(CommandRunner.which("python3")),
-                    [checker, host, image, architecture, directory.path + "/rie", layers.joined(separator: ",")])
-                #expect(result.status == 0, "\(image): \(result.stdout) \(result.stderr)")
+                let contents = try await ImageFiles.read(image, host: host)
+                try Self.expect(
+                    contents, of: image, architecture: architecture, layers: layers, rie: directory.path + "/rie")
             }
 
             let second = try await PrewarmExecutable.run(["build", template, "--progress", "json"] + common)
@@ -110,70 +103,43 @@ extension EngineTests {
             #expect(second.stdout.contains("\"built\":0"), "\(second.stdout.suffix(400))")
         }
 
-        /// Tags an image or says whether one exists, through the Engine API.
-        static let apiScript = #"""
-            import http.client, socket, sys, urllib.parse
-            host, action, name = sys.argv[1], sys.argv[2], sys.argv[3]
-            class Conn(http.client.HTTPConnection):
-                def connect(self):
-                    self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(host[len("unix://"):])
-            c = Conn("localhost")
-            if action == "tag":
-                repo, tag = sys.argv[4].rsplit(":", 1)
-                c.request("POST", "/v1.41/images/" + name + "/tag?" + urllib.parse.urlencode({"repo": repo, "tag": tag}))
-                r = c.getresponse(); r.read(); sys.exit(0 if r.status == 201 else r.status)
-            c.request("GET", "/v1.41/images/" + name + "/json")
-            r = c.getresponse(); r.read(); print("yes" if r.status == 200 else "no")
-            """#
-
-        /// Exports an image through the Engine API (create a container, export it, remove it) and
-        /// checks its files with Python's tarfile.
-        static let checkScript = #"""
-            import http.client, io, json, socket, sys, tarfile, urllib.parse
-            host, image, arch, rie_dir, layers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-            path = host[len("unix://"):]
-            class Conn(http.client.HTTPConnection):
-                def connect(self):
-                    self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(path)
-            def call(method, url, body=None):
-                c = Conn("localhost"); c.request(method, "/v1.41" + url, body=body,
-                    headers={"Content-Type": "application/json"} if body else {})
-                r = c.getresponse(); data = r.read(); return r.status, data
-            status, data = call("GET", "/images/" + image + "/json")
-            assert status == 200, (status, data)
-            info = json.loads(data)
-            want = "amd64" if arch == "x86_64" else "arm64"
-            assert info["Architecture"] == want, info["Architecture"]
-            status, data = call("POST", "/containers/create", json.dumps({"Image": image, "Cmd": ["true"]}))
-            assert status == 201, (status, data)
-            cid = json.loads(data)["Id"]
-            try:
-                status, data = call("GET", "/containers/" + cid + "/export")
-                assert status == 200, status
-            finally:
-                call("DELETE", "/containers/" + cid + "?force=1")
-            files = {}
-            with tarfile.open(fileobj=io.BytesIO(data)) as t:
-                for m in t.getmembers():
-                    name = m.name.lstrip("./").lstrip("/")
-                    files[name] = (m, t.extractfile(m).read() if m.isfile() else None)
-            rie, content = files["var/rapid/aws-lambda-rie"]
-            assert rie.mode & 0o777 == 0o755, oct(rie.mode)
-            assert content == open(rie_dir + "/aws-lambda-rie-" + arch, "rb").read(), content
-            assert "bin/busybox" in files, "base image files are there"
-            layers = [l for l in layers.split(",") if l]
-            shared = files.get("opt/shared.txt")
-            if layers:
-                want_shared = {"Common": b"from common\n", "Extra": b"from extra, which comes later\n"}[layers[-1]]
-                assert shared and shared[1] == want_shared, shared
-            if "Extra" in layers:
-                tool = files["opt/bin/tool"][0]
-                assert tool.mode & 0o777 == 0o755, oct(tool.mode)
-            if "Common" in layers:
-                assert "opt/python/common.py" in files
-            if not layers:
-                assert shared is None, "no layer files in a function without layers"
-            print("ok", image)
-            """#
+        /// Records an issue unless `contents` is the image of a function on `architecture` with `layers`
+        /// (names from the template of `writeApp`): its architecture, the emulator of `rie` with mode 0755, the
+        /// base's files, and the layers' files under /opt, the last layer's `shared.txt` on top.
+        static func expect(
+            _ contents: ImageFiles, of image: String, architecture: String, layers: [String], rie: String,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) throws {
+            #expect(
+                contents.architecture == (architecture == "x86_64" ? "amd64" : "arm64"), "\(image)",
+                sourceLocation: sourceLocation)
+            let emulator = try #require(
+                contents.files["var/rapid/aws-lambda-rie"], "\(image): the emulator", sourceLocation: sourceLocation)
+            let expected = try String(contentsOfFile: rie + "/aws-lambda-rie-" + architecture, encoding: .utf8)
+            #expect(emulator.mode & 0o777 == 0o755, "\(image): \(emulator)", sourceLocation: sourceLocation)
+            #expect(emulator.type == .file && emulator.text == expected, "\(image)", sourceLocation: sourceLocation)
+            #expect(emulator.size == expected.utf8.count, "\(image)", sourceLocation: sourceLocation)
+            #expect(contents.files["bin/busybox"] != nil, "\(image): the base's files", sourceLocation: sourceLocation)
+            let shared = contents.files["opt/shared.txt"]
+            if let last = layers.last {
+                let want = try #require(
+                    ["Common": "from common\n", "Extra": "from extra, which comes later\n"][last], "\(image): \(last)",
+                    sourceLocation: sourceLocation)
+                #expect(shared?.text == want, "\(image): \(String(describing: shared))", sourceLocation: sourceLocation)
+            } else {
+                #expect(
+                    shared == nil, "\(image): no layer files in a function without layers",
+                    sourceLocation: sourceLocation)
+            }
+            if layers.contains("Extra") {
+                let tool = contents.files["opt/bin/tool"]
+                #expect(
+                    tool.map { $0.mode & 0o777 } == 0o755, "\(image): \(String(describing: tool))",
+                    sourceLocation: sourceLocation)
+            }
+            if layers.contains("Common") {
+                #expect(contents.files["opt/python/common.py"] != nil, "\(image)", sourceLocation: sourceLocation)
+            }
+        }
     }
 }

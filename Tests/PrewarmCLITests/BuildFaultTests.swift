@@ -429,52 +429,18 @@ extension EngineTests.BuildFaultTests {
         }
     }
 
-    /// Talks to a test engine through its Engine API with Python's standard library, for what
-    /// prewarm itself does not do: making a broken base image, removing a test's images.
+    /// Talks to a test engine through its Engine API with `Tests/Fixtures/engine/engine_tool.py`, for what
+    /// prewarm itself does not do: tagging an image, making a broken base image, removing a test's images.
     enum EngineTool {
         static func run(_ arguments: [String], at host: String) async throws -> CommandResult {
             let python = try #require(CommandRunner.which("python3"))
-            let directory = try TemporaryDirectory("prewarm-engine-tool")
-            defer { directory.remove() }
-            let script = try directory.write("engine.py", Self.script)
-            return try await CommandRunner.run(python, [script, host] + arguments)
+            return try await CommandRunner.run(
+                python, [Fixtures.path("engine/engine_tool.py"), "--host", host] + arguments)
         }
 
         /// Removes `images` (tags, not what other tags share), ignoring any that are not there.
         static func remove(_ images: [String], at host: String) async {
             _ = try? await run(["remove"] + images, at: host)
         }
-
-        static let script = #"""
-            import http.client, io, json, socket, sys, tarfile, urllib.parse
-            host, command, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-            path = host[len("unix://"):]
-            class Conn(http.client.HTTPConnection):
-                def connect(self):
-                    self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(path)
-            def call(method, url, body=None, headers={}):
-                c = Conn("localhost"); c.request(method, "/v1.41" + url, body=body, headers=headers)
-                r = c.getresponse(); return r.status, r.read()
-            if command == "onbuild-base":
-                # NAME: FROM BASE, plus an ONBUILD trigger that copies MISSING, which no context has.
-                name, base, missing = args
-                dockerfile = ("FROM %s\nONBUILD COPY %s /x\n" % (base, missing)).encode()
-                context = io.BytesIO()
-                with tarfile.open(fileobj=context, mode="w") as tar:
-                    info = tarfile.TarInfo("Dockerfile"); info.size = len(dockerfile)
-                    tar.addfile(info, io.BytesIO(dockerfile))
-                query = urllib.parse.urlencode({"t": name, "pull": "0", "rm": "1", "forcerm": "1"})
-                status, data = call("POST", "/build?" + query, context.getvalue(), {"Content-Type": "application/x-tar"})
-                failed = [line for line in data.splitlines() if b'"error' in line]
-                assert status == 200 and not failed, (status, data[-600:])
-                status, data = call("GET", "/images/" + name + "/json")
-                assert status == 200, (status, data)
-            elif command == "remove":
-                for name in args:
-                    status, data = call("DELETE", "/images/" + name)
-                    assert status in (200, 404), (name, status, data)
-            else:
-                sys.exit("unknown command " + command)
-            """#
     }
 }

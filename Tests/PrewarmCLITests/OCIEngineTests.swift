@@ -70,57 +70,8 @@ extension EngineTests {
                 Properties: {Runtime: nodejs20.x, Layers: [!Ref Extra], Architectures: [arm64]}
             """
 
-        /// Prints every file of an image's merged filesystem (a container's export through the
-        /// Engine API) as `path type mode size sha256-or-link`, sorted.
-        static let filesystemScript = #"""
-            import hashlib, http.client, io, json, socket, sys, tarfile
-            host, image = sys.argv[1], sys.argv[2]
-            class Conn(http.client.HTTPConnection):
-                def connect(self):
-                    self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(host[len("unix://"):])
-            def call(method, url, body=None):
-                c = Conn("localhost"); c.request(method, "/v1.41" + url, body=body,
-                    headers={"Content-Type": "application/json"} if body else {})
-                r = c.getresponse(); return r.status, r.read()
-            status, data = call("GET", "/images/" + image + "/json")
-            assert status == 200, (image, status, data)
-            info = json.loads(data)
-            print("# architecture", info["Architecture"], info.get("Variant", ""))
-            print("# config", json.dumps({k: info["Config"].get(k) for k in ("Env", "Entrypoint", "Cmd", "WorkingDir")}, sort_keys=True))
-            status, data = call("POST", "/containers/create", json.dumps({"Image": image, "Cmd": ["true"]}))
-            assert status == 201, (status, data)
-            cid = json.loads(data)["Id"]
-            try:
-                status, data = call("GET", "/containers/" + cid + "/export")
-                assert status == 200, status
-            finally:
-                call("DELETE", "/containers/" + cid + "?force=1")
-            lines = []
-            with tarfile.open(fileobj=io.BytesIO(data)) as t:
-                for m in t.getmembers():
-                    name = "/" + m.name.lstrip("./").lstrip("/")
-                    kind = "f" if m.isfile() else "d" if m.isdir() else "l" if m.issym() else "h" if m.islnk() else "o"
-                    what = hashlib.sha256(t.extractfile(m).read()).hexdigest() if m.isfile() else m.linkname
-                    lines.append(f"{name} {kind} {oct(m.mode & 0o7777)} {m.size} {what}")
-            print("\n".join(sorted(lines)))
-            """#
-
-        /// Removes images through the Engine API (a missing one is not an error).
-        static let removeScript = #"""
-            import http.client, socket, sys, urllib.parse
-            host = sys.argv[1]
-            class Conn(http.client.HTTPConnection):
-                def connect(self):
-                    self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(host[len("unix://"):])
-            for image in sys.argv[2:]:
-                c = Conn("localhost"); c.request("DELETE", "/v1.41/images/" + urllib.parse.quote(image, safe="") + "?force=1")
-                r = c.getresponse(); r.read()
-                assert r.status in (200, 404), (image, r.status)
-            """#
-
         @Test func imageLoadedFromTheOCIStoreEqualsTheDockerPathsFileForFile() async throws {
             guard let host = OCITest.required("PREWARM_TEST_DOCKER_HOST") else { return }
-            let python = try #require(CommandRunner.which("python3"))
             let directory = try TemporaryDirectory("prewarm-oci-equal")
             defer { directory.remove() }
             try directory.write("layers/common/python/common.py", "version = 'common'\n")
@@ -131,8 +82,6 @@ extension EngineTests {
             try directory.write("src/app.py", "def handler(event, context):\n    return 1\n")
             let template = try directory.write("template.yaml", Self.equalityTemplate)
             let rie = try OCITest.standInEmulators(in: directory)
-            let filesystem = try directory.write("filesystem.py", Self.filesystemScript)
-            let remove = try directory.write("remove.py", Self.removeScript)
 
             let plan = try await OCITest.prewarm(["plan", template, "--format", "json"], home: directory)
             #expect(plan.status == 0, "\(plan.stderr)")
@@ -152,13 +101,17 @@ extension EngineTests {
             let imported = try await OCITest.prewarm(["import", "--oci-store", store] + tars, home: directory)
             #expect(imported.status == 0, "\(imported.stderr)")
 
-            func filesystems() async throws -> [String: String] {
-                var result: [String: String] = [:]
-                for image in images { result[image] = try await OCITest.run(python, [filesystem, host, image]) }
+            func filesystems() async throws -> [String: ImageFiles] {
+                var result: [String: ImageFiles] = [:]
+                for image in images { result[image] = try await ImageFiles.read(image, host: host) }
                 return result
             }
+            func removeImages() async throws {
+                let removed = try await BuildFaultTests.EngineTool.run(["remove", "--force"] + images, at: host)
+                try #require(removed.status == 0, "\(removed.stderr)")
+            }
 
-            try await OCITest.run(python, [remove, host] + images)
+            try await removeImages()
             let docker = try await OCITest.prewarm(
                 [
                     "build", template, "--engine", "docker", "--docker-host", host, "--rie-dir", rie,
@@ -167,7 +120,7 @@ extension EngineTests {
             #expect(docker.status == 0, "\(docker.stderr)")
             #expect(OCITest.built(docker.stdout) == images.count, "\(docker.stdout.suffix(300))")
             let fromDocker = try await filesystems()
-            try await OCITest.run(python, [remove, host] + images)
+            try await removeImages()
 
             let oci = try await OCITest.prewarm(
                 [
@@ -180,14 +133,16 @@ extension EngineTests {
             let fromOCI = try await filesystems()
 
             for image in images {
-                let docker = try #require(fromDocker[image]).split(separator: "\n")
-                let oci = try #require(fromOCI[image]).split(separator: "\n")
-                #expect(docker.count > 20, "\(image): a whole filesystem, emulator and /opt included")
-                #expect(docker.contains { $0.hasPrefix("/var/rapid/aws-lambda-rie f 0o755 ") }, "\(image)")
+                let docker = try #require(fromDocker[image])
+                let oci = try #require(fromOCI[image])
+                #expect(docker.files.count > 20, "\(image): a whole filesystem, emulator and /opt included")
+                let emulator = docker.files["var/rapid/aws-lambda-rie"]
+                #expect(emulator?.type == .file && emulator?.mode == 0o755, "\(image): \(String(describing: emulator))")
                 #expect(
-                    docker == oci,
-                    "\(image): only Docker: \(Set(docker).subtracting(oci).sorted()) only OCI: \(Set(oci).subtracting(docker).sorted())"
-                )
+                    docker.architecture == oci.architecture && docker.variant == oci.variant,
+                    "\(image): Docker \(docker.architecture)/\(docker.variant), OCI \(oci.architecture)/\(oci.variant)")
+                #expect(docker.config == oci.config, "\(image): Docker \(docker.config), OCI \(oci.config)")
+                #expect(docker.files == oci.files, "\(image): Docker vs OCI: \(docker.differences(from: oci))")
             }
         }
 

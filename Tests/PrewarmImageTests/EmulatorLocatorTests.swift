@@ -16,7 +16,8 @@ import Testing
         let fromEnvironment = EmulatorLocator(environment: ["PREWARM_RIE_DIR": directory.path + "/env", "PATH": ""])
         #expect(try fromEnvironment.emulator(for: "arm64") == directory.path + "/env/aws-lambda-rie-arm64")
         let missing = #expect(throws: ImageError.self) { try locator.emulator(for: "x86_64") }
-        #expect(missing?.message.contains("--rie-dir") == true)
+        #expect(missing?.message.contains("`emulatorDirectory`") == true)  // --rie-dir: SettingFlagsTests
+        #expect(missing?.setting == .emulatorDirectory)
         #expect(missing?.message.contains("aws-lambda-rie-x86_64") == true)
         #expect(missing?.message.contains("pip install aws-sam-cli") == true, "says where the emulator comes from")
     }

@@ -19,45 +19,6 @@ import Testing
         return nil
     }
 
-    /// Reads a `docker save` tar and prints its merged filesystem as JSON: path → kind, mode,
-    /// size, SHA-256 of the content, link target; layers applied in order with whiteouts, a
-    /// later entry replacing an earlier one (and a directory's contents with it).
-    static let mergeScript = """
-        import hashlib, json, sys, tarfile
-        fs = {}
-        def drop(prefix):
-            for key in [k for k in fs if k == prefix or k.startswith(prefix + "/")]:
-                del fs[key]
-        with tarfile.open(sys.argv[1]) as outer:
-            manifest = json.load(outer.extractfile("manifest.json"))[0]
-            for layer in manifest["Layers"]:
-                with tarfile.open(fileobj=outer.extractfile(layer)) as t:
-                    for m in t.getmembers():
-                        name = m.name[2:] if m.name.startswith("./") else m.name
-                        name = name.rstrip("/")
-                        parent, _, base = name.rpartition("/")
-                        if base == ".wh..wh..opq":
-                            for key in [k for k in fs if k.startswith(parent + "/")]:
-                                del fs[key]
-                            continue
-                        if base.startswith(".wh."):
-                            drop((parent + "/" if parent else "") + base[4:])
-                            continue
-                        old = fs.get(name)
-                        if old is not None and not (old[0] == "dir" and m.isdir()):
-                            drop(name)
-                        if m.isdir():
-                            fs[name] = ["dir", m.mode, 0, "", ""]
-                        elif m.issym():
-                            fs[name] = ["link", 0, 0, "", m.linkname]
-                        elif m.isfile():
-                            digest = hashlib.sha256(t.extractfile(m).read()).hexdigest()
-                            fs[name] = ["file", m.mode, m.size, digest, ""]
-                        else:
-                            fs[name] = ["other", m.mode, 0, "", m.linkname]
-        print(json.dumps(fs, sort_keys=True))
-        """
-
     /// `GET /images/get?names=NAME` from dockerd into `path`.
     static func save(_ name: String, host: String, to path: String) async throws {
         let socket = String(host.dropFirst("unix://".count))
@@ -66,15 +27,6 @@ import Testing
         let result = try await CommandRunner.run(
             curl, ["-sSf", "--unix-socket", socket, "-o", path, "http://localhost/images/get?names=\(query)"])
         try #require(result.status == 0, "saving \(name): \(result.stderr)")
-    }
-
-    /// Path → "kind mode size sha256 link".
-    static func mergedFilesystem(_ archive: String) async throws -> [String: String] {
-        let python = try #require(CommandRunner.which("python3"))
-        let result = try await CommandRunner.run(python, ["-c", mergeScript, archive])
-        try #require(result.status == 0, "\(result.stderr)")
-        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [Any]] ?? [:]
-        return object.mapValues { $0.map { "\($0)" }.joined(separator: " ") }
     }
 
     @Test(arguments: ["x86_64", "arm64"])
@@ -137,31 +89,22 @@ import Testing
         #expect(loaded.architecture == viaDocker.architecture)
         #expect(loaded.labels == viaDocker.labels)
 
-        // File for file.
-        let fromDocker = directory.path + "/docker-image.tar"
-        let fromOCI = directory.path + "/oci-image.tar"
-        try await Self.save(dockerName, host: host, to: fromDocker)
-        try await Self.save(ociName, host: host, to: fromOCI)
-        let expected = try await Self.mergedFilesystem(fromDocker)
-        let actual = try await Self.mergedFilesystem(fromOCI)
-        #expect(expected["var/rapid/aws-lambda-rie"]?.hasPrefix("file 493 ") == true, "0755")
-        #expect(expected["opt/replaced"]?.hasPrefix("file ") == true)
-        #expect(expected.count > 20)
-        for path in Set(expected.keys).union(actual.keys).sorted() where expected[path] != actual[path] {
-            Issue.record("\(path): Docker path \(expected[path] ?? "absent"), OCI \(actual[path] ?? "absent")")
+        // File for file: each image's merged filesystem, as dockerd exports a container of it.
+        let expected = try await ImageFiles.read(dockerName, host: host)
+        let actual = try await ImageFiles.read(ociName, host: host)
+        let rie = expected.files["var/rapid/aws-lambda-rie"]
+        #expect(rie?.type == .file && rie?.mode == 0o755, "0755: \(String(describing: rie))")
+        #expect(expected.files["opt/replaced"]?.type == .file)
+        #expect(expected.files.count > 20)
+        for difference in expected.differences(from: actual) {
+            Issue.record("Docker path vs OCI: \(difference)")
         }
 
         // The settings sam local relies on.
-        for name in [dockerName, ociName] {
-            let socket = String(host.dropFirst("unix://".count))
-            let inspect = try await CommandRunner.run(
-                "/usr/bin/curl", ["-sSf", "--unix-socket", socket, "http://localhost/images/\(name)/json"])
-            let object = try #require(
-                try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
-            let config = try #require(object["Config"] as? [String: Any])
-            #expect(config["Entrypoint"] as? [String] == ["/lambda-entrypoint.sh"], "\(name)")
-            #expect(config["WorkingDir"] as? String == "/var/task", "\(name)")
-            #expect((config["Env"] as? [String])?.contains("LAMBDA_TASK_ROOT=/var/task") == true, "\(name)")
+        for (name, image) in [(dockerName, expected), (ociName, actual)] {
+            #expect(image.config.entrypoint == ["/lambda-entrypoint.sh"], "\(name)")
+            #expect(image.config.workingDir == "/var/task", "\(name)")
+            #expect(image.config.env?.contains("LAMBDA_TASK_ROOT=/var/task") == true, "\(name)")
         }
         try await engine.remove(dockerName)
         try await engine.remove(ociName)

@@ -7,7 +7,8 @@ import Testing
 /// The scheduler's own rules (order, limits, failures, retries, cancellation), with an
 /// executor that does timed work in-process and records what it saw.
 @Suite struct SchedulerTests {
-    struct Transient: TransientFailure, CustomStringConvertible {
+    struct Transient: TransientError, CustomStringConvertible {
+        var isTransient: Bool { true }
         var description: String { "connection reset" }
     }
     struct Permanent: Error, CustomStringConvertible {

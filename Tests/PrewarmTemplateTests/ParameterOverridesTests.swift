@@ -27,6 +27,6 @@ import Testing
     func malformedInputIsAnError(_ argument: String) {
         let error = #expect(throws: TemplateError.self) { try ParameterOverrides(parsing: [argument]) }
         #expect(error?.code == .parameter)
-        #expect(error?.description.contains("--parameter-overrides") == true)
+        #expect(error?.description.contains("`parameterOverrides`") == true)  // the flag: SettingFlagsTests
     }
 }

@@ -103,8 +103,8 @@ extension RegistryClient {
                 let list = offered.isEmpty ? "no platform" : offered.map(\.description).joined(separator: ", ")
                 throw ImageError(
                     .platformNotFound,
-                    "no \(platform) image in the index of \(reference)\(via); it offers \(list): pick another --arch or base image"
-                )
+                    "no \(platform) image in the index of \(reference)\(via); it offers \(list): pick another `architectures` or base image",
+                    setting: .architectures)
             }
             indexDigest = content.digest
             let pinned = source.withDigest(chosen.digest)
@@ -132,7 +132,8 @@ extension RegistryClient {
         guard platform.accepts(imagePlatform) else {
             throw ImageError(
                 .platformNotFound,
-                "\(reference)\(via) is a \(imagePlatform) image, not \(platform): pick another --arch or base image")
+                "\(reference)\(via) is a \(imagePlatform) image, not \(platform): pick another `architectures` or base image",
+                setting: .architectures)
         }
         try await storeManifest(content, into: store)
         return RegistryPulledImage(

@@ -8,9 +8,11 @@ import PrewarmSupport
 /// Authentication follows the registry's `WWW-Authenticate` challenge: anonymous or credentialed bearer
 /// tokens (public.ecr.aws, Docker Hub, ECR, Harbor) and basic auth (Distribution with htpasswd), with the
 /// credentials of ``DockerCredentials``. Tokens are kept per registry and repository for the client's life.
-/// Transient failures (connection failures, truncated bodies, 408, 429, 5xx) are retried with the
-/// configuration's ``RetryPolicy``; every blob and pinned manifest is checked against its digest before it
-/// is accepted. Neither errors nor anything else this client says contain a credential or a token.
+/// Transient failures (connection failures, timeouts, truncated bodies, 408, 425, 429, 500, 502, 503, 504:
+/// ``HTTPError/isTransient``) are retried with the configuration's ``RetryPolicy``, and what the client
+/// throws after the last attempt is an `ImageError` that is not transient. Every blob and pinned manifest is
+/// checked against its digest before it is accepted. Neither errors nor anything else this client says
+/// contain a credential or a token.
 ///
 /// Registries on `localhost`, `127.0.0.0/8` and `::1`, and those in
 /// ``Configuration/plainHTTPRegistries``, are spoken to over plain http; all others over https.
@@ -249,7 +251,9 @@ public actor RegistryClient {
 
     // MARK: - Errors
 
-    /// A registry error about `what` (an HTTP failure is the cause).
+    /// A registry error about `what` (an HTTP failure is the cause). It is never transient, whatever the
+    /// cause: ``send(_:scope:transfer:retry:prepare:)`` has retried the transient causes already, and the
+    /// scheduler must not do the node again on top of that (see `TransientError`).
     func registryError(_ what: String, _ error: any Error) -> any Error {
         if error is ImageError || error is CancellationError { return error }
         return ImageError(.registry, what, cause: error)

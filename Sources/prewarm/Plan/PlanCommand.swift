@@ -1,5 +1,6 @@
 import ArgumentParser
 import PrewarmPlan
+import PrewarmRun
 
 /// `prewarm plan`: shows what would be built, without building anything.
 struct PlanCommand: AsyncParsableCommand {
@@ -21,28 +22,25 @@ struct PlanCommand: AsyncParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json, dot
-    }
-
     @OptionGroup var template: TemplateOptions
     @OptionGroup(title: "SAM configuration") var samConfig: SAMConfigOptions
 
     @Option(help: "Output format: text (a table), json (machine-readable), dot (Graphviz).")
-    var format: Format = .text
+    var format: OutputFormat = .text
 
     func run() async throws {
-        let plan = try await template.plan(config: try samConfig.settings()?.settings)
+        let plan = try await BuildSession(try template.configuration(config: try samConfig.settings()?.settings)).plan
+        // Errors in the plan name settings as the libraries do; here they are flags.
         switch format {
         case .text:
-            print(TableText.render(plan.tableRows), terminator: "")
+            print(SettingFlags.render(TableText.render(plan.tableRows)), terminator: "")
             for item in plan.skipped { print("skipped  \(item.name): \(item.reason)") }
             for function in plan.functions {
                 guard let reason = function.samBuildsOnInvoke else { continue }
                 print("sam builds  \(function.name) (\(function.architecture)): \(reason.message)")
             }
             print(plan.summary)
-        case .json: print(plan.json())
+        case .json: print(SettingFlags.render(plan.json()))
         case .dot: print(plan.dot(), terminator: "")
         }
         Console.report(plan, listingSkipped: format != .text)  // the table lists them already

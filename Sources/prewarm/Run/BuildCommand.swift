@@ -1,15 +1,12 @@
 import ArgumentParser
 import Foundation
-import PrewarmAWS
-import PrewarmHTTP
-import PrewarmImage
-import PrewarmJournal
-import PrewarmLayers
 import PrewarmPlan
 import PrewarmRun
-import PrewarmSupport
 
-/// `prewarm build`: builds every image of the plan in a Docker-compatible engine.
+/// `prewarm build`: builds every image of the plan in a Docker-compatible engine or the OCI store.
+///
+/// The work is `BuildSession`'s: this command maps its flags to a `BuildConfiguration`, prints the
+/// session's events, and maps the outcome to an exit status.
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
@@ -38,6 +35,9 @@ struct BuildCommand: AsyncParsableCommand {
             built); 2 unusable input (template, flags, no engine, no emulator, missing AWS credentials, \
             unusable journal); 130 interrupted (Ctrl-C, SIGTERM): what finished is recorded, and \
             --resume continues.
+
+            From Swift, the same build is BuildSession in the PrewarmRun library, made from a \
+            BuildConfiguration with a property for each of these flags (README: "Use as a library").
             """
     )
 
@@ -103,138 +103,110 @@ struct BuildCommand: AsyncParsableCommand {
         }
     }
 
+    /// The flags, as the library takes them.
+    func configuration() throws -> BuildConfiguration {
+        let config = try samConfig.settings()
+        if let path = config?.path { Console.write("prewarm: SAM configuration: \(path) [\(samConfig.configEnv)]") }
+        let settings = config?.settings
+        var configuration = try template.configuration(config: settings)
+        engineOptions.apply(to: &configuration)
+        configuration.emulatorDirectory = rieDirectory
+        configuration.layerCacheDirectory = layers.cacheDirectory
+        // SAM CLI: the flag, else $SAM_LAYER_CACHE_BASEDIR, else the configuration file's value.
+        if layers.cacheDirectory == nil, configuration.environment["SAM_LAYER_CACHE_BASEDIR"]?.isEmpty ?? true {
+            configuration.layerCacheDirectory = settings?.layerCacheBasedir
+        }
+        configuration.forSAM = forSAM
+        configuration.samParameters = settings?.invokeParameters ?? [:]
+        configuration.samSkipPullImage = settings?.skipPullImage
+        configuration.maxLayerSize = layers.maxSize.bytes
+        configuration.jobs = jobs
+        configuration.downloadJobs = downloadJobs
+        configuration.retries = retries
+        configuration.failFast = failFast
+        configuration.pull = !(skipPullImage || settings?.skipPullImage == true)
+        configuration.force = forceImageBuild
+        configuration.resume = resume
+        configuration.journalPath = journal.path
+        configuration.prewarmVersion = Prewarm.version
+        return configuration
+    }
+
     func run() async throws {
-        let (plan, sam) = try await samAwarePlan()
-        let environment = sam.environment
-        let skipPullImage = sam.skipPull
-        let emulators = EmulatorLocator(
-            directory: rieDirectory ?? plan.settings.emulatorDirectory,
-            directorySource: rieDirectory != nil ? "--rie-dir" : "the template's Metadata.Prewarm.EmulatorDirectory",
-            environment: environment)
-        do {
-            for architecture in Set(plan.functions.map(\.architecture)) {
-                _ = try emulators.emulator(for: architecture.rawValue)
-            }
-        } catch let error as ImageError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
-        let setup = try await makeEngine(plan, environment: environment)
-        let engine = setup.engine
-        // The first line says which engine, and why when --engine auto chose it.
-        Console.write("prewarm: engine: \(engine.description)\(setup.why.map { " (\($0))" } ?? "")")
-        for note in setup.notes { Console.write("prewarm: \(note)") }
-        Console.report(plan, listingSkipped: true)
-        reportSAMBuilds(plan, context: sam)
-        let layerProvider = try prepareLayers(plan, environment: environment)
-
-        let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
-        let journal = try await self.journal.open(forTemplate: plan.template, create: true)
-        var options = RunOptionsJSON(
-            arch: template.architectures, functions: template.functions, jobs: jobs, downloadJobs: downloadJobs,
-            pull: !skipPullImage, force: forceImageBuild, resumeOf: nil, engine: engine.description)
-        if resume {
-            // Everything the earlier run finished is found up to date below (its image still
-            // exists with the same content key) and is not done again; the rest runs.
-            do {
-                if let previous = try await journal.latestUnfinishedRun(templatePath: templatePath) {
-                    options.resumeOf = previous.id.rawValue
-                    Console.write("prewarm: resuming run \(previous.id) (\(previous.outcome.rawValue))")
-                } else {
-                    Console.write(
-                        "prewarm: nothing to resume (the latest run succeeded); checking that it is all still there")
-                }
-            } catch let error as JournalError {
-                throw CommandFailure(message: error.message, exitCode: .unusableInput)
-            }
-        }
-
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("prewarm-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-
-        var buildOptions = BuildOptions(
-            pull: !skipPullImage, forceRebuild: forceImageBuild, workDirectory: work, prewarmVersion: Prewarm.version)
-        buildOptions.localBases = setup.localBases
-        let reporter = ProgressReporter(mode: progress == .json ? .json : .plain, total: plan.graph.nodes.count)
-        let executor = EngineExecutor(
-            engine: engine, emulators: emulators,
-            options: buildOptions, layers: layerProvider, cache: setup.cache)
-        let buildRun = BuildRun(
-            plan: plan, templatePath: templatePath, optionsJSON: JSONText.line(options),
-            prewarmVersion: Prewarm.version,
-            scheduler: Scheduler(
-                options: SchedulerOptions(jobs: jobs, downloadJobs: downloadJobs, retries: retries, failFast: failFast))
-        )
-
-        let task = Task { try await buildRun.run(executor: executor, journal: journal, events: reporter.handle) }
+        let session = try await BuildSession(try configuration())
+        let output = BuildOutput(
+            plan: session.plan,
+            reporter: ProgressReporter(mode: progress == .json ? .json : .plain, total: session.plan.graph.nodes.count))
+        let task = Task { try await session.run(events: output.handle) }
         let interrupts = InterruptHandler { task.cancel() }
-        let report: BuildRun.Report
-        do {
-            report = try await task.value
-        } catch let error as JournalError {
-            throw CommandFailure(message: error.message, exitCode: .unusableInput)
-        }
-        for problem in report.journalProblems { Console.warning("journal: \(problem)") }
-        print(reporter.summary(report.summary, runID: report.runID.description, planErrors: plan.errors.count))
-        // Every failure once on standard error, one line each, as `prewarm plan` prints its
-        // errors: the progress on standard output has them only among the other events.
-        for node in plan.graph.nodes {
-            if case .failed(let message) = report.summary.outcomes[node.id] { Console.error("\(node.id): \(message)") }
-        }
-        if !report.summary.cancelled, !interrupts.wasInterrupted, let store = setup.store {
-            try await afterOCIBuild(plan, store: store, outcomes: report.summary.outcomes, setup: setup)
+        let report = try await task.value
+        if !report.summary.cancelled, !interrupts.wasInterrupted, let store = report.ociStore,
+            report.loadedInto == nil, !report.images.isEmpty
+        {
+            Console.write("prewarm: \(report.images.count) image(s) are in the OCI store at \(store)")
+            Console.write(
+                "prewarm: for sam local, load them into Docker: add --load to this command, or run "
+                    + "`prewarm export --format docker -o images.tar "
+                    + "\(report.images.count == 1 ? report.images[0] : "IMAGE…")` and `docker load -i images.tar`")
         }
         if report.summary.cancelled || interrupts.wasInterrupted {
             Console.error("interrupted; run `prewarm build --resume` to continue")
             throw ExitStatus.interrupted.exitCode
         }
-        if report.summary.failed + report.summary.skipped > 0 || !plan.errors.isEmpty {
-            throw ExitStatus.partialFailure.exitCode
-        }
+        if !report.succeeded { throw ExitStatus.partialFailure.exitCode }
     }
 }
 
-extension BuildCommand {
-    /// The layer cache, and Lambda when some layer by ARN is not in it: credentials and endpoint are
-    /// resolved here, before any work starts, so that a missing credential is one error naming the layer.
-    func prepareLayers(_ plan: Plan, environment: [String: String]) throws -> LayerFetcher {
-        let store = LayerStore(
-            baseDirectory: layers.cacheDirectory(environment: environment), maxExpandedSize: layers.maxSize.bytes)
-        let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
-        for layer in verified.values.sorted(by: { $0.name < $1.name }) where !layer.verifiedByPrewarm {
+/// Prints a build session's events: progress on standard output, the rest on standard error.
+struct BuildOutput: Sendable {
+    let plan: Plan
+    let reporter: ProgressReporter
+
+    func handle(_ event: BuildEvent) {
+        switch event {
+        case .engineChosen(let engine, let reason):
+            // The first line says which engine, and why when --engine auto chose it.
+            let why =
+                switch reason {
+                case .dockerAnswered: " (--engine auto: a Docker engine answered)"
+                case .noDockerEngine(let endpoint): " (--engine auto: no Docker engine at \(endpoint))"
+                case nil: ""
+                }
+            Console.write("prewarm: engine: \(engine)\(why)")
+        case .note(let note):
+            Console.write("prewarm: \(note)")
+        case .planned(let plan):
+            Console.report(plan, listingSkipped: true)
+        case .layerDownloads(let count, let first, let source, let cache):
+            let more = count > 1 ? " and \(count - 1) more" : ""
             Console.write(
-                "prewarm: layers: \(layer.name): used as SAM CLI downloaded it into \(store.baseDirectory); not "
-                    + "verified by prewarm (no record of its zip's SHA-256)")
-        }
-        guard let first = missing.first else {
-            return LayerFetcher(store: store, lambda: nil, verified: verified)
-        }
-        let aws = AWSEnvironment(environment: environment)
-        do {
-            let credentials = try aws.resolveCredentials(for: first.text)
-            for layer in missing { _ = try aws.lambdaEndpoint(region: layer.region) }
-            let http = HTTPClient(configuration: try aws.httpConfiguration())
-            let lambda = LambdaClient(http: http, credentials: credentials, environment: aws)
-            let more = missing.count > 1 ? " and \(missing.count - 1) more" : ""
+                "prewarm: layers: \(count) to download (\(first)\(more)) with AWS credentials from \(source), "
+                    + "into \(cache)")
+        case .resuming(let run, let outcome):
+            Console.write("prewarm: resuming run \(run) (\(outcome.rawValue))")
+        case .nothingToResume:
+            Console.write("prewarm: nothing to resume (the latest run succeeded); checking that it is all still there")
+        case .node(let event):
+            reporter.handle(event)
+        case .output:
+            break
+        case .built(let run):
+            finish(run)
+        case .pushed(let pushed):
             Console.write(
-                "prewarm: layers: \(missing.count) to download (\(first.samName)\(more)) with AWS credentials from "
-                    + "\(credentials.source), into \(store.baseDirectory)")
-            return LayerFetcher(store: store, lambda: lambda, verified: verified)
-        } catch let error as AWSError {
-            throw CommandFailure(message: error.message, exitCode: .unusableInput)
+                "prewarm: pushed \(pushed.reference)@\(pushed.digest) (\(pushed.platforms.joined(separator: ", ")))")
+        case .loaded(let count, let engine):
+            Console.write("prewarm: loaded \(count) image(s) into \(engine)")
         }
     }
-}
 
-/// The options of a run, as recorded in the journal.
-struct RunOptionsJSON: Encodable {
-    var arch: [String]
-    var functions: [String]
-    var jobs: Int
-    var downloadJobs: Int
-    var pull: Bool
-    var force: Bool
-    var resumeOf: Int64?
-    /// Which engine, and where.
-    var engine: String
+    /// The end of the build: journal problems, the summary, and every failure once on standard error,
+    /// one line each, as `prewarm plan` prints its errors (the progress has them only among the other events).
+    private func finish(_ run: BuildRun.Report) {
+        for problem in run.journalProblems { Console.warning("journal: \(problem)") }
+        print(reporter.summary(run.summary, runID: run.runID.description, planErrors: plan.errors.count))
+        for node in plan.graph.nodes {
+            if case .failed(let message) = run.summary.outcomes[node.id] { Console.error("\(node.id): \(message)") }
+        }
+    }
 }

@@ -34,7 +34,8 @@ final class ProgressReporter: @unchecked Sendable {
                 json: ProgressLine(event: "started", node: node.id, kind: node.kind.rawValue, attempt: attempt))
         case .retrying(let node, let attempt, let error, let delay):
             emit(
-                plain: "          wait    \(node.id): \(error); retrying in \(delay.seconds)",
+                plain: "          wait    \(node.id): attempt \(attempt) failed: \(error); "
+                    + "retrying in \(String(format: "%.1fs", delay.seconds))",
                 json: ProgressLine(
                     event: "retrying", node: node.id, kind: node.kind.rawValue, attempt: attempt, error: error,
                     seconds: delay.seconds))
@@ -81,7 +82,8 @@ final class ProgressReporter: @unchecked Sendable {
         case .json: line = JSONText.line(json)
         }
         // Unbuffered, so that a pipe (CI logs, `tee`) sees each event as it happens.
-        if let line { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        // Settings the libraries mention in errors are spelled as flags.
+        if let line { FileHandle.standardOutput.write(Data((SettingFlags.render(line) + "\n").utf8)) }
     }
 
     static func describe(_ outcome: NodeOutcome) -> (word: String, output: String?, error: String?) {

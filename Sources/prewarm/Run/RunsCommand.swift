@@ -9,33 +9,35 @@ struct RunsCommand: AsyncParsableCommand {
         commandName: "runs",
         abstract: "List the build runs recorded in the journal, newest first.",
         discussion: """
+            The template is found as for prewarm build: an argument, -t/--template, else \
+            template.yaml, template.yml or template.json in the current directory; --journal names the \
+            journal instead.
+
             Examples:
               prewarm runs template.yaml
               prewarm runs --journal ci/.prewarm/journal.sqlite --format json
             """
     )
 
-    @Argument(help: "The template whose journal to read. Default: template.yaml in the current directory.")
-    var template: String = "template.yaml"
+    @OptionGroup var template: TemplateArgument
 
     @OptionGroup var journal: JournalOptions
 
     @Option(help: "Output format: text or json.")
-    var format: StatusFormat = .text
+    var format: OutputFormat = .text
 
     @Option(help: "Show at most this many runs.")
     var limit: Int = 20
 
+    func validate() throws {
+        try format.requireTextOrJSON()
+    }
+
     func run() async throws {
-        let journal = try await journal.open(forTemplate: template, create: false)
-        let runs: [RunRecord]
-        do {
-            runs = try await journal.runs(limit: limit)
-        } catch let error as JournalError {
-            throw CommandFailure(message: error.message, exitCode: .unusableInput)
-        }
+        let journal = try await journal.openExisting(template: template)
+        let runs = try await journal.runs(limit: limit)
         switch format {
-        case .json:
+        case .json, .dot:
             print(JSONText.encode(runs.map(RunJSON.init)))
         case .text:
             var rows = [["RUN", "STARTED", "DURATION", "OUTCOME", "TEMPLATE"]]
@@ -57,36 +59,37 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show one run node by node: state, attempts, time, output and error.",
         discussion: """
-            Without RUN, shows the newest run. Examples:
-              prewarm status --template template.yaml
-              prewarm status 12 --format json
+            Without RUN, shows the newest run. The template is found as for prewarm build (after RUN, \
+            or with -t/--template); --journal names the journal instead. Examples:
+              prewarm status
+              prewarm status 12 template.yaml --format json
+              prewarm status --template app/template.yaml
             """
     )
 
     @Argument(help: "The run's number, as `prewarm runs` lists it. Default: the newest run.")
     var runID: Int64?
 
-    @Option(name: [.customShort("t"), .customLong("template")], help: "The template whose journal to read.")
-    var template: String = "template.yaml"
+    @OptionGroup var template: TemplateArgument
 
     @OptionGroup var journal: JournalOptions
 
     @Option(help: "Output format: text or json.")
-    var format: StatusFormat = .text
+    var format: OutputFormat = .text
+
+    func validate() throws {
+        try format.requireTextOrJSON()
+    }
 
     func run() async throws {
-        let journal = try await journal.open(forTemplate: template, create: false)
+        let journal = try await journal.openExisting(template: template)
         let detail: RunDetail?
-        do {
-            if let runID {
-                detail = try await journal.run(RunID(rawValue: runID))
-            } else if let newest = try await journal.runs(limit: 1).first {
-                detail = try await journal.run(newest.id)
-            } else {
-                detail = nil
-            }
-        } catch let error as JournalError {
-            throw CommandFailure(message: error.message, exitCode: .unusableInput)
+        if let runID {
+            detail = try await journal.run(RunID(rawValue: runID))
+        } else if let newest = try await journal.runs(limit: 1).first {
+            detail = try await journal.run(newest.id)
+        } else {
+            detail = nil
         }
         guard let detail else {
             throw CommandFailure(
@@ -95,8 +98,8 @@ struct StatusCommand: AsyncParsableCommand {
                 exitCode: .unusableInput)
         }
         switch format {
-        case .json:
-            print(JSONText.encode(RunDetailJSON(detail)))
+        case .json, .dot:
+            print(SettingFlags.render(JSONText.encode(RunDetailJSON(detail))))
         case .text:
             let run = detail.run
             print(
@@ -112,13 +115,9 @@ struct StatusCommand: AsyncParsableCommand {
                     upToDate ? node.output?.digest ?? "" : node.errorMessage ?? node.output?.digest ?? "",
                 ])
             }
-            print(TableText.render(rows), terminator: "")
+            print(SettingFlags.render(TableText.render(rows)), terminator: "")
         }
     }
-}
-
-enum StatusFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
 }
 
 struct RunJSON: Encodable {

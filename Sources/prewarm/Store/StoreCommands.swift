@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmImage
+import PrewarmRun
 import PrewarmSupport
 
 /// `--oci-store`: where prewarm's OCI store is, for `build --engine oci` and the commands that work
@@ -16,19 +17,14 @@ struct StoreOptions: ParsableArguments {
 
     /// `--oci-store`, else `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`.
     func directory(environment: [String: String]) -> String {
-        if let path { return LayerOptions.expandingTilde(path, environment: environment) }
-        if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") { return cache + "/prewarm/oci" }
-        return LayerOptions.home(environment) + "/.cache/prewarm/oci"
+        BuildConfiguration.ociStorePath(path, environment: environment)
     }
 
     /// Opens the store (creating it when absent).
+    ///
+    /// - Throws: `ImageError` when the directory cannot be used as one.
     func open() throws -> OCIStore {
-        let directory = directory(environment: ProcessInfo.processInfo.environment)
-        do {
-            return try OCIStore(path: directory)
-        } catch let error as ImageError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
+        try OCIStore(path: directory(environment: ProcessInfo.processInfo.environment))
     }
 }
 
@@ -99,11 +95,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
-        do {
-            try store.export(names: images, format: format == .docker ? .docker : .oci, to: output)
-        } catch let error as ImageError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
+        try store.export(names: images, format: format == .docker ? .docker : .oci, to: output)
         print("wrote \(images.count) image(s) to \(output)")
     }
 }
@@ -129,11 +121,7 @@ struct GCCommand: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
-        do {
-            let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
-            print("removed \(removed) blob(s), \(freed) bytes")
-        } catch let error as ImageError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
+        let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
+        print("removed \(removed) blob(s), \(freed) bytes")
     }
 }

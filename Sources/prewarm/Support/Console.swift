@@ -2,7 +2,7 @@ import Foundation
 import PrewarmPlan
 
 /// Writes prewarm's messages for people to standard error, so that standard output carries
-/// only results (tables, JSON, DOT).
+/// only results (tables, JSON, DOT). Settings the libraries mention are spelled as flags.
 enum Console {
     static func error(_ message: String, prefixed: Bool = true) {
         write(prefixed ? "prewarm: error: \(message)" : message)
@@ -13,7 +13,7 @@ enum Console {
     }
 
     static func write(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((SettingFlags.render(line) + "\n").utf8))
     }
 
     /// What planning found that is not a plan: warnings, skipped resources (unless the output

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import PrewarmImage
-import PrewarmSupport
+import PrewarmRun
 
 /// Which engine builds the images, and where it is.
 struct EngineOptions: ParsableArguments {
@@ -68,22 +67,20 @@ struct EngineOptions: ParsableArguments {
         push != nil || cacheFrom != nil || cacheTo != nil || load || !registryMirrors.isEmpty
     }
 
-    /// The engine `--engine` asks for: with `auto`, `oci` for the flags only it serves, `docker`
-    /// when `--docker-host` is given; else `auto` (decided by whether a Docker engine answers).
-    var effectiveChoice: Choice {
-        guard engine == .auto else { return engine }
-        if needsOCIStore { return .oci }
-        return dockerHost != nil ? .docker : .auto
-    }
-
-    /// Connects to the Docker engine, for `--engine docker` and `--load`.
-    ///
-    /// - Throws: `CommandFailure` (exit 2) with the engine's one-line message.
-    func dockerEngine(environment: [String: String]) async throws -> DockerEngine {
-        do {
-            return try await DockerEngine(endpoint: .resolve(dockerHost, environment: environment))
-        } catch let error as ImageError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
+    /// The engine settings of a build.
+    func apply(to configuration: inout BuildConfiguration) {
+        configuration.engine =
+            switch engine {
+            case .docker: .docker
+            case .oci: .oci
+            case .auto: .auto
+            }
+        configuration.dockerHost = dockerHost
+        configuration.ociStore = store.path
+        configuration.registryMirrors = registryMirrors
+        configuration.push = push
+        configuration.cacheFrom = cacheFrom
+        configuration.cacheTo = cacheTo
+        configuration.load = load
     }
 }

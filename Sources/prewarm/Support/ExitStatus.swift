@@ -1,4 +1,10 @@
 import ArgumentParser
+import PrewarmAWS
+import PrewarmJournal
+import PrewarmPlan
+import PrewarmRun
+import PrewarmSupport
+import PrewarmTemplate
 
 /// prewarm's exit codes, the same for every command.
 enum ExitStatus: Int32 {
@@ -12,6 +18,33 @@ enum ExitStatus: Int32 {
     case interrupted = 130
 
     var exitCode: ExitCode { ExitCode(rawValue) }
+
+    /// The exit status and the one-line message (flags spelled as on the command line) of an error that
+    /// ends a command; `nil` for the errors swift-argument-parser reports itself (usage, `--help`, `ExitCode`).
+    ///
+    /// This is the one place where errors become exit codes: a library error that stops a command before
+    /// it did anything is unusable input, except a build whose images could not be pushed or loaded after
+    /// they were built, which is a partial failure.
+    static func failure(for error: any Error) -> (status: ExitStatus, message: String)? {
+        switch error {
+        case let failure as CommandFailure:
+            return (failure.exitCode, SettingFlags.render(failure.message))
+        case let error as BuildSessionError:
+            return (error.code == .publish ? .partialFailure : .unusableInput, SettingFlags.render(error.message))
+        case let error as TemplateError:
+            return (.unusableInput, SettingFlags.render(error.description))
+        case let error as PlanError:
+            return (.unusableInput, SettingFlags.render(error.description))
+        case let error as JournalError:
+            return (.unusableInput, SettingFlags.render(error.message))
+        case let error as ImageError:
+            return (.unusableInput, SettingFlags.render(error.description))
+        case let error as AWSError:
+            return (.unusableInput, error.message)
+        default:
+            return nil
+        }
+    }
 }
 
 /// An error that ends the command with a message and an exit status.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmJournal
+import PrewarmRun
 
 /// Where the journal is: `--journal PATH`, else `.prewarm/journal.sqlite` next to the template.
 struct JournalOptions: ParsableArguments {
@@ -10,38 +11,19 @@ struct JournalOptions: ParsableArguments {
             "The SQLite journal of runs. Default: .prewarm/journal.sqlite next to the template.", valueName: "path"))
     var path: String?
 
-    /// The journal's path for the template at `template`.
-    func journalPath(forTemplate template: String) -> String {
-        if let path { return path }
-        return URL(fileURLWithPath: template).deletingLastPathComponent()
-            .appendingPathComponent(".prewarm/journal.sqlite").path
-    }
-
-    /// Opens the journal, creating its directory when `create` is set.
+    /// Opens an existing journal, for the commands that read one: `--journal`, else the journal of the
+    /// template (given, or found as `TemplateArgument` finds it).
     ///
-    /// - Throws: `CommandFailure` (exit 2) with the journal's one-line message: a file that is not
-    ///   a journal, one written by a newer prewarm, a directory that cannot be created.
-    func open(forTemplate template: String, create: Bool) async throws -> Journal {
-        let path = journalPath(forTemplate: template)
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if !FileManager.default.fileExists(atPath: path) {
-            guard create else {
-                throw CommandFailure(
-                    message: "no journal at \(path): nothing has been built for this template yet "
-                        + "(run prewarm build, or pass --journal)",
-                    exitCode: .unusableInput)
-            }
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw CommandFailure(
-                    message: "cannot create \(directory) for the journal: \(error)", exitCode: .unusableInput)
-            }
+    /// - Throws: `CommandFailure` (exit 2) when there is no journal there; `JournalError` for a file that is
+    ///   not a journal or one written by a newer prewarm.
+    func openExisting(template: TemplateArgument) async throws -> Journal {
+        let path = try self.path ?? BuildConfiguration.journalPath(nil, forTemplate: template.resolvedPath())
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure(
+                message: "no journal at \(path): nothing has been built for this template yet "
+                    + "(run prewarm build, or pass --journal)",
+                exitCode: .unusableInput)
         }
-        do {
-            return try await Journal(path: path)
-        } catch let error as JournalError {
-            throw CommandFailure(message: error.message, exitCode: .unusableInput)
-        }
+        return try await Journal(path: path)
     }
 }

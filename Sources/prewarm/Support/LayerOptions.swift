@@ -17,24 +17,6 @@ struct LayerOptions: ParsableArguments {
             "The most a layer may take once extracted (the zip-bomb guard): bytes, or with KB, MB, GB, KiB, MiB, GiB.",
             valueName: "size"))
     var maxSize: ByteCount = ByteCount(bytes: 1 << 30)
-
-    /// The layer cache's directory, from the flag, the environment, or SAM CLI's default.
-    func cacheDirectory(environment: [String: String]) -> String {
-        if let cacheDirectory { return Self.expandingTilde(cacheDirectory, environment: environment) }
-        if let fromSAM = environment["SAM_LAYER_CACHE_BASEDIR"], !fromSAM.isEmpty {
-            return Self.expandingTilde(fromSAM, environment: environment)
-        }
-        return Self.home(environment) + "/.aws-sam/layers-pkg"
-    }
-
-    static func home(_ environment: [String: String]) -> String {
-        environment["HOME"] ?? NSHomeDirectory()
-    }
-
-    static func expandingTilde(_ path: String, environment: [String: String]) -> String {
-        guard path == "~" || path.hasPrefix("~/") else { return path }
-        return home(environment) + path.dropFirst()
-    }
 }
 
 /// A size given on the command line: `1073741824`, `1GiB`, `500MB`, `64k`.

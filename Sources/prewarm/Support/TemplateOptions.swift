@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
 import PrewarmPlan
+import PrewarmRun
 import PrewarmSAMConfig
 import PrewarmTemplate
 
-/// The options that choose what to plan, shared by every command that reads a template.
-struct TemplateOptions: ParsableArguments {
+/// The template a command reads, spelled the same way by every command: an argument, or
+/// `-t/--template` as in SAM CLI; else template.yaml, template.yml or template.json in the
+/// current directory.
+struct TemplateArgument: ParsableArguments {
     @Argument(
         help: ArgumentHelp(
             "The SAM or CloudFormation template (YAML or JSON).",
@@ -15,6 +18,32 @@ struct TemplateOptions: ParsableArguments {
 
     @Option(name: [.customShort("t"), .customLong("template")], help: "The template, as SAM CLI's -t/--template.")
     var templateOption: String?
+
+    /// The template given, as an argument or with `-t`; `nil` when neither.
+    func givenPath() throws -> String? {
+        if let templatePath, let templateOption, templatePath != templateOption {
+            throw ValidationError("give the template once: either as an argument or with --template, not both")
+        }
+        return templatePath ?? templateOption
+    }
+
+    /// The template path: the argument, else `-t`, else a `template.*` in the current directory.
+    func resolvedPath() throws -> String {
+        do {
+            return try TemplateLoader.locate(try givenPath())
+        } catch let error as TemplateError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func validate() throws {
+        _ = try givenPath()
+    }
+}
+
+/// The options that choose what to plan, shared by every command that plans a template.
+struct TemplateOptions: ParsableArguments {
+    @OptionGroup var template: TemplateArgument
 
     @Option(
         name: .customLong("parameter-overrides"),
@@ -44,21 +73,6 @@ struct TemplateOptions: ParsableArguments {
             valueName: "[function=]uri"))
     var invokeImages: [String] = []
 
-    /// The template path: the argument, else `-t`, else the SAM configuration's `template_file`, else a
-    /// `template.*` in the current directory.
-    func resolvedTemplatePath(config: SAMLocalSettings? = nil) throws -> String {
-        if let templatePath, let templateOption, templatePath != templateOption {
-            throw ValidationError("give the template once: either as an argument or with --template, not both")
-        }
-        if let path = templatePath ?? templateOption ?? config?.templateFile { return path }
-        for name in ["template.yaml", "template.yml", "template.json"]
-        where FileManager.default.fileExists(atPath: name) {
-            return name
-        }
-        throw ValidationError(
-            "no template given and no template.yaml, template.yml or template.json in the current directory")
-    }
-
     func parsedArchitectures() throws -> [Architecture]? {
         let names = architectures.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty else { return nil }
@@ -72,72 +86,43 @@ struct TemplateOptions: ParsableArguments {
         return result
     }
 
-    /// `--invoke-image`, else the SAM configuration's `invoke_image`.
-    func effectiveInvokeImages(config: SAMLocalSettings?) -> [String] {
-        invokeImages.isEmpty ? config?.invokeImages ?? [] : invokeImages
-    }
-
-    /// `--parameter-overrides`, else the SAM configuration's `parameter_overrides`.
-    func effectiveParameterOverrides(config: SAMLocalSettings?) -> [String] {
-        parameterOverrides.isEmpty ? config?.parameterOverrides ?? [] : parameterOverrides
-    }
-
     func parsedInvokeImages(config: SAMLocalSettings? = nil) throws -> [InvokeImage] {
-        try effectiveInvokeImages(config: config).map { argument in
+        // A flag replaces the configuration file's value, as in SAM CLI.
+        let arguments = invokeImages.isEmpty ? config?.invokeImages ?? [] : invokeImages
+        let source = invokeImages.isEmpty ? "invoke_image" : "--invoke-image"
+        return try arguments.map { argument in
             guard let image = InvokeImage(argument: argument) else {
-                throw ValidationError("--invoke-image '\(argument)': expected URI or FUNCTION=URI")
+                throw ValidationError("\(source) '\(argument)': expected URI or FUNCTION=URI")
             }
             return image
+        }
+    }
+
+    func parsedOverrides(config: SAMLocalSettings? = nil) throws -> ParameterOverrides {
+        let arguments = parameterOverrides.isEmpty ? config?.parameterOverrides ?? [] : parameterOverrides
+        do {
+            return try ParameterOverrides(parsing: arguments)
+        } catch let error as TemplateError {
+            let message = SettingFlags.render(error.description)
+            throw ValidationError(parameterOverrides.isEmpty ? "parameter_overrides: \(message)" : message)
         }
     }
 
     func validate() throws {
         _ = try parsedArchitectures()
         _ = try parsedInvokeImages()
-        do {
-            _ = try ParameterOverrides(parsing: parameterOverrides)
-        } catch let error as TemplateError {
-            throw ValidationError(error.description)
-        }
+        _ = try parsedOverrides()
     }
 
-    /// Reads the template and plans it, under the SAM configuration `config` when there is one.
-    ///
-    /// - Throws: `CommandFailure` with exit status 2 when the template cannot be used at all.
-    func plan(config: SAMLocalSettings? = nil) async throws -> Plan {
-        let template = try await load(config: config)
-        return try plan(template, config: config)
-    }
-
-    /// Reads the template (the argument, `-t`, or the configuration's `template_file`) with its parameters.
-    ///
-    /// - Throws: `CommandFailure` with exit status 2 when the template cannot be used at all.
-    func load(config: SAMLocalSettings? = nil, path override: String? = nil) async throws -> Template {
-        let path = try override ?? resolvedTemplatePath(config: config)
-        do {
-            let overrides = try ParameterOverrides(parsing: effectiveParameterOverrides(config: config))
-            return try await TemplateLoader(overrides: overrides).load(path)
-        } catch let error as TemplateError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
-    }
-
-    /// Plans a template already read.
-    ///
-    /// - Throws: `CommandFailure` with exit status 2 for `--function` names the template lacks.
-    func plan(_ template: Template, config: SAMLocalSettings? = nil) throws -> Plan {
-        let invokeImages: [InvokeImage]
-        do {
-            invokeImages = try parsedInvokeImages(config: config)
-        } catch let error as ValidationError {
-            throw CommandFailure(message: "invoke_image: \(error.message)", exitCode: .unusableInput)
-        }
-        let options = PlanOptions(
-            architectures: try parsedArchitectures(), invokeImages: invokeImages, functions: functions)
-        do {
-            return try Planner(options: options).plan(template)
-        } catch let error as PlanError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
-        }
+    /// What to build, as the library takes it: the template and how to plan it, from the flags, else from
+    /// the SAM configuration `config` (`template_file`, `parameter_overrides`, `invoke_image`).
+    func configuration(config: SAMLocalSettings? = nil) throws -> BuildConfiguration {
+        let path = try template.givenPath() ?? config?.templateFile
+        var configuration = BuildConfiguration(templatePath: try path ?? template.resolvedPath())
+        configuration.parameterOverrides = try parsedOverrides(config: config)
+        configuration.architectures = try parsedArchitectures()
+        configuration.functions = functions
+        configuration.invokeImages = try parsedInvokeImages(config: config)
+        return configuration
     }
 }

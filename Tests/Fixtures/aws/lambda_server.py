@@ -32,10 +32,8 @@ import datetime
 import hashlib
 import json
 import os
-import signal
 import sys
 import threading
-import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -45,6 +43,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import fixture_server  # noqa: E402
 
 BUCKET = "prewarm-layers"
 STATE = threading.Lock()
@@ -275,31 +276,18 @@ class LambdaServer(ThreadingHTTPServer):
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def watch_parent(lifetime):
-    parent = os.getppid()
-    deadline = time.monotonic() + lifetime
-    while os.getppid() == parent and time.monotonic() < deadline:
-        time.sleep(0.5)
-    os._exit(0)
-
-
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--s3-endpoint", required=True)
     parser.add_argument("--layers", required=True)
     parser.add_argument("--access-key-id", required=True)
     parser.add_argument("--secret-access-key", required=True)
     parser.add_argument("--session-token")
-    parser.add_argument("--lifetime", type=float, default=600)
+    fixture_server.add_arguments(parser)
     arguments = parser.parse_args()
-    # A parent that runs threads (Swift's test runner) may start us with SIGTERM blocked.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    threading.Thread(target=watch_parent, args=(arguments.lifetime,), daemon=True).start()
-    server = LambdaServer(("127.0.0.1", arguments.port), arguments)
-    print("LISTENING %d" % server.server_address[1], flush=True)
-    server.serve_forever(poll_interval=0.1)
+    fixture_server.stop_with_parent(arguments.lifetime)
+    server = LambdaServer((fixture_server.ADDRESS, arguments.port), arguments)
+    fixture_server.serve(server)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,6 @@ import hashlib
 import json
 import os
 import select
-import signal
 import socket
 import socketserver
 import ssl
@@ -51,6 +50,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import fixture_server  # noqa: E402
 
 PATTERN_PERIOD = 251
 PATTERN = bytes(i % PATTERN_PERIOD for i in range(PATTERN_PERIOD * 512))  # ~128 KiB, a whole number of periods
@@ -425,47 +427,35 @@ def blackhole():
     return listener, fillers
 
 
-def watch_parent(lifetime):
-    parent = os.getppid()
-    deadline = time.monotonic() + lifetime
-    while os.getppid() == parent and time.monotonic() < deadline:
-        time.sleep(0.5)
-    os._exit(0)
-
-
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int)
     parser.add_argument("--unix")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--blackhole", action="store_true")
-    parser.add_argument("--lifetime", type=float, default=600)
+    fixture_server.add_arguments(parser)
     parser.add_argument("--root", default=".")
     arguments = parser.parse_args()
     global ROOT
     ROOT = arguments.root
-    # A parent that runs threads (Swift's test runner) may start us with SIGTERM blocked.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    threading.Thread(target=watch_parent, args=(arguments.lifetime,), daemon=True).start()
+    fixture_server.stop_with_parent(arguments.lifetime)
 
     if arguments.unix:
         server = UnixServer(arguments.unix, Handler)
         where = arguments.unix
     else:
-        server = TCPServer(("127.0.0.1", arguments.port or 0), Handler)
+        server = TCPServer((fixture_server.ADDRESS, arguments.port), Handler)
         if arguments.tls_cert:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(arguments.tls_cert, arguments.tls_key)
             server.socket = context.wrap_socket(server.socket, server_side=True)
         where = str(server.server_address[1])
     keep = None
+    announcements = []
     if arguments.blackhole:
         keep = blackhole()
-        print("BLACKHOLE %d" % keep[0].getsockname()[1], flush=True)
-    print("LISTENING " + where, flush=True)
-    server.serve_forever(poll_interval=0.1)
+        announcements.append(("BLACKHOLE", keep[0].getsockname()[1]))
+    fixture_server.serve(server, announcements, listening=where)
 
 
 if __name__ == "__main__":

@@ -42,13 +42,14 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import fixture_server  # noqa: E402
 
 V2_PATH = re.compile(r"^/v2/(?P<repo>.+?)/(?P<kind>blobs/uploads|blobs|manifests)(?:/|$)")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
@@ -245,18 +246,9 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def watch_parent(lifetime):
-    parent = os.getppid()
-    deadline = time.monotonic() + lifetime
-    while os.getppid() == parent and time.monotonic() < deadline:
-        time.sleep(0.5)
-    os._exit(0)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--upstream", required=True)
-    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--bearer", action="store_true")
     parser.add_argument("--bearer-user")
     parser.add_argument("--refresh-token")
@@ -266,16 +258,12 @@ def main():
     parser.add_argument("--corrupt-blob", action="store_true")
     parser.add_argument("--manifest-digest-lie", action="store_true")
     parser.add_argument("--relative-location", action="store_true")
-    parser.add_argument("--lifetime", type=float, default=600)
+    fixture_server.add_arguments(parser)
     arguments = parser.parse_args()
-    # A parent that runs threads (Swift's test runner) may start us with SIGTERM blocked.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    threading.Thread(target=watch_parent, args=(arguments.lifetime,), daemon=True).start()
-    server = Server(("127.0.0.1", arguments.port), Handler)
+    fixture_server.stop_with_parent(arguments.lifetime)
+    server = Server((fixture_server.ADDRESS, arguments.port), Handler)
     server.state = State(arguments)
-    print("LISTENING %d" % server.server_address[1], flush=True)
-    server.serve_forever(poll_interval=0.1)
+    fixture_server.serve(server)
 
 
 if __name__ == "__main__":

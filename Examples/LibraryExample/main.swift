@@ -1,0 +1,12 @@
+import Foundation
+import PrewarmRun
+
+// Pre-warm the quickstart's images in prewarm's own OCI store: no Docker engine, no network.
+var configuration = BuildConfiguration(templatePath: "examples/quickstart/template.yaml")
+configuration.engine = .oci
+let session = try await BuildSession(configuration)
+let report = try await session.run { event in
+    if case .node(.finished(let node, _, _)) = event { print("finished \(node.id)") }
+}
+print("run \(report.runID): \(report.images.count) image(s) in \(report.ociStore ?? report.engine)")
+exit(report.succeeded ? 0 : 1)

@@ -1,0 +1,156 @@
+import Foundation
+import PrewarmPlan
+import PrewarmSAMConfig
+import PrewarmTemplate
+
+/// prewarm's version, recorded in the journal and on every image.
+public enum PrewarmVersion {
+    public static let current = "0.1.0"
+}
+
+/// Everything a `BuildSession` needs to know, as a plain value: what to build (the template and how to
+/// plan it), where (the engine, the OCI store, registries), with what (the emulator, the layer cache), how
+/// (concurrency, retries, pulls) and where to record it (the journal).
+///
+/// Every property has the default `prewarm build` has; only the template is required. A property left
+/// `nil` is looked up as the command line does (see each property).
+public struct BuildConfiguration: Sendable {
+    /// Which engine builds the images.
+    public enum Engine: String, Sendable, CaseIterable {
+        /// A Docker-compatible Engine API (Docker, Podman, Colima, Finch): where `sam local` looks.
+        case docker
+        /// prewarm's own OCI store: no daemon; `load` hands the images to Docker afterwards.
+        case oci
+        /// `docker` when one answers at `dockerHost` (or `$DOCKER_HOST`, or /var/run/docker.sock), else `oci`.
+        /// A setting only the OCI store serves (`push`, `cacheFrom`, `cacheTo`, `registryMirrors`, `load`) makes
+        /// it `oci`; `dockerHost` makes it `docker`.
+        case auto
+    }
+
+    /// The SAM or CloudFormation template; `nil`: `template.yaml`, `template.yml` or `template.json` in the
+    /// current directory (see `TemplateLoader.locate`).
+    public var templatePath: String?
+    /// Values of the template's parameters.
+    public var parameterOverrides = ParameterOverrides()
+    /// Build every function for these architectures instead of the template's; `nil`: the template's.
+    public var architectures: [Architecture]?
+    /// Build only these functions (`Child/Function` or a logical ID); empty: all.
+    public var functions: [String] = []
+    /// Base images chosen instead of the runtime's, for one function or all.
+    public var invokeImages: [InvokeImage] = []
+
+    public var engine: Engine = .auto
+    /// The Docker engine: `unix:///path/docker.sock` or `tcp://host:port`; `nil`: `$DOCKER_HOST`, else
+    /// /var/run/docker.sock.
+    public var dockerHost: String?
+    /// The OCI store's directory; `nil`: `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`.
+    public var ociStore: String?
+    /// Registries to pull base images through, as `FROM=TO` (`public.ecr.aws=127.0.0.1:5000`). OCI store only.
+    public var registryMirrors: [String] = []
+    /// A registry repository used as a build cache: an image whose build key is there is fetched, not built.
+    public var cacheFrom: String?
+    /// A registry repository where every image is kept under its build key.
+    public var cacheTo: String?
+    /// A registry repository to push every image to, as `<function>-<arch>` (and an index `<function>`).
+    public var push: String?
+    /// After an OCI store build, load the images into the Docker engine (`dockerHost`).
+    public var load = false
+
+    /// A directory holding `aws-lambda-rie-x86_64` / `aws-lambda-rie-arm64`; `nil`: the template's
+    /// `Metadata.Prewarm.EmulatorDirectory`, else `$PREWARM_RIE_DIR`, else the copy of the SAM CLI on `PATH`.
+    public var emulatorDirectory: String?
+    /// Where layers by ARN are kept (shared with SAM CLI); `nil`: `$SAM_LAYER_CACHE_BASEDIR`, else
+    /// `~/.aws-sam/layers-pkg`.
+    public var layerCacheDirectory: String?
+    /// The most bytes a layer may take once extracted (the zip-bomb guard).
+    public var maxLayerSize: Int64 = 1 << 30
+
+    /// Image builds at once.
+    public var jobs = ProcessInfo.processInfo.activeProcessorCount
+    /// Layer downloads and base-image pulls at once.
+    public var downloadJobs = 8
+    /// Retries of a transient failure, with backoff.
+    public var retries = 2
+    /// Stop at the first failure instead of building everything that does not depend on it.
+    public var failFast = false
+    /// Pull base images from their registry; `false`: use the engine's copies only.
+    public var pull = true
+    /// Build every image again, even when it is up to date.
+    public var force = false
+    /// Continue the latest unfinished run of this template (what it verified is kept).
+    public var resume = false
+    /// The SQLite journal; `nil`: `.prewarm/journal.sqlite` next to the template.
+    public var journalPath: String?
+
+    /// `--for-sam`: before planning, write the SAM-ready configuration (`SAMReadyConfiguration`) and plan
+    /// its derived template, so that `sam local … --config-file` builds nothing, template layers included.
+    public var forSAM = false
+    /// The user's own SAM configuration parameters (`local_invoke` over `global`), carried into the one
+    /// `forSAM` writes; empty without a `samconfig.toml`.
+    public var samParameters: [String: SAMConfigValue] = [:]
+    /// The user's `skip_pull_image`, carried into the one `forSAM` writes when `pull` does not decide it.
+    public var samSkipPullImage: Bool?
+
+    /// The environment that AWS credentials, `DOCKER_HOST`, `HOME` and the other variables are read from.
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// The version recorded in the journal and on every image.
+    public var prewarmVersion = PrewarmVersion.current
+
+    /// The configuration of `prewarm build TEMPLATE` with no other flag.
+    public init(templatePath: String? = nil) {
+        self.templatePath = templatePath
+    }
+
+    /// Whether a setting that only the OCI store serves is given.
+    public var needsOCIStore: Bool {
+        push != nil || cacheFrom != nil || cacheTo != nil || load || !registryMirrors.isEmpty
+    }
+
+    /// The engine asked for, once the other settings are considered: with `auto`, `oci` for settings only it
+    /// serves, `docker` when `dockerHost` is given; else `auto` (decided by whether a Docker engine answers).
+    public var effectiveEngine: Engine {
+        guard engine == .auto else { return engine }
+        if needsOCIStore { return .oci }
+        return dockerHost != nil ? .docker : .auto
+    }
+
+    /// `ociStore`, else `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`.
+    public var resolvedOCIStore: String {
+        Self.ociStorePath(ociStore, environment: environment)
+    }
+
+    /// `layerCacheDirectory`, else `$SAM_LAYER_CACHE_BASEDIR`, else `~/.aws-sam/layers-pkg`.
+    public var resolvedLayerCacheDirectory: String {
+        if let layerCacheDirectory { return Self.expandingTilde(layerCacheDirectory, environment: environment) }
+        if let fromSAM = environment["SAM_LAYER_CACHE_BASEDIR"], !fromSAM.isEmpty {
+            return Self.expandingTilde(fromSAM, environment: environment)
+        }
+        return Self.home(environment) + "/.aws-sam/layers-pkg"
+    }
+
+    /// The OCI store's directory: `path` (with `~` expanded), else `$XDG_CACHE_HOME/prewarm/oci`, else
+    /// `~/.cache/prewarm/oci`.
+    public static func ociStorePath(_ path: String?, environment: [String: String]) -> String {
+        if let path { return expandingTilde(path, environment: environment) }
+        if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") { return cache + "/prewarm/oci" }
+        return home(environment) + "/.cache/prewarm/oci"
+    }
+
+    /// The journal of the template at `template`: `path`, else `.prewarm/journal.sqlite` next to it.
+    public static func journalPath(_ path: String?, forTemplate template: String) -> String {
+        if let path { return path }
+        return URL(fileURLWithPath: template).deletingLastPathComponent()
+            .appendingPathComponent(".prewarm/journal.sqlite").path
+    }
+
+    /// `$HOME`, else the user's home directory.
+    public static func home(_ environment: [String: String]) -> String {
+        environment["HOME"] ?? NSHomeDirectory()
+    }
+
+    /// `path` with a leading `~` replaced by `$HOME`.
+    public static func expandingTilde(_ path: String, environment: [String: String]) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        return home(environment) + path.dropFirst()
+    }
+}

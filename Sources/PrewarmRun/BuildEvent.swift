@@ -1,0 +1,67 @@
+import PrewarmJournal
+import PrewarmPlan
+
+/// What a `BuildSession` tells as it goes, in this order: the engine, notes about setting it up, the
+/// plan, the layers to download, the run it resumes, every node's events, the end of the build, then
+/// what was pushed and loaded. A handler receives them from several tasks at once.
+public enum BuildEvent: Sendable {
+    /// The engine that builds the images (`"docker at unix:///var/run/docker.sock"`), and why, when
+    /// `Engine.auto` chose it.
+    case engineChosen(String, reason: EngineReason?)
+    /// Something setting the engine up did, such as loading the template's base images into it.
+    case note(String)
+    /// The plan: its warnings, skipped resources and functions that could not be planned are for the reader.
+    case planned(Plan)
+    /// Layers by ARN the cache does not hold: how many, the first one's name, where the AWS credentials come
+    /// from, and the cache they go into.
+    case layerDownloads(count: Int, first: String, credentialSource: String, cacheDirectory: String)
+    /// `resume` found this unfinished run: what it verified is kept, the rest is done.
+    case resuming(RunID, outcome: RunOutcome)
+    /// `resume` found no unfinished run: the latest one succeeded, and it is checked that all is still there.
+    case nothingToResume
+    /// A node started, is retried, or finished.
+    case node(SchedulerEvent)
+    /// A line of an engine's build output for a node.
+    case output(node: String, line: String)
+    /// The scheduler is done: the run as recorded (pushing and loading come after).
+    case built(BuildRun.Report)
+    /// An image (or index) pushed to the `push` repository.
+    case pushed(ImagePublisher.Pushed)
+    /// Images of the OCI store loaded into a Docker engine (`load`).
+    case loaded(count: Int, engine: String)
+}
+
+/// Why `BuildConfiguration.Engine.auto` chose an engine.
+public enum EngineReason: Sendable, Hashable {
+    /// A Docker engine answered.
+    case dockerAnswered
+    /// No Docker engine answered at this endpoint, so the OCI store builds.
+    case noDockerEngine(endpoint: String)
+}
+
+/// What a `BuildSession` did.
+public struct BuildReport: Sendable {
+    /// The run, as the journal records it.
+    public var runID: RunID
+    /// Every node's outcome, and whether the run was interrupted.
+    public var summary: RunSummary
+    /// The plan that was built.
+    public var plan: Plan
+    /// The engine that built the images.
+    public var engine: String
+    /// The OCI store's directory, when it was the engine; `nil` with a Docker engine.
+    public var ociStore: String?
+    /// The function images that were built or found up to date, by name, sorted.
+    public var images: [String]
+    /// What was pushed to `push`; empty without it.
+    public var pushed: [ImagePublisher.Pushed]
+    /// The Docker engine the images were loaded into (`load`); `nil` when they were not.
+    public var loadedInto: String?
+    /// Journal writes that failed (the run went on); empty when all were recorded.
+    public var journalProblems: [String]
+
+    /// Every node built or up to date, every function planned, and the run not interrupted.
+    public var succeeded: Bool {
+        !summary.cancelled && summary.failed + summary.skipped + summary.interrupted == 0 && plan.errors.isEmpty
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import PrewarmImage
+import PrewarmOCI
+import PrewarmSupport
+
+extension BuildSession {
+    /// After a build in the OCI store: pushes to `push` and loads into Docker (`load`) the images that
+    /// succeeded, recording it in `report`.
+    ///
+    /// - Throws: `BuildSessionError` with code `.publish` (the images are built and stay in the store).
+    func publish(
+        from store: OCIStore, setup: EngineSetup, into report: inout BuildReport, environment: [String: String],
+        events: @Sendable (BuildEvent) -> Void
+    ) async throws {
+        guard !report.images.isEmpty else { return }
+        do {
+            if let push = configuration.push, let registry = setup.registry {
+                let publisher = ImagePublisher(store: store, client: registry, repository: try ImageReference(push))
+                for pushed in try await publisher.publish(plan, outcomes: report.summary.outcomes) {
+                    report.pushed.append(pushed)
+                    events(.pushed(pushed))
+                }
+            }
+            if configuration.load {
+                let docker = try await DockerEngine(
+                    endpoint: .resolve(configuration.dockerHost, environment: environment))
+                let archive = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("prewarm-load-\(UUID().uuidString).tar").path
+                defer { try? FileManager.default.removeItem(atPath: archive) }
+                try store.export(names: report.images, format: .docker, to: archive)
+                try await docker.load(archivePath: archive)
+                report.loadedInto = docker.description
+                events(.loaded(count: report.images.count, engine: docker.description))
+            }
+        } catch let error as ImageError {
+            throw BuildSessionError(
+                .publish, error.description, remedy: error.setting.map(BuildSessionError.Remedy.change), cause: error)
+        }
+    }
+}

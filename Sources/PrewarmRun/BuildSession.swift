@@ -1,0 +1,229 @@
+import Foundation
+import PrewarmImage
+import PrewarmJournal
+import PrewarmPlan
+import PrewarmSupport
+import PrewarmTemplate
+
+/// One build of a template's images, made from a `BuildConfiguration`: what `prewarm build` does, for
+/// any Swift program.
+///
+/// Making a session reads and plans the template. `run(events:)` then checks that the emulators are
+/// there, chooses and sets up the engine (loading the template's base images, opening the OCI store and
+/// the registries), resolves AWS credentials when layers by ARN must be downloaded, opens the journal
+/// (finding the run to resume), runs the graph, and pushes or loads the images as configured. It prints
+/// nothing: it tells what it does through `BuildEvent`s, and returns a `BuildReport`.
+///
+/// ```swift
+/// let session = try await BuildSession(BuildConfiguration(templatePath: "template.yaml"))
+/// let report = try await session.run()
+/// ```
+public struct BuildSession: Sendable {
+    public let configuration: BuildConfiguration
+    /// The plan of the template, as `configuration` asks for it.
+    public private(set) var plan: Plan
+    /// With `configuration.forSAM`: the SAM configuration written before planning.
+    public let samReady: SAMReadyConfiguration?
+    /// The template's path, as found (see `BuildConfiguration.templatePath`).
+    public let templatePath: String
+
+    /// Reads the template and plans it.
+    ///
+    /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found or read at
+    ///   all (its `cause` is the `TemplateError`), `.plan` when `functions` names a function the template
+    ///   does not have (its `cause` is the `PlanError`). A single function that cannot be planned is not an error: it
+    ///   is in `plan.errors`, and the others are built.
+    public init(_ configuration: BuildConfiguration) async throws {
+        self.configuration = configuration
+        let path: String
+        let template: Template
+        do {
+            path = try TemplateLoader.locate(configuration.templatePath)
+            template = try await TemplateLoader(overrides: configuration.parameterOverrides).load(path)
+        } catch let error as TemplateError {
+            throw BuildSessionError(
+                .template, error.description,
+                remedy: error.code == .fileNotFound
+                    ? nil : .editTemplate(error.location?.file ?? configuration.templatePath ?? ""),
+                cause: error)
+        }
+        let options = PlanOptions(
+            architectures: configuration.architectures, invokeImages: configuration.invokeImages,
+            functions: configuration.functions)
+        var planned = template
+        if configuration.forSAM {
+            let ready = try await Self.writeSAMConfiguration(for: template, configuration: configuration)
+            samReady = ready
+            planned = try await Self.loadDerived(ready, configuration: configuration)
+        } else {
+            samReady = nil
+        }
+        do {
+            plan = try Planner(options: options).plan(planned)
+        } catch let error as PlanError {
+            throw BuildSessionError(.plan, error.description, remedy: .change(.functions), cause: error)
+        }
+        // The journal, the run and the messages stay those of the user's template.
+        if configuration.forSAM { plan.template = template.path }
+        templatePath = path
+    }
+
+    /// Builds the plan, records the run in the journal, then pushes and loads the images as configured.
+    /// Cancelling the calling task interrupts the run: what finished is recorded, nothing is pushed or
+    /// loaded, and the report says `summary.cancelled`.
+    ///
+    /// - Parameter events: receives what the session does, from several tasks at once.
+    /// - Returns: the report, also when some nodes failed (see `BuildReport.succeeded`).
+    /// - Throws: `BuildSessionError` when nothing can be built (no emulator, no engine, no credentials for a
+    ///   layer that must be downloaded, an unusable journal or configuration), or, with code `.publish`, when
+    ///   the images were built but pushing or loading them failed.
+    public func run(events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) async throws -> BuildReport {
+        try validate()
+        let environment = configuration.environment
+        let emulators = try locateEmulators()
+        let setup = try await makeEngine()
+        events(.engineChosen(setup.engine.description, reason: setup.reason))
+        for note in setup.notes { events(.note(note)) }
+        events(.planned(plan))
+        reportSAMBuilds(events: events)
+        let layers = try prepareLayers(events: events)
+
+        let absoluteTemplate = URL(fileURLWithPath: plan.template).standardizedFileURL.path
+        let journal = try await openJournal()
+        var options = RunOptionsJSON(
+            arch: configuration.architectures?.map(\.rawValue) ?? [], functions: configuration.functions,
+            jobs: configuration.jobs, downloadJobs: configuration.downloadJobs, pull: configuration.pull,
+            force: configuration.force, resumeOf: nil, engine: setup.engine.description)
+        if configuration.resume {
+            // Everything the earlier run finished is found up to date (its image still exists with the
+            // same content key) and is not done again; the rest runs.
+            do {
+                if let previous = try await journal.latestUnfinishedRun(templatePath: absoluteTemplate) {
+                    options.resumeOf = previous.id.rawValue
+                    events(.resuming(previous.id, outcome: previous.outcome))
+                } else {
+                    events(.nothingToResume)
+                }
+            } catch let error as JournalError {
+                throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
+            }
+        }
+
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("prewarm-\(UUID().uuidString)").path
+        do {
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        } catch {
+            throw BuildSessionError(.configuration, "cannot create the work directory \(work): \(error)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: work) }
+
+        var buildOptions = BuildOptions(
+            pull: configuration.pull, forceRebuild: configuration.force, workDirectory: work,
+            prewarmVersion: configuration.prewarmVersion)
+        buildOptions.localBases = setup.localBases
+        let executor = EngineExecutor(
+            engine: setup.engine, emulators: emulators, options: buildOptions, layers: layers, cache: setup.cache,
+            output: { node, line in events(.output(node: node, line: line)) })
+        let buildRun = BuildRun(
+            plan: plan, templatePath: absoluteTemplate, optionsJSON: Self.jsonLine(options),
+            prewarmVersion: configuration.prewarmVersion,
+            scheduler: Scheduler(
+                options: SchedulerOptions(
+                    jobs: configuration.jobs, downloadJobs: configuration.downloadJobs,
+                    retries: configuration.retries, failFast: configuration.failFast)))
+        let run: BuildRun.Report
+        do {
+            run = try await buildRun.run(executor: executor, journal: journal) { events(.node($0)) }
+        } catch let error as JournalError {
+            throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
+        }
+        events(.built(run))
+
+        var report = BuildReport(
+            runID: run.runID, summary: run.summary, plan: plan, engine: setup.engine.description,
+            ociStore: setup.store?.path, images: builtImages(run.summary.outcomes), pushed: [], loadedInto: nil,
+            journalProblems: run.journalProblems)
+        if !run.summary.cancelled, !Task.isCancelled, let store = setup.store {
+            try await publish(from: store, setup: setup, into: &report, environment: environment, events: events)
+        }
+        return report
+    }
+
+    /// Settings that cannot be used together.
+    func validate() throws {
+        guard configuration.jobs >= 1, configuration.downloadJobs >= 1, configuration.retries >= 0 else {
+            throw BuildSessionError(
+                .configuration, "jobs and downloadJobs must be at least 1, and retries cannot be negative")
+        }
+        if configuration.engine == .docker, configuration.needsOCIStore {
+            throw BuildSessionError(
+                .configuration,
+                "push, cacheFrom, cacheTo, registryMirrors and load work with the OCI store engine, not docker")
+        }
+    }
+
+    /// The emulator of every architecture of the plan, checked before anything is built.
+    func locateEmulators() throws -> EmulatorLocator {
+        let emulators = EmulatorLocator(
+            directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
+            directorySource: configuration.emulatorDirectory != nil
+                ? Setting.emulatorDirectory.mention : "the template's Metadata.Prewarm.EmulatorDirectory",
+            environment: configuration.environment)
+        do {
+            for architecture in Set(plan.functions.map(\.architecture)) {
+                _ = try emulators.emulator(for: architecture.rawValue)
+            }
+        } catch let error as ImageError {
+            throw BuildSessionError(.emulator, error.description, remedy: .change(.emulatorDirectory), cause: error)
+        }
+        return emulators
+    }
+
+    /// Opens the journal, creating its directory.
+    func openJournal() async throws -> Journal {
+        let path = BuildConfiguration.journalPath(configuration.journalPath, forTemplate: plan.template)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw BuildSessionError(
+                .journal, "cannot create \(directory) for the journal: \(error)", remedy: .change(.journalPath))
+        }
+        do {
+            return try await Journal(path: path)
+        } catch let error as JournalError {
+            throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
+        }
+    }
+
+    /// The function images whose node succeeded, by name, sorted.
+    func builtImages(_ outcomes: [String: NodeOutcome]) -> [String] {
+        Array(
+            Set(
+                plan.functions.compactMap { function -> String? in
+                    guard case .succeeded = outcomes[function.nodeID] else { return nil }
+                    return function.image
+                })
+        ).sorted()
+    }
+
+    static func jsonLine(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The options of a run, as recorded in the journal.
+struct RunOptionsJSON: Encodable {
+    var arch: [String]
+    var functions: [String]
+    var jobs: Int
+    var downloadJobs: Int
+    var pull: Bool
+    var force: Bool
+    var resumeOf: Int64?
+    /// Which engine, and where.
+    var engine: String
+}

@@ -1,0 +1,82 @@
+import Foundation
+import PrewarmArchive
+import PrewarmImage
+import PrewarmSupport
+import PrewarmTemplate
+import PrewarmTestKit
+import Testing
+
+@testable import PrewarmJournal
+@testable import prewarm
+
+/// The libraries name settings by their `Setting.mention`; the command line says them as flags. These
+/// are the libraries' messages as prewarm prints them (the libraries' own tests check the mentions).
+@Suite struct SettingFlagsTests {
+    @Test func everySettingHasAFlagOfItsOwn() {
+        let flags = Setting.all.map(SettingFlags.flag(for:))
+        #expect(Set(flags).count == flags.count)
+        #expect(flags.allSatisfy { $0.hasPrefix("--") })
+        #expect(
+            SettingFlags.render("drop `pull: false`, or raise `maxLayerSize`")
+                == "drop --skip-pull-image, or raise --max-layer-size")
+    }
+
+    /// Moved from ZipExtractorTests.stopsAtTheLimitWhileWriting.
+    @Test func aLayerZipPastTheLimitNamesTheFlag() async throws {
+        let directory = try TemporaryDirectory("prewarm-zip")
+        defer { directory.remove() }
+        let zips = try await LayerZips.make(["liar.zip"], in: directory.path + "/zips")
+        let error = #expect(throws: ImageError.self) {
+            try ZipExtractor(maxExpandedSize: 2000).extract(
+                zips + "/liar.zip", to: directory.path + "/layer", label: "liar")
+        }
+        #expect(error?.setting == .maxLayerSize)
+        #expect(
+            error.map { SettingFlags.render($0.message) }
+                == "layer zip liar: expands past the limit of 2000 bytes (--max-layer-size) at entry 'zeros'; "
+                + "the archive is rejected")
+    }
+
+    /// Moved from EmulatorLocatorTests.
+    @Test func aMissingEmulatorNamesTheFlag() throws {
+        let directory = try TemporaryDirectory("prewarm-rie")
+        defer { directory.remove() }
+        try directory.write("given/aws-lambda-rie-arm64", "x")
+        let locator = EmulatorLocator(directory: directory.path + "/given", environment: ["PATH": ""])
+        let missing = #expect(throws: ImageError.self) { try locator.emulator(for: "x86_64") }
+        #expect(missing.map { SettingFlags.render($0.message) }?.contains("--rie-dir") == true)
+        let nowhere = #expect(throws: ImageError.self) {
+            try EmulatorLocator(environment: ["PATH": ""]).emulator(for: "x86_64")
+        }
+        #expect(nowhere.map { SettingFlags.render($0.message) }?.contains("pass --rie-dir DIR") == true)
+    }
+
+    /// Moved from ParameterOverridesTests.malformedInputIsAnError.
+    @Test(arguments: ["JustAWord", "=value", "Key=\"unterminated", "ParameterKey=K ParameterValue=V"])
+    func malformedOverridesNameTheFlag(_ argument: String) {
+        let error = #expect(throws: TemplateError.self) { try ParameterOverrides(parsing: [argument]) }
+        #expect(error.map { SettingFlags.render($0.description) }?.contains("--parameter-overrides") == true)
+    }
+
+    /// Moved from JournalOpenTests.aJournalOfANewerSchemaIsRefusedAndLeftAlone.
+    @Test func aNewerJournalNamesTheFlag() {
+        let path = "/work/app/.prewarm/journal.sqlite"
+        let error = JournalError.newerSchema(path: path, found: 99, known: Journal.schemaVersion)
+        #expect(
+            SettingFlags.render(error.description)
+                == "journal \(path) was written by a newer prewarm (schema 99, this one knows "
+                + "\(Journal.schemaVersion)); upgrade prewarm or use --journal to start a new one")
+    }
+
+    /// Moved from JournalOpenTests.aFileThatIsNotADatabaseIsRefusedAndLeftAlone: as `prewarm runs` says it.
+    @Test func aFileThatIsNotAJournalNamesTheFlag() async throws {
+        let directory = try TemporaryDirectory("prewarm-journal")
+        defer { directory.remove() }
+        let path = try directory.write("journal.sqlite", String(repeating: "not a database\n", count: 100))
+        let result = try await PrewarmExecutable.run(["runs", "--journal", path])
+        #expect(result.status == 2)
+        let message = result.stderr
+        #expect(message.contains(path))
+        #expect(message.contains("move it away or pass --journal"))
+    }
+}
