@@ -98,6 +98,19 @@ public struct EngineExecutor: NodeExecutor {
             try await cache?.store(key: key, name: planned.name)
             return .upToDate(output: existing.id)
         }
+        // SAM CLI builds an image with a layer defined in the template on every invoke, and tags its own
+        // result with this name. Building it again only because of that would make the two overwrite each
+        // other forever: SAM's image is kept (`prewarm build --for-sam` is the way to have SAM build none).
+        if !options.forceRebuild,
+            planned.layers.contains(where: { if case .local = $0.source { true } else { false } }),
+            let existing = try await engine.image(named: planned.name), existing.labels[ImageLabels.contentKey] == nil
+        {
+            output(
+                node.id,
+                "kept \(planned.name): sam local built it itself (it does on every invoke of a function with a template layer)"
+            )
+            return .upToDate(output: existing.id)
+        }
         if !options.forceRebuild,
             let cached = try await cache?.fetch(key: key, name: planned.name, platform: planned.architecture.platform)
         {
@@ -135,7 +148,11 @@ public struct EngineExecutor: NodeExecutor {
             emulator: ImageBuildRequest.Source(path: emulator, contentDigest: emulatorDigest), layers: layerSources)
         let nodeID = node.id
         let output = self.output
-        let image = try await engine.build(request) { line in output(nodeID, line) }
+        // SAM's own lock for the name: a sam local started meanwhile waits for this build instead of
+        // building the name itself (only a Docker engine is where SAM looks).
+        let image = try await SAMBuildLock(name: planned.name).holding {
+            try await engine.build(request) { line in output(nodeID, line) }
+        }
         await removeStaleRapidImages(besides: planned.name, nodeID: nodeID)
         try await cache?.store(key: key, name: planned.name)
         return .built(output: image.id)
@@ -158,9 +175,11 @@ public struct EngineExecutor: NodeExecutor {
         ).write(to: contextPath)
         let output = self.output
         let before = try await engine.image(named: planned.name)
-        let image = try await engine.buildAsSAM(
-            name: planned.name, contextPath: contextPath, platform: planned.architecture.platform
-        ) { line in output(nodeID, line) }
+        let image = try await SAMBuildLock(name: planned.name).holding {
+            try await engine.buildAsSAM(
+                name: planned.name, contextPath: contextPath, platform: planned.architecture.platform
+            ) { line in output(nodeID, line) }
+        }
         return before?.id == image.id ? .upToDate(output: image.id) : .built(output: image.id)
     }
 
