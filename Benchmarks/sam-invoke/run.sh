@@ -10,7 +10,9 @@
 # Both sides use --skip-pull-image (the bases are local; nothing may leave the machine) and the same
 # layer by ARN already in SAM's cache, as SAM leaves it after downloading it.
 #
-# Usage: Benchmarks/sam-invoke/run.sh   (needs ci/install's .build-sam; starts dockerd with a bridge)
+# Usage: Benchmarks/sam-invoke/run.sh [PREWARM_BINARY]   (needs ci/install's .build-sam; starts
+#        dockerd with a bridge). Default binary: the debug build's (`swift build` first); prewarm's
+#        part of the time is its build, a second or two either way, so release mode changes little.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo="$(pwd -P)"
@@ -20,8 +22,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-swift build -c release --product prewarm >/dev/null
-prewarm="$(swift build -c release --show-bin-path)/prewarm"
+prewarm="${1:-$repo/.build/debug/prewarm}"
+[ -x "$prewarm" ] || { echo "sam-invoke: no prewarm binary at $prewarm (swift build first)" >&2; exit 2; }
 sam="$repo/.build-sam/bin/sam"
 rie_dir="$(echo "$repo"/.build-sam/lib/python3*/site-packages/samcli/local/rapid)"
 gcc -static -O2 -o "$work/bootstrap" Tests/Fixtures/sam-local/src/provided/bootstrap.c

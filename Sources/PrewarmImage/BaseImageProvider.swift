@@ -5,14 +5,14 @@ import PrewarmSupport
 /// Provides a base image that is not in an `OCIStore`: the seam where pulling from a registry
 /// plugs in.
 public protocol BaseImageProvider: Sendable {
-    /// Puts `reference` for `platform` (`linux/arm64`) into `store`, named `reference`.
+    /// Puts `reference` for `platform` into `store`, named `reference`.
     ///
     /// - Parameter pull: whether reaching a registry is allowed (`--skip-pull-image` turns it off);
     ///   local sources are used either way.
     /// - Returns: `false` when this provider cannot provide it (the store then reports the base
     ///   as missing).
     /// - Throws: `ImageError` when providing it was tried and failed.
-    func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool
+    func provide(_ reference: String, platform: OCIPlatform, pull: Bool, into store: OCIStore) async throws -> Bool
 }
 
 /// Base images from a registry, with the OCI distribution API: an index is resolved to the
@@ -24,10 +24,12 @@ public struct RegistryBaseProvider: BaseImageProvider {
         self.client = client
     }
 
-    public func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool {
+    public func provide(_ reference: String, platform: OCIPlatform, pull: Bool, into store: OCIStore) async throws
+        -> Bool
+    {
         guard pull else { return false }
         let image = try ImageReference(reference)
-        let pulled = try await client.pull(image, platform: try OCIPlatform(platform), into: store)
+        let pulled = try await client.pull(image, platform: platform, into: store)
         let descriptor = OCIDescriptor(
             mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
             size: Int64(pulled.manifest.data.count), platform: pulled.platform)
@@ -46,8 +48,9 @@ public struct LayoutBaseProvider: BaseImageProvider {
         self.layout = layout
     }
 
-    public func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool {
-        guard let wanted = try? OCIPlatform(platform) else { return false }
+    public func provide(_ reference: String, platform: OCIPlatform, pull: Bool, into store: OCIStore) async throws
+        -> Bool
+    {
         let indexPath = layout + "/index.json"
         guard let data = FileManager.default.contents(atPath: indexPath) else {
             throw ImageError(.missingBase, "cannot read \(indexPath): the base images' OCI layout is not there")
@@ -61,7 +64,7 @@ public struct LayoutBaseProvider: BaseImageProvider {
         let candidates = index.manifests.filter { $0.annotations?[OCIAnnotation.imageName] == reference }
         guard
             let chosen = candidates.first(where: {
-                $0.platform.map { $0.architecture == wanted.architecture && $0.os == wanted.os } ?? true
+                $0.platform.map { $0.architecture == platform.architecture && $0.os == platform.os } ?? true
             })
         else { return false }
         let manifestData = try copy(chosen.digest, into: store)
@@ -69,7 +72,7 @@ public struct LayoutBaseProvider: BaseImageProvider {
         for blob in [manifest.config] + manifest.layers { _ = try copyFile(blob.digest, into: store) }
         var descriptor = chosen
         descriptor.annotations = nil
-        descriptor.platform = chosen.platform ?? wanted
+        descriptor.platform = chosen.platform ?? platform
         try store.setName(reference, to: descriptor)
         return true
     }
@@ -107,7 +110,9 @@ public struct ChainedBaseProvider: BaseImageProvider {
         self.providers = providers
     }
 
-    public func provide(_ reference: String, platform: String, pull: Bool, into store: OCIStore) async throws -> Bool {
+    public func provide(_ reference: String, platform: OCIPlatform, pull: Bool, into store: OCIStore) async throws
+        -> Bool
+    {
         for provider in providers
         where try await provider.provide(reference, platform: platform, pull: pull, into: store) {
             return true

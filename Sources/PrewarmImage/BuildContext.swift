@@ -29,25 +29,32 @@ public struct BuildContext: Sendable {
         "FROM \(baseImage)\nCOPY rootfs/ /\n"
     }
 
-    /// What to write: a build context for `POST /build`, or the image layer itself.
-    public enum Form: Sendable {
-        /// `Dockerfile` and `rootfs/…`, for an engine to build.
-        case dockerfileContext
-        /// The layer's files at the archive's root (`var/rapid/…`, `opt/…`), to load as the
-        /// image's one new layer.
-        case layer
-        /// Nothing to write: the engine makes its own layers from the request's `emulator` and
-        /// `layers` (one per source, shared between images). `write` writes the `.layer` form.
-        case separateLayers
-    }
-
-    /// Writes the context (or the bare layer) as a tar archive to `path`, replacing it.
+    /// Writes the build context as a tar archive to `path`, replacing it.
     ///
     /// - Returns: the number of bytes written.
     /// - Throws: `ImageError` with code `.missingEmulator` when the emulator is not a file,
     ///   `.notFound` when a layer directory is missing, `.io` when reading or writing fails.
     @discardableResult
-    public func write(to path: String, as form: Form = .dockerfileContext) throws -> UInt64 {
+    public func write(to path: String) throws -> UInt64 {
+        try write(to: path, as: .dockerfileContext)
+    }
+
+    /// What an engine sends: a build context, or the image layer itself. Which one is the
+    /// engine's business (see `DockerEngine`), never its callers'.
+    package enum Form: Sendable {
+        /// `Dockerfile` and `rootfs/…`, for an engine to build.
+        case dockerfileContext
+        /// The layer's files at the archive's root (`var/rapid/…`, `opt/…`), to load as the
+        /// image's one new layer.
+        case layer
+    }
+
+    /// Writes the context, or the bare layer, as a tar archive to `path`, replacing it.
+    ///
+    /// - Returns: the number of bytes written.
+    /// - Throws: as `write(to:)`.
+    @discardableResult
+    package func write(to path: String, as form: Form) throws -> UInt64 {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: emulator, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw ImageError(.missingEmulator, "no emulator at \(emulator)")
@@ -66,7 +73,7 @@ public struct BuildContext: Sendable {
             try tar.addFile("Dockerfile", contents: Data(dockerfile.utf8))
             try tar.addDirectory("rootfs")
             root = "rootfs/"
-        case .layer, .separateLayers:
+        case .layer:
             root = ""
         }
         try tar.addDirectory(root + "var")

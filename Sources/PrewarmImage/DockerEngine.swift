@@ -1,6 +1,7 @@
 import Foundation
 import PrewarmArchive
 import PrewarmHTTP
+import PrewarmOCI
 import PrewarmSupport
 
 /// A Docker-compatible engine reached through its Engine API: Docker, Podman's compatible
@@ -116,10 +117,10 @@ public final class DockerEngine: ImageEngine {
         return try Self.parseImage(response.body, name: name)
     }
 
-    public func prepareBase(_ reference: String, platform: String, pull: Bool) async throws -> EngineImage {
+    public func prepareBase(_ reference: String, platform: OCIPlatform, pull: Bool) async throws -> EngineImage {
         if pull {
             let (image, tag) = Self.splitReference(reference)
-            var query = "fromImage=\(Self.escape(image))&platform=\(Self.escape(platform))"
+            var query = "fromImage=\(Self.escape(image))&platform=\(Self.escape(platform.description))"
             if let tag { query += "&tag=\(Self.escape(tag))" }
             let response = try await stream(
                 HTTPRequest(method: .post, url: url("/images/create?\(query)")), doing: "pull \(reference)")
@@ -136,7 +137,7 @@ public final class DockerEngine: ImageEngine {
                         + "pull or load it first, or drop `pull: false`",
                 setting: pull ? nil : .skipPull)
         }
-        let wanted = platform.split(separator: "/").last.map(String.init) ?? platform
+        let wanted = platform.architecture
         guard image.architecture == wanted else {
             // Docker's classic builder would quietly build on a base of the wrong architecture.
             throw ImageError(
@@ -145,36 +146,78 @@ public final class DockerEngine: ImageEngine {
         return image
     }
 
-    /// Docker gets the bare layer and loads it on top of the base (`POST /images/load` reads no
-    /// layer it already has, so this is one layer's worth of work, with no container and no
-    /// commit). Podman, whose load wants every layer in the archive, builds the context.
-    public var buildForm: BuildContext.Form {
+    /// What this engine is sent: Docker gets the bare layer and loads it on top of the base
+    /// (`POST /images/load` reads no layer it already has, so this is one layer's worth of work,
+    /// with no container and no commit). Podman, whose load wants every layer in the archive,
+    /// builds the Dockerfile context.
+    package var buildForm: BuildContext.Form {
         product == "docker" ? .layer : .dockerfileContext
     }
 
+    /// Checks the base (it must be in the engine, of the request's architecture: the classic
+    /// builder would quietly build on another), writes the request's sources as one archive
+    /// (the bare layer, or a Dockerfile context, as `buildForm` says) under
+    /// `request.workDirectory`, sends it, and removes it.
     public func build(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
         -> EngineImage
     {
-        if buildForm == .layer { return try await load(request, output: output) }
-        return try await buildContext(request, output: output)
+        let base = try await inspectBase(of: request)
+        let form = buildForm
+        let archive = URL(fileURLWithPath: request.workDirectory)
+            .appendingPathComponent("\(form == .layer ? "layer" : "context")-\(UUID().uuidString).tar").path
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        try BuildContext(
+            baseImage: request.baseImage, emulator: request.emulator.path, layers: request.layers.map(\.path)
+        ).write(to: archive, as: form)
+        switch form {
+        case .layer: return try await load(request, base: base, layer: archive, output: output)
+        case .dockerfileContext: return try await buildContext(request, context: archive, output: output)
+        }
     }
 
-    /// `POST /build` of a Dockerfile context.
-    private func buildContext(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
-        -> EngineImage
-    {
+    /// The engine's description of the request's base (`GET /images/NAME/json`).
+    ///
+    /// - Throws: `ImageError` with code `.missingBase` when the engine has no such image, or has
+    ///   it for another architecture than `request.platform`'s; `.engine` when the engine fails.
+    private func inspectBase(of request: ImageBuildRequest) async throws -> [String: Any] {
+        let reference = request.baseImage
+        let inspected = try await send(
+            HTTPRequest(url: url("/images/\(Self.escapePath(reference))/json")), doing: "inspect \(reference)")
+        if inspected.status == 404 {
+            throw ImageError(
+                .missingBase, "base image \(reference) is not in the engine; make it available before building")
+        }
+        guard inspected.isSuccess else { throw engineError(inspected, doing: "inspect base image \(reference)") }
+        guard let base = (try? JSONSerialization.jsonObject(with: inspected.body)) as? [String: Any] else {
+            throw ImageError(.engine, "the engine's description of base image \(reference) is not the JSON of an image")
+        }
+        let architecture = base["Architecture"] as? String ?? ""
+        guard architecture == request.platform.architecture else {
+            throw ImageError(
+                .missingBase,
+                "base image \(reference) is \(architecture), not \(request.platform.architecture) as "
+                    + "\(request.platform) needs")
+        }
+        return base
+    }
+
+    /// `POST /build` of the Dockerfile context at `context`, with pulls off: the base node made
+    /// the base available.
+    private func buildContext(
+        _ request: ImageBuildRequest, context: String, output: @escaping @Sendable (String) -> Void
+    ) async throws -> EngineImage {
         let labels =
             (try? JSONSerialization.data(withJSONObject: request.labels, options: [.sortedKeys]))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let query = [
-            "t=\(Self.escape(request.name))", "platform=\(Self.escape(request.platform))",
-            "labels=\(Self.escape(labels))", "pull=\(request.pull ? "1" : "0")", "rm=1", "forcerm=1",
+            "t=\(Self.escape(request.name))", "platform=\(Self.escape(request.platform.description))",
+            "labels=\(Self.escape(labels))", "pull=0", "rm=1", "forcerm=1",
         ].joined(separator: "&")
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-tar")
         let response = try await stream(
             HTTPRequest(
-                method: .post, url: url("/build?\(query)"), headers: headers, body: .file(path: request.contextPath)),
+                method: .post, url: url("/build?\(query)"), headers: headers, body: .file(path: context)),
             doing: "build \(request.name)")
         if let failure = try await Self.drain(response.body, output: output) {
             throw ImageError(.buildFailed, "building \(request.name) failed in the engine: \(failure)")
@@ -185,26 +228,20 @@ public final class DockerEngine: ImageEngine {
         return image
     }
 
-    /// Makes `request.name` the base image plus the layer at `request.contextPath`, through
+    /// Makes `request.name` the base image (described by `base`) plus the layer at `layer`, through
     /// `POST /images/load` of an archive that holds the new layer, its image configuration (the
     /// base's, with the new layer's diff ID and the labels added) and a manifest that lists the
     /// base's layers, which the engine already has.
-    private func load(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
-        -> EngineImage
-    {
-        let inspected = try await send(
-            HTTPRequest(url: url("/images/\(Self.escapePath(request.baseImage))/json")),
-            doing: "inspect \(request.baseImage)")
-        guard inspected.isSuccess,
-            let base = (try? JSONSerialization.jsonObject(with: inspected.body)) as? [String: Any],
-            let diffIDs = (base["RootFS"] as? [String: Any])?["Layers"] as? [String]
-        else {
-            throw ImageError(.missingBase, "base image \(request.baseImage) is not in the engine")
+    private func load(
+        _ request: ImageBuildRequest, base: [String: Any], layer: String, output: @escaping @Sendable (String) -> Void
+    ) async throws -> EngineImage {
+        guard let diffIDs = (base["RootFS"] as? [String: Any])?["Layers"] as? [String] else {
+            throw ImageError(.missingBase, "the engine's description of base image \(request.baseImage) has no layers")
         }
         var config = base["Config"] as? [String: Any] ?? [:]
         if let triggers = config["OnBuild"] as? [Any], !triggers.isEmpty {
             // A base with ONBUILD instructions must be built on, or they would not run.
-            return try await buildOnLayer(request, output: output)
+            return try await buildOnLayer(request, layer: layer, output: output)
         }
         var labels = config["Labels"] as? [String: Any] ?? [:]
         for (key, value) in request.labels { labels[key] = value }
@@ -219,7 +256,7 @@ public final class DockerEngine: ImageEngine {
         var image: [String: Any] = [
             "architecture": base["Architecture"] as? String ?? "", "os": base["Os"] as? String ?? "linux",
             "created": created, "config": config, "history": history,
-            "rootfs": ["type": "layers", "diff_ids": diffIDs + [try ContentDigest.file(request.contextPath)]],
+            "rootfs": ["type": "layers", "diff_ids": diffIDs + [try ContentDigest.file(layer)]],
         ]
         if let variant = base["Variant"] as? String, !variant.isEmpty { image["variant"] = variant }
         let configData = try JSONSerialization.data(withJSONObject: image, options: [.sortedKeys])
@@ -229,7 +266,7 @@ public final class DockerEngine: ImageEngine {
             withJSONObject: [["Config": configName, "RepoTags": [request.name], "Layers": layers]],
             options: [.sortedKeys])
 
-        let archivePath = request.contextPath + ".image.tar"
+        let archivePath = layer + ".image.tar"
         defer { try? FileManager.default.removeItem(atPath: archivePath) }
         guard FileManager.default.createFile(atPath: archivePath, contents: nil),
             let handle = FileHandle(forWritingAtPath: archivePath)
@@ -242,7 +279,7 @@ public final class DockerEngine: ImageEngine {
             try tar.addFile("manifest.json", contents: manifest)
             try tar.addFile(configName, contents: configData)
             try tar.addDirectory("prewarm")
-            try tar.addFile("prewarm/layer.tar", from: request.contextPath, mode: 0o644)
+            try tar.addFile("prewarm/layer.tar", from: layer, mode: 0o644)
             try tar.finish()
         }
         var headers = HTTPHeaders()
@@ -277,12 +314,12 @@ public final class DockerEngine: ImageEngine {
         }
     }
 
-    /// Builds `FROM base` + `ADD layer.tar /` (which unpacks it) with the classic `POST /build`:
-    /// for bases whose ONBUILD instructions must run.
-    private func buildOnLayer(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
-        -> EngineImage
-    {
-        let contextPath = request.contextPath + ".context.tar"
+    /// Builds `FROM base` + `ADD layer.tar /` (which unpacks the layer at `layer`) with the
+    /// classic `POST /build`: for bases whose ONBUILD instructions must run.
+    private func buildOnLayer(
+        _ request: ImageBuildRequest, layer: String, output: @escaping @Sendable (String) -> Void
+    ) async throws -> EngineImage {
+        let contextPath = layer + ".context.tar"
         defer { try? FileManager.default.removeItem(atPath: contextPath) }
         guard FileManager.default.createFile(atPath: contextPath, contents: nil),
             let handle = FileHandle(forWritingAtPath: contextPath)
@@ -293,12 +330,10 @@ public final class DockerEngine: ImageEngine {
             defer { try? handle.close() }
             var tar = TarWriter(output: handle)
             try tar.addFile("Dockerfile", contents: Data("FROM \(request.baseImage)\nADD layer.tar /\n".utf8))
-            try tar.addFile("layer.tar", from: request.contextPath, mode: 0o644)
+            try tar.addFile("layer.tar", from: layer, mode: 0o644)
             try tar.finish()
         }
-        var contextRequest = request
-        contextRequest.contextPath = contextPath
-        return try await buildContext(contextRequest, output: output)
+        return try await buildContext(request, context: contextPath, output: output)
     }
 
     public func remove(_ name: String) async throws {

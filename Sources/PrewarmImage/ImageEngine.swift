@@ -1,3 +1,6 @@
+import Foundation
+import PrewarmOCI
+
 /// An image as an engine holds it.
 public struct EngineImage: Sendable, Hashable {
     /// The image ID (`sha256:…`, the digest of its configuration).
@@ -17,9 +20,10 @@ public struct EngineImage: Sendable, Hashable {
     }
 }
 
-/// What to build: an archive written by `BuildContext` (in the form the engine asked for with
-/// `ImageEngine.buildForm`), or, for `.separateLayers`, the emulator and layer directories
-/// themselves; and what to call the result.
+/// What to build: the base image, the emulator and the function's layer directories, for one
+/// platform, and what to call the result. The request names sources, never an archive: each
+/// engine makes what it sends or stores from them (a Dockerfile context, one layer, one layer
+/// per source).
 public struct ImageBuildRequest: Sendable, Hashable {
     /// A file or directory that goes into the image, with the digest of its content when the
     /// caller knows it (`ContentDigest.file` or `ContentDigest.directory`), so the engine need
@@ -36,34 +40,33 @@ public struct ImageBuildRequest: Sendable, Hashable {
 
     /// The name `sam local` looks for (`repository:tag`).
     public var name: String
-    /// The base image the new layer goes on.
+    /// The base image the new layers go on, by the reference `prepareBase` made available. The
+    /// engine never pulls it while building.
     public var baseImage: String
-    /// The archive: a build context, or the bare layer.
-    public var contextPath: String
-    /// `linux/amd64` or `linux/arm64`.
-    public var platform: String
+    /// The platform the image is for; the base must be of its architecture.
+    public var platform: OCIPlatform
+    /// The emulator binary (goes to `/var/rapid/aws-lambda-rie`, mode 0755).
+    public var emulator: Source
+    /// The function's layer directories (each one's files go under `/opt`), in the order applied:
+    /// a later layer's file wins over an earlier one's.
+    public var layers: [Source]
     /// Labels set on the image (prewarm's content key and version).
     public var labels: [String: String]
-    /// Whether the engine may pull the base image (`--skip-pull-image` turns it off).
-    public var pull: Bool
-    /// The emulator binary (goes to `/var/rapid/aws-lambda-rie`), for `.separateLayers` engines.
-    public var emulator: Source?
-    /// The function's layer directories (each goes under `/opt`) in the order applied, for
-    /// `.separateLayers` engines.
-    public var layers: [Source]
+    /// Where an engine that sends an archive writes it while it builds; it removes what it wrote
+    /// when the build ends, however it ends. An engine that needs no archive ignores it.
+    public var workDirectory: String
 
     public init(
-        name: String, baseImage: String, contextPath: String, platform: String, labels: [String: String], pull: Bool,
-        emulator: Source? = nil, layers: [Source] = []
+        name: String, baseImage: String, platform: OCIPlatform, emulator: Source, layers: [Source] = [],
+        labels: [String: String] = [:], workDirectory: String = FileManager.default.temporaryDirectory.path
     ) {
         self.name = name
         self.baseImage = baseImage
-        self.contextPath = contextPath
         self.platform = platform
-        self.labels = labels
-        self.pull = pull
         self.emulator = emulator
         self.layers = layers
+        self.labels = labels
+        self.workDirectory = workDirectory
     }
 }
 
@@ -80,30 +83,39 @@ public protocol ImageEngine: Sendable {
     /// - Throws: `ImageError` when the engine cannot be asked.
     func image(named name: String) async throws -> EngineImage?
 
-    /// The archive `build` wants: a Dockerfile context, or the bare layer it adds to the base.
-    var buildForm: BuildContext.Form { get }
-
     /// Makes the base image `reference` available for `platform`.
     ///
     /// With `pull`, fetches it from its registry (which refreshes a local copy); without, only
-    /// looks for a local copy.
-    /// - Returns: the base image.
+    /// looks for a local copy (the OCI store still takes it from a local source such as an OCI
+    /// layout).
+    /// - Returns: the base image, whose architecture is `platform`'s.
     /// - Throws: `ImageError` with code `.missingBase` when it is absent and may not be pulled,
-    ///   or when the pull fails.
-    func prepareBase(_ reference: String, platform: String, pull: Bool) async throws -> EngineImage
+    ///   when the pull fails, or when the image found is for another architecture.
+    func prepareBase(_ reference: String, platform: OCIPlatform, pull: Bool) async throws -> EngineImage
 
-    /// Builds `request` and names the result `request.name`.
+    /// Builds the image of `request`: the base plus the emulator and the layers, with no `RUN`
+    /// step, named `request.name` (a name that is already there moves to the new image). The
+    /// engine writes whatever it sends from the request's sources, under
+    /// `request.workDirectory`, and removes it when done.
     ///
     /// - Parameter output: receives the engine's build output, line by line.
     /// - Returns: the built image.
-    /// - Throws: `ImageError` with code `.buildFailed` carrying the engine's message when the
-    ///   build fails (even when the engine answered 200 and reported the error in its stream).
+    /// - Throws: `ImageError` with code `.missingBase` when the base is not in the engine (or is
+    ///   of another architecture), `.missingEmulator` when the emulator is not a file,
+    ///   `.notFound` when a layer directory is missing, `.io` when an archive cannot be written,
+    ///   and `.buildFailed` carrying the engine's message when the build fails (even when the
+    ///   engine answered 200 and reported the error in its stream).
     func build(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws -> EngineImage
 
     /// Removes the image name `name` (the image itself goes when no other name holds it).
     /// Does nothing when there is no such image.
+    ///
+    /// - Throws: `ImageError` when the engine cannot be asked or refuses.
     func remove(_ name: String) async throws
 
     /// The names of every image whose repository is `repository`.
+    ///
+    /// - Returns: an empty list when there is none.
+    /// - Throws: `ImageError` when the engine cannot be asked.
     func names(inRepository repository: String) async throws -> [String]
 }

@@ -10,22 +10,20 @@ extension OCIStore {
     static let created = "1970-01-01T00:00:00Z"
 
     /// Builds `request` (see `build`): the base's manifest and configuration from the store, one
-    /// layer with the emulator, one per Lambda layer (or, for a request with no `emulator`, the
-    /// archive at `contextPath` as one layer), the configuration with the new diff IDs and the
-    /// labels, a manifest, and the name.
+    /// layer with the emulator and one per Lambda layer (each stored once, whatever image it is
+    /// in), the configuration with the new diff IDs and the labels, a manifest, and the name.
+    /// Writes nothing outside the store; `request.workDirectory` is not used.
     ///
-    /// - Throws: `ImageError` with code `.missingBase` when the base is not in the store,
+    /// - Throws: `ImageError` with code `.missingBase` when the base is not in the store or is of
+    ///   another architecture, `.buildFailed` when it has ONBUILD instructions, and
     ///   `.missingEmulator`, `.notFound`, `.invalidContent` or `.io` when a source cannot be archived.
     public func buildImage(_ request: ImageBuildRequest, output: @Sendable (String) -> Void = { _ in }) throws
         -> EngineImage
     {
-        guard let platform = try? OCIPlatform(request.platform) else {
-            throw ImageError(
-                .buildFailed, "cannot read platform '\(request.platform)'; write it as linux/amd64 or linux/arm64")
-        }
+        let platform = request.platform
         return try withSharedLock {
             guard let base = try storedImage(named: request.baseImage, platform: platform) else {
-                throw missingBase(request.baseImage, platform: request.platform)
+                throw missingBase(request.baseImage, platform: platform)
             }
             var config = try base.configuration()
             let architecture = config["architecture"] as? String ?? ""
@@ -33,7 +31,7 @@ extension OCIStore {
                 throw ImageError(
                     .missingBase,
                     "base image \(request.baseImage) in the OCI store at \(path) is \(architecture), not "
-                        + "\(platform.architecture) as \(request.platform) needs; import the \(platform.architecture) image"
+                        + "\(platform.architecture) as \(platform) needs; import the \(platform.architecture) image"
                 )
             }
             var settings = config["config"] as? [String: Any] ?? [:]
@@ -45,16 +43,10 @@ extension OCIStore {
             }
 
             var added: [(layer: OCIDescriptor, history: String)] = []
-            if let emulator = request.emulator {
-                added.append((try emulatorLayer(emulator), "prewarm: Lambda runtime interface emulator"))
-                for (number, layer) in request.layers.enumerated() {
-                    let descriptor = try directoryLayer(layer)
-                    added.append((descriptor, "prewarm: Lambda layer \(number + 1) of \(request.layers.count)"))
-                }
-            } else {
-                let (digest, size) = try writeBlob(fromFile: request.contextPath)
-                added.append(
-                    (OCIDescriptor(mediaType: OCIMediaType.layer, digest: digest, size: size), "prewarm: layer"))
+            added.append((try emulatorLayer(request.emulator), "prewarm: Lambda runtime interface emulator"))
+            for (number, layer) in request.layers.enumerated() {
+                let descriptor = try directoryLayer(layer)
+                added.append((descriptor, "prewarm: Lambda layer \(number + 1) of \(request.layers.count)"))
             }
             output("\(added.count) layer(s) on \(base.manifest.layers.count) of \(request.baseImage)")
 

@@ -8,8 +8,6 @@ import PrewarmSupport
 extension OCIStore: ImageEngine {
     public var description: String { "oci store at \(path)" }
 
-    public var buildForm: BuildContext.Form { .separateLayers }
-
     public func image(named name: String) async throws -> EngineImage? {
         try await Self.blocking { [self] in
             guard let image = try storedImage(named: name) else { return nil }
@@ -17,15 +15,14 @@ extension OCIStore: ImageEngine {
         }
     }
 
-    public func prepareBase(_ reference: String, platform: String, pull: Bool) async throws -> EngineImage {
-        guard let wanted = try? OCIPlatform(platform) else {
-            throw ImageError(.missingBase, "cannot read platform '\(platform)'; write it as linux/amd64 or linux/arm64")
-        }
-        if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) }) {
+    /// Looks in the store first; when the base is not there, asks `baseProvider` (a registry only
+    /// with `pull`, a local layout either way).
+    public func prepareBase(_ reference: String, platform: OCIPlatform, pull: Bool) async throws -> EngineImage {
+        if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) }) {
             return found
         }
         if let baseProvider, try await baseProvider.provide(reference, platform: platform, pull: pull, into: self),
-            let found = try await Self.blocking({ [self] in try baseImage(reference, platform: wanted) })
+            let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) })
         {
             return found
         }
@@ -39,13 +36,13 @@ extension OCIStore: ImageEngine {
             throw ImageError(
                 .missingBase,
                 "base image \(reference) in the OCI store at \(path) is \(found.architecture), "
-                    + "not \(platform.architecture) as \(platform.os)/\(platform.architecture) needs; "
+                    + "not \(platform.architecture) as \(platform) needs; "
                     + "import the \(platform.architecture) image")
         }
         return found
     }
 
-    func missingBase(_ reference: String, platform: String) -> ImageError {
+    func missingBase(_ reference: String, platform: OCIPlatform) -> ImageError {
         ImageError(
             .missingBase,
             "base image \(reference) for \(platform) is not in the OCI store at \(path); import it with "

@@ -67,6 +67,12 @@ public struct BuildGraph: Sendable {
         return true
     }
 
+    /// The ID of the node that makes the base image `reference` available for `architecture`:
+    /// `base:<reference>@<platform>`.
+    public static func baseNodeID(reference: String, architecture: Architecture) -> String {
+        "base:\(reference)@\(architecture.platform)"
+    }
+
     /// How many nodes of each kind.
     public func count(of kind: Kind) -> Int {
         nodes.lazy.filter { $0.kind == kind }.count
@@ -77,7 +83,11 @@ public struct BuildGraph: Sendable {
 public struct PlannedImage: Sendable, Hashable {
     /// The name SAM CLI looks for.
     public var name: String
+    /// The base image's reference, as written in the `FROM` of the image.
     public var baseImage: String
+    /// The graph node that makes `baseImage` available for `architecture`; one of the image
+    /// node's needs, whose result is the base image's ID.
+    public var baseNodeID: String
     public var architecture: Architecture
     /// The layers in the order they are applied (later ones overwrite earlier ones).
     public var layers: [PlannedLayer]
@@ -87,10 +97,15 @@ public struct PlannedImage: Sendable, Hashable {
     /// runtime), so that the useful build is SAM's own Dockerfile, whose steps SAM then finds cached.
     public var samBuildsOnEveryInvoke = false
 
-    public init(name: String, baseImage: String, architecture: Architecture, layers: [PlannedLayer], contentKey: String)
-    {
+    /// - Parameter baseNodeID: the node that provides the base; by default the ID the planner
+    ///   gives it, `BuildGraph.baseNodeID(reference:architecture:)`.
+    public init(
+        name: String, baseImage: String, baseNodeID: String? = nil, architecture: Architecture,
+        layers: [PlannedLayer], contentKey: String
+    ) {
         self.name = name
         self.baseImage = baseImage
+        self.baseNodeID = baseNodeID ?? BuildGraph.baseNodeID(reference: baseImage, architecture: architecture)
         self.architecture = architecture
         self.layers = layers
         self.contentKey = contentKey

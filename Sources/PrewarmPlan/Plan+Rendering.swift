@@ -128,6 +128,8 @@ private struct JSONPlan: Encodable {
         var arn: String?
         var path: String?
         var contentKey: String?
+        /// An image node's base node, by ID.
+        var base: String?
     }
     struct Graph: Encodable { var nodes: [Node] }
     struct Summary: Encodable {
@@ -173,6 +175,7 @@ private struct JSONPlan: Encodable {
                     entry.image = image.name
                     entry.platform = image.architecture.platform
                     entry.contentKey = image.contentKey
+                    entry.base = image.baseNodeID
                 }
                 return entry
             })

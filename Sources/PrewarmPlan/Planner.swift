@@ -124,7 +124,7 @@ public struct Planner: Sendable {
         }
         owners[imageName] = owners[imageName] ?? (function.name, key, baseImage)
 
-        let baseID = "base:\(baseImage)@\(architecture.platform)"
+        let baseID = BuildGraph.baseNodeID(reference: baseImage, architecture: architecture)
         graph.insert(
             BuildGraph.Node(
                 id: baseID, kind: .base, needs: [], payload: .base(reference: baseImage, architecture: architecture)))
@@ -133,7 +133,8 @@ public struct Planner: Sendable {
         }
         let imageID = "image:\(imageName)"
         var image = PlannedImage(
-            name: imageName, baseImage: baseImage, architecture: architecture, layers: layers, contentKey: key)
+            name: imageName, baseImage: baseImage, baseNodeID: baseID, architecture: architecture, layers: layers,
+            contentKey: key)
         image.samBuildsOnEveryInvoke = function.packageType == .image
         graph.insert(
             BuildGraph.Node(

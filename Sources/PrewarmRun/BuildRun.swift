@@ -104,10 +104,13 @@ public struct BuildRun: Sendable {
         return PlannedNode(id: node.id, kind: kind, contentKey: key)
     }
 
+    /// The journal's record of `outcome`: an artifact is recorded by its digest (a layer's
+    /// content digest, an image ID); a layer's directory is not recorded.
     static func journalResult(_ outcome: NodeOutcome) -> NodeResult {
         switch outcome {
-        case .succeeded(.built(let output)): .succeeded(NodeOutput(digest: output))
-        case .succeeded(.upToDate(let output)): .skipped(reused: NodeOutput(digest: output), reason: "up to date")
+        case .succeeded(.built(let artifact)): .succeeded(NodeOutput(digest: artifact.digest))
+        case .succeeded(.upToDate(let artifact)):
+            .skipped(reused: NodeOutput(digest: artifact.digest), reason: "up to date")
         case .failed(let message): .failed(message: message)
         case .skipped(let reason): .skipped(reused: nil, reason: reason)
         case .interrupted: .interrupted

@@ -114,7 +114,7 @@ extension BuildSession {
             var missing: [String] = []
             for node in plan.graph.nodes {
                 guard case .base(let reference, let architecture) = node.payload,
-                    try await provider.provide(reference, platform: architecture.platform, pull: false, into: store)
+                    try await provider.provide(reference, platform: architecture.ociPlatform, pull: false, into: store)
                 else { continue }
                 local.insert(reference)
                 if try await docker.image(named: reference) == nil { missing.append(reference) }

@@ -10,7 +10,8 @@ public struct BuildOptions: Sendable {
     public var pull: Bool
     /// Rebuild every image even when it is up to date (`--force-image-build`).
     public var forceRebuild: Bool
-    /// Where build contexts are written while they are sent; a temporary directory.
+    /// Where an engine writes the archive it sends while it builds (see
+    /// `ImageBuildRequest.workDirectory`); a temporary directory.
     public var workDirectory: String
     /// prewarm's version, recorded on every image.
     public var prewarmVersion: String
@@ -35,11 +36,13 @@ public enum ImageLabels {
 
 /// Does the nodes of a build graph against an `ImageEngine`:
 /// - a layer: has its `LayerProvider` make its files available (reading a template layer's
-///   directory, or downloading and extracting a layer by ARN) and returns their digest;
+///   directory, or downloading and extracting a layer by ARN) and returns their directory and
+///   digest;
 /// - a base image: makes it available (pulling only when allowed) and returns its ID;
 /// - an image: computes its build key from the plan's key and the digests of its base, its
 ///   layers and the emulator; when the engine already has the image with that key, does
-///   nothing; else writes a `BuildContext` and builds it.
+///   nothing; else hands the engine the base, the emulator and the layer directories, and the
+///   engine builds it (writing whatever archive it sends itself).
 public struct EngineExecutor: NodeExecutor {
     public let engine: any ImageEngine
     public let emulators: EmulatorLocator
@@ -51,7 +54,6 @@ public struct EngineExecutor: NodeExecutor {
     /// Receives the engine's build output: node ID, line.
     public let output: @Sendable (String, String) -> Void
     private let emulatorDigests = DigestCache()
-    private let layerDirectories = LayerDirectories()
 
     public init(
         engine: any ImageEngine, emulators: EmulatorLocator, options: BuildOptions,
@@ -71,13 +73,13 @@ public struct EngineExecutor: NodeExecutor {
         switch node.payload {
         case .layer(let source):
             let layer = try await layers.prepare(source)
-            await layerDirectories.set(layer.directory, for: node.id)
-            return layer.fetched ? .built(output: layer.digest) : .upToDate(output: layer.digest)
+            let artifact = NodeArtifact.layer(directory: layer.directory, digest: layer.digest)
+            return layer.fetched ? .built(artifact) : .upToDate(artifact)
         case .base(let reference, let architecture):
             let image = try await engine.prepareBase(
-                reference, platform: architecture.platform,
+                reference, platform: architecture.ociPlatform,
                 pull: options.pull && !options.localBases.contains(reference))
-            return .upToDate(output: image.id)
+            return .upToDate(.base(imageID: image.id))
         case .image(let planned):
             return try await build(planned, node: node, inputs: inputs)
         }
@@ -91,12 +93,12 @@ public struct EngineExecutor: NodeExecutor {
             return try await buildAsSAM(planned, emulator: emulator, engine: docker, nodeID: node.id)
         }
         let emulatorDigest = try await emulatorDigests.digest(of: emulator)
-        let key = Self.buildKey(planned, node: node, inputs: inputs, emulatorDigest: emulatorDigest)
+        let key = Self.buildKey(planned, inputs: inputs, emulatorDigest: emulatorDigest)
         if !options.forceRebuild, let existing = try await engine.image(named: planned.name),
             existing.labels[ImageLabels.contentKey] == key
         {
             try await cache?.store(key: key, name: planned.name)
-            return .upToDate(output: existing.id)
+            return .upToDate(.image(imageID: existing.id))
         }
         // SAM CLI builds an image with a layer defined in the template on every invoke, and tags its own
         // result with this name. Building it again only because of that would make the two overwrite each
@@ -109,43 +111,27 @@ public struct EngineExecutor: NodeExecutor {
                 node.id,
                 "kept \(planned.name): sam local built it itself (it does on every invoke of a function with a template layer)"
             )
-            return .upToDate(output: existing.id)
+            return .upToDate(.image(imageID: existing.id))
         }
         if !options.forceRebuild,
-            let cached = try await cache?.fetch(key: key, name: planned.name, platform: planned.architecture.platform)
+            let cached = try await cache?.fetch(
+                key: key, name: planned.name, platform: planned.architecture.ociPlatform)
         {
             output(node.id, "fetched from the build cache")
-            return .upToDate(output: cached.id)
+            return .upToDate(.image(imageID: cached.id))
         }
         var layerSources: [ImageBuildRequest.Source] = []
         for layer in planned.layers {
-            guard let directory = await self.layerDirectories.directory(for: layer.nodeID) else {
+            guard case .layer(let directory, let digest) = inputs[layer.nodeID]?.artifact else {
                 throw ImageError(.notFound, "layer \(layer.name) was not prepared before \(planned.name)")
             }
-            let digest: String? =
-                switch inputs[layer.nodeID] {
-                case .built(let output), .upToDate(let output): output
-                case nil: nil
-                }
             layerSources.append(ImageBuildRequest.Source(path: directory, contentDigest: digest))
         }
-        // An engine that makes its own layers gets the sources; the others get an archive.
-        var contextPath = ""
-        if engine.buildForm != .separateLayers {
-            contextPath =
-                URL(fileURLWithPath: options.workDirectory)
-                .appendingPathComponent("context-\(UUID().uuidString).tar").path
-            try BuildContext(baseImage: planned.baseImage, emulator: emulator, layers: layerSources.map(\.path))
-                .write(to: contextPath, as: engine.buildForm)
-        }
-        defer { if !contextPath.isEmpty { try? FileManager.default.removeItem(atPath: contextPath) } }
         let request = ImageBuildRequest(
-            name: planned.name, baseImage: planned.baseImage, contextPath: contextPath,
-            platform: planned.architecture.platform,
+            name: planned.name, baseImage: planned.baseImage, platform: planned.architecture.ociPlatform,
+            emulator: ImageBuildRequest.Source(path: emulator, contentDigest: emulatorDigest), layers: layerSources,
             labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion],
-            // The base node already pulled the base when that is allowed.
-            pull: false,
-            emulator: ImageBuildRequest.Source(path: emulator, contentDigest: emulatorDigest), layers: layerSources)
+            workDirectory: options.workDirectory)
         let nodeID = node.id
         let output = self.output
         // SAM's own lock for the name: a sam local started meanwhile waits for this build instead of
@@ -155,7 +141,7 @@ public struct EngineExecutor: NodeExecutor {
         }
         await removeStaleRapidImages(besides: planned.name, nodeID: nodeID)
         try await cache?.store(key: key, name: planned.name)
-        return .built(output: image.id)
+        return .built(.image(imageID: image.id))
     }
 
     /// An image SAM CLI builds on every invoke (an Image function): built with SAM's own Dockerfile and
@@ -180,7 +166,7 @@ public struct EngineExecutor: NodeExecutor {
                 name: planned.name, contextPath: contextPath, platform: planned.architecture.platform
             ) { line in output(nodeID, line) }
         }
-        return before?.id == image.id ? .upToDate(output: image.id) : .built(output: image.id)
+        return before?.id == image.id ? .upToDate(.image(imageID: image.id)) : .built(.image(imageID: image.id))
     }
 
     /// Removes rapid images of older SAM CLI versions from the repository of `name`, as SAM CLI
@@ -216,34 +202,18 @@ public struct EngineExecutor: NodeExecutor {
     }
 
     /// The key that decides whether an image must be built again: the plan's content key
-    /// (base reference, platform, layer sources in order) and the digests of the base image,
-    /// each layer's content and the emulator.
-    public static func buildKey(
-        _ planned: PlannedImage, node: BuildGraph.Node, inputs: [String: WorkResult], emulatorDigest: String
-    ) -> String {
-        func output(_ id: String) -> String {
-            switch inputs[id] {
-            case .built(let output), .upToDate(let output): output
-            case nil: "-"
-            }
+    /// (base reference, platform, layer sources in order) and the digests of the base image
+    /// (the result of `planned.baseNodeID`), each layer's content and the emulator. A need
+    /// missing from `inputs` counts as `-`.
+    public static func buildKey(_ planned: PlannedImage, inputs: [String: WorkResult], emulatorDigest: String) -> String
+    {
+        func digest(_ id: String) -> String {
+            inputs[id]?.artifact.digest ?? "-"
         }
         var lines = ["prewarm-build-key/1", planned.contentKey, "emulator \(emulatorDigest)"]
-        if let base = node.needs.first(where: { $0.hasPrefix("base:") }) { lines.append("base \(output(base))") }
-        for layer in planned.layers { lines.append("layer \(output(layer.nodeID))") }
+        lines.append("base \(digest(planned.baseNodeID))")
+        for layer in planned.layers { lines.append("layer \(digest(layer.nodeID))") }
         return ContentDigest.text(lines.joined(separator: "\n"))
-    }
-}
-
-/// The directory each layer node made available, by node ID, for the images that need it.
-actor LayerDirectories {
-    private var directories: [String: String] = [:]
-
-    func set(_ directory: String, for nodeID: String) {
-        directories[nodeID] = directory
-    }
-
-    func directory(for nodeID: String) -> String? {
-        directories[nodeID]
     }
 }
 

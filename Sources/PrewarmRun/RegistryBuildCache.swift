@@ -8,9 +8,12 @@ public protocol BuildCache: Sendable {
     /// Puts the image whose build key is `key` into the engine, named `name`, when the cache has it.
     ///
     /// - Returns: the image, or `nil` when the cache has none for `key`.
-    func fetch(key: String, name: String, platform: String) async throws -> EngineImage?
+    /// - Throws: when the cache has it but fetching it fails.
+    func fetch(key: String, name: String, platform: OCIPlatform) async throws -> EngineImage?
 
-    /// Keeps the engine's image `name` under `key`.
+    /// Keeps the engine's image `name` under `key`; does nothing when the cache keeps nothing.
+    ///
+    /// - Throws: when the engine has no such image, or keeping it fails.
     func store(key: String, name: String) async throws
 }
 
@@ -36,11 +39,11 @@ public struct RegistryBuildCache: BuildCache {
         self.to = to
     }
 
-    public func fetch(key: String, name: String, platform: String) async throws -> EngineImage? {
+    public func fetch(key: String, name: String, platform: OCIPlatform) async throws -> EngineImage? {
         guard let from else { return nil }
         let reference = from.withTag(try RegistryTag.forContentKey(key))
         guard try await client.exists(reference) else { return nil }
-        let pulled = try await client.pull(reference, platform: try OCIPlatform(platform), into: store)
+        let pulled = try await client.pull(reference, platform: platform, into: store)
         try store.setName(
             name,
             to: OCIDescriptor(

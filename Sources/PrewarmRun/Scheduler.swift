@@ -40,12 +40,39 @@ public struct SchedulerOptions: Sendable {
     }
 }
 
+/// What a node made, by kind: what the nodes that need it build on.
+public enum NodeArtifact: Sendable, Hashable {
+    /// A Lambda layer's files: the directory that holds them (what goes under `/opt`) and the
+    /// digest of its content (`ContentDigest.directory`).
+    case layer(directory: String, digest: String)
+    /// A base image the engine holds, by image ID (`sha256:…`).
+    case base(imageID: String)
+    /// An image `sam local` looks for, by image ID (`sha256:…`).
+    case image(imageID: String)
+
+    /// The digest that identifies the artifact: a layer's content digest, or an image ID. This
+    /// is what the journal records and what build keys hash.
+    public var digest: String {
+        switch self {
+        case .layer(_, let digest): digest
+        case .base(let imageID), .image(let imageID): imageID
+        }
+    }
+}
+
 /// What doing one node produced.
 public enum WorkResult: Sendable, Equatable {
-    /// The work was done now; `output` names what it made (an image ID, a digest).
-    case built(output: String)
-    /// Nothing had to be done: the output already exists and is current.
-    case upToDate(output: String)
+    /// The work was done now, and made `artifact`.
+    case built(NodeArtifact)
+    /// Nothing had to be done: `artifact` already exists and is current.
+    case upToDate(NodeArtifact)
+
+    /// What the node made or found.
+    public var artifact: NodeArtifact {
+        switch self {
+        case .built(let artifact), .upToDate(let artifact): artifact
+        }
+    }
 }
 
 /// The work behind each kind of node: fetch a layer, make a base image available, build an image.

@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmImage
+import PrewarmOCI
 import PrewarmTestKit
 import Testing
 
@@ -37,7 +38,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-docker")
         defer { directory.remove() }
         let base = "public.ecr.aws/lambda/python:3.12-\(arch)"
-        let platform = arch == "arm64" ? "linux/arm64" : "linux/amd64"
+        let platform = OCIPlatform(architecture: arch == "arm64" ? "arm64" : "amd64")
 
         // Sources with overlaps: a later layer's file wins, a file replaces a directory, a
         // symlink, modes, a long path; an emulator unique to this test.
@@ -59,15 +60,17 @@ import Testing
         let layers = [directory.path + "/one", directory.path + "/two"]
         let labels = ["dev.prewarm.content-key": "equality-\(unique)"]
 
-        // The Docker engine path.
+        // The Docker engine path: the engine writes its layer under the work directory.
         let dockerName = "prewarm-oci-test/docker:\(unique)-\(arch)"
-        let context = directory.path + "/layer.tar"
-        try BuildContext(baseImage: base, emulator: emulator, layers: layers).write(to: context, as: engine.buildForm)
+        let work = directory.path + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let viaDocker = try await engine.build(
             ImageBuildRequest(
-                name: dockerName, baseImage: base, contextPath: context, platform: platform, labels: labels, pull: false
-            )
+                name: dockerName, baseImage: base, platform: platform,
+                emulator: ImageBuildRequest.Source(path: emulator),
+                layers: layers.map { ImageBuildRequest.Source(path: $0) }, labels: labels, workDirectory: work)
         ) { _ in }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work).isEmpty, "the engine removes its archive")
 
         // The OCI engine: base imported from dockerd, built, exported, loaded.
         let store = try OCIStore(path: directory.path + "/store")
@@ -77,9 +80,8 @@ import Testing
         let ociName = "prewarm-oci-test/oci:\(unique)-\(arch)"
         let viaOCI = try await store.build(
             ImageBuildRequest(
-                name: ociName, baseImage: base, contextPath: "", platform: platform, labels: labels, pull: false,
-                emulator: ImageBuildRequest.Source(path: emulator),
-                layers: layers.map { ImageBuildRequest.Source(path: $0) })
+                name: ociName, baseImage: base, platform: platform, emulator: ImageBuildRequest.Source(path: emulator),
+                layers: layers.map { ImageBuildRequest.Source(path: $0) }, labels: labels)
         ) { _ in }
         let exported = directory.path + "/oci-export.tar"
         try store.export(names: [ociName], format: .docker, to: exported)

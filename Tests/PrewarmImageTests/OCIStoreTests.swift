@@ -75,13 +75,14 @@ import Testing
     }
 
     static func request(
-        _ name: String, emulator: String, layers: [String], base: String = baseName, platform: String = "linux/amd64"
+        _ name: String, emulator: String, layers: [String], base: String = baseName,
+        platform: OCIPlatform = OCIPlatform(architecture: "amd64")
     ) -> ImageBuildRequest {
         ImageBuildRequest(
-            name: name, baseImage: base, contextPath: "", platform: platform,
-            labels: ["dev.prewarm.content-key": "key-of-\(name)"], pull: false,
+            name: name, baseImage: base, platform: platform,
             emulator: ImageBuildRequest.Source(path: emulator),
-            layers: layers.map { ImageBuildRequest.Source(path: $0) })
+            layers: layers.map { ImageBuildRequest.Source(path: $0) },
+            labels: ["dev.prewarm.content-key": "key-of-\(name)"])
     }
 
     /// Every blob in the store: digest → size.
@@ -198,7 +199,7 @@ import Testing
                         "fn\(function):rapid-\(arch)", emulator: emulator,
                         layers: Array(layers[0..<(function % 3 + 1)]),
                         base: "public.ecr.aws/lambda/python:3.12-\(arch)",
-                        platform: arch == "arm64" ? "linux/arm64" : "linux/amd64"))
+                        platform: OCIPlatform(architecture: arch == "arm64" ? "arm64" : "amd64")))
             }
         }
         let before = try Self.blobs(setup)
@@ -432,18 +433,19 @@ import Testing
         let store = try OCIStore(path: directory.path + "/store")
         let error = await #expect(throws: ImageError.self) {
             _ = try await store.prepareBase(
-                "public.ecr.aws/lambda/nodejs:20-arm64", platform: "linux/arm64", pull: false)
+                "public.ecr.aws/lambda/nodejs:20-arm64", platform: OCIPlatform(architecture: "arm64"), pull: false)
         }
         #expect(error?.code == .missingBase)
         #expect(error?.message.contains("prewarm import") == true)
         #expect(error?.message.contains(store.path) == true)
         _ = try store.importArchive(path: Self.writeBaseArchive(in: directory))
         let wrongArch = await #expect(throws: ImageError.self) {
-            _ = try await store.prepareBase(Self.baseName, platform: "linux/arm64", pull: false)
+            _ = try await store.prepareBase(Self.baseName, platform: OCIPlatform(architecture: "arm64"), pull: false)
         }
         #expect(wrongArch?.message.contains("amd64") == true)
         #expect(
-            try await store.prepareBase(Self.baseName, platform: "linux/amd64", pull: false).architecture == "amd64")
+            try await store.prepareBase(Self.baseName, platform: OCIPlatform(architecture: "amd64"), pull: false)
+                .architecture == "amd64")
     }
 }
 

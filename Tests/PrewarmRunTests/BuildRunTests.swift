@@ -27,11 +27,11 @@ import Testing
         var delay: Duration = .milliseconds(30)
 
         func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
-            guard case .image(let image) = node.payload else { return .upToDate(output: node.id) }
-            if await store.has(image.name) { return .upToDate(output: image.name) }
+            guard case .image(let image) = node.payload else { return .upToDate(.base(imageID: node.id)) }
+            if await store.has(image.name) { return .upToDate(.image(imageID: image.name)) }
             try await Task.sleep(for: delay)
             await store.build(image.name)
-            return .built(output: image.name)
+            return .built(.image(imageID: image.name))
         }
     }
 

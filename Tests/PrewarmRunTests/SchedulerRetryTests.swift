@@ -17,7 +17,7 @@ import Testing
         func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
             attempts.mutate { $0[node.id, default: 0] += 1 }
             if attempt <= failures, let error = errors[node.id] { throw error }
-            return .built(output: "out-\(node.id)")
+            return .built(.layer(directory: "/\(node.id)", digest: "out-\(node.id)"))
         }
     }
 

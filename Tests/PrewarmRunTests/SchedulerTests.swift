@@ -50,7 +50,7 @@ import Testing
                 if failing.contains(node.id) { throw Permanent() }
                 if count <= flaky[node.id, default: 0] { throw Transient() }
                 await recorder.end(node)
-                return .built(output: "out-\(node.id)")
+                return .built(.image(imageID: "out-\(node.id)"))
             } catch {
                 await recorder.end(node)
                 throw error

@@ -88,8 +88,8 @@ final class ProgressReporter: @unchecked Sendable {
 
     static func describe(_ outcome: NodeOutcome) -> (word: String, output: String?, error: String?) {
         switch outcome {
-        case .succeeded(.built(let output)): ("built", output, nil)
-        case .succeeded(.upToDate(let output)): ("up-to-date", output, nil)
+        case .succeeded(.built(let artifact)): ("built", artifact.digest, nil)
+        case .succeeded(.upToDate(let artifact)): ("up-to-date", artifact.digest, nil)
         case .failed(let message): ("failed", nil, message)
         case .skipped(let reason): ("skipped", nil, reason)
         case .interrupted: ("interrupted", nil, nil)
