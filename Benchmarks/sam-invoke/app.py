@@ -60,11 +60,13 @@ for layer in ["LayerA", "LayerB", "LayerC"]:
 with open(f"{app}/template.yaml", "w") as f:
     f.write("\n".join(lines) + "\n")
 
-# LayerA is large (48 MiB in 96 files, not compressible), as the layers users complain about.
-os.makedirs(f"{app}/layers/LayerA/python/big", exist_ok=True)
-for i in range(96):
-    with open(f"{app}/layers/LayerA/python/big/blob{i:02}.bin", "wb") as f:
-        f.write(hashlib.sha256(str(i).encode()).digest() * (512 * 1024 // 32))
+# LayerA is large, as the layers users complain about (a scientific Python stack): 160 MiB in 3,200
+# files of 50 KiB, in 40 packages.
+for package in range(40):
+    os.makedirs(f"{app}/layers/LayerA/python/pkg{package:02}", exist_ok=True)
+    for i in range(80):
+        with open(f"{app}/layers/LayerA/python/pkg{package:02}/mod{i:02}.bin", "wb") as f:
+            f.write(hashlib.sha256(f"{package}-{i}".encode()).digest() * (50 * 1024 // 32))
 os.makedirs(f"{app}/layers/LayerB/python", exist_ok=True)
 with open(f"{app}/layers/LayerB/python/layer_b.py", "w") as f:
     f.write('WORD = "b"\n')
