@@ -156,6 +156,10 @@ let package = Package(
             dependencies: ["PrewarmLayers", "PrewarmHTTP"],
             path: "Benchmarks/layer-download/LayerFetchBench"
         ),
+        // Benchmarks/oci-scale/run.sh: builds N images into one OCI store through the store alone.
+        .executableTarget(
+            name: "OCIScaleBench", dependencies: ["PrewarmImage", "PrewarmOCI"],
+            path: "Benchmarks/oci-scale/OCIScaleBench"),
         // A test helper: a process that writes to an OCI store until a test kills it with SIGKILL.
         .executableTarget(name: "OCIStoreWriter", dependencies: ["PrewarmImage"], path: "Tests/OCIStoreWriter"),
         .testTarget(

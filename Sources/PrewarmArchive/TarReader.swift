@@ -13,6 +13,9 @@ package struct TarReader {
     package let path: String
     /// Regular files by name (`./` stripped), in the order they appear.
     package private(set) var files: [String: Entry] = [:]
+    /// Symbolic and hard links by name (`./` stripped): their targets, as a path in the
+    /// archive (a symbolic link's resolved against its directory).
+    package private(set) var links: [String: String] = [:]
 
     /// Reads the headers of the archive at `path`.
     ///
@@ -27,6 +30,8 @@ package struct TarReader {
         var longName: String?
         var paxPath: String?
         var paxSize: UInt64?
+        var longLink: String?
+        var paxLink: String?
         while true {
             let header: Data
             do {
@@ -49,34 +54,69 @@ package struct TarReader {
                 if !prefix.isEmpty { name = prefix + "/" + name }
             }
             switch type {
-            case UInt8(ascii: "x"), UInt8(ascii: "L"):
+            case UInt8(ascii: "x"), UInt8(ascii: "L"), UInt8(ascii: "K"):
                 let data = try Self.read(handle, at: dataOffset, count: Int(size), path: path)
                 if type == UInt8(ascii: "L") {
                     longName = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
+                } else if type == UInt8(ascii: "K") {
+                    longLink = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
                 } else {
                     for (key, value) in Self.paxRecords(data) {
                         if key == "path" { paxPath = value }
                         if key == "size" { paxSize = UInt64(value) }
+                        if key == "linkpath" { paxLink = value }
                     }
                 }
             default:
-                let fullName = paxPath ?? longName ?? name
-                if type == UInt8(ascii: "0") || type == 0 {
-                    var clean = fullName
-                    while clean.hasPrefix("./") { clean.removeFirst(2) }
+                let clean = Self.clean(paxPath ?? longName ?? name)
+                if type == UInt8(ascii: "0") || type == 0 || type == UInt8(ascii: "7") {
                     files[clean] = Entry(name: clean, offset: dataOffset, size: size)
+                } else if type == UInt8(ascii: "1") || type == UInt8(ascii: "2") {
+                    let target = paxLink ?? longLink ?? Self.string(bytes[157..<257])
+                    // A hard link names a path in the archive; a symbolic one, relative to its directory.
+                    let directory = clean.split(separator: "/").dropLast().joined(separator: "/")
+                    links[clean] =
+                        type == UInt8(ascii: "1") || target.hasPrefix("/")
+                        ? Self.clean(target) : Self.clean(directory.isEmpty ? target : directory + "/" + target)
                 }
                 longName = nil
+                longLink = nil
                 paxPath = nil
+                paxLink = nil
                 paxSize = nil
             }
             offset = dataOffset + (size + 511) / 512 * 512
         }
     }
 
-    /// The content of the file `name`.
+    /// The regular file `name`, following links (as `docker save` writes a layer that two
+    /// images share: once, and a symbolic link to it); `nil` when there is none.
+    package func file(_ name: String) -> Entry? {
+        var current = Self.clean(name)
+        for _ in 0..<16 {
+            if let entry = files[current] { return entry }
+            guard let target = links[current] else { return nil }
+            current = target
+        }
+        return nil
+    }
+
+    /// `name` without `./`, `.` and `..` parts (a `..` above the top is dropped) or slashes at either end.
+    static func clean(_ name: String) -> String {
+        var parts: [Substring] = []
+        for part in name.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": _ = parts.popLast()
+            default: parts.append(part)
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// The content of the file `name` (following links).
     package func data(_ name: String) throws -> Data? {
-        guard let entry = files[name] else { return nil }
+        guard let entry = file(name) else { return nil }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ImageError(.io, "cannot read \(path)") }
         defer { try? handle.close() }
         return try Self.read(handle, at: entry.offset, count: Int(entry.size), path: path)

@@ -72,7 +72,7 @@ public struct ZipExtractor: Sendable {
             guard rename(root, destination) == 0 else { throw run.ioError("cannot rename \(root) to \(destination)") }
             return result
         } catch {
-            try? FileManager.default.removeItem(atPath: root)
+            FileTree.remove(root)
             throw error
         }
     }

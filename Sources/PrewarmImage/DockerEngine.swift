@@ -399,7 +399,7 @@ public final class DockerEngine: ImageEngine {
 
     /// The engine answered `response`, not a success: transient for 5xx and 429 (see
     /// `HTTPError.transientStatuses`), not for a refusal.
-    private func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
+    func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
         ImageError(
             .engine, "cannot \(action) at \(endpoint): \(Self.message(in: response.body) ?? "HTTP \(response.status)")",
             transient: HTTPError.isTransient(status: response.status))

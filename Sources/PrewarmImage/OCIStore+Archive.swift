@@ -14,10 +14,11 @@ extension OCIStore {
 
     // MARK: - Import
 
-    /// Imports every image of a `docker save` tar or an OCI layout tar, verifying every blob's
-    /// digest (a layer of a `docker save` tar against its configuration's diff ID, unless it is
-    /// compressed), and names them as the archive does (`RepoTags`; `io.containerd.image.name`,
-    /// else `org.opencontainers.image.ref.name`).
+    /// Imports every image of a `docker save`, `podman save` or `skopeo copy` tar (`docker-archive:`
+    /// or `oci-archive:`), verifying every blob's digest and every layer against its
+    /// configuration's diff ID (a compressed one inflated), and names them as the archive does
+    /// (`RepoTags`; `io.containerd.image.name`, else `org.opencontainers.image.ref.name`). A layer
+    /// two images share may be stored once and linked (symbolic or hard link) from the other.
     ///
     /// - Returns: the names imported, sorted.
     /// - Throws: `ImageError` with code `.invalidArchive` when the archive is neither kind, is
@@ -25,10 +26,11 @@ extension OCIStore {
     public func importArchive(path archive: String) throws -> [String] {
         let reader = try TarReader(path: archive)
         return try withSharedLock {
-            if reader.files["index.json"] != nil, reader.files["oci-layout"] != nil {
+            defer { try? flushNames() }
+            if reader.file("index.json") != nil, reader.file("oci-layout") != nil {
                 return try importLayout(reader)
             }
-            if reader.files["manifest.json"] != nil { return try importDockerSave(reader) }
+            if reader.file("manifest.json") != nil { return try importDockerSave(reader) }
             throw ImageError(
                 .invalidArchive,
                 "\(archive) is neither a `docker save` tar (manifest.json) nor an OCI layout tar (oci-layout, index.json)"
@@ -42,23 +44,60 @@ extension OCIStore {
         for (name, entry) in reader.files where name.hasPrefix("blobs/sha256/") {
             let digest = "sha256:" + name.dropFirst("blobs/sha256/".count)
             guard Self.isValidDigest(digest) else { continue }
-            if blobSize(digest) == Int64(entry.size) { continue }
+            if isIntact(digest, size: Int64(entry.size)) { continue }
             do {
                 try writeBlob(expected: digest) { append in try reader.stream(entry, to: append) }
             } catch let error as ImageError where error.code == .digestMismatch {
                 throw ImageError(.invalidArchive, "\(name) in \(reader.path): \(error.message)")
             }
         }
-        var named: [(String, OCIDescriptor)] = []
+        var named: [(name: String, descriptor: OCIDescriptor)] = []
         for entry in index.manifests {
             guard let name = Self.name(of: entry).map(DockerEngine.normalize) else { continue }
             _ = try reachableBlobs(from: [entry])
+            try checkDiffIDs(of: entry, in: reader)
             var descriptor = entry
             descriptor.annotations = nil
             named.append((name, descriptor))
         }
-        for (name, descriptor) in named { try setName(name, to: descriptor) }
-        return named.map(\.0).sorted()
+        try setNames(named)
+        return named.map(\.name).sorted()
+    }
+
+    /// Checks each compressed layer of the manifest `entry` (or of the manifests of the index
+    /// `entry`) against its configuration's diff ID, inflating it.
+    ///
+    /// - Throws: `ImageError` with code `.invalidArchive` when one does not match.
+    private func checkDiffIDs(of entry: OCIDescriptor, in reader: TarReader) throws {
+        var manifests = [entry]
+        if OCIMediaType.isIndex(entry.mediaType) {
+            let index = try OCIJSON.decode(
+                OCIIndex.self, try requireBlob(entry.digest, of: entry.digest), what: entry.digest)
+            manifests = index.manifests.filter { !OCIMediaType.isIndex($0.mediaType) && hasBlob($0.digest) }
+        }
+        for descriptor in manifests {
+            let manifest = try OCIJSON.decode(
+                OCIManifest.self, try requireBlob(descriptor.digest, of: descriptor.digest), what: descriptor.digest)
+            let config = try OCIJSON.dictionary(
+                try requireBlob(manifest.config.digest, of: descriptor.digest), what: manifest.config.digest)
+            let diffIDs = (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? []
+            guard diffIDs.count == manifest.layers.count else {
+                throw ImageError(
+                    .invalidArchive,
+                    "configuration \(manifest.config.digest) in \(reader.path) lists \(diffIDs.count) layers but its "
+                        + "manifest \(manifest.layers.count)")
+            }
+            for (layer, diffID) in zip(manifest.layers, diffIDs)
+            where layer.digest != diffID && layer.mediaType.hasSuffix("gzip") {
+                let digest = try GzipDigest.file(try blobPath(layer.digest))
+                guard digest == diffID else {
+                    throw ImageError(
+                        .invalidArchive,
+                        "layer \(layer.digest) in \(reader.path) inflates to \(digest), not the diff ID \(diffID) its "
+                            + "configuration names")
+                }
+            }
+        }
     }
 
     private func importDockerSave(_ reader: TarReader) throws -> [String] {
@@ -68,7 +107,7 @@ extension OCIStore {
         else {
             throw ImageError(.invalidArchive, "manifest.json of \(reader.path) is not a list of images")
         }
-        var named: [(String, OCIDescriptor)] = []
+        var named: [(name: String, descriptor: OCIDescriptor)] = []
         for item in items {
             guard let configName = item["Config"] as? String, let layerNames = item["Layers"] as? [String],
                 let configData = try reader.data(configName)
@@ -91,22 +130,36 @@ extension OCIStore {
             }
             var layers: [OCIDescriptor] = []
             for (layerName, diffID) in zip(layerNames, diffIDs) {
-                guard let entry = reader.files[layerName] else {
+                guard let entry = reader.file(layerName) else {
                     throw ImageError(
                         .invalidArchive, "\(reader.path) lacks layer \(layerName) that manifest.json names")
                 }
                 let compressed = try (reader.data(layerName, prefix: 2) ?? Data()) == Data([0x1f, 0x8b])
-                // An uncompressed layer's digest is its diff ID; a compressed one's is unknown here.
-                let expected = compressed ? Self.statedDigest(layerName) : diffID
+                // An uncompressed layer's digest is its diff ID; a compressed one's is what a
+                // `blobs/sha256/<hex>` name states, else unknown until it is hashed (and what it
+                // inflates to must be the diff ID).
+                let expected =
+                    compressed ? (layerName.hasPrefix("blobs/") ? Self.statedDigest(layerName) : nil) : diffID
                 let (digest, size): (String, Int64)
-                if let expected, blobSize(expected) == Int64(entry.size) {
+                if let expected, isIntact(expected, size: Int64(entry.size)) {
                     (digest, size) = (expected, Int64(entry.size))
                 } else {
                     do {
                         (digest, size) = try writeBlob(expected: expected) { append in
-                            try reader.stream(entry, to: append)
+                            let inflated = compressed ? try GzipDigest() : nil
+                            try reader.stream(entry) { block in
+                                try inflated?.update(block)
+                                try append(block)
+                            }
+                            if let inflated, try inflated.finalize() != diffID {
+                                throw ImageError(
+                                    .invalidArchive,
+                                    "layer \(layerName) in \(reader.path) inflates to \(try inflated.finalize()), not "
+                                        + "the diff ID \(diffID) that its configuration names")
+                            }
                         }
-                    } catch let error as ImageError where error.code == .digestMismatch {
+                    } catch let error as ImageError where error.code == .digestMismatch || error.code == .invalidContent
+                    {
                         throw ImageError(.invalidArchive, "layer \(layerName) in \(reader.path): \(error.message)")
                     }
                 }
@@ -127,8 +180,8 @@ extension OCIStore {
                     variant: config["variant"] as? String))
             for tag in item["RepoTags"] as? [String] ?? [] { named.append((DockerEngine.normalize(tag), descriptor)) }
         }
-        for (name, descriptor) in named { try setName(name, to: descriptor) }
-        return named.map(\.0).sorted()
+        try setNames(named)
+        return named.map(\.name).sorted()
     }
 
     /// The digest a file's name in an archive states: `<hex>.json`, `<hex>/layer.tar`,

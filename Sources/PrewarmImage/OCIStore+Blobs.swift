@@ -6,7 +6,7 @@ import PrewarmSupport
 
 // Blobs: content-addressed files under `blobs/sha256`, written through `.tmp/` and renamed only when whole and verified.
 extension OCIStore {
-    /// Whether the store has blob `digest` (by name; `verify()` checks content).
+    /// Whether the store has blob `digest` (by name; `isIntact` and `verify()` check content).
     public func hasBlob(_ digest: String) -> Bool {
         guard let file = try? blobPath(digest) else { return false }
         return access(file, F_OK) == 0
@@ -25,13 +25,19 @@ extension OCIStore {
     ///
     /// - Returns: `nil` when the store does not have it.
     /// - Throws: `ImageError` with code `.corrupt` when its content does not match its
-    ///   digest (the store is damaged: `prewarm gc` after `verify` removes it).
+    ///   digest; the damaged file is removed then (nothing can use it), so that a build or an
+    ///   import writes it again.
     public func readBlob(_ digest: String) throws -> Data? {
         let file = try blobPath(digest)
+        let before = Self.fileKey(file)
         guard let data = FileManager.default.contents(atPath: file) else { return nil }
         guard ContentDigest.data(data) == digest else {
+            // Only the file that was read: not one a writer renamed into place meanwhile.
+            let removed = before != nil && Self.fileKey(file) == before && unlink(file) == 0
             throw ImageError(
-                .corrupt, "blob \(file) does not match its digest; the OCI store is damaged: remove the blob")
+                .corrupt,
+                "blob \(file) does not match its digest; the OCI store is damaged"
+                    + (removed ? " (the blob was removed: build or import the image again)" : ": remove the blob"))
         }
         return data
     }
@@ -64,8 +70,8 @@ extension OCIStore {
     ///   `expected`, `.io` when it cannot be read.
     @discardableResult
     public func writeBlob(fromFile source: String, expected: String? = nil) throws -> (digest: String, size: Int64) {
-        if let expected, let size = blobSize(expected), let sourceSize = Self.fileSize(source), size == sourceSize {
-            return (expected, size)
+        if let expected, let sourceSize = Self.fileSize(source), isIntact(expected, size: sourceSize) {
+            return (expected, sourceSize)
         }
         return try writeBlob(expected: expected) { append in
             guard let handle = FileHandle(forReadingAtPath: source) else {
@@ -181,7 +187,8 @@ final class BlobIngest {
             unlink(temporary)
             throw ImageError(.io, "cannot rename \(temporary) to \(target): \(reason)")
         }
-        // The rename is made durable by the next `updateIndex`, which syncs the blob directory
+        store.recordVerified(String(digest.dropFirst("sha256:".count)), file: target)
+        // The rename is made durable by the next `updateNames`, which syncs the blob directory
         // before `index.json` can name the blob: one directory sync per image, not per blob.
         return (digest, size)
     }

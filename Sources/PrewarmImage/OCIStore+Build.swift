@@ -25,6 +25,7 @@ extension OCIStore {
             guard let base = try storedImage(named: request.baseImage, platform: platform) else {
                 throw missingBase(request.baseImage, platform: platform)
             }
+            try requireIntactLayers(base, of: request.baseImage)
             var config = try base.configuration()
             let architecture = config["architecture"] as? String ?? ""
             guard architecture == platform.architecture else {
@@ -120,7 +121,7 @@ extension OCIStore {
     /// once: the tar is hashed first, without writing, and written only when the store lacks it.
     func layerBlob(key: String, source: String, write: (inout TarWriter) throws -> Void) throws -> OCIDescriptor {
         try layerFlights.with(key) {
-            if let known = state.withLock({ $0.layers[key] }), blobSize(known.digest) == known.size {
+            if let known = state.withLock({ $0.layers[key] }), isIntact(known.digest, size: known.size) {
                 return known
             }
             var hasher = SHA256()
@@ -134,7 +135,7 @@ extension OCIStore {
                 try tar.finish()
             }
             let digest = "sha256:" + Hex.string(hasher.finalize())
-            if blobSize(digest) != size {
+            if !isIntact(digest, size: size) {
                 let ingest = try BlobIngest(store: self)
                 var tar = TarWriter { try ingest.append($0) }
                 try write(&tar)

@@ -10,27 +10,34 @@ extension OCIStore: ImageEngine {
 
     public func image(named name: String) async throws -> EngineImage? {
         try await Self.blocking { [self] in
-            guard let image = try storedImage(named: name) else { return nil }
+            guard let image = try intactImage(named: name) else { return nil }
             return try engineImage(image)
         }
     }
 
-    /// Looks in the store first; when the base is not there, asks `baseProvider` (a registry only
-    /// with `pull`, a local layout either way).
+    /// Looks in the store first; when the base is not there, or damaged, asks `baseProvider` (a
+    /// registry only with `pull`, a local layout either way).
     public func prepareBase(_ reference: String, platform: OCIPlatform, pull: Bool) async throws -> EngineImage {
-        if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) }) {
-            return found
+        // A damaged base is provided again when a provider can; else the damage is the error.
+        var damage: ImageError?
+        do {
+            if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) }) {
+                return found
+            }
+        } catch let error as ImageError where error.code == .corrupt && baseProvider != nil {
+            damage = error
         }
         if let baseProvider, try await baseProvider.provide(reference, platform: platform, pull: pull, into: self),
             let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) })
         {
             return found
         }
-        throw missingBase(reference, platform: platform)
+        throw damage ?? missingBase(reference, platform: platform)
     }
 
     func baseImage(_ reference: String, platform: OCIPlatform) throws -> EngineImage? {
         guard let image = try storedImage(named: reference, platform: platform) else { return nil }
+        try requireIntactLayers(image, of: reference)
         let found = try engineImage(image)
         guard found.architecture == platform.architecture else {
             throw ImageError(
@@ -62,16 +69,12 @@ extension OCIStore: ImageEngine {
     /// Removes the name `name` from `index.json` (its blobs go at the next `garbageCollect()`).
     /// Does nothing when there is no such name.
     public func removeName(_ name: String) throws {
-        try updateIndex { index in
-            let before = index.manifests.count
-            index.manifests.removeAll { Self.name(of: $0) == name }
-            return index.manifests.count != before
-        }
+        try updateNames { table in table.entry(named: name) == nil ? [] : [NameChange(name: name, entry: nil)] }
     }
 
     public func names(inRepository repository: String) async throws -> [String] {
         try await Self.blocking { [self] in
-            try index().manifests.compactMap(Self.name(of:)).filter { $0.hasPrefix(repository + ":") }.sorted()
+            try withNames { $0.names(inRepository: repository) }
         }
     }
 }

@@ -66,7 +66,7 @@ extension OCIStore {
         let config = try image.configuration()
         let labels = (config["config"] as? [String: Any])?["Labels"] as? [String: String] ?? [:]
         let digest = image.manifestDescriptor.digest
-        let names = try index().manifests.filter { $0.digest == digest }.compactMap(Self.name(of:)).sorted()
+        let names = try withNames { $0.names(of: digest) }
         return EngineImage(
             id: image.manifest.config.digest, names: names, labels: labels,
             architecture: config["architecture"] as? String ?? "")

@@ -14,6 +14,18 @@ extension OCIStore {
         public var description: String { "\(path): \(message)" }
     }
 
+    /// What `verifyStore(repair:)` found.
+    public struct VerifyReport: Sendable {
+        /// Everything wrong, one entry each.
+        public var problems: [Problem] = []
+        /// The names whose images need a blob that is missing or damaged: a build makes them
+        /// again (an imported base must be imported or pulled again). With `repair`, these names
+        /// were removed, so that nothing trusts them meanwhile.
+        public var damagedImages: [String] = []
+        /// The blobs whose content was checked.
+        public var blobsChecked = 0
+    }
+
     /// Checks the whole store: every blob's content against its name, every name's manifest,
     /// configuration and layers present, and no temporary file left by an interrupted write.
     ///
@@ -21,35 +33,102 @@ extension OCIStore {
     ///   files (under the exclusive lock, so no write is under way).
     /// - Returns: the problems found (and, with `repair`, removed where they were files).
     public func verify(repair: Bool = false) throws -> [Problem] {
+        try verifyStore(repair: repair).problems
+    }
+
+    /// Checks the whole store (see `verify(repair:)`) and says which images are damaged.
+    ///
+    /// With `repair`, under the exclusive lock: restores a lost or damaged `index.json` from
+    /// its copy and the names log, removes damaged blobs and temporary files, and removes the
+    /// names of the images that need a blob that is gone, so that the next build makes exactly
+    /// those again.
+    public func verifyStore(repair: Bool = false) throws -> VerifyReport {
         try FileLock.with(path: gcLockPath, exclusive: repair) {
-            var problems: [Problem] = []
+            var report = VerifyReport()
+            if repair, let restored = try restoreIndex() {
+                report.problems.append(Problem(path: indexPath, message: restored))
+            }
+            let table: NameTable
+            do {
+                table = try names()
+            } catch let error as ImageError where error.code == .corrupt {
+                report.problems.append(Problem(path: indexPath, message: error.message))
+                table = NameTable()
+            }
+            var damaged: Set<String> = []
+            var intact: [String: FileKey] = [:]
             for name in try Self.list(blobDirectory) {
                 let file = blobDirectory + "/" + name
                 let digest = "sha256:" + name
                 guard Self.isValidDigest(digest) else {
-                    problems.append(Problem(path: file, message: "not a blob name (64 lowercase hex digits)"))
+                    report.problems.append(Problem(path: file, message: "not a blob name (64 lowercase hex digits)"))
                     continue
                 }
+                let before = Self.fileKey(file)
                 let actual = try ContentDigest.file(file)
+                report.blobsChecked += 1
                 if actual != digest {
-                    problems.append(Problem(path: file, message: "content has digest \(actual), not its name"))
+                    damaged.insert(digest)
+                    report.problems.append(Problem(path: file, message: "content has digest \(actual), not its name"))
                     if repair { unlink(file) }
+                } else if let before, Self.fileKey(file) == before {
+                    intact[name] = before
                 }
             }
             for name in try Self.list(temporaryDirectory) {
                 let file = temporaryDirectory + "/" + name
-                problems.append(Problem(path: file, message: "temporary file of an interrupted write"))
+                report.problems.append(Problem(path: file, message: "temporary file of an interrupted write"))
                 if repair { unlink(file) }
             }
-            for entry in try index().manifests {
-                let name = Self.name(of: entry) ?? entry.digest
-                do {
-                    _ = try reachableBlobs(from: [entry])
-                } catch let error as ImageError {
-                    problems.append(Problem(path: indexPath, message: "image \(name): \(error.message)"))
+            for name in table.allNames {
+                guard let entry = table.entry(named: name) else { continue }
+                if let (reason, blobListed) = damage(of: entry, damaged: damaged) {
+                    report.damagedImages.append(name)
+                    // A damaged blob is a problem already; a missing one only shows here.
+                    if !blobListed {
+                        report.problems.append(Problem(path: indexPath, message: "image \(name): \(reason)"))
+                    }
                 }
             }
-            return problems
+            if repair {
+                if !report.damagedImages.isEmpty {
+                    let removed = report.damagedImages
+                    try updateNames { _ in removed.map { NameChange(name: $0, entry: nil) } }
+                }
+                try flushNames()
+                try replaceVerifiedRecords(intact)
+                if !damaged.isEmpty { AtomicFile.syncDirectory(blobDirectory) }
+            }
+            return report
+        }
+    }
+
+    /// Why the image `entry` cannot be used, when one of the blobs it needs is missing, damaged
+    /// (in `damaged`, then `blobListed`) or unreadable; `nil` when it is whole.
+    private func damage(of entry: OCIDescriptor, damaged: Set<String>) -> (reason: String, blobListed: Bool)? {
+        if !damaged.isEmpty {
+            // Manifests and indexes among the damaged cannot be read: look for them first.
+            var pending = [entry]
+            while let descriptor = pending.popLast() {
+                if damaged.contains(descriptor.digest) {
+                    return ("needs blob \(descriptor.digest), which is damaged", true)
+                }
+                guard OCIMediaType.isIndex(descriptor.mediaType),
+                    let data = FileManager.default.contents(atPath: (try? blobPath(descriptor.digest)) ?? ""),
+                    let index = try? JSONDecoder().decode(OCIIndex.self, from: data)
+                else { continue }
+                pending.append(contentsOf: index.manifests)
+            }
+        }
+        do {
+            for digest in try reachableBlobs(from: [entry]) where damaged.contains(digest) {
+                return ("needs blob \(digest), which is damaged", true)
+            }
+            return nil
+        } catch let error as ImageError {
+            return (error.message, false)
+        } catch {
+            return ("\(error)", false)
         }
     }
 
@@ -64,6 +143,7 @@ extension OCIStore {
     ///   or damaged (nothing is removed then: `verify()` says what is wrong).
     public func garbageCollect(gracePeriod: TimeInterval = 600) throws -> (removedBlobs: Int, freedBytes: Int64) {
         try FileLock.with(path: gcLockPath, exclusive: true) {
+            try flushNames()
             let needed = try reachableBlobs(from: try index().manifests)
             let now = Date().timeIntervalSince1970
             var removed = 0

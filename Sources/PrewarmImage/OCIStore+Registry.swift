@@ -6,7 +6,7 @@ import PrewarmSupport
 /// file system as `blobs/`, and a verified one is renamed into place.
 extension OCIStore: RegistryBlobStore {
     public func blobPath(digest: String) async throws -> String? {
-        hasBlob(digest) ? try blobPath(digest) : nil
+        isIntact(digest) ? try blobPath(digest) : nil
     }
 
     public func temporaryBlobPath() async throws -> String {
@@ -15,7 +15,7 @@ extension OCIStore: RegistryBlobStore {
 
     public func ingestVerifiedBlob(from temporaryPath: String, digest: String) async throws {
         let target = try blobPath(digest)
-        if hasBlob(digest) {
+        if isIntact(digest) {
             try? FileManager.default.removeItem(atPath: temporaryPath)
             return
         }
@@ -30,6 +30,7 @@ extension OCIStore: RegistryBlobStore {
             try? FileManager.default.removeItem(atPath: temporaryPath)
             throw ImageError(.io, "cannot move a downloaded blob to \(target): \(reason)")
         }
+        recordVerified(String(digest.dropFirst("sha256:".count)), file: target)
         countWritten(Int(size), toBlob: true)
     }
 }

@@ -12,15 +12,21 @@ import PrewarmSupport
 /// same blob, stored once, shared by every image that uses it.
 ///
 /// Images are named in `index.json`: the full `repository:tag` in `io.containerd.image.name`
-/// (how lookups find them), the tag in `org.opencontainers.image.ref.name`.
+/// (how lookups find them), the tag in `org.opencontainers.image.ref.name`. A new name is
+/// appended to `.prewarm-names.log` and folded into `index.json` (and its copy
+/// `.prewarm-index.backup.json`, from which `verify(repair:)` restores a lost one) in batches.
+///
+/// A blob is trusted by what it hashes to: an image is reported present (`image(named:)`) only
+/// when its layers are intact, checked cheaply against a verified-at record and hashed again when
+/// anything changed (`isIntact`); a build rewrites the blobs that are not.
 ///
 /// Safety against crashes and other processes:
 /// - a blob is written to `.tmp/` while it is hashed, verified, fsynced and renamed to
 ///   `blobs/sha256/<hex>`, so a blob's content always matches its name, even after a kill -9
 ///   or a power loss; the blob directory is synced before `index.json` names what it holds;
 ///   `verify()` checks that, and lookups of manifests and configurations verify what they read;
-/// - `index.json` is rewritten (temp file + rename) under an exclusive `flock` on
-///   `.prewarm-index.lock`, so concurrent processes never lose each other's names;
+/// - names are appended (and `index.json` rewritten, temp file + rename) under an exclusive
+///   `flock` on `.prewarm-index.lock`, so concurrent processes never lose each other's names;
 /// - writers (builds, imports, `writeBlob`) hold a shared `flock` on `.prewarm-gc.lock`, which
 ///   `garbageCollect()` takes exclusively, so a blob written but not yet named is never
 ///   collected; blobs younger than a grace period are kept too, for writers between two calls.
@@ -38,9 +44,15 @@ public final class OCIStore: @unchecked Sendable {
 
     /// Opens the layout at `path`, creating it (and its directories) when absent.
     ///
-    /// - Throws: `ImageError` with code `.io` when it cannot be created, or `.unsupported` when
-    ///   `path` holds an `oci-layout` of another version.
-    public init(path: String, baseProvider: (any BaseImageProvider)? = nil) throws {
+    /// - Throws: `ImageError` with code `.io` when it cannot be created, `.unsupported` when
+    ///   `path` holds an `oci-layout` of another version, or
+    ///   `.corrupt` when `index.json` is missing from a store that has content, or damaged (the
+    ///   message says to run `prewarm verify --repair`).
+    public convenience init(path: String, baseProvider: (any BaseImageProvider)? = nil) throws {
+        try self.init(path: path, baseProvider: baseProvider, checkNames: true)
+    }
+
+    private init(path: String, baseProvider: (any BaseImageProvider)?, checkNames: Bool) throws {
         self.path = URL(fileURLWithPath: path).standardizedFileURL.path
         self.baseProvider = baseProvider
         let manager = FileManager.default
@@ -64,15 +76,31 @@ public final class OCIStore: @unchecked Sendable {
         }
         if !manager.fileExists(atPath: indexPath) {
             try withIndexLock {
-                if !manager.fileExists(atPath: indexPath) {
+                // Only a new store gets an empty `index.json`; one that lost it says so below.
+                if !manager.fileExists(atPath: indexPath), try Self.list(blobDirectory).isEmpty,
+                    !manager.fileExists(atPath: indexBackupPath)
+                {
                     try writeAtomically(try OCIJSON.encode(OCIIndex(manifests: [])), to: indexPath)
                 }
             }
         }
+        if checkNames { _ = try names() }
+    }
+
+    /// Opens the layout at `path` as `init(path:baseProvider:)` does, except that a lost or
+    /// damaged `index.json` is not an error: for `verify(repair:)`, which restores it.
+    public static func openForRepair(path: String) throws -> OCIStore {
+        try OCIStore(path: path, baseProvider: nil, checkNames: false)
+    }
+
+    /// Folds the names this object logged into `index.json`, so that the layout is complete for
+    /// other tools once the store is no longer used.
+    deinit {
+        if state.withLock({ $0.namedImages }) { try? flushNames() }
     }
 
     /// Bytes this store object has written to files in the store (blobs, temporary files,
-    /// `index.json`) since it was created.
+    /// `index.json` and the names log; not the verified-at records) since it was created.
     public var bytesWritten: Int64 { state.withLock { $0.bytesWritten } }
 
     /// Of `bytesWritten`, the bytes written to blobs (through their temporary files): each blob
@@ -84,6 +112,9 @@ public final class OCIStore: @unchecked Sendable {
     var blobDirectory: String { path + "/blobs/sha256" }
     var temporaryDirectory: String { path + "/.tmp" }
     var indexPath: String { path + "/index.json" }
+    var indexBackupPath: String { path + "/" + Self.backupName }
+    var namesLogPath: String { path + "/.prewarm-names.log" }
+    var verifiedLogPath: String { path + "/.prewarm-verified.log" }
     var indexLockPath: String { path + "/.prewarm-index.lock" }
     var gcLockPath: String { path + "/.prewarm-gc.lock" }
 
@@ -132,6 +163,14 @@ struct StoreState {
     /// Layer blobs made in this process, by what they were made from (`emulator sha256:…`,
     /// `layer sha256:…`).
     var layers: [String: OCIDescriptor] = [:]
-    /// The last `index.json` read, with the inode, size and modification time it had.
-    var index: (key: [UInt64], index: OCIIndex)?
+    /// The names as last read from `index.json` and the names log.
+    var names: CachedNames?
+    /// Whether this object named images (so that it folds the names log into `index.json` at the end).
+    var namedImages = false
+    /// Blobs found intact, and damaged, with what `stat` said of them then (see `isIntact`).
+    var verifiedBlobs: [String: FileKey] = [:]
+    var damagedBlobs: [String: FileKey] = [:]
+    /// How far this object read `.prewarm-verified.log`.
+    var verifiedLogInode: UInt64?
+    var verifiedLogOffset: UInt64 = 0
 }

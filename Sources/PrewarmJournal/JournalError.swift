@@ -59,15 +59,13 @@ extension JournalError {
         case SQLITE_NOTADB:
             self = .notADatabase(path: path, cause: failure)
         case SQLITE_CORRUPT:
-            self.init(
-                .damaged,
-                "journal \(path) is damaged (\(failure.message)); move it away or pass `journalPath` to start a new one",
-                cause: failure)
+            self = .damaged(path: path, failure.message, cause: failure)
         case SQLITE_BUSY, SQLITE_LOCKED:
             self.init(
                 .busy,
-                "cannot \(action): journal \(path) stayed locked by another process for more than \(busyTimeout); "
-                    + "try again when it is done",
+                "cannot \(action): journal \(path) stayed locked by "
+                    + (JournalLockHolder.describe(path: path) ?? "another process")
+                    + " for more than \(busyTimeout); try again when it is done",
                 cause: failure)
         case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY, SQLITE_AUTH:
             self.init(
@@ -78,6 +76,15 @@ extension JournalError {
         default:
             self.init(.storage, "cannot \(action) in journal \(path): \(failure.message)", cause: failure)
         }
+    }
+
+    /// The error for a journal that is a damaged SQLite database; it is left as it is.
+    static func damaged(path: String, _ finding: String, cause: (any Error & Sendable)? = nil) -> JournalError {
+        JournalError(
+            .damaged,
+            "journal \(path) is damaged (\(finding)); it was left as it is: move it away or pass --journal to start "
+                + "a new one",
+            cause: cause)
     }
 
     /// The error for a file that is not a SQLite database.

@@ -85,7 +85,11 @@ enum Schema {
         // The first read of the file: fails with SQLITE_NOTADB when it is not a database. One read
         // transaction, so that the three values come from one snapshot, not from before and after
         // another process's migration.
-        let version = try connection.readTransaction { try check(connection, path: path, known: known) }
+        let version = try connection.readTransaction {
+            let version = try check(connection, path: path, known: known)
+            try checkIntegrity(connection, path: path)
+            return version
+        }
 
         // Both need to run outside a transaction. `journal_mode` is persistent and writes the
         // header, so it comes after the checks; `foreign_keys` is per connection.
@@ -104,6 +108,19 @@ enum Schema {
                 try connection.execute("PRAGMA user_version = \(migration.version)")
             }
             try connection.execute("PRAGMA application_id = \(applicationID)")
+        }
+    }
+
+    /// Checks every page of the file (`PRAGMA quick_check`: b-trees, free list, records), so
+    /// that a damaged journal is refused before anything is written to it, however the damage
+    /// looks (a garbage page in the middle, a cut, an overwritten header).
+    ///
+    /// - Throws: ``JournalError/Code/damaged`` with the first problem SQLite names.
+    private static func checkIntegrity(_ connection: Connection, path: String) throws {
+        let findings = try connection.query("PRAGMA quick_check(1)") { try $0.text(0) ?? "" }
+        guard findings == ["ok"] else {
+            let first = findings.first ?? "no answer from quick_check"
+            throw JournalError.damaged(path: path, first.replacingOccurrences(of: "\n", with: " "))
         }
     }
 

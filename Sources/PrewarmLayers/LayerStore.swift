@@ -244,7 +244,7 @@ extension LayerStore {
             try AtomicFile.write(try JSONEncoder().encode(record), to: slot.record)
             return CachedLayer(name: slot.name, path: slot.directory, zipSHA256: expected, contentDigest: digest)
         } catch {
-            try? FileManager.default.removeItem(atPath: staging)
+            FileTree.remove(staging)
             throw error
         }
     }
@@ -279,7 +279,7 @@ extension LayerStore {
             for prefix in ["tmp-\(slot.key)-", "old-\(slot.key)-"] where name.hasPrefix(prefix) {
                 let rest = name.dropFirst(prefix.count)
                 if rest.count == 36, UUID(uuidString: String(rest)) != nil {
-                    try? FileManager.default.removeItem(atPath: privateDirectory + "/" + name)
+                    FileTree.remove(privateDirectory + "/" + name)
                 }
             }
         }

@@ -3,7 +3,7 @@ import PrewarmTemplate
 
 extension Plan {
     /// The plan as one JSON document (the shape documented in the README):
-    /// `{"template", "functions", "skipped", "errors", "warnings", "graph": {"nodes"}, "summary"}`.
+    /// `{"schemaVersion", "template", "functions", "skipped", "errors", "warnings", "graph": {"nodes"}, "summary"}`.
     /// Keys are sorted, so the same plan always prints the same bytes.
     public func json(pretty: Bool = true) -> String {
         let encoder = JSONEncoder()
@@ -136,6 +136,8 @@ private struct JSONPlan: Encodable {
         var functions, images, bases, layers, skipped, errors: Int
     }
 
+    /// The version of this document's shape, as in every JSON document prewarm prints.
+    var schemaVersion = 1
     var template: String
     var functions: [Function]
     var skipped: [Skipped]

@@ -215,7 +215,7 @@ public struct Planner: Sendable {
             do {
                 let arn = try LayerARN(layer: text)
                 return PlannedLayer(name: arn.samName, source: .arn(arn), nodeID: "layer:\(arn.text)")
-            } catch let error as PlanError {
+            } catch {
                 throw Failure(error: error, location: location)
             }
         case .template(let layer):

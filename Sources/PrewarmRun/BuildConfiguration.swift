@@ -79,6 +79,9 @@ public struct BuildConfiguration: Sendable {
     public var force = false
     /// Continue the latest unfinished run of this template (what it verified is kept).
     public var resume = false
+    /// Images the resumed run built, by node ID (their image IDs), set by `BuildSession.resumption`:
+    /// with `force`, they are not built again while they are still there as built.
+    public var resumedImages: [String: String] = [:]
     /// The SQLite journal; `nil`: `.prewarm/journal.sqlite` next to the template.
     public var journalPath: String?
 

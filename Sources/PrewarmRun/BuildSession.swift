@@ -121,6 +121,8 @@ public struct BuildSession: Sendable {
             pull: configuration.pull, forceRebuild: configuration.force, workDirectory: work,
             prewarmVersion: configuration.prewarmVersion)
         buildOptions.localBases = setup.localBases
+        buildOptions.templatePath = absoluteTemplate
+        buildOptions.resumedImages = configuration.resumedImages
         let executor = EngineExecutor(
             engine: setup.engine, emulators: emulators, options: buildOptions, layers: layers, cache: setup.cache,
             output: { node, line in events(.output(node: node, line: line)) })
@@ -187,7 +189,8 @@ public struct BuildSession: Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw BuildSessionError(
-                .journal, "cannot create \(directory) for the journal: \(error)", remedy: .change(.journalPath))
+                .journal, "cannot create \(directory) for the journal: \(describeSystemError(error))",
+                remedy: .change(.journalPath))
         }
         do {
             return try await Journal(path: path)

@@ -18,6 +18,12 @@ public struct BuildOptions: Sendable {
     /// Base images that come from a local source (the template's `Metadata.Prewarm.BaseImages`) and
     /// are never pulled.
     public var localBases: Set<String> = []
+    /// The template's absolute path, recorded on every image (`dev.prewarm.template`) so that
+    /// `prewarm gc --engine docker` removes only what this template's builds made.
+    public var templatePath: String?
+    /// Images the run being resumed built, by node ID: their image IDs. With `forceRebuild`, such an
+    /// image is not built again while the engine still holds it under its name with that ID and key.
+    public var resumedImages: [String: String] = [:]
 
     public init(pull: Bool, forceRebuild: Bool, workDirectory: String, prewarmVersion: String) {
         self.pull = pull
@@ -32,6 +38,8 @@ public enum ImageLabels {
     /// The build key: what decides the image's content (see `EngineExecutor.buildKey`).
     public static let contentKey = "dev.prewarm.content-key"
     public static let version = "dev.prewarm.version"
+    /// The absolute path of the template whose build made the image.
+    public static let template = "dev.prewarm.template"
 }
 
 /// Does the nodes of a build graph against an `ImageEngine`:
@@ -94,8 +102,10 @@ public struct EngineExecutor: NodeExecutor {
         }
         let emulatorDigest = try await emulatorDigests.digest(of: emulator)
         let key = Self.buildKey(planned, inputs: inputs, emulatorDigest: emulatorDigest)
-        if !options.forceRebuild, let existing = try await engine.image(named: planned.name),
-            existing.labels[ImageLabels.contentKey] == key
+        if !options.forceRebuild || options.resumedImages[node.id] != nil,
+            let existing = try await engine.image(named: planned.name),
+            existing.labels[ImageLabels.contentKey] == key,
+            !options.forceRebuild || options.resumedImages[node.id] == existing.id
         {
             try await cache?.store(key: key, name: planned.name)
             return .upToDate(.image(imageID: existing.id))
@@ -130,7 +140,8 @@ public struct EngineExecutor: NodeExecutor {
         let request = ImageBuildRequest(
             name: planned.name, baseImage: planned.baseImage, platform: planned.architecture.ociPlatform,
             emulator: ImageBuildRequest.Source(path: emulator, contentDigest: emulatorDigest), layers: layerSources,
-            labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion],
+            labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion].merging(
+                options.templatePath.map { [ImageLabels.template: $0] } ?? [:], uniquingKeysWith: { $1 }),
             workDirectory: options.workDirectory)
         let nodeID = node.id
         let output = self.output

@@ -163,11 +163,10 @@ public struct Scheduler: Sendable {
 
             func startReady() {
                 guard !stopping, !Task.isCancelled else { return }
-                for index in state.ready.indices.reversed() {
-                    let id = state.ready[index]
-                    guard let node = graph.node(id), running[node.kind, default: 0] < limit(node.kind) else { continue }
-                    state.ready.remove(at: index)
+                // The oldest ready node of a kind under its limit, until none is: O(1) per node started.
+                while let node = state.nextReady(where: { running[$0, default: 0] < limit($0) }) {
                     running[node.kind, default: 0] += 1
+                    let id = node.id
                     let inputs = state.inputs(of: node)
                     let options = self.options
                     group.addTask {
@@ -179,7 +178,7 @@ public struct Scheduler: Sendable {
                 }
             }
 
-            state.ready = graph.nodes.filter { $0.needs.isEmpty }.map(\.id).reversed()
+            for node in graph.nodes where node.needs.isEmpty { state.makeReady(node.id) }
             startReady()
             while let (id, outcome, duration) = await group.next() {
                 guard let node = graph.node(id) else { continue }
@@ -240,16 +239,49 @@ public struct Scheduler: Sendable {
 /// What the scheduler knows about the graph as it runs.
 struct RunState {
     let graph: BuildGraph
-    var ready: [String] = []
     var outcomes: [String: NodeOutcome] = [:]
     private var waitingOn: [String: Int] = [:]
     private var dependents: [String: [String]] = [:]
+    /// Ready nodes by kind, each queue in the order they became ready (a sequence number, so that
+    /// nodes of different kinds start oldest first too), read from `heads`.
+    private var ready: [BuildGraph.Kind: [(sequence: Int, node: BuildGraph.Node)]] = [:]
+    private var heads: [BuildGraph.Kind: Int] = [:]
+    private var sequence = 0
 
     init(graph: BuildGraph) {
         self.graph = graph
         for node in graph.nodes {
             waitingOn[node.id] = node.needs.count
             for need in node.needs { dependents[need, default: []].append(node.id) }
+        }
+    }
+
+    mutating func makeReady(_ id: String) {
+        guard let node = graph.node(id) else { return }
+        ready[node.kind, default: []].append((sequence, node))
+        sequence += 1
+    }
+
+    /// Takes the oldest ready node, among the kinds `canStart` allows, that has no outcome yet.
+    mutating func nextReady(where canStart: (BuildGraph.Kind) -> Bool) -> BuildGraph.Node? {
+        while true {
+            var best: (kind: BuildGraph.Kind, sequence: Int)?
+            for (kind, queue) in ready where canStart(kind) {
+                let head = heads[kind, default: 0]
+                guard head < queue.count else { continue }
+                if best.map({ queue[head].sequence < $0.sequence }) ?? true { best = (kind, queue[head].sequence) }
+            }
+            guard let best else { return nil }
+            let head = heads[best.kind, default: 0]
+            let node = ready[best.kind, default: []][head].node
+            heads[best.kind] = head + 1
+            if heads[best.kind, default: 0] > 1024,
+                heads[best.kind, default: 0] * 2 > ready[best.kind, default: []].count
+            {
+                ready[best.kind, default: []].removeFirst(heads[best.kind, default: 0])
+                heads[best.kind] = 0
+            }
+            if outcomes[node.id] == nil { return node }
         }
     }
 
@@ -271,11 +303,13 @@ struct RunState {
         }
         for dependent in dependents[id] ?? [] {
             waitingOn[dependent, default: 0] -= 1
-            if waitingOn[dependent] == 0, outcomes[dependent] == nil { ready.insert(dependent, at: 0) }
+            if waitingOn[dependent] == 0, outcomes[dependent] == nil { makeReady(dependent) }
         }
         return []
     }
 
+    /// Marks every node that needs `id`, directly or not, skipped. (A ready node never needs a
+    /// failed one, and `nextReady` passes over nodes that have an outcome.)
     private mutating func skipDependents(of id: String) -> [(id: String, outcome: NodeOutcome)] {
         var skipped: [(id: String, outcome: NodeOutcome)] = []
         var pending = dependents[id] ?? []
@@ -283,7 +317,6 @@ struct RunState {
             guard outcomes[dependent] == nil else { continue }
             let outcome = NodeOutcome.skipped(reason: "\(id) failed")
             outcomes[dependent] = outcome
-            ready.removeAll { $0 == dependent }
             skipped.append((dependent, outcome))
             pending += dependents[dependent] ?? []
         }

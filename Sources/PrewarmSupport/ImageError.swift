@@ -87,7 +87,7 @@ public struct ImageError: TransientError, Sendable, CustomStringConvertible {
     ) {
         self.code = code
         self.message = message
-        self.cause = cause.map { "\($0)" }
+        self.cause = cause.map(describeSystemError)
         self.isTransient = transient
         self.setting = setting
     }

@@ -1,5 +1,4 @@
 import Foundation
-import PrewarmSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -21,7 +21,7 @@ struct Prewarm: AsyncParsableCommand {
         version: version,
         subcommands: [
             PlanCommand.self, BuildCommand.self, RunsCommand.self, StatusCommand.self, ImportCommand.self,
-            ExportCommand.self, GCCommand.self,
+            ExportCommand.self, GCCommand.self, VerifyCommand.self, DoctorCommand.self, WatchCommand.self,
         ]
     )
 
@@ -56,11 +56,18 @@ struct Prewarm: AsyncParsableCommand {
             var message = self.message(for: error)
             if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
             let line = message.split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            Console.error("\(line) (see prewarm --help)")
+            Console.error("\(line) (see prewarm \(subcommandName().map { "\($0) " } ?? "")--help)")
             Foundation.exit(ExitStatus.unusableInput.rawValue)
         }
         let message = self.message(for: error)
         if !message.isEmpty { Console.error(message) }
         Foundation.exit(code.rawValue)
+    }
+
+    /// The subcommand the command line names (`build` in `prewarm build --jobs 0`), for the help
+    /// a usage error points at; `nil` when it names none.
+    static func subcommandName(_ arguments: [String] = CommandLine.arguments) -> String? {
+        let names = Set(configuration.subcommands.map { $0._commandName })
+        return arguments.dropFirst().first { !$0.hasPrefix("-") }.flatMap { names.contains($0) ? $0 : nil }
     }
 }

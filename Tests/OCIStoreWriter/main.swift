@@ -5,7 +5,7 @@ import PrewarmImage
 // kill -9 it in the middle of a write and check what the store holds afterwards.
 //
 //   OCIStoreWriter STORE blob    streams a blob of 1 MB blocks that never ends
-//   OCIStoreWriter STORE names   names one manifest again and again (rewriting index.json)
+//   OCIStoreWriter STORE names   names one manifest again and again (the names log, index.json)
 //
 // Prints "writing" once the first write is under way.
 let arguments = CommandLine.arguments

@@ -44,6 +44,27 @@ import Testing
         #expect(tree(directory.path).filter { $0.hasPrefix(".zip-") }.isEmpty)
     }
 
+    /// A zip whose entries nest 2,000 directories deep: deeper than a path can name, so
+    /// `FileManager.removeItem` cannot remove it; `FileTree.remove` (what the extractor and the
+    /// layer cache remove temporary directories with) can, and leaves nothing.
+    @Test func aTreeTooDeepForOnePathIsRemovedWhole() async throws {
+        let directory = try TemporaryDirectory("prewarm-zip")
+        defer { directory.remove() }
+        let path = directory.path + "/deep.zip"
+        let script = """
+            import sys, zipfile
+            with zipfile.ZipFile(sys.argv[1], "w") as z:
+                z.writestr("d/" * 2000 + "f.txt", "deep")
+            """
+        let made = try await CommandRunner.run("/usr/bin/python3", ["-c", script, path])
+        try #require(made.status == 0, "\(made.stderr)")
+        let layer = directory.path + "/layer"
+        _ = try? ZipExtractor().extract(path, to: layer, label: "deep")
+        #expect(FileTree.remove(layer))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["deep.zip"], "nothing is left")
+        #expect(FileTree.remove(layer), "an absent tree is removed already")
+    }
+
     @Test func rejectsADamagedArchive() throws {
         let directory = try TemporaryDirectory("prewarm-zip")
         defer { directory.remove() }

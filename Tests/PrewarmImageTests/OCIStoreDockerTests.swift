@@ -30,6 +30,66 @@ import Testing
         try #require(result.status == 0, "saving \(name): \(result.stderr)")
     }
 
+    /// `GET /images/get?names=A&names=B…`: one `docker save` tar of several images.
+    static func save(_ names: [String], host: String, to path: String) async throws {
+        let socket = String(host.dropFirst("unix://".count))
+        let query = names.map { "names=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) }
+        let curl = try #require(CommandRunner.which("curl"))
+        let result = try await CommandRunner.run(
+            curl,
+            [
+                "-sSf", "--unix-socket", socket, "-o", path,
+                "http://localhost/images/get?" + query.joined(separator: "&"),
+            ])
+        try #require(result.status == 0, "saving \(names): \(result.stderr)")
+    }
+
+    /// A `docker save` of several test bases (whose one layer is the same, so Docker writes it
+    /// once and links it from the others) imports, with the same manifest digests as each base
+    /// imported from a save of its own; so do the archives skopeo writes of them.
+    @Test func aMultiImageDockerSaveImportsAsTheImagesOneByOne() async throws {
+        guard let host = Self.dockerHost() else { return }
+        let directory = try TemporaryDirectory("oci-docker-multi")
+        defer { directory.remove() }
+        let bases = [
+            "public.ecr.aws/lambda/python:3.12-x86_64", "public.ecr.aws/lambda/nodejs:20-x86_64",
+            "public.ecr.aws/lambda/python:3.12-arm64",
+        ]
+        let together = directory.path + "/together.tar"
+        try await Self.save(bases, host: host, to: together)
+        let store = try OCIStore(path: directory.path + "/together")
+        #expect(try store.importArchive(path: together) == bases.sorted())
+
+        let single = try OCIStore(path: directory.path + "/single")
+        for (index, base) in bases.enumerated() {
+            let archive = directory.path + "/single-\(index).tar"
+            try await Self.save(base, host: host, to: archive)
+            #expect(try single.importArchive(path: archive) == [base])
+            #expect(try store.descriptor(named: base)?.digest == single.descriptor(named: base)?.digest, "\(base)")
+        }
+        #expect(try store.verify().isEmpty)
+
+        // skopeo's docker-archive: and oci-archive: of one of them import too, with the same layers.
+        guard let skopeo = CommandRunner.which("skopeo") else { return }
+        let base = bases[0]
+        let layers = try #require(try single.storedImage(named: base)).manifest.layers.map(\.digest)
+        for transport in ["docker-archive", "oci-archive"] {
+            let archive = directory.path + "/skopeo-\(transport).tar"
+            let copy = try await CommandRunner.run(
+                skopeo, ["copy", "docker-archive:\(directory.path)/single-0.tar", "\(transport):\(archive):\(base)"])
+            try #require(copy.status == 0, "\(copy.stderr)")
+            let other = try OCIStore(path: directory.path + "/skopeo-\(transport)")
+            #expect(try other.importArchive(path: archive) == [base], "\(transport)")
+            let image = try #require(try other.storedImage(named: base))
+            if transport == "docker-archive" {
+                #expect(image.manifest.layers.map(\.digest) == layers)
+            } else {
+                #expect(image.manifest.layers.count == layers.count, "gzip layers, checked against their diff IDs")
+            }
+            #expect(try other.verify().isEmpty)
+        }
+    }
+
     @Test(arguments: ["x86_64", "arm64"])
     func anOCIBuiltImageLoadedIntoDockerIsFileForFileTheDockerPathsImage(_ arch: String) async throws {
         guard let host = Self.dockerHost() else { return }

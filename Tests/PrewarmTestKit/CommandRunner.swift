@@ -127,6 +127,9 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// The program's process ID.
+    public var processIdentifier: Int32 { process.processIdentifier }
+
     /// Waits until `condition` holds for the lines printed so far, or the program ends, or
     /// `timeout` passes; returns whether the condition held.
     public func wait(timeout: Duration = .seconds(120), until condition: ([String]) -> Bool) async -> Bool {

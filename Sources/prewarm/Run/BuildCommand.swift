@@ -56,11 +56,14 @@ struct BuildCommand: AsyncParsableCommand {
                 + "to use is printed."))
     var forSAM = false
 
-    @Option(help: "Image builds at once. Default: the number of cores.")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(
+        help:
+            "Image builds at once (default: the number of cores, \(ProcessInfo.processInfo.activeProcessorCount) here)."
+    )
+    var jobs: Int?
 
-    @Option(name: .customLong("download-jobs"), help: "Layer downloads and base-image pulls at once.")
-    var downloadJobs: Int = 8
+    @Option(name: .customLong("download-jobs"), help: "Layer downloads and base-image pulls at once (default: 8).")
+    var downloadJobs: Int?
 
     @Option(help: "Retries of a transient failure (connection reset, engine busy), with backoff.")
     var retries: Int = 2
@@ -86,16 +89,16 @@ struct BuildCommand: AsyncParsableCommand {
             valueName: "dir"))
     var rieDirectory: String?
 
-    @Option(help: "Progress output: plain (a line per node event) or json (JSON lines).")
-    var progress: ProgressFormat = .plain
-
-    enum ProgressFormat: String, ExpressibleByArgument, CaseIterable {
-        case plain, json
-    }
+    @Option(
+        help: ArgumentHelp(
+            "Progress: auto (tty on a terminal, else plain), tty (a live view of what runs now), plain (a line "
+                + "per finished node), or json (JSON lines). Colour only on a terminal, never with NO_COLOR.",
+            valueName: "mode"))
+    var progress: ProgressMode = .auto
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        guard downloadJobs >= 1 else { throw ValidationError("--download-jobs must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let downloadJobs, downloadJobs < 1 { throw ValidationError("--download-jobs must be at least 1") }
         guard retries >= 0 else { throw ValidationError("--retries cannot be negative") }
         if engineOptions.engine == .docker, engineOptions.needsOCIStore {
             throw ValidationError(
@@ -120,8 +123,8 @@ struct BuildCommand: AsyncParsableCommand {
         configuration.samParameters = settings?.invokeParameters ?? [:]
         configuration.samSkipPullImage = settings?.skipPullImage
         configuration.maxLayerSize = layers.maxSize.bytes
-        configuration.jobs = jobs
-        configuration.downloadJobs = downloadJobs
+        if let jobs { configuration.jobs = jobs }
+        if let downloadJobs { configuration.downloadJobs = downloadJobs }
         configuration.retries = retries
         configuration.failFast = failFast
         configuration.pull = !(skipPullImage || settings?.skipPullImage == true)
@@ -132,14 +135,61 @@ struct BuildCommand: AsyncParsableCommand {
         return configuration
     }
 
+    /// The options of this command line that a resumed run takes from the run it resumes, and that
+    /// are given again here (so they win).
+    var explicitOptions: Set<BuildSession.ResumedOption> {
+        var given: Set<BuildSession.ResumedOption> = []
+        if !template.architectures.isEmpty { given.insert(.architectures) }
+        if !template.functions.isEmpty { given.insert(.functions) }
+        if jobs != nil { given.insert(.jobs) }
+        if downloadJobs != nil { given.insert(.downloadJobs) }
+        if skipPullImage { given.insert(.pull) }
+        if forceImageBuild { given.insert(.force) }
+        return given
+    }
+
+    static func flag(for option: BuildSession.ResumedOption) -> String {
+        switch option {
+        case .architectures: "--arch"
+        case .functions: "--function"
+        case .jobs: "--jobs"
+        case .downloadJobs: "--download-jobs"
+        case .pull: "--skip-pull-image"
+        case .force: "--force-image-build"
+        }
+    }
+
     func run() async throws {
-        let session = try await BuildSession(try configuration())
-        let output = BuildOutput(
-            plan: session.plan,
-            reporter: ProgressReporter(mode: progress == .json ? .json : .plain, total: session.plan.graph.nodes.count))
+        var configuration = try configuration()
+        // --resume continues with the interrupted run's options; flags given again win.
+        if let resumption = try await BuildSession.resumption(of: configuration, explicit: explicitOptions) {
+            configuration = resumption.configuration
+            if !resumption.taken.isEmpty {
+                Console.write(
+                    "prewarm: resuming run \(resumption.run) with its options: "
+                        + resumption.taken.map(Self.flag(for:)).joined(separator: ", "))
+            }
+            if !resumption.overridden.isEmpty {
+                Console.write(
+                    "prewarm: given again, so these override run \(resumption.run)'s: "
+                        + resumption.overridden.map(Self.flag(for:)).joined(separator: ", "))
+            }
+        }
+        let session = try await BuildSession(configuration)
+        let reporter = ProgressReporter(mode: progress, plan: session.plan)
+        let output = BuildOutput(plan: session.plan, reporter: reporter)
         let task = Task { try await session.run(events: output.handle) }
         let interrupts = InterruptHandler { task.cancel() }
+        // The live view's clocks move between events too.
+        let ticker = Task {
+            while !Task.isCancelled, reporter.mode == .tty {
+                try? await Task.sleep(for: .milliseconds(250))
+                reporter.tick()
+            }
+        }
+        defer { ticker.cancel() }
         let report = try await task.value
+        ticker.cancel()
         if !report.summary.cancelled, !interrupts.wasInterrupted, let store = report.ociStore,
             report.loadedInto == nil, !report.images.isEmpty
         {
@@ -204,9 +254,15 @@ struct BuildOutput: Sendable {
     /// one line each, as `prewarm plan` prints its errors (the progress has them only among the other events).
     private func finish(_ run: BuildRun.Report) {
         for problem in run.journalProblems { Console.warning("journal: \(problem)") }
-        print(reporter.summary(run.summary, runID: run.runID.description, planErrors: plan.errors.count))
+        reporter.finish(run.summary, runID: run.runID.rawValue, planErrors: plan.errors.count)
+        let functionsByNode = Dictionary(grouping: plan.functions, by: \.nodeID)
         for node in plan.graph.nodes {
-            if case .failed(let message) = run.summary.outcomes[node.id] { Console.error("\(node.id): \(message)") }
+            guard case .failed(let message) = run.summary.outcomes[node.id] else { continue }
+            // Which functions it fails: the image's own, or those of every image that needs it.
+            let affected = plan.graph.nodes.filter { $0.id == node.id || $0.needs.contains(node.id) }
+                .flatMap { functionsByNode[$0.id] ?? [] }.map { "\($0.name) (\($0.architecture.rawValue))" }
+            let names = affected.isEmpty ? "" : " (functions: \(Array(Set(affected)).sorted().joined(separator: ", ")))"
+            Console.error("\(node.id): \(SettingFlags.render(message))\(names)")
         }
     }
 }

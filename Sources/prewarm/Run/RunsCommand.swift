@@ -105,12 +105,11 @@ struct StatusCommand: AsyncParsableCommand {
             print(
                 "run \(run.id): \(run.outcome.rawValue), started \(TimeText.timestamp(run.startedAt)), \(run.templatePath)"
             )
-            var rows = [["NODE", "STATE", "ATTEMPTS", "TIME", "OUTPUT / ERROR"]]
+            var rows = [["NODE", "OUTCOME", "ATTEMPTS", "TIME", "OUTPUT / ERROR"]]
             for node in detail.nodes {
-                // The journal records an up-to-date node as skipped with its output reused.
-                let upToDate = node.state == .skipped && node.errorMessage == "up to date"
+                let upToDate = RunDetailJSON.isUpToDate(node)
                 rows.append([
-                    node.nodeID, upToDate ? "up-to-date" : node.state.rawValue, String(node.attempts),
+                    node.nodeID, RunDetailJSON.outcome(node), String(node.attempts),
                     node.duration.map { TimeText.duration($0.seconds) } ?? "-",
                     upToDate ? node.output?.digest ?? "" : node.errorMessage ?? node.output?.digest ?? "",
                 ])
@@ -120,7 +119,9 @@ struct StatusCommand: AsyncParsableCommand {
     }
 }
 
+/// A run in `runs --format json` and `status --format json`.
 struct RunJSON: Encodable {
+    var schemaVersion = JSONSchema.version
     var id: Int64
     var template: String
     var startedAt: String
@@ -140,28 +141,46 @@ struct RunJSON: Encodable {
     }
 }
 
+/// `status --format json`: the run and its nodes.
 struct RunDetailJSON: Encodable {
     struct Node: Encodable {
         var id: String
         var kind: String
         var contentKey: String
+        /// The journal's state: pending, running, succeeded, failed, skipped, interrupted.
         var state: String
+        /// How the node ended, in the words of `--progress json`: built, up-to-date, failed, skipped,
+        /// interrupted; pending or running while it has not.
+        var outcome: String
         var attempts: Int
         var seconds: Double?
         var output: String?
         var error: String?
     }
+    var schemaVersion = JSONSchema.version
     var run: RunJSON
     var nodes: [Node]
 
     init(_ detail: RunDetail) {
         run = RunJSON(detail.run)
         nodes = detail.nodes.map { node in
-            Node(
+            let upToDate = Self.isUpToDate(node)
+            return Node(
                 id: node.nodeID, kind: node.kind.rawValue, contentKey: node.contentKey, state: node.state.rawValue,
-                attempts: node.attempts,
+                outcome: Self.outcome(node), attempts: node.attempts,
                 seconds: node.duration?.seconds,
-                output: node.output?.digest, error: node.errorMessage)
+                output: node.output?.digest, error: upToDate ? nil : node.errorMessage)
         }
+    }
+
+    /// The journal records an up-to-date node as skipped, with the output it reused.
+    static func isUpToDate(_ node: NodeRecord) -> Bool {
+        node.state == .skipped && node.errorMessage == "up to date"
+    }
+
+    /// `node`'s state in the progress vocabulary (see `OutcomeWord`).
+    static func outcome(_ node: NodeRecord) -> String {
+        if isUpToDate(node) { return "up-to-date" }
+        return node.state == .succeeded ? "built" : node.state.rawValue
     }
 }

@@ -39,7 +39,9 @@ struct ImportCommand: ParsableCommand {
 
             Examples:
               docker save public.ecr.aws/lambda/python:3.12-x86_64 -o python.tar && prewarm import python.tar
-              skopeo copy docker://public.ecr.aws/lambda/python:3.12-arm64 oci-archive:py.tar && prewarm import py.tar
+              skopeo copy docker://public.ecr.aws/lambda/python:3.12-arm64 \\
+                oci-archive:py.tar:public.ecr.aws/lambda/python:3.12-arm64 && prewarm import py.tar
+              docker save IMAGE… -o bases.tar && prewarm import bases.tar    (several images, shared layers)
             """)
 
     @OptionGroup var store: StoreOptions
@@ -55,7 +57,14 @@ struct ImportCommand: ParsableCommand {
         let store = try store.open()
         for file in files {
             do {
-                for name in try store.importArchive(path: file) { print("imported \(name)") }
+                let names = try store.importArchive(path: file)
+                guard !names.isEmpty else {
+                    throw CommandFailure(
+                        message: "\(file) names no image (no RepoTags, no image name annotation): name it when you "
+                            + "make it, e.g. `skopeo copy … oci-archive:\(file):REPOSITORY:TAG`",
+                        exitCode: .unusableInput)
+                }
+                for name in names { print("imported \(name)") }
             } catch let error as ImageError {
                 throw CommandFailure(message: "\(file): \(error.description)", exitCode: .unusableInput)
             }
@@ -101,27 +110,101 @@ struct ExportCommand: ParsableCommand {
 }
 
 /// `prewarm gc`: blobs no image needs.
-struct GCCommand: ParsableCommand {
+struct GCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
-        abstract: "Remove the blobs of the OCI store that no named image needs.",
+        abstract: "Remove what prewarm made that nothing needs: OCI store blobs, or images in a Docker engine.",
         discussion: """
-            Safe while builds run: blobs written in the last --grace-period seconds are kept, and gc \
-            waits for writers that hold the store's lock.
+            --engine oci (the default): removes the blobs of the OCI store that no named image needs. Safe \
+            while builds run: blobs written in the last --grace-period seconds are kept, and gc waits for \
+            writers that hold the store's lock.
+
+            --engine docker: removes the images this template's builds made (prewarm labels each with \
+            dev.prewarm.template) that no name holds any more — left behind when a rebuild, or SAM CLI, \
+            took their name — and those whose names the template's plan no longer gives. Images of other \
+            templates, images prewarm did not build, and every image the plan names stay. An image a \
+            container still uses is kept, and said so.
+
+            Examples:
+              prewarm gc
+              prewarm gc --engine docker template.yaml --dry-run
             """)
+
+    enum Engine: String, ExpressibleByArgument, CaseIterable {
+        case oci, docker
+    }
+
+    @Option(help: "What to clean: oci (the OCI store's blobs) or docker (prewarm's images in a Docker engine).")
+    var engine: Engine = .oci
 
     @OptionGroup var store: StoreOptions
 
-    @Option(name: .customLong("grace-period"), help: "Keep blobs younger than this many seconds.")
+    @Option(name: .customLong("grace-period"), help: "With --engine oci: keep blobs younger than this many seconds.")
     var gracePeriod: Int = 600
+
+    @OptionGroup(title: "With --engine docker") var template: TemplateOptions
+
+    @Option(
+        name: .customLong("docker-host"),
+        help: ArgumentHelp(
+            "With --engine docker: the engine, unix:///path/docker.sock or tcp://host:port. Default: $DOCKER_HOST, "
+                + "else /var/run/docker.sock.",
+            valueName: "url"))
+    var dockerHost: String?
+
+    @Flag(name: .customLong("dry-run"), help: "With --engine docker: list what would be removed, remove nothing.")
+    var dryRun = false
 
     func validate() throws {
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period cannot be negative") }
+        if engine == .oci, dryRun { throw ValidationError("--dry-run works with --engine docker") }
+        if engine == .oci, dockerHost != nil { throw ValidationError("--docker-host works with --engine docker") }
     }
 
-    func run() throws {
-        let store = try store.open()
-        let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
-        print("removed \(removed) blob(s), \(freed) bytes")
+    func run() async throws {
+        switch engine {
+        case .oci:
+            let store = try store.open()
+            let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
+            print("removed \(removed) blob(s), \(freed) bytes")
+        case .docker:
+            try await cleanDocker()
+        }
+    }
+
+    private func cleanDocker() async throws {
+        let plan = try await BuildSession(try template.configuration()).plan
+        guard plan.errors.isEmpty else {
+            Console.report(plan, listingSkipped: false)
+            throw CommandFailure(
+                message: "the template has functions that cannot be planned; gc removes nothing until it plans cleanly",
+                exitCode: .partialFailure)
+        }
+        let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
+        let docker = try await DockerEngine(
+            endpoint: .resolve(dockerHost, environment: ProcessInfo.processInfo.environment))
+        let images = try await docker.images(labeled: ImageLabels.template)
+        let removals = EngineCleanup(plan: plan, templatePath: templatePath).removals(among: images)
+        var freed: Int64 = 0
+        var kept = 0
+        for removal in removals {
+            let what = "\(removal.image.id.prefix(19)) \(removal.image.names.joined(separator: ", "))"
+                .trimmingCharacters(in: .whitespaces)
+            if dryRun {
+                print("would remove \(removal.reason.rawValue) \(what)")
+                freed += removal.image.size
+                continue
+            }
+            do {
+                try await docker.removeImage(id: removal.image.id)
+                print("removed \(removal.reason.rawValue) \(what)")
+                freed += removal.image.size
+            } catch let error as ImageError {
+                kept += 1
+                Console.warning("kept \(what): \(error.message)")
+            }
+        }
+        let verb = dryRun ? "would remove" : "removed"
+        print("\(verb) \(removals.count - kept) image(s), \(freed) bytes; \(docker.description)")
     }
 }

@@ -30,7 +30,7 @@ enum ExitStatus: Int32 {
         case let failure as CommandFailure:
             return (failure.exitCode, SettingFlags.render(failure.message))
         case let error as BuildSessionError:
-            return (error.code == .publish ? .partialFailure : .unusableInput, SettingFlags.render(error.message))
+            return (error.code == .publish ? .partialFailure : .unusableInput, SettingFlags.render(error))
         case let error as TemplateError:
             return (.unusableInput, SettingFlags.render(error.description))
         case let error as PlanError:

@@ -1,3 +1,4 @@
+import PrewarmRun
 import PrewarmSupport
 
 /// How the command line spells the settings the libraries name: the one place where flags and
@@ -29,5 +30,20 @@ enum SettingFlags {
             result = result.replacingOccurrences(of: setting.mention, with: flag(for: setting))
         }
         return result
+    }
+
+    /// A session's error as one line: its message, and its remedy when the message does not say it
+    /// already.
+    static func render(_ error: BuildSessionError) -> String {
+        let message = render(error.message)
+        let hint: (text: String, key: String)? =
+            switch error.remedy {
+            case .change(let setting)?: ("pass \(flag(for: setting))", flag(for: setting))
+            case .resume?: ("run prewarm build --resume", "--resume")
+            case .importBase(let reference)?: ("import \(reference) with prewarm import FILE", "prewarm import")
+            case .editTemplate?, nil: nil
+            }
+        guard let hint, !message.contains(hint.key) else { return message }
+        return "\(message); \(hint.text)"
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import PrewarmHTTP
+import PrewarmSupport
+
+/// What the engine can say about itself and its images beyond building: for `prewarm doctor`
+/// and `prewarm gc --engine docker`.
+extension DockerEngine {
+    /// An image as `GET /images/json` lists it.
+    public struct ImageSummary: Sendable, Hashable {
+        /// `sha256:…`
+        public var id: String
+        /// Its names (`repository:tag`), without Podman's `docker.io/` prefix; empty for a dangling image.
+        public var names: [String]
+        public var labels: [String: String]
+        /// Seconds since 1970 the engine says the image was created.
+        public var created: Int64
+        /// Bytes.
+        public var size: Int64
+
+        /// Whether no name holds it (Docker lists it as `<none>:<none>`).
+        public var isDangling: Bool { names.isEmpty }
+    }
+
+    /// Every image carrying the label `label` (any value), dangling ones included.
+    ///
+    /// - Throws: `ImageError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
+    public func images(labeled label: String) async throws -> [ImageSummary] {
+        let filters = "{\"label\":[\"\(label)\"]}"
+        let response = try await send(
+            HTTPRequest(url: url("/images/json?all=0&filters=\(Self.escape(filters))")), doing: "list images")
+        guard response.isSuccess else { throw engineError(response, doing: "list images labelled \(label)") }
+        let images = (try? JSONSerialization.jsonObject(with: response.body)) as? [[String: Any]] ?? []
+        return images.compactMap { image in
+            guard let id = image["Id"] as? String else { return nil }
+            let names = (image["RepoTags"] as? [String] ?? []).filter { $0 != "<none>:<none>" }.map(Self.normalize)
+            let labels = image["Labels"] as? [String: String] ?? [:]
+            let created = (image["Created"] as? NSNumber)?.int64Value ?? 0
+            let size = (image["Size"] as? NSNumber)?.int64Value ?? 0
+            return ImageSummary(id: id, names: names, labels: labels, created: created, size: size)
+        }
+    }
+
+    /// Removes the image `id` (not forced: an image a container uses stays, and the engine's
+    /// refusal is thrown). Does nothing when there is no such image.
+    ///
+    /// - Throws: `ImageError` with code `.engine` carrying the engine's reason.
+    public func removeImage(id: String) async throws {
+        let response = try await send(
+            HTTPRequest(method: .delete, url: url("/images/\(Self.escapePath(id))?noprune=0")), doing: "remove \(id)")
+        guard response.isSuccess || response.status == 404 else { throw engineError(response, doing: "remove \(id)") }
+    }
+
+    /// The engine's clock, from the `Date` header of `/_ping`; `nil` when it sends none.
+    ///
+    /// - Throws: `ImageError` with code `.engineUnavailable` when the engine does not answer.
+    public func clock() async throws -> Date? {
+        let response = try await send(HTTPRequest(url: endpoint.baseURL + "/_ping"), doing: "ping")
+        guard let header = response.headers["Date"] else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: header)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import PrewarmJournal
+import PrewarmPlan
+import PrewarmSupport
+import PrewarmTemplate
+
+/// What a resumed build takes over from the run it resumes: the options that decide what is
+/// built and how, as the journal recorded them.
+extension BuildSession {
+    /// An option of a build that a resumed build takes from the run it resumes.
+    public enum ResumedOption: String, Sendable, Hashable, CaseIterable {
+        case architectures, functions, jobs, downloadJobs, pull, force
+    }
+
+    /// The run a build with `resume` continues, and the configuration to continue it with.
+    public struct Resumption: Sendable {
+        /// The run resumed.
+        public var run: RunID
+        /// `configuration` with the recorded options of `run`, but for those given again.
+        public var configuration: BuildConfiguration
+        /// The recorded options now in force (those that differ from the defaults), by name.
+        public var taken: [ResumedOption]
+        /// The options given again, whose new values win over the recorded ones.
+        public var overridden: [ResumedOption]
+    }
+
+    /// For a configuration with `resume`: the latest unfinished run of its template, and the
+    /// configuration that resumes it with that run's recorded options (architectures, functions,
+    /// jobs, pulls, force). Options in `explicit` were given again and keep `configuration`'s values.
+    ///
+    /// - Returns: `nil` when `resume` is off, or the journal has no unfinished run of the template.
+    /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found, `.journal`
+    ///   when the journal cannot be read.
+    public static func resumption(
+        of configuration: BuildConfiguration, explicit: Set<ResumedOption>
+    ) async throws -> Resumption? {
+        guard configuration.resume else { return nil }
+        let template: String
+        do {
+            template = try TemplateLoader.locate(configuration.templatePath)
+        } catch let error as TemplateError {
+            throw BuildSessionError(.template, error.description, cause: error)
+        }
+        let path = BuildConfiguration.journalPath(configuration.journalPath, forTemplate: template)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let run: RunRecord?
+        var built: [String: String] = [:]
+        do {
+            let journal = try await Journal(path: path)
+            run = try await journal.latestUnfinishedRun(
+                templatePath: URL(fileURLWithPath: template).standardizedFileURL.path)
+            if let run, let detail = try await journal.run(run.id) {
+                for node in detail.nodes where node.kind == .image && node.state == .succeeded {
+                    if let digest = node.output?.digest { built[node.nodeID] = digest }
+                }
+            }
+        } catch let error as JournalError {
+            throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
+        }
+        guard let run, let recorded = try? JSONDecoder().decode(RecordedOptions.self, from: Data(run.optionsJSON.utf8))
+        else { return nil }
+        var resumed = configuration
+        resumed.resumedImages = built
+        var taken: [ResumedOption] = []
+        func take(_ option: ResumedOption, differs: Bool, _ apply: () -> Void) {
+            guard !explicit.contains(option), differs else { return }
+            apply()
+            taken.append(option)
+        }
+        if let arch = recorded.arch {
+            let architectures = arch.compactMap(Architecture.init(name:))
+            take(.architectures, differs: !architectures.isEmpty) { resumed.architectures = architectures }
+        }
+        if let functions = recorded.functions {
+            take(.functions, differs: !functions.isEmpty) { resumed.functions = functions }
+        }
+        if let jobs = recorded.jobs { take(.jobs, differs: jobs != configuration.jobs) { resumed.jobs = jobs } }
+        if let downloadJobs = recorded.downloadJobs {
+            take(.downloadJobs, differs: downloadJobs != configuration.downloadJobs) {
+                resumed.downloadJobs = downloadJobs
+            }
+        }
+        if let pull = recorded.pull { take(.pull, differs: pull != configuration.pull) { resumed.pull = pull } }
+        if let force = recorded.force { take(.force, differs: force != configuration.force) { resumed.force = force } }
+        return Resumption(
+            run: run.id, configuration: resumed, taken: taken,
+            overridden: ResumedOption.allCases.filter(explicit.contains))
+    }
+
+    /// The options as `BuildSession.run` records them (every field optional, for runs recorded by
+    /// other versions).
+    struct RecordedOptions: Decodable {
+        var arch: [String]?
+        var functions: [String]?
+        var jobs: Int?
+        var downloadJobs: Int?
+        var pull: Bool?
+        var force: Bool?
+    }
+}

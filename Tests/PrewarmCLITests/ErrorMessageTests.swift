@@ -1,0 +1,56 @@
+import Foundation
+import PrewarmTestKit
+import Testing
+
+/// Errors a person can cause read as one line that says what, where and what to do.
+@Suite struct ErrorMessageTests {
+    @Test(arguments: [
+        (["build", "--jobs", "0"], "prewarm build --help"),
+        (["plan", "--format", "xml"], "prewarm plan --help"),
+        (["--no-such-flag"], "prewarm --help"),
+    ])
+    func usageErrorsPointAtTheSubcommandsHelp(_ arguments: [String], _ help: String) async throws {
+        let result = try await PrewarmExecutable.run(arguments)
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("(see \(help))"), "\(result.stderr)")
+    }
+
+    /// As an unprivileged user (root may write anywhere), a journal directory that cannot be made
+    /// says permission denied, names the directory, and says what to do — not Foundation's
+    /// `Error Domain=NSCocoaErrorDomain …`, not "No such file or directory".
+    @Test func anUnwritableJournalDirectorySaysPermissionDenied() async throws {
+        let setpriv = try #require(CommandRunner.which("setpriv"), "util-linux's setpriv runs prewarm as nobody")
+        let directory = try TemporaryDirectory("prewarm-errors")
+        defer { directory.remove() }
+        chmod(directory.path, 0o755)
+        let template = try directory.write(
+            "app/template.yaml",
+            """
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src/}
+            """)
+        try directory.write("rie/aws-lambda-rie-x86_64", "#!/bin/sh\n")
+        try FileManager.default.createDirectory(atPath: directory.path + "/store", withIntermediateDirectories: true)
+        chmod(directory.path + "/store", 0o777)
+        chmod(directory.path + "/app", 0o555)
+        chmod(template, 0o644)
+        let result = try await CommandRunner.run(
+            setpriv,
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", PrewarmExecutable.path, "build", template,
+                "--engine", "oci", "--oci-store", directory.path + "/store", "--rie-dir", directory.path + "/rie",
+                "--layer-cache-basedir", directory.path + "/store/layers",
+            ])
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        let line = result.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(line.contains("permission denied") || line.contains("Permission denied"), "\(result.stderr)")
+        #expect(line.contains(directory.path + "/app"), "\(result.stderr)")
+        #expect(line.contains("--journal"), "\(result.stderr)")
+        #expect(!result.stderr.contains("NSCocoaErrorDomain"), "\(result.stderr)")
+        #expect(!result.stderr.contains("No such file"), "\(result.stderr)")
+    }
+}

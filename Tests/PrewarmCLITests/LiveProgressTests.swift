@@ -1,0 +1,134 @@
+import Foundation
+import PrewarmTestKit
+import Testing
+
+/// `prewarm build` on a terminal (a pseudo-terminal made by `Tests/Fixtures/tty/run_in_pty.py`):
+/// a live region redrawn in place while images build, then the function table; lines never wider
+/// than the terminal; colour unless `NO_COLOR`; plain lines, without escapes, in a pipe.
+extension EngineTests {
+    @Suite struct LiveProgressTests {
+        static let functions = 40
+
+        /// 40 functions over 8 distinct layers: 8 images, 40 rows in the table.
+        static func template() -> String {
+            var lines = [
+                "Transform: AWS::Serverless-2016-10-31",
+                "Globals:",
+                "  Function: {Handler: app.handler, CodeUri: src/, Runtime: python3.12}",
+                "Resources:",
+            ]
+            for layer in 0..<8 {
+                lines += [
+                    "  Layer\(layer):", "    Type: AWS::Serverless::LayerVersion",
+                    "    Properties: {ContentUri: layers/l\(layer)}",
+                ]
+            }
+            for function in 0..<functions {
+                lines += [
+                    "  Function\(function):", "    Type: AWS::Serverless::Function",
+                    "    Properties: {Layers: [!Ref Layer\(function % 8)]}",
+                ]
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+
+        struct App {
+            let directory: TemporaryDirectory
+            let template: String
+            let arguments: [String]
+        }
+
+        static func app(host: String) throws -> App {
+            let directory = try TemporaryDirectory("prewarm-live")
+            for layer in 0..<8 {
+                try directory.write(
+                    "layers/l\(layer)/python/l\(layer).py", "value = \(UUID().uuidString.debugDescription)\n")
+            }
+            try directory.write("rie/aws-lambda-rie-x86_64", "#!/bin/sh\n")
+            let template = try directory.write("template.yaml", Self.template())
+            return App(
+                directory: directory, template: template,
+                arguments: [
+                    "build", template, "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image",
+                    "--force-image-build",
+                ])
+        }
+
+        /// Runs prewarm on a pseudo-terminal `columns` wide, its standard error (messages, which the
+        /// terminal wraps) to a file.
+        static func onTerminal(_ arguments: [String], columns: Int, environment: [String: String] = [:]) async throws
+            -> CommandResult
+        {
+            let stderr = FileManager.default.temporaryDirectory.appendingPathComponent("pty-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: stderr) }
+            let python = try #require(CommandRunner.which("python3"))
+            var whole = ProcessInfo.processInfo.environment
+            whole.removeValue(forKey: "NO_COLOR")
+            whole.merge(environment) { $1 }
+            return try await CommandRunner.run(
+                python,
+                [
+                    Fixtures.path("tty/run_in_pty.py"), "--cols", "\(columns)", "--stderr", stderr, "--",
+                    PrewarmExecutable.path,
+                ]
+                    + arguments,
+                environment: whole)
+        }
+
+        /// The lines as a terminal shows them: escapes removed, split at line ends and carriage returns.
+        static func visibleLines(_ output: String) -> [String] {
+            let plain = output.replacingOccurrences(
+                of: "\u{1B}\\[[0-9;]*[A-Za-z]", with: "", options: .regularExpression)
+            return plain.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }).map(String.init)
+        }
+
+        static func hasColour(_ output: String) -> Bool {
+            output.range(of: "\u{1B}\\[3[0-9]m", options: .regularExpression) != nil
+        }
+
+        @Test func aTerminalSeesALiveRegionThenTheFunctionTable() async throws {
+            let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
+            let app = try Self.app(host: host)
+            defer { app.directory.remove() }
+            let result = try await Self.onTerminal(app.arguments, columns: 100)
+            #expect(result.status == 0, "\(result.stdout)")
+            // Redrawn in place: the cursor goes back over the region, once per event at least.
+            let redraws = result.stdout.components(separatedBy: "\u{1B}[J").count - 1
+            #expect(redraws >= 8, "\(redraws) redraws")
+            #expect(result.stdout.contains("\u{1B}[") && result.stdout.contains("A\u{1B}[J"))
+            let lines = Self.visibleLines(result.stdout)
+            #expect(lines.allSatisfy { $0.count <= 100 }, "\(lines.filter { $0.count > 100 })")
+            // It ends with the table: a row per function, each with its image's outcome, then the summary.
+            let header = try #require(lines.lastIndex { $0.hasPrefix("FUNCTION") && $0.contains("OUTCOME") })
+            let rows = lines[(header + 1)...].filter { $0.hasPrefix("Function") }
+            #expect(rows.count == Self.functions, "\(rows)")
+            #expect(rows.allSatisfy { $0.hasSuffix("built") }, "\(rows)")
+            #expect(
+                lines.last?.hasPrefix("run ") == true && lines.last?.contains("8 built") == true, "\(lines.suffix(3))")
+            #expect(Self.hasColour(result.stdout))
+        }
+
+        @Test func noColorAndANarrowTerminalAreRespected() async throws {
+            let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
+            let app = try Self.app(host: host)
+            defer { app.directory.remove() }
+            let result = try await Self.onTerminal(app.arguments, columns: 40, environment: ["NO_COLOR": "1"])
+            #expect(result.status == 0, "\(result.stdout)")
+            #expect(!Self.hasColour(result.stdout))
+            let lines = Self.visibleLines(result.stdout)
+            #expect(lines.allSatisfy { $0.count <= 40 }, "\(lines.filter { $0.count > 40 })")
+        }
+
+        @Test func aPipeGetsPlainLines() async throws {
+            let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
+            let app = try Self.app(host: host)
+            defer { app.directory.remove() }
+            let result = try await PrewarmExecutable.run(app.arguments)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(!result.stdout.contains("\u{1B}"))
+            let finished = result.stdout.split(separator: "\n").filter { $0.hasPrefix("[") }
+            #expect(finished.count == 8 + 8 + 1, "a line per node: \(finished)")
+            #expect(result.stdout.split(separator: "\n").filter { $0.hasPrefix("Function") }.count == Self.functions)
+        }
+    }
+}
