@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "prewarm", targets: ["prewarm"]),
         .library(name: "PrewarmTemplate", targets: ["PrewarmTemplate"]),
+        .library(name: "PrewarmSAMConfig", targets: ["PrewarmSAMConfig"]),
         .library(name: "PrewarmPlan", targets: ["PrewarmPlan"]),
         .library(name: "PrewarmImage", targets: ["PrewarmImage"]),
         .library(name: "PrewarmOCI", targets: ["PrewarmOCI"]),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -33,6 +35,8 @@ let package = Package(
             name: "PrewarmTemplate",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // SAM CLI's samconfig.toml, read as SAM reads it (environments, command sections, global), and written.
+        .target(name: "PrewarmSAMConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(
             name: "PrewarmPlan",
             dependencies: [
@@ -71,7 +75,7 @@ let package = Package(
             name: "PrewarmRun",
             dependencies: [
                 "PrewarmSupport", "PrewarmTemplate", "PrewarmPlan", "PrewarmArchive", "PrewarmOCI", "PrewarmLayers",
-                "PrewarmImage", "PrewarmJournal", "PrewarmHTTP", "PrewarmAWS",
+                "PrewarmImage", "PrewarmJournal", "PrewarmHTTP", "PrewarmAWS", "PrewarmSAMConfig",
             ]
         ),
         .target(
@@ -90,7 +94,7 @@ let package = Package(
             name: "prewarm",
             dependencies: [
                 "PrewarmSupport", "PrewarmTemplate", "PrewarmPlan", "PrewarmOCI", "PrewarmLayers", "PrewarmImage",
-                "PrewarmJournal", "PrewarmHTTP", "PrewarmAWS", "PrewarmRun",
+                "PrewarmJournal", "PrewarmHTTP", "PrewarmAWS", "PrewarmRun", "PrewarmSAMConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,6 +105,7 @@ let package = Package(
             dependencies: ["PrewarmAWS", "PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
+        .testTarget(name: "PrewarmSAMConfigTests", dependencies: ["PrewarmSAMConfig"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmSupport", "PrewarmTestKit"]),
         .testTarget(
             name: "PrewarmImageTests",

@@ -98,9 +98,16 @@ extension DockerEngine {
         var labels = config["Labels"] as? [String: Any] ?? [:]
         for (key, value) in request.labels { labels[key] = value }
         config["Labels"] = labels
+        // A sensible age and a history entry per layer, the same for the same inputs (see ImageMetadata).
+        let baseCreated = ImageMetadata.created(baseCreated: base["Created"] as? String, environment: [:])
+        let created = ImageMetadata.created(baseCreated: base["Created"] as? String)
+        let history = ImageMetadata.history(
+            baseHistory: try await baseHistory(request.baseImage), baseLayerCount: diffIDs.count,
+            baseName: request.baseImage, baseCreated: baseCreated,
+            added: ["prewarm: Lambda runtime interface emulator and layers"], created: created)
         var image: [String: Any] = [
             "architecture": base["Architecture"] as? String ?? "", "os": base["Os"] as? String ?? "linux",
-            "created": "1970-01-01T00:00:00Z", "config": config,
+            "created": created, "config": config, "history": history,
             "rootfs": ["type": "layers", "diff_ids": diffIDs + [try ContentDigest.file(layer)]],
         ]
         if let variant = base["Variant"] as? String, !variant.isEmpty { image["variant"] = variant }

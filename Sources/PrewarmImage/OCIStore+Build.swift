@@ -5,8 +5,8 @@ import PrewarmOCI
 import PrewarmSupport
 
 extension OCIStore {
-    /// The `created` time of every image prewarm builds, as the Docker engine path writes it:
-    /// fixed, so that the same content gives the same configuration digest.
+    /// The `created` time of an image built from an archive alone (no base): fixed, so that the same
+    /// content gives the same configuration digest. Images on a base take the base's (`ImageMetadata`).
     static let created = "1970-01-01T00:00:00Z"
 
     /// Builds `request` (see `build`): the base's manifest and configuration from the store, one
@@ -55,17 +55,18 @@ extension OCIStore {
             for (key, value) in request.labels { labels[key] = value }
             settings["Labels"] = labels
             config["config"] = settings
-            config["created"] = Self.created
+            let baseCreated = ImageMetadata.created(baseCreated: config["created"] as? String, environment: [:])
+            let created = ImageMetadata.created(baseCreated: config["created"] as? String)
+            config["created"] = created
             // They describe the container the base was built in, not this image.
             for key in ["container", "container_config", "docker_version"] { config.removeValue(forKey: key) }
             var rootfs = config["rootfs"] as? [String: Any] ?? [:]
             rootfs["type"] = "layers"
             rootfs["diff_ids"] = (rootfs["diff_ids"] as? [String] ?? []) + added.map(\.layer.digest)
             config["rootfs"] = rootfs
-            if var history = config["history"] as? [[String: Any]] {
-                for entry in added { history.append(["created": Self.created, "created_by": entry.history]) }
-                config["history"] = history
-            }
+            config["history"] = ImageMetadata.history(
+                baseHistory: config["history"] as? [[String: Any]] ?? [], baseLayerCount: base.manifest.layers.count,
+                baseName: request.baseImage, baseCreated: baseCreated, added: added.map(\.history), created: created)
             let configData = try OCIJSON.encode(dictionary: config)
             let (configDigest, configSize) = try writeBlob(configData)
 

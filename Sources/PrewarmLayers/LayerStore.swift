@@ -13,6 +13,9 @@ public struct CachedLayer: Sendable, Hashable {
     public var zipSHA256: String
     /// `ContentDigest.directory` of ``path``: `sha256:<hex>` over every path, mode, link and byte.
     public var contentDigest: String
+    /// `false` for a directory SAM CLI downloaded itself (no prewarm record): prewarm used it as SAM does,
+    /// without checking it against the layer's `CodeSha256`; ``zipSHA256`` is then empty.
+    public var verifiedByPrewarm: Bool = true
 }
 
 /// The cache of extracted Lambda layers, shared with SAM CLI and with other prewarm processes.

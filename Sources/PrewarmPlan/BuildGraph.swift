@@ -93,6 +93,9 @@ public struct PlannedImage: Sendable, Hashable {
     public var layers: [PlannedLayer]
     /// Hash of everything the template decides about the image's content.
     public var contentKey: String
+    /// Whether SAM CLI builds this image on every invoke whatever is there (an Image function: no
+    /// runtime), so that the useful build is SAM's own Dockerfile, whose steps SAM then finds cached.
+    public var samBuildsOnEveryInvoke = false
 
     /// - Parameter baseNodeID: the node that provides the base; by default the ID the planner
     ///   gives it, `BuildGraph.baseNodeID(reference:architecture:)`.

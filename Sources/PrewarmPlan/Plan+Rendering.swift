@@ -85,6 +85,12 @@ private struct JSONPlan: Encodable {
         var layers: [String]
         var contentKey: String
         var node: String
+        var samBuildsOnInvoke: SAMBuild?
+
+        struct SAMBuild: Encodable {
+            var reason: String
+            var message: String
+        }
 
         func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -97,10 +103,12 @@ private struct JSONPlan: Encodable {
             try container.encode(layers, forKey: .layers)
             try container.encode(contentKey, forKey: .contentKey)
             try container.encode(node, forKey: .node)
+            // null when sam local uses the image as it is: the field is always there.
+            try container.encode(samBuildsOnInvoke, forKey: .samBuildsOnInvoke)
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, architecture, packageType, runtime, baseImage, image, layers, contentKey, node
+            case name, architecture, packageType, runtime, baseImage, image, layers, contentKey, node, samBuildsOnInvoke
         }
     }
     struct Skipped: Encodable { var name, reason, location: String }
@@ -144,7 +152,10 @@ private struct JSONPlan: Encodable {
             Function(
                 name: $0.name, architecture: $0.architecture.rawValue, packageType: $0.packageType.rawValue,
                 runtime: $0.runtime, baseImage: $0.baseImage, image: $0.image, layers: $0.layers.map(\.name),
-                contentKey: $0.contentKey, node: $0.nodeID)
+                contentKey: $0.contentKey, node: $0.nodeID,
+                samBuildsOnInvoke: $0.samBuildsOnInvoke.map {
+                    Function.SAMBuild(reason: $0.code.rawValue, message: $0.message)
+                })
         }
         skipped = plan.skipped.map { Skipped(name: $0.name, reason: $0.reason, location: $0.location.description) }
         errors = plan.errors.map {

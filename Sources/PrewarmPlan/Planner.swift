@@ -132,9 +132,10 @@ public struct Planner: Sendable {
             graph.insert(BuildGraph.Node(id: layer.nodeID, kind: .layer, needs: [], payload: .layer(layer.source)))
         }
         let imageID = "image:\(imageName)"
-        let image = PlannedImage(
+        var image = PlannedImage(
             name: imageName, baseImage: baseImage, baseNodeID: baseID, architecture: architecture, layers: layers,
             contentKey: key)
+        image.samBuildsOnEveryInvoke = function.packageType == .image
         graph.insert(
             BuildGraph.Node(
                 id: imageID, kind: .image, needs: [baseID] + Self.unique(layers.map(\.nodeID)), payload: .image(image)))

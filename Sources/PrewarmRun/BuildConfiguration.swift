@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmPlan
+import PrewarmSAMConfig
 import PrewarmTemplate
 
 /// prewarm's version, recorded in the journal and on every image.
@@ -91,6 +92,15 @@ public struct BuildConfiguration: Sendable {
     /// Build only this part of the images (``Shard``: every N-th image node, the same split on every machine),
     /// with the layers and bases they need; `nil` builds them all.
     public var shard: Shard?
+    /// `--for-sam`: before planning, write the SAM-ready configuration (`SAMReadyConfiguration`) and plan
+    /// its derived template, so that `sam local … --config-file` builds nothing, template layers included.
+    public var forSAM = false
+    /// The user's own SAM configuration parameters (`local_invoke` over `global`), carried into the one
+    /// `forSAM` writes; empty without a `samconfig.toml`.
+    public var samParameters: [String: SAMConfigValue] = [:]
+    /// The user's `skip_pull_image`, carried into the one `forSAM` writes when `pull` does not decide it.
+    public var samSkipPullImage: Bool?
+
     /// The environment that AWS credentials, `DOCKER_HOST`, `HOME` and the other variables are read from.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// The version recorded in the journal and on every image.

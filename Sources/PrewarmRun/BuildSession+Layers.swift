@@ -14,6 +14,12 @@ extension BuildSession {
         let store = LayerStore(
             baseDirectory: configuration.resolvedLayerCacheDirectory, maxExpandedSize: configuration.maxLayerSize)
         let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
+        for layer in verified.values.sorted(by: { $0.name < $1.name }) where !layer.verifiedByPrewarm {
+            events(
+                .note(
+                    "layers: \(layer.name): used as SAM CLI downloaded it into \(store.baseDirectory); not verified "
+                        + "by prewarm (no record of its zip's SHA-256)"))
+        }
         guard let first = missing.first else {
             return LayerFetcher(store: store, lambda: nil, verified: verified)
         }

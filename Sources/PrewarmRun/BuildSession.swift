@@ -21,9 +21,11 @@ import PrewarmTemplate
 public struct BuildSession: Sendable {
     public let configuration: BuildConfiguration
     /// The plan of the template, as `configuration` asks for it (only its `shard`'s images, with one).
-    public let plan: Plan
+    public private(set) var plan: Plan
     /// With a `shard`: which, and how many of the template's images it has, for the reader.
     private let shardNote: String?
+    /// With `configuration.forSAM`: the SAM configuration written before planning.
+    public let samReady: SAMReadyConfiguration?
     /// The template's path, as found (see `BuildConfiguration.templatePath`).
     public let templatePath: String
 
@@ -53,8 +55,16 @@ public struct BuildSession: Sendable {
         let options = PlanOptions(
             architectures: configuration.architectures, invokeImages: configuration.invokeImages,
             functions: configuration.functions)
+        var planned = template
+        if configuration.forSAM {
+            let ready = try await Self.writeSAMConfiguration(for: template, configuration: configuration)
+            samReady = ready
+            planned = try await Self.loadDerived(ready, configuration: configuration)
+        } else {
+            samReady = nil
+        }
         do {
-            let whole = try Planner(options: options).plan(template)
+            let whole = try Planner(options: options).plan(planned)
             if let shard = configuration.shard {
                 let part = whole.restricted(to: shard)
                 plan = part
@@ -67,6 +77,8 @@ public struct BuildSession: Sendable {
         } catch let error as PlanError {
             throw BuildSessionError(.plan, error.description, remedy: .change(.functions), cause: error)
         }
+        // The journal, the run and the messages stay those of the user's template.
+        if configuration.forSAM { plan.template = template.path }
         templatePath = path
     }
 
@@ -87,6 +99,7 @@ public struct BuildSession: Sendable {
         events(.engineChosen(setup.engine.description, reason: setup.reason))
         for note in setup.notes + [shardNote].compactMap({ $0 }) { events(.note(note)) }
         events(.planned(plan))
+        reportSAMBuilds(events: events)
         let layers = try await prepareLayers(events: events)
 
         let absoluteTemplate = URL(fileURLWithPath: plan.template).standardizedFileURL.path

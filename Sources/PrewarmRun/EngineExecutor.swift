@@ -97,6 +97,9 @@ public struct EngineExecutor: NodeExecutor {
         -> WorkResult
     {
         let emulator = try emulators.emulator(for: planned.architecture.rawValue)
+        if planned.samBuildsOnEveryInvoke, let docker = engine as? DockerEngine, docker.product == "docker" {
+            return try await buildAsSAM(planned, emulator: emulator, engine: docker, nodeID: node.id)
+        }
         let emulatorDigest = try await emulatorDigests.digest(of: emulator)
         let key = Self.buildKey(planned, inputs: inputs, emulatorDigest: emulatorDigest)
         if !options.forceRebuild || options.resumedImages[node.id] != nil,
@@ -105,6 +108,19 @@ public struct EngineExecutor: NodeExecutor {
             !options.forceRebuild || options.resumedImages[node.id] == existing.id
         {
             try await cache?.store(key: key, name: planned.name)
+            return .upToDate(.image(imageID: existing.id))
+        }
+        // SAM CLI builds an image with a layer defined in the template on every invoke, and tags its own
+        // result with this name. Building it again only because of that would make the two overwrite each
+        // other forever: SAM's image is kept (`prewarm build --for-sam` is the way to have SAM build none).
+        if !options.forceRebuild,
+            planned.layers.contains(where: { if case .local = $0.source { true } else { false } }),
+            let existing = try await engine.image(named: planned.name), existing.labels[ImageLabels.contentKey] == nil
+        {
+            output(
+                node.id,
+                "kept \(planned.name): sam local built it itself (it does on every invoke of a function with a template layer)"
+            )
             return .upToDate(.image(imageID: existing.id))
         }
         if !options.forceRebuild,
@@ -129,10 +145,39 @@ public struct EngineExecutor: NodeExecutor {
             workDirectory: options.workDirectory)
         let nodeID = node.id
         let output = self.output
-        let image = try await engine.build(request) { line in output(nodeID, line) }
+        // SAM's own lock for the name: a sam local started meanwhile waits for this build instead of
+        // building the name itself (only a Docker engine is where SAM looks).
+        let image = try await SAMBuildLock(name: planned.name).holding {
+            try await engine.build(request) { line in output(nodeID, line) }
+        }
         await removeStaleRapidImages(besides: planned.name, nodeID: nodeID)
         try await cache?.store(key: key, name: planned.name)
         return .built(.image(imageID: image.id))
+    }
+
+    /// An image SAM CLI builds on every invoke (an Image function): built with SAM's own Dockerfile and
+    /// context, so that each of SAM's builds is a cache hit of the classic builder. Nothing is skipped
+    /// here: when the builder has every step, this build is itself a cache hit, and SAM re-tags the name
+    /// to an image of the same ID.
+    private func buildAsSAM(_ planned: PlannedImage, emulator: String, engine: DockerEngine, nodeID: String)
+        async throws -> WorkResult
+    {
+        let contextPath =
+            URL(fileURLWithPath: options.workDirectory).appendingPathComponent("sam-context-\(UUID().uuidString).tar")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: contextPath) }
+        try SAMDockerfileContext(
+            baseImage: planned.baseImage, emulatorDirectory: (emulator as NSString).deletingLastPathComponent,
+            architecture: planned.architecture.rawValue
+        ).write(to: contextPath)
+        let output = self.output
+        let before = try await engine.image(named: planned.name)
+        let image = try await SAMBuildLock(name: planned.name).holding {
+            try await engine.buildAsSAM(
+                name: planned.name, contextPath: contextPath, platform: planned.architecture.platform
+            ) { line in output(nodeID, line) }
+        }
+        return before?.id == image.id ? .upToDate(.image(imageID: image.id)) : .built(.image(imageID: image.id))
     }
 
     /// Removes rapid images of older SAM CLI versions from the repository of `name`, as SAM CLI

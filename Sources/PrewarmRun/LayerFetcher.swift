@@ -26,8 +26,10 @@ public struct LayerFetcher: LayerProvider {
         self.verified = verified
     }
 
-    /// The cache's verified copy of every ARN layer of `graph` it holds, by SAM name; the layers missing
-    /// from it are those that need Lambda (and so credentials).
+    /// The cache's copy of every ARN layer of `graph` it holds, by SAM name; the layers missing from it are
+    /// those that need Lambda (and so credentials). A directory SAM CLI downloaded itself is used as SAM
+    /// uses it, without credentials: it is among `verified` with `verifiedByPrewarm` `false`, and the build
+    /// says so.
     public static func verifiedLayers(of graph: BuildGraph, in store: LayerStore) -> (
         verified: [String: CachedLayer], missing: [LayerARN]
     ) {
@@ -35,7 +37,7 @@ public struct LayerFetcher: LayerProvider {
         var missing: [LayerARN] = []
         for node in graph.nodes {
             guard case .layer(.arn(let arn)) = node.payload else { continue }
-            if let layer = store.cached(named: arn.samName) {
+            if let layer = store.cached(named: arn.samName) ?? store.samDownloaded(named: arn.samName) {
                 verified[arn.samName] = layer
             } else {
                 missing.append(arn)
@@ -58,7 +60,9 @@ public struct LayerFetcher: LayerProvider {
             let layer = try await store.localZip(path: path)
             return PreparedLayer(directory: layer.path, digest: layer.contentDigest, fetched: false)
         case .arn(let arn):
-            if let layer = verified[arn.samName] ?? store.cached(named: arn.samName) {
+            if let layer = verified[arn.samName] ?? store.cached(named: arn.samName)
+                ?? store.samDownloaded(named: arn.samName)
+            {
                 return PreparedLayer(directory: layer.path, digest: layer.contentDigest, fetched: false)
             }
             guard let lambda else {

@@ -23,17 +23,22 @@ struct PlanCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var template: TemplateOptions
+    @OptionGroup(title: "SAM configuration") var samConfig: SAMConfigOptions
 
     @Option(help: "Output format: text (a table), json (machine-readable), dot (Graphviz).")
     var format: OutputFormat = .text
 
     func run() async throws {
-        let plan = try await BuildSession(try template.configuration()).plan
+        let plan = try await BuildSession(try template.configuration(config: try samConfig.settings()?.settings)).plan
         // Errors in the plan name settings as the libraries do; here they are flags.
         switch format {
         case .text:
             print(SettingFlags.render(TableText.render(plan.tableRows)), terminator: "")
             for item in plan.skipped { print("skipped  \(item.name): \(item.reason)") }
+            for function in plan.functions {
+                guard let reason = function.samBuildsOnInvoke else { continue }
+                print("sam builds  \(function.name) (\(function.architecture)): \(reason.message)")
+            }
             print(plan.summary)
         case .json: print(SettingFlags.render(plan.json()))
         case .dot: print(plan.dot(), terminator: "")

@@ -2,7 +2,7 @@ import ArgumentParser
 import PrewarmRun
 
 /// What every command that builds, or checks a build, reads besides its own flags: the template,
-/// the journal, the engine, the layers, AWS, the emulator and pulls. `build`, `watch` and `doctor`
+/// the journal, the engine, the layers, AWS, SAM's configuration file, the emulator and pulls. `build`, `watch` and `doctor`
 /// take these, so that they agree on one build.
 struct BuildInputOptions: ParsableArguments {
     @OptionGroup var template: TemplateOptions
@@ -10,6 +10,7 @@ struct BuildInputOptions: ParsableArguments {
     @OptionGroup(title: "Engine") var engine: EngineOptions
     @OptionGroup(title: "Layers") var layers: LayerOptions
     @OptionGroup(title: "AWS") var aws: AWSOptions
+    @OptionGroup(title: "SAM configuration") var samConfig: SAMConfigOptions
 
     @Option(
         name: .customLong("rie-dir"),
@@ -29,14 +30,24 @@ struct BuildInputOptions: ParsableArguments {
         }
     }
 
-    /// These flags, as the library takes them.
+    /// These flags, and the SAM configuration file (`samconfig.toml`) where a flag does not say, as the
+    /// library takes them.
     func configuration() throws -> BuildConfiguration {
-        var configuration = try template.configuration()
+        let config = try samConfig.settings()
+        if let path = config?.path { Console.write("prewarm: SAM configuration: \(path) [\(samConfig.configEnv)]") }
+        let settings = config?.settings
+        var configuration = try template.configuration(config: settings)
         engine.apply(to: &configuration)
         configuration.emulatorDirectory = rieDirectory
         configuration.layerCacheDirectory = layers.cacheDirectory
+        // SAM CLI: the flag, else $SAM_LAYER_CACHE_BASEDIR, else the configuration file's value.
+        if layers.cacheDirectory == nil, configuration.environment["SAM_LAYER_CACHE_BASEDIR"]?.isEmpty ?? true {
+            configuration.layerCacheDirectory = settings?.layerCacheBasedir
+        }
+        configuration.samParameters = settings?.invokeParameters ?? [:]
+        configuration.samSkipPullImage = settings?.skipPullImage
         configuration.maxLayerSize = layers.maxSize.bytes
-        configuration.pull = !skipPullImage
+        configuration.pull = !(skipPullImage || settings?.skipPullImage == true)
         configuration.journalPath = journal.path
         configuration.prewarmVersion = Prewarm.version
         configuration.environment = aws.applied(to: configuration.environment)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PrewarmPlan
 import PrewarmRun
+import PrewarmSAMConfig
 import PrewarmTemplate
 
 /// The template a command reads, spelled the same way by every command: an argument, or
@@ -115,20 +116,25 @@ struct TemplateOptions: ParsableArguments {
         return result
     }
 
-    func parsedInvokeImages() throws -> [InvokeImage] {
-        try invokeImages.map { argument in
+    func parsedInvokeImages(config: SAMLocalSettings? = nil) throws -> [InvokeImage] {
+        // A flag replaces the configuration file's value, as in SAM CLI.
+        let arguments = invokeImages.isEmpty ? config?.invokeImages ?? [] : invokeImages
+        let source = invokeImages.isEmpty ? "invoke_image" : "--invoke-image"
+        return try arguments.map { argument in
             guard let image = InvokeImage(argument: argument) else {
-                throw ValidationError("--invoke-image '\(argument)': expected URI or FUNCTION=URI")
+                throw ValidationError("\(source) '\(argument)': expected URI or FUNCTION=URI")
             }
             return image
         }
     }
 
-    func parsedOverrides() throws -> ParameterOverrides {
+    func parsedOverrides(config: SAMLocalSettings? = nil) throws -> ParameterOverrides {
+        let arguments = parameterOverrides.isEmpty ? config?.parameterOverrides ?? [] : parameterOverrides
         do {
-            return try ParameterOverrides(parsing: parameterOverrides)
+            return try ParameterOverrides(parsing: arguments)
         } catch let error as TemplateError {
-            throw ValidationError(SettingFlags.render(error.description))
+            let message = SettingFlags.render(error.description)
+            throw ValidationError(parameterOverrides.isEmpty ? "parameter_overrides: \(message)" : message)
         }
     }
 
@@ -144,13 +150,15 @@ struct TemplateOptions: ParsableArguments {
         _ = try parsedOverrides()
     }
 
-    /// What to build, as the library takes it: the template and how to plan it.
-    func configuration() throws -> BuildConfiguration {
-        var configuration = BuildConfiguration(templatePath: try template.resolvedPath())
-        configuration.parameterOverrides = try parsedOverrides()
+    /// What to build, as the library takes it: the template and how to plan it, from the flags, else from
+    /// the SAM configuration `config` (`template_file`, `parameter_overrides`, `invoke_image`).
+    func configuration(config: SAMLocalSettings? = nil) throws -> BuildConfiguration {
+        let path = try template.givenPath() ?? config?.templateFile
+        var configuration = BuildConfiguration(templatePath: try path ?? template.resolvedPath())
+        configuration.parameterOverrides = try parsedOverrides(config: config)
         configuration.architectures = try parsedArchitectures()
         configuration.functions = functions
-        configuration.invokeImages = try parsedInvokeImages()
+        configuration.invokeImages = try parsedInvokeImages(config: config)
         configuration.templateLimits = TemplateLimits(
             stacks: maxNestedStacks, functions: maxFunctions, stackDepth: maxStackDepth)
         configuration.languageExtensions =

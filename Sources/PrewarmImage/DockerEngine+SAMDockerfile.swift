@@ -1,0 +1,32 @@
+import Foundation
+import PrewarmHTTP
+import PrewarmSupport
+
+extension DockerEngine {
+    /// Builds `name` from the context `SAMDockerfileContext` wrote, as SAM CLI sends it: the classic builder
+    /// (`POST /build` without `version=2`), `rm=1`, the platform, no pull, no labels, so that the result
+    /// and each step are what SAM's own build of that context will find in the builder's cache.
+    ///
+    /// - Returns: the image.
+    /// - Throws: `ImageError` `.buildFailed` when the engine reports an error (a `RUN` step needs a
+    ///   runnable base), `.engineUnavailable` when it cannot be reached.
+    public func buildAsSAM(
+        name: String, contextPath: String, platform: String, output: @escaping @Sendable (String) -> Void
+    ) async throws -> EngineImage {
+        let query = ["t=\(Self.escape(name))", "platform=\(Self.escape(platform))", "pull=0", "rm=1"]
+            .joined(separator: "&")
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-tar")
+        let response = try await stream(
+            HTTPRequest(method: .post, url: url("/build?\(query)"), headers: headers, body: .file(path: contextPath)),
+            doing: "build \(name) as SAM CLI does")
+        if let failure = try await Self.drain(response.body, output: output) {
+            throw ImageError(
+                .buildFailed, "building \(name) with SAM CLI's Dockerfile failed in the engine: \(failure)")
+        }
+        guard let image = try await image(named: name) else {
+            throw ImageError(.buildFailed, "the engine reported building \(name) but has no image of that name")
+        }
+        return image
+    }
+}

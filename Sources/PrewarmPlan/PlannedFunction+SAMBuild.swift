@@ -1,0 +1,44 @@
+/// Why `sam local invoke` (and `start-api`, `start-lambda`) builds a function's image on every invoke,
+/// whatever is already in the engine: SAM CLI 1.170's own condition (`samcli/local/docker/lambda_image.py`)
+/// is `force_image_build or image_not_found or any(layer.is_defined_within_template …) or not runtime`.
+/// prewarm cannot change SAM's mind for these two cases by building anything; it can only say so, and
+/// (`prewarm build --for-sam`) write a configuration in which the first one no longer holds.
+public struct SAMBuildReason: Sendable, Hashable {
+    public enum Code: String, Sendable, Hashable {
+        /// A layer of the function is a `Ref` to an `AWS::Serverless::LayerVersion` or
+        /// `AWS::Lambda::LayerVersion` in the template.
+        case templateLayer = "template-layer"
+        /// The function has no runtime: every Image function.
+        case noRuntime = "no-runtime"
+    }
+    public var code: Code
+    /// One line for people: what SAM will do, why, and what helps.
+    public var message: String
+}
+
+extension PlannedFunction {
+    /// Why `sam local` will build this function's image on every invoke even though prewarm built it, or
+    /// `nil` when `sam local` uses prewarm's image as it is (provided the image is there, the run has no
+    /// `--force-image-build`, and, without `--skip-pull-image`, the base image's registry digest is current).
+    public var samBuildsOnInvoke: SAMBuildReason? {
+        if packageType == .image || runtime == nil {
+            return SAMBuildReason(
+                code: .noRuntime,
+                message: "sam local builds every function without a Runtime (all Image functions) on every invoke; "
+                    + "prewarm's build of SAM's own Dockerfile makes that build a cache hit on a classic builder")
+        }
+        let templateLayers = layers.filter {
+            if case .local = $0.source { return true }
+            return false
+        }
+        if !templateLayers.isEmpty {
+            return SAMBuildReason(
+                code: .templateLayer,
+                message: "sam local builds the image on every invoke because layer "
+                    + templateLayers.map(\.name).joined(separator: ", ")
+                    + " is defined in the template; use `prewarm build --for-sam` and the `sam local … --config-file` "
+                    + "line it prints")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import PrewarmLayers
+import PrewarmPlan
+import PrewarmSupport
+import PrewarmTemplate
+
+extension BuildSession {
+    /// Writes the SAM-ready configuration for `template` (see `SAMReadyConfiguration`).
+    ///
+    /// - Throws: `BuildSessionError` `.configuration` when a template layer cannot be read or the files
+    ///   cannot be written.
+    static func writeSAMConfiguration(for template: Template, configuration: BuildConfiguration) async throws
+        -> SAMReadyConfiguration
+    {
+        let store = LayerStore(
+            baseDirectory: configuration.resolvedLayerCacheDirectory, maxExpandedSize: configuration.maxLayerSize)
+        let overrides = configuration.parameterOverrides.values.map { pair in
+            pair.value.contains(" ") ? "\(pair.name)=\"\(pair.value)\"" : "\(pair.name)=\(pair.value)"
+        }
+        let invokeImages = configuration.invokeImages.map { image in
+            image.function.map { "\($0)=\(image.image)" } ?? image.image
+        }
+        let parameters = SAMReadyConfiguration.Parameters(
+            carried: configuration.samParameters, parameterOverrides: overrides, invokeImages: invokeImages,
+            skipPullImage: configuration.pull ? configuration.samSkipPullImage : true)
+        do {
+            return try await SAMReadyConfiguration.write(
+                template: template, originalPath: template.path, store: store, parameters: parameters)
+        } catch let error as ImageError {
+            throw BuildSessionError(.configuration, "--for-sam: \(error.message)", cause: error)
+        } catch let error as TemplateError {
+            throw BuildSessionError(.template, "--for-sam: \(error.description)", cause: error)
+        }
+    }
+
+    /// Reads the derived template `ready` wrote, with the same parameters.
+    static func loadDerived(_ ready: SAMReadyConfiguration, configuration: BuildConfiguration) async throws
+        -> Template
+    {
+        do {
+            return try await TemplateLoader(overrides: configuration.parameterOverrides).load(ready.templatePath)
+        } catch let error as TemplateError {
+            throw BuildSessionError(
+                .template, "--for-sam: the derived template \(ready.templatePath): \(error.description)",
+                cause: error)
+        }
+    }
+
+    /// Says, as notes, for each function whether `sam local` will build its image anyway and why, and with
+    /// `forSAM` the command line to use and what could not be carried over.
+    func reportSAMBuilds(events: @Sendable (BuildEvent) -> Void) {
+        for function in plan.functions {
+            guard let reason = function.samBuildsOnInvoke else { continue }
+            // With --for-sam no template layer is left; Image functions still build, from cache.
+            events(.note("sam local: \(function.name) (\(function.architecture)): \(reason.message)"))
+        }
+        guard let ready = samReady else { return }
+        for warning in ready.warnings { events(.note("warning: \(warning)")) }
+        events(.note("SAM-ready configuration in \(ready.directory); run: \(ready.invokeCommand)"))
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import PrewarmSupport
+
+/// SAM CLI's own build lock for an image name (`samcli/local/common/file_lock.py`, used by
+/// `lambda_image.py`): `<temporary directory>/<name, made safe>.building.lock`, holding the process ID
+/// and the time, and beside it `….building.status` (`in_progress`, `completed` or `failed`).
+///
+/// A `sam local` started while prewarm holds it waits (polling every 2 s, for up to 300 s) instead of
+/// building the same name, then finds `completed` and uses the image. SAM's lock is not an `flock`: it
+/// is the file's existence, and a file older than 300 s counts as stale.
+public struct SAMBuildLock: Sendable {
+    /// The lock file.
+    public let lockPath: String
+    /// The status file beside it.
+    public let statusPath: String
+
+    /// The lock SAM CLI uses for building `name`, under `temporaryDirectory` (Python's
+    /// `tempfile.gettempdir()`: `$TMPDIR`, else `/tmp`).
+    public init(name: String, temporaryDirectory: String = SAMBuildLock.temporaryDirectory()) {
+        let safe = String(
+            name.replacingOccurrences(of: ":", with: "_").replacingOccurrences(of: "/", with: "_").map { character in
+                character.isASCII && (character.isLetter || character.isNumber || "-_.".contains(character))
+                    ? character : "_"
+            })
+        lockPath = "\(temporaryDirectory)/\(safe).building.lock"
+        statusPath = "\(temporaryDirectory)/\(safe).building.status"
+    }
+
+    /// Python's `tempfile.gettempdir()` on Linux: the first of `TMPDIR`, `TEMP`, `TMP` that is set, else `/tmp`.
+    public static func temporaryDirectory(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> String
+    {
+        for key in ["TMPDIR", "TEMP", "TMP"] {
+            if let value = environment[key], !value.isEmpty {
+                return value.hasSuffix("/") ? String(value.dropLast()) : value
+            }
+        }
+        return "/tmp"
+    }
+
+    /// Runs `body` holding the lock: waits while a fresh lock of another holder (a `sam local` building the
+    /// name) exists, takes it, and releases it with `completed` or `failed` as `body` returns or throws.
+    /// A lock that cannot be written does not stop the build: SAM then only builds the name itself too.
+    public func holding<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let staleAfter: TimeInterval = 300
+        while let attributes = try? FileManager.default.attributesOfItem(atPath: lockPath),
+            let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) < staleAfter
+        {
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let taken = FileManager.default.createFile(
+            atPath: lockPath, contents: Data("\(pid)\n\(Date().timeIntervalSince1970)".utf8))
+        if taken { setStatus("in_progress") }
+        do {
+            let result = try await body()
+            if taken { release("completed") }
+            return result
+        } catch {
+            if taken { release("failed") }
+            throw error
+        }
+    }
+
+    private func setStatus(_ status: String) {
+        _ = FileManager.default.createFile(
+            atPath: statusPath, contents: Data("\(status)\n\(Date().timeIntervalSince1970)".utf8))
+    }
+
+    private func release(_ status: String) {
+        setStatus(status)
+        unlink(lockPath)
+    }
+}

@@ -1,0 +1,5 @@
+from childlayer import WORD
+
+
+def handler(event, context):
+    return {"function": "Child/ChildFunction", "layer": WORD}

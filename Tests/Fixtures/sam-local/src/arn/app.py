@@ -1,0 +1,5 @@
+from samcached import WORD
+
+
+def handler(event, context):
+    return {"function": "ArnLayer", "layer": WORD}

@@ -1,0 +1,5 @@
+import os
+
+
+def handler(event, context):
+    return {"function": "Plain", "greeting": os.environ.get("GREETING")}
