@@ -33,7 +33,7 @@ let package = Package(
         ),
         .target(
             name: "PrewarmTemplate",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["PrewarmSupport", .product(name: "Yams", package: "Yams")]
         ),
         // SAM CLI's samconfig.toml, read as SAM reads it (environments, command sections, global), and written.
         .target(name: "PrewarmSAMConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),

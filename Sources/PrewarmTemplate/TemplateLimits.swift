@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 
 /// Caps on how far a template may expand through its nested stacks.
 ///
@@ -64,11 +65,10 @@ public struct TemplateLimits: Sendable, Hashable {
 
 /// What a template has used of its `TemplateLimits`, shared by the concurrent readers of its
 /// nested stacks.
-final class ExpansionBudget: @unchecked Sendable {
+final class ExpansionBudget: Sendable {
     let limits: TemplateLimits
-    private let lock = NSLock()
-    private var stacks = 0
-    private var functions = 0
+    /// Stacks and functions counted so far.
+    private let counts = Locked((stacks: 0, functions: 0))
 
     init(limits: TemplateLimits) {
         self.limits = limits
@@ -79,9 +79,9 @@ final class ExpansionBudget: @unchecked Sendable {
     /// - Throws: `TemplateError` with code `.limit` once a cap is passed.
     func addStack(depth: Int, at location: SourceLocation) throws {
         if depth > limits.stackDepth { throw TemplateLimits.exceeded(.stackDepth, limits.stackDepth, at: location) }
-        let total = lock.withLock {
-            stacks += 1
-            return stacks
+        let total = counts.withLock { counts in
+            counts.stacks += 1
+            return counts.stacks
         }
         if total > limits.stacks { throw TemplateLimits.exceeded(.stacks, limits.stacks, at: location) }
     }
@@ -90,9 +90,9 @@ final class ExpansionBudget: @unchecked Sendable {
     ///
     /// - Throws: `TemplateError` with code `.limit` once the cap is passed.
     func addFunctions(_ count: Int, at location: SourceLocation) throws {
-        let total = lock.withLock {
-            functions += count
-            return functions
+        let total = counts.withLock { counts in
+            counts.functions += count
+            return counts.functions
         }
         if total > limits.functions { throw TemplateLimits.exceeded(.functions, limits.functions, at: location) }
     }

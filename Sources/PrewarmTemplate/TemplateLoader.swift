@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 
 /// Reads a SAM / CloudFormation template and its nested stacks into a `Template`.
 ///
@@ -126,17 +127,16 @@ public struct TemplateLoader: Sendable {
     }
 
     /// Parsed templates by canonical path, shared by the concurrent readers of nested stacks.
-    final class DocumentCache: @unchecked Sendable {
-        private let lock = NSLock()
-        private var documents: [String: TemplateNode] = [:]
+    final class DocumentCache: Sendable {
+        private let documents = Locked<[String: TemplateNode]>([:])
 
         /// The parsed template at `path`, read once per `canonicalPath`.
         ///
         /// - Throws: what `TemplateDocument.load(contentsOf:)` throws; failures are not kept.
         func document(at path: String, canonicalPath: String) throws -> TemplateNode {
-            if let known = lock.withLock({ documents[canonicalPath] }) { return known }
+            if let known = documents.withLock({ $0[canonicalPath] }) { return known }
             let document = try TemplateDocument.load(contentsOf: path)
-            lock.withLock { documents[canonicalPath] = document }
+            documents.withLock { $0[canonicalPath] = document }
             return document
         }
     }
