@@ -6,27 +6,8 @@ import Testing
 /// the layer, once, within seconds; Ctrl-C stops it with exit 130 and a settled journal.
 extension EngineTests {
     @Suite struct WatchTests {
-        static let template = """
-            Transform: AWS::Serverless-2016-10-31
-            Globals:
-              Function: {Handler: app.handler, CodeUri: src/, Runtime: python3.12}
-            Resources:
-              Alpha:
-                Type: AWS::Serverless::LayerVersion
-                Properties: {ContentUri: layers/alpha}
-              Beta:
-                Type: AWS::Serverless::LayerVersion
-                Properties: {ContentUri: layers/beta}
-              UsesAlpha:
-                Type: AWS::Serverless::Function
-                Properties: {Layers: [!Ref Alpha]}
-              UsesAlphaArm:
-                Type: AWS::Serverless::Function
-                Properties: {Layers: [!Ref Alpha], Architectures: [arm64]}
-              UsesBeta:
-                Type: AWS::Serverless::Function
-                Properties: {Layers: [!Ref Beta]}
-            """
+        /// Alpha used by two images (x86_64, arm64), Beta by one.
+        static let template = EngineTests.GCDockerTests.template(withBeta: true)
 
         static func summaries(_ lines: [String]) -> [Int] {
             lines.indices.filter { lines[$0].contains("\"event\":\"summary\"") }
