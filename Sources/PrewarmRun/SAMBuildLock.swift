@@ -7,7 +7,9 @@ import PrewarmSupport
 ///
 /// A `sam local` started while prewarm holds it waits (polling every 2 s, for up to 300 s) instead of
 /// building the same name, then finds `completed` and uses the image. SAM's lock is not an `flock`: it
-/// is the file's existence, and a file older than 300 s counts as stale.
+/// is the file's existence, and a file older than 300 s counts as stale; prewarm also counts as stale a
+/// lock whose process is gone (a killed prewarm or `sam local` leaves its file behind), so that a
+/// resumed build does not wait out those 300 s.
 public struct SAMBuildLock: Sendable {
     /// The lock file.
     public let lockPath: String
@@ -44,7 +46,8 @@ public struct SAMBuildLock: Sendable {
     public func holding<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         let staleAfter: TimeInterval = 300
         while let attributes = try? FileManager.default.attributesOfItem(atPath: lockPath),
-            let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) < staleAfter
+            let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) < staleAfter,
+            holderIsAlive()
         {
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -60,6 +63,18 @@ public struct SAMBuildLock: Sendable {
             if taken { release("failed") }
             throw error
         }
+    }
+
+    /// Whether the process whose ID the lock file holds (its first line) still runs; `true` when the
+    /// file says no process ID, as SAM CLI's own lock may not.
+    public func holderIsAlive() -> Bool {
+        guard let text = try? String(contentsOfFile: lockPath, encoding: .utf8),
+            let pid = text.split(whereSeparator: \.isNewline).first.flatMap({
+                Int32($0.trimmingCharacters(in: .whitespaces))
+            }),
+            pid > 0
+        else { return true }
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     private func setStatus(_ status: String) {
