@@ -79,4 +79,12 @@ import Testing
         #expect(message.contains(path))
         #expect(message.contains("move it away or pass --journal"))
     }
+
+    @Test func renderingKeepsWhatIsNotASetting() {
+        #expect(
+            SettingFlags.render("run `eval x` or pass `parameterOverrides` A=1 and `pull: false`, `dangling")
+                == "run `eval x` or pass --parameter-overrides A=1 and --skip-pull-image, `dangling")
+        #expect(SettingFlags.render("no mention") == "no mention")
+        #expect(SettingFlags.render("``maxLayerSize`") == "`--max-layer-size")
+    }
 }

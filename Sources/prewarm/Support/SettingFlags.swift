@@ -24,15 +24,35 @@ enum SettingFlags {
         }
     }
 
-    /// `text` (a library's message) with every setting it mentions spelled as its flag.
+    /// `text` (a library's message) with every setting it mentions spelled as its flag. One pass over
+    /// the text: a plan's JSON of thousands of functions goes through here too.
     static func render(_ text: String) -> String {
-        guard text.contains("`") else { return text }
-        var result = text
-        for setting in Setting.all {
-            result = result.replacingOccurrences(of: setting.mention, with: flag(for: setting))
+        guard text.utf8.contains(UInt8(ascii: "`")) else { return text }
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "`") {
+            result += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "`") else {
+                rest = rest[open...]
+                break
+            }
+            let mention = rest[open...close]
+            if let flag = flags[String(mention)] {
+                result += flag
+                rest = rest[rest.index(after: close)...]
+            } else {
+                // Not a setting: keep the backtick and look again from the next one.
+                result += "`"
+                rest = rest[afterOpen...]
+            }
         }
-        return result
+        return result + rest
     }
+
+    /// Each setting's mention, with the flag that spells it.
+    private static let flags = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.mention, flag(for: $0)) })
 
     /// A session's error as one line: its message, and its remedy when the message does not say it
     /// already.
