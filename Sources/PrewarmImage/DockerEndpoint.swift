@@ -85,15 +85,6 @@ extension DockerEngine {
             while baseURL.hasSuffix("/") { baseURL.removeLast() }
         }
 
-        /// `option`, else `$DOCKER_HOST`, else the default socket; `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH` as
-        /// Docker reads them. No docker context and no other socket: to find the engine the user means, use
-        /// ``EngineDiscovery``.
-        public static func resolve(_ option: String?, environment: [String: String]) throws -> Endpoint {
-            let host =
-                option ?? environment["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "unix:///var/run/docker.sock"
-            return try Endpoint(host: host, tls: EngineDiscovery.environmentTLS(environment))
-        }
-
         public var description: String {
             if let socketPath { return "unix://\(socketPath)" }
             if tls != nil, baseURL.hasPrefix("https://") {

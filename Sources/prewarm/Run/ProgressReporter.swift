@@ -131,18 +131,19 @@ final class ProgressReporter: Sendable {
     static func jsonLine(for event: SchedulerEvent) -> String {
         switch event {
         case .started(let node, let attempt):
-            JSONText.line(ProgressLine(event: "started", node: node.id, kind: node.kind.rawValue, attempt: attempt))
+            return JSONText.line(
+                ProgressLine(event: "started", node: node.id, kind: node.kind.rawValue, attempt: attempt))
         case .retrying(let node, let attempt, let error, let delay):
-            JSONText.line(
+            return JSONText.line(
                 ProgressLine(
                     event: "retrying", node: node.id, kind: node.kind.rawValue, attempt: attempt, error: error,
                     seconds: delay.seconds))
         case .finished(let node, let outcome, let duration):
-            JSONText.line(
+            let (word, output, error) = OutcomeWord.of(outcome)
+            return JSONText.line(
                 ProgressLine(
-                    event: "finished", node: node.id, kind: node.kind.rawValue, outcome: OutcomeWord.of(outcome).word,
-                    output: OutcomeWord.of(outcome).output, error: OutcomeWord.of(outcome).error,
-                    seconds: duration.seconds))
+                    event: "finished", node: node.id, kind: node.kind.rawValue, outcome: word, output: output,
+                    error: error, seconds: duration.seconds))
         }
     }
 

@@ -147,8 +147,8 @@ struct GCCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("docker-host"),
         help: ArgumentHelp(
-            "With --engine docker: the engine, unix:///path/docker.sock or tcp://host:port. Default: $DOCKER_HOST, "
-                + "else /var/run/docker.sock.",
+            "With --engine docker: the engine, unix:///path/docker.sock or tcp://host:port. Default: as prewarm "
+                + "build finds it ($DOCKER_HOST, the docker context, the usual sockets).",
             valueName: "url"))
     var dockerHost: String?
 
@@ -181,8 +181,9 @@ struct GCCommand: AsyncParsableCommand {
                 exitCode: .partialFailure)
         }
         let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
-        let docker = try await DockerEngine(
-            endpoint: .resolve(dockerHost, environment: ProcessInfo.processInfo.environment))
+        // The engine build uses, found the same way: --docker-host, DOCKER_HOST, a docker context, the usual sockets.
+        let (docker, _) = try await EngineDiscovery(environment: ProcessInfo.processInfo.environment)
+            .locate(option: dockerHost)
         let images = try await docker.images(labeled: ImageLabels.template)
         let removals = EngineCleanup(plan: plan, templatePath: templatePath).removals(among: images)
         var freed: Int64 = 0
