@@ -1,3 +1,6 @@
+import CSQLite
+import Foundation
+
 /// One step of the journal's schema: the SQL that takes a journal from `version - 1` to `version`.
 struct Migration: Sendable {
     /// The schema version after this step; `PRAGMA user_version` records it.
@@ -93,7 +96,7 @@ enum Schema {
 
         // Both need to run outside a transaction. `journal_mode` is persistent and writes the
         // header, so it comes after the checks; `foreign_keys` is per connection.
-        try connection.execute("PRAGMA journal_mode = WAL")
+        try switchToWAL(connection)
         // In WAL mode, NORMAL loses no committed transaction when the process dies and keeps the
         // database consistent on power loss (the last commits may roll back, and a rolled-back
         // success only means a node is built again).
@@ -108,6 +111,27 @@ enum Schema {
                 try connection.execute("PRAGMA user_version = \(migration.version)")
             }
             try connection.execute("PRAGMA application_id = \(applicationID)")
+        }
+    }
+
+    /// Puts the file in WAL mode, unless it already is.
+    ///
+    /// The switch needs the file to itself, and SQLite fails it with `SQLITE_BUSY` at once, without
+    /// waiting as its busy timeout would, while another connection reads or switches: two
+    /// processes opening a new journal together meet that. So the switch is tried again every
+    /// 10 ms until the connection's busy timeout has passed. A file another process has already
+    /// switched opens in WAL mode and needs nothing.
+    private static func switchToWAL(_ connection: Connection) throws {
+        let deadline = ContinuousClock.now + connection.busyTimeout
+        while true {
+            do {
+                let mode = try connection.queryFirst("PRAGMA journal_mode") { try $0.text(0) }
+                if mode?.lowercased() == "wal" { return }
+                try connection.execute("PRAGMA journal_mode = WAL")
+            } catch let failure as SQLiteFailure where failure.primaryCode == SQLITE_BUSY {
+                guard ContinuousClock.now < deadline else { throw failure }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
         }
     }
 

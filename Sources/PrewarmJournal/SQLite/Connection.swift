@@ -9,6 +9,8 @@ import PrewarmSupport
 /// call, so no statement outlives the call that made it.
 final class Connection {
     private let handle: OpaquePointer
+    /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
+    let busyTimeout: Duration
 
     /// Opens (and creates when absent) the database file at `path`.
     ///
@@ -27,6 +29,7 @@ final class Connection {
             throw failure
         }
         handle = opened
+        self.busyTimeout = busyTimeout
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, Int32(clamping: Int64(busyTimeout.seconds * 1000)))
     }
