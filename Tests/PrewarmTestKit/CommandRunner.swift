@@ -95,18 +95,36 @@ public final class BackgroundProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var buffer = Data()
     private var collected: [String] = []
+    private var reachedEnd = false
+    private let errorOutput: FileHandle
+    private let errorPath: String
 
-    /// Starts `executable` with `arguments`; its standard output is collected line by line.
+    /// Starts `executable` with `arguments`; its standard output is collected line by line, its
+    /// standard error into a file that ``stderr`` reads (for the message of a failed expectation).
     public init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let output = Pipe()
+        let name = "prewarm-stderr-\(UUID().uuidString)"
+        errorPath = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        guard FileManager.default.createFile(atPath: errorPath, contents: nil),
+            let errorOutput = FileHandle(forWritingAtPath: errorPath)
+        else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: errorPath]) }
+        self.errorOutput = errorOutput
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errorOutput
         process.standardInput = FileHandle.nullDevice
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
+            guard let self else { return }
+            guard !data.isEmpty else {
+                // The end of the output: the program (and anything it started) closed its end.
+                handle.readabilityHandler = nil
+                self.lock.lock()
+                self.reachedEnd = true
+                self.lock.unlock()
+                return
+            }
             self.lock.lock()
             self.buffer.append(data)
             while let newline = self.buffer.firstIndex(of: UInt8(ascii: "\n")) {
@@ -118,6 +136,16 @@ public final class BackgroundProcess: @unchecked Sendable {
         try process.run()
     }
 
+    deinit {
+        try? errorOutput.close()
+        try? FileManager.default.removeItem(atPath: errorPath)
+    }
+
+    /// What the program wrote to its standard error so far.
+    public var stderr: String {
+        (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+    }
+
     /// The lines printed so far.
     public var lines: [String] {
         lock.lock()
@@ -127,6 +155,12 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    private var outputEnded: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return reachedEnd
+    }
+
     /// The program's process ID.
     public var processIdentifier: Int32 { process.processIdentifier }
 
@@ -134,9 +168,17 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// `timeout` passes; returns whether the condition held.
     public func wait(timeout: Duration = .seconds(120), until condition: ([String]) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
+        var ended: ContinuousClock.Instant?
         while ContinuousClock.now < deadline {
             if condition(lines) { return true }
-            if !process.isRunning { return condition(lines) }
+            // Once the program ended, its last lines may still be in the pipe: read to the end
+            // (for at most 2 s, in case something it started holds the pipe open).
+            if !process.isRunning {
+                let now = ContinuousClock.now
+                let since = ended ?? now
+                ended = since
+                if outputEnded || now - since > .seconds(2) { return condition(lines) }
+            }
             try? await Task.sleep(for: .milliseconds(5))
         }
         return false
