@@ -1,6 +1,8 @@
 import Foundation
 import PrewarmArchive
 import PrewarmImage
+import PrewarmPlan
+import PrewarmRun
 import PrewarmSupport
 import PrewarmTemplate
 import PrewarmTestKit
@@ -19,6 +21,15 @@ import Testing
         #expect(
             SettingFlags.render("drop `pull: false`, or raise `maxLayerSize`")
                 == "drop --skip-pull-image, or raise --max-layer-size")
+    }
+
+    /// A retried node's error in `--progress json` spells settings as flags, as the other lines do.
+    @Test func aRetryInJSONProgressNamesTheFlag() {
+        let node = BuildGraph.Node(
+            id: "base:b@linux/amd64", kind: .base, needs: [], payload: .base(reference: "b", architecture: .x86_64))
+        let error = "no Docker engine answers; point prewarm at one with \(Setting.dockerHost.mention)"
+        let line = ProgressReporter.jsonLine(for: .retrying(node, attempt: 1, error: error, delay: .seconds(1)))
+        #expect(line.contains("point prewarm at one with --docker-host"), "\(line)")
     }
 
     /// Moved from ZipExtractorTests.stopsAtTheLimitWhileWriting.

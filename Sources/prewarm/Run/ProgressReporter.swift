@@ -136,8 +136,8 @@ final class ProgressReporter: Sendable {
         case .retrying(let node, let attempt, let error, let delay):
             return JSONText.line(
                 ProgressLine(
-                    event: "retrying", node: node.id, kind: node.kind.rawValue, attempt: attempt, error: error,
-                    seconds: delay.seconds))
+                    event: "retrying", node: node.id, kind: node.kind.rawValue, attempt: attempt,
+                    error: SettingFlags.render(error), seconds: delay.seconds))
         case .finished(let node, let outcome, let duration):
             let (word, output, error) = OutcomeWord.of(outcome)
             return JSONText.line(
