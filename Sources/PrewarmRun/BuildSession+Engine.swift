@@ -119,10 +119,10 @@ extension BuildSession {
     /// - Returns: the bases the layout holds, and how many were loaded.
     private func loadTemplateBases(into docker: DockerEngine) async throws -> (local: Set<String>, loaded: Int) {
         guard let layout = plan.settings.baseImages else { return ([], 0) }
-        let scratch = FileManager.default.temporaryDirectory
-            .appendingPathComponent("prewarm-bases-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
         do {
+            let directory = try ScratchDirectory()
+            defer { directory.remove() }
+            let scratch = directory.path
             let store = try OCIStore(path: scratch + "/store")
             let provider = LayoutBaseProvider(layout: layout)
             var local: Set<String> = []

@@ -24,9 +24,9 @@ extension BuildSession {
             if configuration.load {
                 let (docker, _) = try await EngineDiscovery(environment: environment)
                     .locate(option: configuration.dockerHost)
-                let archive = FileManager.default.temporaryDirectory
-                    .appendingPathComponent("prewarm-load-\(UUID().uuidString).tar").path
-                defer { try? FileManager.default.removeItem(atPath: archive) }
+                let scratch = try ScratchDirectory()
+                defer { scratch.remove() }
+                let archive = scratch.path + "/load.tar"
                 try store.export(names: report.images, format: .docker, to: archive)
                 try await docker.load(archivePath: archive)
                 report.loadedInto = docker.description

@@ -123,13 +123,14 @@ public struct BuildSession: Sendable {
             }
         }
 
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("prewarm-\(UUID().uuidString)").path
+        let scratch: ScratchDirectory
         do {
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        } catch {
-            throw BuildSessionError(.configuration, "cannot create the work directory \(work): \(error)")
+            scratch = try ScratchDirectory()
+        } catch let error as ImageError {
+            throw BuildSessionError(.configuration, error.message, cause: error)
         }
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        defer { scratch.remove() }
+        let work = scratch.path
 
         var buildOptions = BuildOptions(
             pull: configuration.pull, forceRebuild: configuration.force, workDirectory: work,

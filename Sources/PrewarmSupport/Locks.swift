@@ -51,16 +51,43 @@ public enum FileLock {
 extension FileLock {
     /// An exclusive lock taken by ``acquire(path:)``; closing the file (``release()``) releases it.
     public final class Held: Sendable {
-        private let descriptor: Int32
+        private let descriptor: Locked<Int32?>
 
         fileprivate init(descriptor: Int32) {
-            self.descriptor = descriptor
+            self.descriptor = Locked(descriptor)
         }
 
-        /// Releases the lock.
+        /// Releases the lock; releasing it again does nothing.
         public func release() {
-            close(descriptor)
+            descriptor.withLock { descriptor in
+                if let open = descriptor { close(open) }
+                descriptor = nil
+            }
         }
+    }
+
+    /// Takes the exclusive lock on `path` if no one holds it, without waiting.
+    ///
+    /// - Parameter create: whether to create the file when absent; when `false`, an absent file
+    ///   gives `nil`.
+    /// - Returns: the held lock, or `nil` when another open file holds it (or the file is absent).
+    /// - Throws: `ImageError` with code `.io` when the file cannot be opened or locked.
+    public static func tryAcquire(path: String, create: Bool) throws -> Held? {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
+        guard descriptor >= 0 else {
+            if errno == ENOENT, !create { return nil }
+            throw ImageError(.io, "cannot open the lock file \(path): \(systemErrorMessage())")
+        }
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EINTR else {
+                let failure = errno
+                let reason = systemErrorMessage()
+                close(descriptor)
+                if failure == EWOULDBLOCK { return nil }
+                throw ImageError(.io, "cannot lock \(path): \(reason)")
+            }
+        }
+        return Held(descriptor: descriptor)
     }
 
     /// Waits for the exclusive lock on `path` (created when absent) without blocking a thread:

@@ -30,6 +30,17 @@ extension EngineTests {
             var template: String
             var journal: String
             var arguments: [String]
+            /// Builds' `TMPDIR`, where their scratch directories go.
+            var temporary: String
+            /// The test's environment, with `TMPDIR` set to `temporary`.
+            var environment: [String: String]
+
+            /// The scratch directories (`prewarm-<UUID>`) under `temporary`.
+            func scratchDirectories() throws -> [String] {
+                try FileManager.default.contentsOfDirectory(atPath: temporary).filter {
+                    $0.hasPrefix("prewarm-") && UUID(uuidString: String($0.dropFirst("prewarm-".count))) != nil
+                }
+            }
         }
 
         /// `nil` when no dockerd is given (which fails the test when ci/test requires engines).
@@ -45,7 +56,13 @@ extension EngineTests {
                 "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
                 "--progress", "json", "--jobs", String(jobs),
             ]
-            return Setup(directory: directory, template: template, journal: journal, arguments: arguments)
+            let temporary = directory.path + "/tmp"
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+            var environment = ProcessInfo.processInfo.environment
+            environment["TMPDIR"] = temporary
+            return Setup(
+                directory: directory, template: template, journal: journal, arguments: arguments,
+                temporary: temporary, environment: environment)
         }
 
         /// Kills after this many images were reported built (0: as soon as the first node starts).
@@ -55,16 +72,22 @@ extension EngineTests {
             defer { setup.directory.remove() }
             let (template, journal, common) = (setup.template, setup.journal, setup.arguments)
 
-            let first = try BackgroundProcess(PrewarmExecutable.path, ["build", template] + common)
+            let first = try BackgroundProcess(
+                PrewarmExecutable.path, ["build", template] + common, environment: setup.environment)
             let reached = await first.wait { lines in
                 count == 0 ? !lines.isEmpty : Self.builtImages(lines).count >= count
             }
             #expect(reached, "the first run got that far: \(first.lines.suffix(3))")
             await first.kill()
             let builtBefore = Self.builtImages(first.lines)
+            // The killed build could not remove its scratch directory (layer archives, contexts).
+            if count > 0 { #expect(try setup.scratchDirectories().count == 1) }
 
-            let resumed = try await PrewarmExecutable.run(["build", template, "--resume"] + common)
+            let resumed = try await PrewarmExecutable.run(
+                ["build", template, "--resume"] + common, environment: setup.environment)
             #expect(resumed.status == 0, "\(resumed.stdout.suffix(600))\n\(resumed.stderr)")
+            // The next build removed it, and its own.
+            #expect(try setup.scratchDirectories() == [])
             let lines = resumed.stdout.split(separator: "\n").map(String.init)
             let builtAfter = Self.builtImages(lines)
             #expect(

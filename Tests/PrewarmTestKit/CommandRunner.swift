@@ -101,9 +101,11 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments`; its standard output is collected line by line, its
     /// standard error into a file that ``stderr`` reads (for the message of a failed expectation).
-    public init(_ executable: String, _ arguments: [String]) throws {
+    /// `environment`, when given, is its whole environment.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let output = Pipe()
         let name = "prewarm-stderr-\(UUID().uuidString)"
         errorPath = FileManager.default.temporaryDirectory.appendingPathComponent(name).path

@@ -1,0 +1,95 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A directory for one process's scratch files (build contexts, layer archives, exports), under the
+/// system's temporary directory (`$TMPDIR`, else `/tmp`): `prewarm-<UUID>`.
+///
+/// Its process holds an exclusive `flock` on `<directory>/.owner` for as long as it lives, and the
+/// kernel drops that lock when the process ends, however it ends. A process killed with SIGKILL cannot
+/// remove its own directory, which may hold hundreds of megabytes of layers; so the first
+/// `ScratchDirectory` a process makes removes every one whose owner is gone. The directory is made as
+/// `prewarm-<UUID>.new` and renamed once its lock is held, so that no other process sees it unlocked.
+public final class ScratchDirectory: Sendable {
+    /// The directory.
+    public let path: String
+    private let owner: FileLock.Held
+
+    /// The name every scratch directory starts with.
+    static let prefix = "prewarm-"
+    private static let swept = Locked(false)
+
+    /// Makes a new scratch directory under `parent`, after removing the abandoned ones there (the
+    /// first time in this process).
+    ///
+    /// - Throws: `ImageError` with code `.io` when the directory cannot be made or locked.
+    public init(in parent: String = FileManager.default.temporaryDirectory.path) throws {
+        let sweep = Self.swept.withLock { swept in
+            defer { swept = true }
+            return !swept
+        }
+        if sweep { Self.removeAbandoned(in: parent) }
+
+        let final = parent + "/" + Self.prefix + UUID().uuidString
+        let making = final + ".new"
+        guard mkdir(making, 0o700) == 0 else {
+            throw ImageError(
+                .io,
+                "cannot create the scratch directory \(making): \(systemErrorMessage()); set TMPDIR to a "
+                    + "directory you can write")
+        }
+        let held: FileLock.Held
+        do {
+            guard let lock = try FileLock.tryAcquire(path: making + "/.owner", create: true) else {
+                throw ImageError(.io, "cannot lock \(making)/.owner: another process holds it")
+            }
+            held = lock
+        } catch {
+            try? FileManager.default.removeItem(atPath: making)
+            throw error
+        }
+        guard rename(making, final) == 0 else {
+            let reason = systemErrorMessage()
+            held.release()
+            try? FileManager.default.removeItem(atPath: making)
+            throw ImageError(.io, "cannot create the scratch directory \(final): \(reason)")
+        }
+        path = final
+        owner = held
+    }
+
+    /// Removes the directory and everything in it, and lets go of its lock.
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+        owner.release()
+    }
+
+    /// Whether `name` is that of a scratch directory: `prewarm-<UUID>`, nothing more.
+    static func isScratchName(_ name: String) -> Bool {
+        name.hasPrefix(prefix) && UUID(uuidString: String(name.dropFirst(prefix.count))) != nil
+    }
+
+    /// Removes the scratch directories under `parent` whose process is gone (no lock on their
+    /// `.owner`), and returns their paths. One that is still being made (`.new`), one without an
+    /// `.owner`, and anything that is not a directory are left alone.
+    @discardableResult
+    public static func removeAbandoned(in parent: String) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return [] }
+        var removed: [String] = []
+        for name in names where isScratchName(name) {
+            let directory = parent + "/" + name
+            var status = stat()
+            guard lstat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
+                let lock = try? FileLock.tryAcquire(path: directory + "/.owner", create: false)
+            else { continue }
+            try? FileManager.default.removeItem(atPath: directory)
+            lock.release()
+            removed.append(directory)
+        }
+        return removed
+    }
+}
