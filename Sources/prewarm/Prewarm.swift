@@ -38,18 +38,19 @@ struct Prewarm: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+        Termination.exit(0)
     }
 
     static func exit(withError error: Error) -> Never {
         if let (status, message) = ExitStatus.failure(for: error) {
             Console.error(message)
-            Foundation.exit(status.rawValue)
+            Termination.exit(status.rawValue)
         }
         let code = exitCode(for: error)
         if code == .success {
             let message = fullMessage(for: error)
             if !message.isEmpty { print(message) }
-            Foundation.exit(0)
+            Termination.exit(0)
         }
         if code == .validationFailure {
             // One line, as every prewarm error: what is wrong, and where to read more.
@@ -57,11 +58,11 @@ struct Prewarm: AsyncParsableCommand {
             if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
             let line = message.split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             Console.error("\(line) (see prewarm \(subcommandName().map { "\($0) " } ?? "")--help)")
-            Foundation.exit(ExitStatus.unusableInput.rawValue)
+            Termination.exit(ExitStatus.unusableInput.rawValue)
         }
         let message = self.message(for: error)
         if !message.isEmpty { Console.error(message) }
-        Foundation.exit(code.rawValue)
+        Termination.exit(code.rawValue)
     }
 
     /// The subcommand the command line names (`build` in `prewarm build --jobs 0`), for the help

@@ -21,7 +21,7 @@ final class InterruptHandler: @unchecked Sendable {
                 }
                 if again {
                     Console.error("interrupted again; exiting without waiting")
-                    exit(ExitStatus.interrupted.rawValue)
+                    Termination.exit(ExitStatus.interrupted.rawValue)
                 }
                 Console.warning("interrupted: finishing the journal; press Ctrl-C again to exit at once")
                 cancel()
