@@ -53,6 +53,43 @@ public enum FileTree {
         }
     }
 
+    /// Makes `destination` (which must not exist) a tree of the same directories and symbolic links
+    /// as `source`, whose files are hard links to `source`'s: the same content without a copy.
+    ///
+    /// - Returns: `false` when some entry cannot be linked (another file system, a file system
+    ///   without hard links, a file that is neither a directory, a link nor a regular file); the
+    ///   caller removes what was made and copies instead.
+    public static func link(_ source: String, to destination: String) -> Bool {
+        var status = stat()
+        guard lstat(source, &status) == 0 else { return false }
+        switch status.st_mode & S_IFMT {
+        case S_IFDIR:
+            guard mkdir(destination, status.st_mode & 0o7777 | 0o700) == 0,
+                let directory = opendir(source)
+            else { return false }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                    String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name == "." || name == ".." { continue }
+                guard link(source + "/" + name, to: destination + "/" + name) else { return false }
+            }
+            chmod(destination, status.st_mode & 0o7777)
+            return true
+        case S_IFLNK:
+            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlink(source, &target, target.count - 1)
+            guard length >= 0 else { return false }
+            target[length] = 0
+            return symlink(target, destination) == 0
+        case S_IFREG:
+            return hardLink(source, destination) == 0
+        default:
+            return false
+        }
+    }
+
     /// Removes every entry of the directory `descriptor` that is not a directory, and returns the
     /// name of one that is (`.some(nil)` when none is left); `nil` when it cannot be read.
     private static func clear(_ descriptor: Int32) -> String?? {
@@ -82,4 +119,9 @@ public enum FileTree {
         }
         return .some(subdirectory)
     }
+}
+
+/// `link(2)`, by another name: inside `FileTree`, `link` is its own method.
+private func hardLink(_ existing: String, _ new: String) -> Int32 {
+    link(existing, new)
 }
