@@ -64,8 +64,11 @@ side() {
         }
         builds=$((builds + $(grep -c "Building image" "$dir/$function.err" || true)))
     done <"$dir/app/functions.txt"
-    echo "$(echo "$(now) $began" | awk '{ printf "%.1f", $1 - $2 }') $builds"
+    local result
+    result="$(echo "$(now) $began" | awk '{ printf "%.1f", $1 - $2 }') $builds"
+    # Stopped before the result is printed: the caller reads it and may exit (and clean up) at once.
     ci/services/dockerd stop "$dir/d" >/dev/null
+    echo "$result"
 }
 
 read -r alone alone_builds < <(side alone)
