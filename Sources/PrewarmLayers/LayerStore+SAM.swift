@@ -30,9 +30,7 @@ extension LayerStore {
         let slot = slot(forLayer: name)
         guard !FileManager.default.fileExists(atPath: slot.record) else { return nil }
         if let status = samDownloadStatus(named: name), status != "completed" { return nil }
-        var status = stat()
-        guard lstat(slot.directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
-            let digest = try? ContentDigest.directory(slot.directory)
+        guard FileTree.isDirectory(slot.directory), let digest = try? ContentDigest.directory(slot.directory)
         else { return nil }
         return CachedLayer(
             name: name, path: slot.directory, zipSHA256: "", contentDigest: digest, verifiedByPrewarm: false)

@@ -207,8 +207,7 @@ extension LayerStore {
             let record = try? JSONDecoder().decode(Record.self, from: data),
             record.format == 1, record.zipSHA256 == expected
         else { return nil }
-        var status = stat()
-        guard lstat(slot.directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
+        guard FileTree.isDirectory(slot.directory),
             let digest = try? ContentDigest.directory(slot.directory), digest == record.contentDigest
         else { return nil }
         return CachedLayer(name: slot.name, path: slot.directory, zipSHA256: expected, contentDigest: digest)

@@ -53,6 +53,12 @@ public enum FileTree {
         }
     }
 
+    /// Whether `path` is a directory itself, not a symbolic link to one.
+    public static func isDirectory(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+    }
+
     /// Makes `destination` (which must not exist) a tree of the same directories and symbolic links
     /// as `source`, whose files are hard links to `source`'s: the same content without a copy.
     ///
@@ -69,9 +75,7 @@ public enum FileTree {
             else { return false }
             defer { closedir(directory) }
             while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                    String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-                }
+                let name = entryName(entry)
                 if name == "." || name == ".." { continue }
                 guard link(source + "/" + name, to: destination + "/" + name) else { return false }
             }
@@ -101,9 +105,7 @@ public enum FileTree {
         defer { closedir(directory) }
         var subdirectory: String?
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = entryName(entry)
             if name == "." || name == ".." { continue }
             var status = stat()
             guard fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
@@ -124,4 +126,11 @@ public enum FileTree {
 /// `link(2)`, by another name: inside `FileTree`, `link` is its own method.
 private func hardLink(_ existing: String, _ new: String) -> Int32 {
     link(existing, new)
+}
+
+/// The name of a directory entry `readdir` returned.
+private func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+    withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
 }

@@ -49,13 +49,13 @@ public final class ScratchDirectory: Sendable {
             }
             held = lock
         } catch {
-            try? FileManager.default.removeItem(atPath: making)
+            FileTree.remove(making)
             throw error
         }
         guard rename(making, final) == 0 else {
             let reason = systemErrorMessage()
             held.release()
-            try? FileManager.default.removeItem(atPath: making)
+            FileTree.remove(making)
             throw ImageError(.io, "cannot create the scratch directory \(final): \(reason)")
         }
         path = final
@@ -64,12 +64,12 @@ public final class ScratchDirectory: Sendable {
 
     /// Removes the directory and everything in it, and lets go of its lock.
     public func remove() {
-        try? FileManager.default.removeItem(atPath: path)
+        FileTree.remove(path)
         owner.release()
     }
 
     /// Whether `name` is that of a scratch directory: `prewarm-<UUID>`, nothing more.
-    static func isScratchName(_ name: String) -> Bool {
+    public static func isScratchName(_ name: String) -> Bool {
         name.hasPrefix(prefix) && UUID(uuidString: String(name.dropFirst(prefix.count))) != nil
     }
 
@@ -82,11 +82,10 @@ public final class ScratchDirectory: Sendable {
         var removed: [String] = []
         for name in names where isScratchName(name) {
             let directory = parent + "/" + name
-            var status = stat()
-            guard lstat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
+            guard FileTree.isDirectory(directory),
                 let lock = try? FileLock.tryAcquire(path: directory + "/.owner", create: false)
             else { continue }
-            try? FileManager.default.removeItem(atPath: directory)
+            FileTree.remove(directory)
             lock.release()
             removed.append(directory)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 import PrewarmTestKit
 import Testing
 
@@ -37,9 +38,7 @@ extension EngineTests {
 
             /// The scratch directories (`prewarm-<UUID>`) under `temporary`.
             func scratchDirectories() throws -> [String] {
-                try FileManager.default.contentsOfDirectory(atPath: temporary).filter {
-                    $0.hasPrefix("prewarm-") && UUID(uuidString: String($0.dropFirst("prewarm-".count))) != nil
-                }
+                try FileManager.default.contentsOfDirectory(atPath: temporary).filter(ScratchDirectory.isScratchName)
             }
         }
 
