@@ -97,6 +97,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     private var collected: [String] = []
     private var reachedEnd = false
     private let errorOutput: FileHandle
+    private let scratch: TemporaryDirectory
     private let errorPath: String
 
     /// Starts `executable` with `arguments`; its standard output is collected line by line, its
@@ -107,12 +108,9 @@ public final class BackgroundProcess: @unchecked Sendable {
         process.arguments = arguments
         if let environment { process.environment = environment }
         let output = Pipe()
-        let name = "prewarm-stderr-\(UUID().uuidString)"
-        errorPath = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
-        guard FileManager.default.createFile(atPath: errorPath, contents: nil),
-            let errorOutput = FileHandle(forWritingAtPath: errorPath)
-        else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: errorPath]) }
-        self.errorOutput = errorOutput
+        scratch = try TemporaryDirectory("prewarm-background")
+        errorPath = try scratch.write("stderr", "")
+        errorOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
         process.standardOutput = output
         process.standardError = errorOutput
         process.standardInput = FileHandle.nullDevice
@@ -140,7 +138,7 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     deinit {
         try? errorOutput.close()
-        try? FileManager.default.removeItem(atPath: errorPath)
+        scratch.remove()
     }
 
     /// What the program wrote to its standard error so far.
