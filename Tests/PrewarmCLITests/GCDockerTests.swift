@@ -8,24 +8,14 @@ import Testing
 extension EngineTests {
     @Suite struct GCDockerTests {
         static func template(withBeta: Bool) -> String {
-            """
-            Transform: AWS::Serverless-2016-10-31
-            Globals:
-              Function: {Handler: app.handler, CodeUri: src/, Runtime: python3.12}
-            Resources:
-              Alpha:
-                Type: AWS::Serverless::LayerVersion
-                Properties: {ContentUri: layers/alpha}
-              Beta:
-                Type: AWS::Serverless::LayerVersion
-                Properties: {ContentUri: layers/beta}
-              UsesAlpha:
-                Type: AWS::Serverless::Function
-                Properties: {Layers: [!Ref Alpha]}
-              UsesAlphaArm:
-                Type: AWS::Serverless::Function
-                Properties: {Layers: [!Ref Alpha], Architectures: [arm64]}
-            """
+            LocalLayerTests.layersHead + """
+                  UsesAlpha:
+                    Type: AWS::Serverless::Function
+                    Properties: {Layers: [!Ref Alpha]}
+                  UsesAlphaArm:
+                    Type: AWS::Serverless::Function
+                    Properties: {Layers: [!Ref Alpha], Architectures: [arm64]}
+                """
                 + (withBeta
                     ? "\n  UsesBeta:\n    Type: AWS::Serverless::Function\n    Properties: {Layers: [!Ref Beta]}\n"
                     : "\n")

@@ -6,7 +6,9 @@ import Testing
 /// one rebuilds exactly the images that use it.
 extension EngineTests {
     @Suite struct LocalLayerTests {
-        static let template = """
+        /// A template's head with two template layers, Alpha (`layers/alpha`) and Beta (`layers/beta`), and
+        /// python3.12 functions by default; the tests that use it add their functions.
+        static let layersHead = """
             Transform: AWS::Serverless-2016-10-31
             Globals:
               Function: {Handler: app.handler, CodeUri: src/, Runtime: python3.12}
@@ -17,18 +19,23 @@ extension EngineTests {
               Beta:
                 Type: AWS::Serverless::LayerVersion
                 Properties: {ContentUri: layers/beta}
-              UsesAlpha:
-                Type: AWS::Serverless::Function
-                Properties: {Layers: [!Ref Alpha]}
-              UsesBeta:
-                Type: AWS::Serverless::Function
-                Properties: {Layers: [!Ref Beta]}
-              UsesBoth:
-                Type: AWS::Serverless::Function
-                Properties: {Layers: [!Ref Alpha, !Ref Beta], Architectures: [arm64]}
-              UsesNone:
-                Type: AWS::Serverless::Function
+
             """
+
+        static let template =
+            layersHead + """
+                  UsesAlpha:
+                    Type: AWS::Serverless::Function
+                    Properties: {Layers: [!Ref Alpha]}
+                  UsesBeta:
+                    Type: AWS::Serverless::Function
+                    Properties: {Layers: [!Ref Beta]}
+                  UsesBoth:
+                    Type: AWS::Serverless::Function
+                    Properties: {Layers: [!Ref Alpha, !Ref Beta], Architectures: [arm64]}
+                  UsesNone:
+                    Type: AWS::Serverless::Function
+                """
 
         /// The image nodes a `--progress json` run reported as built.
         static func builtImages(_ output: String) -> Set<String> {
