@@ -386,16 +386,17 @@ import Testing
             let (digest, _) = try store.writeBlob(Data("{}".utf8))
             let collector = Thread {
                 // Another process's store object: it sees only the lock file.
-                collected.set(try? OCIStore(path: path).garbageCollect(gracePeriod: 0))
+                let result = try? OCIStore(path: path).garbageCollect(gracePeriod: 0)
+                collected.withLock { $0 = result }
             }
             collector.start()
             Thread.sleep(forTimeInterval: 0.3)
-            #expect(collected.get() == nil, "gc waits for the shared lock")
+            #expect(collected.withLock({ $0 }) == nil, "gc waits for the shared lock")
             try store.addManifest(Data("{}".utf8), mediaType: "application/json", names: ["kept:1"])
             return digest
         }
-        while collected.get() == nil { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(collected.get()?.0 == 0)
+        while collected.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(collected.withLock({ $0 })?.0 == 0)
         #expect(store.hasBlob(blob))
     }
 
@@ -446,25 +447,5 @@ import Testing
         #expect(
             try await store.prepareBase(Self.baseName, platform: OCIPlatform(architecture: "amd64"), pull: false)
                 .architecture == "amd64")
-    }
-}
-
-/// A value shared between threads.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func get() -> Value {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
-
-    func set(_ newValue: Value) {
-        lock.lock()
-        value = newValue
-        lock.unlock()
     }
 }
