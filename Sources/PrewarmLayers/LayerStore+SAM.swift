@@ -45,9 +45,13 @@ extension LayerStore {
     /// the source, finds a new content digest and installs it under its new name. An unchanged source is
     /// installed once; a changed one replaces the directory with one `rename`, under the layer's lock.
     ///
+    /// - Parameter digest: the source's ``ContentDigest`` when the caller has just computed it (a zip's
+    ///   file digest, a directory's tree digest), so that it is not read once more for it.
     /// - Throws: ``ImageError``: `.invalidPath` for a bad name, `.notFound` when `source` is missing, `.io`
     ///   when it cannot be read or the cache written, the extractor's errors for a hostile or damaged zip.
-    public func install(templateLayer source: String, named name: String) async throws -> CachedLayer {
+    public func install(templateLayer source: String, named name: String, digest: String? = nil) async throws
+        -> CachedLayer
+    {
         guard Self.isValidName(name) else {
             throw ImageError(
                 .invalidPath, "layer \(name.debugDescription): not a valid directory name for the layer cache")
@@ -59,12 +63,12 @@ extension LayerStore {
         let slot = slot(forLayer: name)
         guard isDirectory.boolValue else {
             // A zip: its SHA-256 is what the record names, as for a downloaded layer.
-            let hex = String(try ContentDigest.file(source).dropFirst("sha256:".count))
+            let hex = String(try (digest ?? ContentDigest.file(source)).dropFirst("sha256:".count))
             if let hit = verified(slot, expected: hex) { return hit }
             return try await materialize(slot, expected: hex) { (source, false) }
         }
         // A directory: the record names its content digest in place of a zip's SHA-256.
-        let sourceDigest = try ContentDigest.directory(source)
+        let sourceDigest = try digest ?? ContentDigest.directory(source)
         let expected = String(sourceDigest.dropFirst("sha256:".count))
         if let hit = verified(slot, expected: expected) { return hit }
         try makeDirectory((slot.lock as NSString).deletingLastPathComponent)
@@ -82,14 +86,14 @@ extension LayerStore {
                     throw ImageError(.io, "layer \(source): cannot copy it into \(privateDirectory)", cause: error)
                 }
             }
-            let digest = try ContentDigest.directory(staging)
-            guard digest == sourceDigest else {
+            let installed = try ContentDigest.directory(staging)
+            guard installed == sourceDigest else {
                 throw ImageError(.invalidArchive, "layer \(source): changed while being copied; retry")
             }
             try install(staging, in: slot)
-            let record = Record(name: name, zipSHA256: expected, contentDigest: digest)
+            let record = Record(name: name, zipSHA256: expected, contentDigest: installed)
             try AtomicFile.write(try JSONEncoder().encode(record), to: slot.record)
-            return CachedLayer(name: name, path: slot.directory, zipSHA256: expected, contentDigest: digest)
+            return CachedLayer(name: name, path: slot.directory, zipSHA256: expected, contentDigest: installed)
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
             throw error

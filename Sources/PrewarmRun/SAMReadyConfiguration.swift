@@ -90,7 +90,7 @@ public struct SAMReadyConfiguration: Sendable {
                     ? try ContentDigest.directory(layer.contentPath) : try ContentDigest.file(layer.contentPath)
                 let arn = layerARN(for: layer, digest: digest)
                 let samName = try LayerARN(layer: arn).samName
-                _ = try await store.install(templateLayer: layer.contentPath, named: samName)
+                _ = try await store.install(templateLayer: layer.contentPath, named: samName, digest: digest)
                 layerARNs[layer.qualifiedName] = arn
             }
         }

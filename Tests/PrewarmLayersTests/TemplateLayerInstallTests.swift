@@ -64,4 +64,26 @@ import Testing
         #expect(try Self.identity(layer.path + "/python/lib.py").device == Self.identity(directory.path).device)
         #expect(try String(contentsOfFile: layer.path + "/python/lib.py", encoding: .utf8) == "VALUE = 1\n")
     }
+
+    /// The digest a caller passes in saves hashing the source once more, and is still checked against what
+    /// was installed: one that does not match the files installs nothing.
+    @Test func aDigestGivenByTheCallerMustMatchTheFiles() async throws {
+        let directory = try TemporaryDirectory("prewarm-install")
+        defer { directory.remove() }
+        let source = directory.path + "/layers/Common"
+        try Self.writeLayer(at: source)
+        let store = LayerStore(baseDirectory: directory.path + "/cache")
+        let digest = try ContentDigest.directory(source)
+
+        let wrong = "sha256:" + String(repeating: "0", count: 64)
+        let error = await #expect(throws: ImageError.self) {
+            _ = try await store.install(templateLayer: source, named: "pw-Common-1", digest: wrong)
+        }
+        #expect(error?.code == .invalidArchive, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: store.baseDirectory + "/pw-Common-1"))
+
+        let layer = try await store.install(templateLayer: source, named: "pw-Common-1", digest: digest)
+        #expect(layer.contentDigest == digest)
+        #expect(try Self.identity(layer.path + "/python/lib.py") == Self.identity(source + "/python/lib.py"))
+    }
 }
