@@ -8,7 +8,10 @@ import PrewarmSupport
 /// The context holds a Dockerfile of `FROM <base>` and one `COPY rootfs/ /`, and `rootfs/`
 /// holds the Lambda runtime interface emulator at `var/rapid/aws-lambda-rie` (mode 0755) and
 /// the function's layers merged under `opt/`, a later layer's files overwriting an earlier
-/// one's, as SAM CLI's `cp -rf` does. The result is the base image plus exactly one layer.
+/// one's, as SAM CLI's `cp -rf` does: the base image plus exactly one layer, for engines that build
+/// from a context (Podman) or must run a base's `ONBUILD` steps. Docker's load and the OCI store
+/// instead take one layer with the emulator and one per Lambda layer (``addEmulator(_:to:under:)``,
+/// ``addLambdaLayer(_:to:)``), whose overlay gives the same files.
 /// Entries are sorted and carry no times or owners, so the same inputs give the same bytes.
 public struct BuildContext: Sendable {
     /// The `FROM` image.
@@ -76,9 +79,7 @@ public struct BuildContext: Sendable {
         case .layer:
             root = ""
         }
-        try tar.addDirectory(root + "var")
-        try tar.addDirectory(root + "var/rapid")
-        try tar.addFile(root + "var/rapid/aws-lambda-rie", from: emulator, mode: 0o755)
+        try Self.addEmulator(emulator, to: &tar, under: root)
         if !layers.isEmpty {
             try tar.addDirectory(root + "opt")
             for (relative, entry) in files {
@@ -92,6 +93,32 @@ public struct BuildContext: Sendable {
         }
         try tar.finish()
         return tar.bytesWritten
+    }
+
+    // MARK: - One layer each
+
+    /// Adds the emulator to `tar` at `var/rapid/aws-lambda-rie` (0755) under `root` (`""` or `rootfs/`):
+    /// the whole of an emulator layer when `root` is empty.
+    static func addEmulator(_ emulator: String, to tar: inout TarWriter, under root: String = "") throws {
+        try tar.addDirectory(root + "var")
+        try tar.addDirectory(root + "var/rapid")
+        try tar.addFile(root + "var/rapid/aws-lambda-rie", from: emulator, mode: 0o755)
+    }
+
+    /// Adds one Lambda layer's files to `tar` under `opt/`, sorted: the image layer of that Lambda layer, the
+    /// same bytes whichever image it is in (the Docker engine's load and the OCI store both use it).
+    static func addLambdaLayer(_ directory: String, to tar: inout TarWriter) throws {
+        let entries = try DirectoryEntry.entries(of: directory).sorted {
+            $0.0.utf8.lexicographicallyPrecedes($1.0.utf8)
+        }
+        try tar.addDirectory("opt")
+        for (relative, entry) in entries {
+            switch entry {
+            case .directory(let mode): try tar.addDirectory("opt/" + relative, mode: mode)
+            case .file(let source, let mode): try tar.addFile("opt/" + relative, from: source, mode: mode)
+            case .symlink(let target): try tar.addSymlink("opt/" + relative, target: target)
+            }
+        }
     }
 
     // MARK: - Merging layers

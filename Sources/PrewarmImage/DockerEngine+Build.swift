@@ -1,20 +1,26 @@
+import Crypto
 import Foundation
 import PrewarmArchive
 import PrewarmHTTP
 import PrewarmOCI
 import PrewarmSupport
 
-// Building: the base checked first, then prewarm's layer loaded (Docker) or a Dockerfile context built (Podman).
+// Building: the base checked first, then prewarm's layers loaded (Docker) or a Dockerfile context built (Podman).
 extension DockerEngine {
     /// Checks the base (it must be in the engine, of the request's architecture: the classic
-    /// builder would quietly build on another), writes the request's sources as one archive
-    /// (the bare layer, or a Dockerfile context, as `buildForm` says) under
-    /// `request.workDirectory`, sends it, and removes it.
+    /// builder would quietly build on another), then loads the image's new layers (Docker) or
+    /// builds a Dockerfile context (Podman, and Docker for a base with `ONBUILD` steps), writing
+    /// what it sends under `request.workDirectory` and removing it.
     public func build(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
         -> EngineImage
     {
         let base = try await inspectBase(of: request)
+        let triggers = (base["Config"] as? [String: Any])?["OnBuild"] as? [Any] ?? []
         let form = buildForm
+        if form == .layer, triggers.isEmpty {
+            return try await load(request, base: base, output: output)
+        }
+        // A base with ONBUILD instructions must be built on, or they would not run.
         let archive = URL(fileURLWithPath: request.workDirectory)
             .appendingPathComponent("\(form == .layer ? "layer" : "context")-\(UUID().uuidString).tar").path
         defer { try? FileManager.default.removeItem(atPath: archive) }
@@ -22,7 +28,7 @@ extension DockerEngine {
             baseImage: request.baseImage, emulator: request.emulator.path, layers: request.layers.map(\.path)
         ).write(to: archive, as: form)
         switch form {
-        case .layer: return try await load(request, base: base, layer: archive, output: output)
+        case .layer: return try await buildOnLayer(request, layer: archive, output: output)
         case .dockerfileContext: return try await buildContext(request, context: archive, output: output)
         }
     }
@@ -80,21 +86,70 @@ extension DockerEngine {
         return image
     }
 
-    /// Makes `request.name` the base image (described by `base`) plus the layer at `layer`, through
-    /// `POST /images/load` of an archive that holds the new layer, its image configuration (the
-    /// base's, with the new layer's diff ID and the labels added) and a manifest that lists the
-    /// base's layers, which the engine already has.
-    func load(
-        _ request: ImageBuildRequest, base: [String: Any], layer: String, output: @escaping @Sendable (String) -> Void
-    ) async throws -> EngineImage {
-        guard let diffIDs = (base["RootFS"] as? [String: Any])?["Layers"] as? [String] else {
+    /// Makes `request.name` the base image (described by `base`) plus one layer with the emulator
+    /// and one per Lambda layer, the OCI store's layers, through `POST /images/load` of an archive
+    /// holding a manifest that lists every layer, the image configuration (the base's, with the new
+    /// diff IDs, history and labels), and only the layers the engine lacks: dockerd reads no layer
+    /// whose chain it has, so the base's layers are never sent, and a layer that several images share
+    /// (the emulator, a common first Lambda layer) is sent and unpacked once (see `LayerChains`).
+    func load(_ request: ImageBuildRequest, base: [String: Any], output: @escaping @Sendable (String) -> Void)
+        async throws -> EngineImage
+    {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: request.emulator.path, isDirectory: &isDirectory),
+            !isDirectory.boolValue
+        else {
+            throw ImageError(.missingEmulator, "no emulator at \(request.emulator.path)")
+        }
+        var keys = ["emulator " + (try request.emulator.contentDigest ?? ContentDigest.file(request.emulator.path))]
+        for layer in request.layers {
+            keys.append("layer " + (try layer.contentDigest ?? ContentDigest.directory(layer.path)))
+        }
+        let baseID = base["Id"] as? String ?? request.baseImage
+        let chains = keys.indices.map { ([baseID] + keys[...$0]).joined(separator: "\n") }
+        let known = await layerChains.claim(chains)
+        var claimed = chains[known...]
+        do {
+            var loaded: (image: EngineImage, diffIDs: [String: String])
+            do {
+                let omitted = await layerChains.diffIDs(of: keys.prefix(known))
+                loaded = try await loadArchive(request, base: base, keys: keys, omitting: omitted, output: output)
+            } catch let error as ImageError where known > 0 && error.code == .buildFailed {
+                // A layer loaded earlier in this process may be gone from the engine with its images:
+                // once more, with every layer.
+                output("loading again with every layer: \(error.message)")
+                claimed = chains[...]
+                loaded = try await loadArchive(request, base: base, keys: keys, omitting: [], output: output)
+            }
+            await layerChains.finish(claimed, loaded: true, diffIDs: loaded.diffIDs)
+            return loaded.image
+        } catch {
+            await layerChains.finish(claimed, loaded: false, diffIDs: [:])
+            throw error
+        }
+    }
+
+    /// Writes and loads the archive of `load(_:base:output:)`, leaving out the first `omitting.count` new
+    /// layers (whose diff IDs those are), and returns the image and the diff IDs of the new layers by key.
+    private func loadArchive(
+        _ request: ImageBuildRequest, base: [String: Any], keys: [String], omitting: [String],
+        output: @escaping @Sendable (String) -> Void
+    ) async throws -> (image: EngineImage, diffIDs: [String: String]) {
+        guard let baseDiffIDs = (base["RootFS"] as? [String: Any])?["Layers"] as? [String] else {
             throw ImageError(.missingBase, "the engine's description of base image \(request.baseImage) has no layers")
         }
-        var config = base["Config"] as? [String: Any] ?? [:]
-        if let triggers = config["OnBuild"] as? [Any], !triggers.isEmpty {
-            // A base with ONBUILD instructions must be built on, or they would not run.
-            return try await buildOnLayer(request, layer: layer, output: output)
+        let work = URL(fileURLWithPath: request.workDirectory)
+        let stem = work.appendingPathComponent("image-\(UUID().uuidString)").path
+        var written: [String] = []
+        defer { for path in written { try? FileManager.default.removeItem(atPath: path) } }
+        var diffIDs = omitting
+        for index in keys.indices.dropFirst(omitting.count) {
+            let path = "\(stem)-layer\(index).tar"
+            written.append(path)
+            diffIDs.append(try Self.writeLayer(index, of: request, to: path))
         }
+
+        var config = base["Config"] as? [String: Any] ?? [:]
         var labels = config["Labels"] as? [String: Any] ?? [:]
         for (key, value) in request.labels { labels[key] = value }
         config["Labels"] = labels
@@ -102,24 +157,24 @@ extension DockerEngine {
         let baseCreated = ImageMetadata.created(baseCreated: base["Created"] as? String, environment: [:])
         let created = ImageMetadata.created(baseCreated: base["Created"] as? String)
         let history = ImageMetadata.history(
-            baseHistory: try await baseHistory(request.baseImage), baseLayerCount: diffIDs.count,
+            baseHistory: try await baseHistory(request.baseImage), baseLayerCount: baseDiffIDs.count,
             baseName: request.baseImage, baseCreated: baseCreated,
-            added: ["prewarm: Lambda runtime interface emulator and layers"], created: created)
+            added: ImageMetadata.addedHistory(lambdaLayers: request.layers.count), created: created)
         var image: [String: Any] = [
             "architecture": base["Architecture"] as? String ?? "", "os": base["Os"] as? String ?? "linux",
             "created": created, "config": config, "history": history,
-            "rootfs": ["type": "layers", "diff_ids": diffIDs + [try ContentDigest.file(layer)]],
+            "rootfs": ["type": "layers", "diff_ids": baseDiffIDs + diffIDs],
         ]
         if let variant = base["Variant"] as? String, !variant.isEmpty { image["variant"] = variant }
         let configData = try JSONSerialization.data(withJSONObject: image, options: [.sortedKeys])
         let configName = String(ContentDigest.data(configData).dropFirst("sha256:".count)) + ".json"
-        let layers = diffIDs.indices.map { "base\($0)/layer.tar" } + ["prewarm/layer.tar"]
+        let layers = baseDiffIDs.indices.map { "base\($0)/layer.tar" } + keys.indices.map { "prewarm\($0)/layer.tar" }
         let manifest = try JSONSerialization.data(
             withJSONObject: [["Config": configName, "RepoTags": [request.name], "Layers": layers]],
             options: [.sortedKeys])
 
-        let archivePath = layer + ".image.tar"
-        defer { try? FileManager.default.removeItem(atPath: archivePath) }
+        let archivePath = stem + ".tar"
+        written.append(archivePath)
         guard FileManager.default.createFile(atPath: archivePath, contents: nil),
             let handle = FileHandle(forWritingAtPath: archivePath)
         else {
@@ -130,12 +185,18 @@ extension DockerEngine {
             var tar = TarWriter(output: handle)
             try tar.addFile("manifest.json", contents: manifest)
             try tar.addFile(configName, contents: configData)
-            try tar.addDirectory("prewarm")
-            try tar.addFile("prewarm/layer.tar", from: layer, mode: 0o644)
+            for index in keys.indices.dropFirst(omitting.count) {
+                try tar.addDirectory("prewarm\(index)")
+                try tar.addFile("prewarm\(index)/layer.tar", from: "\(stem)-layer\(index).tar", mode: 0o644)
+            }
             try tar.finish()
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-tar")
+        let sent = keys.count - omitting.count
+        output(
+            "\(keys.count) layer(s) on \(baseDiffIDs.count) of \(request.baseImage); \(sent) sent"
+                + (sent < keys.count ? ", \(omitting.count) already loaded for another image" : ""))
         let response = try await stream(
             HTTPRequest(
                 method: .post, url: url("/images/load?quiet=1"), headers: headers, body: .file(path: archivePath)),
@@ -146,7 +207,30 @@ extension DockerEngine {
         guard let built = try await self.image(named: request.name) else {
             throw ImageError(.buildFailed, "the engine loaded \(request.name) but has no image of that name")
         }
-        return built
+        return (built, Dictionary(zip(keys, diffIDs), uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// Writes new layer `index` of `request` (0: the emulator's, then one per Lambda layer) as a tar at
+    /// `path`, and returns its diff ID, hashed as it is written.
+    static func writeLayer(_ index: Int, of request: ImageBuildRequest, to path: String) throws -> String {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
+            throw ImageError(.io, "cannot create \(path)")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var tar = TarWriter { data in
+            hasher.update(data: data)
+            try handle.write(contentsOf: data)
+        }
+        if index == 0 {
+            try BuildContext.addEmulator(request.emulator.path, to: &tar)
+        } else {
+            try BuildContext.addLambdaLayer(request.layers[index - 1].path, to: &tar)
+        }
+        try tar.finish()
+        return "sha256:" + Hex.string(hasher.finalize())
     }
 
     /// Loads the image archive at `archivePath` (the `docker save` form, e.g. from

@@ -25,6 +25,8 @@ public final class DockerEngine: ImageEngine {
     /// `docker` or `podman`, from `/version`.
     public let product: String
     let client: HTTPClient
+    /// The layers loaded so far, so that each is sent once.
+    let layerChains = LayerChains()
 
     /// Connects to the engine at `endpoint` and negotiates the API version.
     ///
@@ -112,8 +114,8 @@ public final class DockerEngine: ImageEngine {
         return image
     }
 
-    /// What this engine is sent: Docker gets the bare layer and loads it on top of the base
-    /// (`POST /images/load` reads no layer it already has, so this is one layer's worth of work,
+    /// What this engine is sent: Docker gets the bare layers and loads them on top of the base
+    /// (`POST /images/load` reads no layer it already has, so this is the new layers' worth of work,
     /// with no container and no commit). Podman, whose load wants every layer in the archive,
     /// builds the Dockerfile context.
     package var buildForm: BuildContext.Form {

@@ -31,6 +31,12 @@ enum ImageMetadata {
             Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
+    /// What the history says of the layers prewarm adds on a base: the emulator's, then each Lambda layer's.
+    static func addedHistory(lambdaLayers count: Int) -> [String] {
+        ["prewarm: Lambda runtime interface emulator"]
+            + (0..<count).map { "prewarm: Lambda layer \($0 + 1) of \(count)" }
+    }
+
     /// The history of an image: `baseHistory` when it has one entry per base layer (entries with
     /// `empty_layer` do not count), else one entry per base layer naming `baseName`; then `added`.
     static func history(

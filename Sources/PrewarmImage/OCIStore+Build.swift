@@ -43,11 +43,10 @@ extension OCIStore {
                         + "build \(request.name) with `engine: .docker`", setting: .engineDocker)
             }
 
-            var added: [(layer: OCIDescriptor, history: String)] = []
-            added.append((try emulatorLayer(request.emulator), "prewarm: Lambda runtime interface emulator"))
+            let history = ImageMetadata.addedHistory(lambdaLayers: request.layers.count)
+            var added = [(layer: try emulatorLayer(request.emulator), history: history[0])]
             for (number, layer) in request.layers.enumerated() {
-                let descriptor = try directoryLayer(layer)
-                added.append((descriptor, "prewarm: Lambda layer \(number + 1) of \(request.layers.count)"))
+                added.append((try directoryLayer(layer), history[number + 1]))
             }
             output("\(added.count) layer(s) on \(base.manifest.layers.count) of \(request.baseImage)")
 
@@ -93,9 +92,7 @@ extension OCIStore {
         }
         let digest = try emulator.contentDigest ?? ContentDigest.file(emulator.path)
         return try layerBlob(key: "emulator \(digest)", source: emulator.path) { tar in
-            try tar.addDirectory("var")
-            try tar.addDirectory("var/rapid")
-            try tar.addFile("var/rapid/aws-lambda-rie", from: emulator.path, mode: 0o755)
+            try BuildContext.addEmulator(emulator.path, to: &tar)
         }
     }
 
@@ -103,17 +100,7 @@ extension OCIStore {
     func directoryLayer(_ layer: ImageBuildRequest.Source) throws -> OCIDescriptor {
         let digest = try layer.contentDigest ?? ContentDigest.directory(layer.path)
         return try layerBlob(key: "layer \(digest)", source: layer.path) { tar in
-            let entries = try DirectoryEntry.entries(of: layer.path).sorted {
-                $0.0.utf8.lexicographicallyPrecedes($1.0.utf8)
-            }
-            try tar.addDirectory("opt")
-            for (relative, entry) in entries {
-                switch entry {
-                case .directory(let mode): try tar.addDirectory("opt/" + relative, mode: mode)
-                case .file(let source, let mode): try tar.addFile("opt/" + relative, from: source, mode: mode)
-                case .symlink(let target): try tar.addSymlink("opt/" + relative, target: target)
-                }
-            }
+            try BuildContext.addLambdaLayer(layer.path, to: &tar)
         }
     }
 

@@ -87,4 +87,81 @@ import Testing
             #expect(try FileManager.default.contentsOfDirectory(atPath: work).isEmpty, "\(name) left an archive")
         }
     }
+
+    /// dockerd gets one layer with the emulator and one per Lambda layer, and a layer that two images on one
+    /// base share (the emulator, a common first Lambda layer) is sent once, even when both build at once.
+    /// When such a layer is gone from the engine meanwhile (its image removed), the load is made again with
+    /// every layer.
+    @Test func sharedLayersAreSentToDockerdOnce() async throws {
+        guard let host = Self.engines.first(where: { $0.0 == "dockerd" })?.1 else { return }
+        let engine = try await DockerEngine(endpoint: DockerEngine.Endpoint(host: host))
+        let directory = try TemporaryDirectory("engine-build-shared")
+        defer { directory.remove() }
+        let unique = UUID().uuidString.lowercased()
+        let emulator = try directory.write("rie/aws-lambda-rie", "#!/bin/sh\necho emulator \(unique)\n")
+        try directory.write("common/python/common.py", "value = '\(unique)'\n")
+        try directory.write("extra/python/extra.py", "value = 2\n")
+        let work = directory.path + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        func request(_ name: String, _ layers: [String]) -> ImageBuildRequest {
+            ImageBuildRequest(
+                name: "prewarm-engine-test/shared:\(unique)-\(name)", baseImage: Self.base,
+                platform: OCIPlatform(architecture: "amd64"), emulator: ImageBuildRequest.Source(path: emulator),
+                layers: layers.map { ImageBuildRequest.Source(path: directory.path + "/" + $0) }, workDirectory: work)
+        }
+        let lines = Locked<[String: [String]]>([:])
+        func build(_ request: ImageBuildRequest) async throws -> EngineImage {
+            try await engine.build(request) { line in lines.withLock { $0[request.name, default: []].append(line) } }
+        }
+        let common = request("common", ["common"])
+        let both = request("both", ["common", "extra"])
+        async let builtCommon = build(common)
+        async let builtBoth = build(both)
+        let (first, second) = try await (builtCommon, builtBoth)
+        defer {
+            Task {
+                for name in [common.name, both.name, request("again", []).name] { try? await engine.remove(name) }
+            }
+        }
+        let baseLayers = try #require(try await Self.rootLayers(Self.base, host: host))
+        let commonLayers = try #require(try await Self.rootLayers(common.name, host: host))
+        let bothLayers = try #require(try await Self.rootLayers(both.name, host: host))
+        #expect(commonLayers.count == baseLayers.count + 2, "base + emulator + common: \(commonLayers)")
+        #expect(Array(bothLayers.prefix(commonLayers.count)) == commonLayers, "the same layers below extra")
+        #expect(bothLayers.count == commonLayers.count + 1)
+        #expect(first.id != second.id)
+
+        // Of the three layers the two images add (emulator, common, extra), one load sent the shared ones.
+        let said = lines.withLock { $0 }
+        let sent = [common.name, both.name].map { name in
+            (said[name] ?? []).compactMap { line -> Int? in
+                guard let range = line.range(of: #"; (\d+) sent"#, options: .regularExpression) else { return nil }
+                return Int(line[range].dropFirst(2).prefix { $0.isNumber })
+            }.first
+        }
+        #expect(sent.compactMap { $0 }.reduce(0, +) == 3, "sent once in all: \(said)")
+
+        // The layers go with the images that hold them; the engine still thinks it has them, and loads again.
+        try await engine.remove(common.name)
+        try await engine.remove(both.name)
+        let again = request("again", ["common"])
+        let rebuilt = try await build(again)
+        #expect(rebuilt.names.contains(again.name))
+        let retried = lines.withLock { $0[again.name] ?? [] }
+        #expect(retried.contains { $0.hasPrefix("loading again with every layer") }, "\(retried)")
+        #expect(try await Self.rootLayers(again.name, host: host) == commonLayers)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work).isEmpty, "archives removed")
+    }
+
+    /// The diff IDs of `image`'s layers, from dockerd's `GET /images/NAME/json`, read with curl; `nil` when
+    /// dockerd has no such image.
+    static func rootLayers(_ image: String, host: String) async throws -> [String]? {
+        let socket = String(host.dropFirst("unix://".count))
+        let curl = try #require(CommandRunner.which("curl"))
+        let result = try await CommandRunner.run(
+            curl, ["-sSf", "--unix-socket", socket, "http://localhost/images/\(image)/json"])
+        guard result.status == 0 else { return nil }
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return (object?["RootFS"] as? [String: Any])?["Layers"] as? [String]
+    }
 }
