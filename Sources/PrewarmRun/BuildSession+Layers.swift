@@ -13,7 +13,8 @@ extension BuildSession {
         let environment = configuration.environment
         let store = LayerStore(
             baseDirectory: configuration.resolvedLayerCacheDirectory, maxExpandedSize: configuration.maxLayerSize)
-        let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
+        let (verified, missing) = LayerFetcher.verifiedLayers(
+            of: plan.graph, in: store, known: samReady?.installedLayers ?? [:])
         for layer in verified.values.sorted(by: { $0.name < $1.name }) where !layer.verifiedByPrewarm {
             events(
                 .note(

@@ -29,15 +29,18 @@ public struct LayerFetcher: LayerProvider {
     /// The cache's copy of every ARN layer of `graph` it holds, by SAM name; the layers missing from it are
     /// those that need Lambda (and so credentials). A directory SAM CLI downloaded itself is used as SAM
     /// uses it, without credentials: it is among `verified` with `verifiedByPrewarm` `false`, and the build
-    /// says so.
-    public static func verifiedLayers(of graph: BuildGraph, in store: LayerStore) -> (
-        verified: [String: CachedLayer], missing: [LayerARN]
-    ) {
+    /// says so. `known` are layers verified in this process already (the template layers `--for-sam` has
+    /// just installed), by SAM name: they are taken as they are, not hashed again.
+    public static func verifiedLayers(
+        of graph: BuildGraph, in store: LayerStore, known: [String: CachedLayer] = [:]
+    ) -> (verified: [String: CachedLayer], missing: [LayerARN]) {
         var verified: [String: CachedLayer] = [:]
         var missing: [LayerARN] = []
         for node in graph.nodes {
             guard case .layer(.arn(let arn)) = node.payload else { continue }
-            if let layer = store.cached(named: arn.samName) ?? store.samDownloaded(named: arn.samName) {
+            if let layer = known[arn.samName] ?? store.cached(named: arn.samName)
+                ?? store.samDownloaded(named: arn.samName)
+            {
                 verified[arn.samName] = layer
             } else {
                 missing.append(arn)

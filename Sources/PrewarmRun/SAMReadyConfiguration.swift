@@ -29,6 +29,8 @@ public struct SAMReadyConfiguration: Sendable {
     public var layerARNs: [String: String]
     /// Things the user should know: paths that could not be made absolute.
     public var warnings: [String]
+    /// The template layers as installed into the layer cache, verified, by SAM name.
+    public var installedLayers: [String: CachedLayer] = [:]
 
     /// The command line to use, for people.
     public var invokeCommand: String {
@@ -76,6 +78,7 @@ public struct SAMReadyConfiguration: Sendable {
         let original = URL(fileURLWithPath: originalPath).standardizedFileURL
         let directory = original.deletingLastPathComponent().appendingPathComponent(".prewarm/sam").path
         var layerARNs: [String: String] = [:]
+        var installed: [String: CachedLayer] = [:]
         for function in template.functions {
             for case .template(let layer) in function.layers where layerARNs[layer.qualifiedName] == nil {
                 var isDirectory: ObjCBool = false
@@ -90,7 +93,8 @@ public struct SAMReadyConfiguration: Sendable {
                     ? try ContentDigest.directory(layer.contentPath) : try ContentDigest.file(layer.contentPath)
                 let arn = layerARN(for: layer, digest: digest)
                 let samName = try LayerARN(layer: arn).samName
-                _ = try await store.install(templateLayer: layer.contentPath, named: samName, digest: digest)
+                installed[samName] = try await store.install(
+                    templateLayer: layer.contentPath, named: samName, digest: digest)
                 layerARNs[layer.qualifiedName] = arn
             }
         }
@@ -139,7 +143,7 @@ public struct SAMReadyConfiguration: Sendable {
         try write(SAMConfig.render(header: header, parameters: values), to: configPath)
         return SAMReadyConfiguration(
             directory: directory, templatePath: "\(directory)/template.yaml", configPath: configPath,
-            layerARNs: layerARNs, warnings: warnings)
+            layerARNs: layerARNs, warnings: warnings, installedLayers: installed)
     }
 
     private static func write(_ text: String, to path: String) throws {
