@@ -34,9 +34,11 @@ extension PlannedFunction {
         if !templateLayers.isEmpty {
             return SAMBuildReason(
                 code: .templateLayer,
-                message: "sam local builds the image on every invoke because layer "
+                message: "sam local builds the image on every invoke because "
+                    + (templateLayers.count == 1 ? "layer " : "layers ")
                     + templateLayers.map(\.name).joined(separator: ", ")
-                    + " is defined in the template; use `prewarm build --for-sam` and the `sam local … --config-file` "
+                    + (templateLayers.count == 1 ? " is" : " are")
+                    + " defined in the template; use `prewarm build --for-sam` and the `sam local … --config-file` "
                     + "line it prints")
         }
         return nil

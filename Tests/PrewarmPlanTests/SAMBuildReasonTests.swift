@@ -14,7 +14,9 @@ import Testing
         #expect(reasons["Child/ChildFunction"] == .templateLayer)
         #expect(reasons["ImageFunction"] == .noRuntime)
         let message = try #require(plan.functions.first { $0.name == "ZipAndDirLayers" }?.samBuildsOnInvoke?.message)
-        #expect(message.contains("ZipLayer, DirLayer") && message.contains("--for-sam"))
+        #expect(message.contains("layers ZipLayer, DirLayer are defined") && message.contains("--for-sam"))
+        let one = try #require(plan.functions.first { $0.name == "DirLayerFunction" }?.samBuildsOnInvoke?.message)
+        #expect(one.contains("because layer ") && one.contains(" is defined"), "\(one)")
 
         // In JSON the field is always there: null when sam local uses the image as it is.
         let json = try #require(
