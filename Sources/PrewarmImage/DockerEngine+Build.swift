@@ -110,6 +110,8 @@ extension DockerEngine {
         let known = await layerChains.claim(chains)
         var claimed = chains[known...]
         do {
+            // A build interrupted while it waited for another's load sends nothing.
+            try Task.checkCancellation()
             var loaded: (image: EngineImage, diffIDs: [String: String])
             do {
                 let omitted = await layerChains.diffIDs(of: keys.prefix(known))
