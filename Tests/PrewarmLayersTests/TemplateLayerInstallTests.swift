@@ -20,6 +20,14 @@ import Testing
         try manager.createSymbolicLink(atPath: path + "/python/alias.py", withDestinationPath: "lib.py")
     }
 
+    /// A layer written by ``writeLayer(at:)`` under `directory`, and a layer cache beside it (the same file
+    /// system).
+    static func layerAndCache(in directory: TemporaryDirectory) throws -> (source: String, store: LayerStore) {
+        let source = directory.path + "/layers/Common"
+        try writeLayer(at: source)
+        return (source, LayerStore(baseDirectory: directory.path + "/cache"))
+    }
+
     static func identity(_ path: String) throws -> (device: UInt64, inode: UInt64) {
         var status = stat()
         try #require(lstat(path, &status) == 0, "\(path): \(systemErrorMessage())")
@@ -29,9 +37,7 @@ import Testing
     @Test func onTheSameFileSystemTheFilesAreLinkedNotCopied() async throws {
         let directory = try TemporaryDirectory("prewarm-install")
         defer { directory.remove() }
-        let source = directory.path + "/layers/Common"
-        try Self.writeLayer(at: source)
-        let store = LayerStore(baseDirectory: directory.path + "/cache")
+        let (source, store) = try Self.layerAndCache(in: directory)
 
         let layer = try await store.install(templateLayer: source, named: "pw-Common-1")
         #expect(layer.contentDigest == (try ContentDigest.directory(source)))
@@ -70,9 +76,7 @@ import Testing
     @Test func aDigestGivenByTheCallerMustMatchTheFiles() async throws {
         let directory = try TemporaryDirectory("prewarm-install")
         defer { directory.remove() }
-        let source = directory.path + "/layers/Common"
-        try Self.writeLayer(at: source)
-        let store = LayerStore(baseDirectory: directory.path + "/cache")
+        let (source, store) = try Self.layerAndCache(in: directory)
         let digest = try ContentDigest.directory(source)
 
         let wrong = "sha256:" + String(repeating: "0", count: 64)
