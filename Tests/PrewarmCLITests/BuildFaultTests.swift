@@ -357,6 +357,9 @@ extension EngineTests.BuildFaultTests {
         var template: String
         var rieDirectory: String
         var journal: String
+        /// Builds' environment: `TMPDIR` in the test's directory, so that the build locks SAM CLI leaves
+        /// for this test's unique image names go with it.
+        var environment: [String: String]
 
         /// 16 lowercase hex digits, for names no other test uses.
         static func uniqueSuffix() -> String {
@@ -387,7 +390,7 @@ extension EngineTests.BuildFaultTests {
             }
             return App(
                 template: try directory.write("template.yaml", yaml), rieDirectory: directory.path + "/rie",
-                journal: directory.path + "/journal.sqlite")
+                journal: directory.path + "/journal.sqlite", environment: try directory.ownTMPDIR().environment)
         }
 
         /// `prewarm build` of the app at `host`, with pulls off, the app's emulators unless
@@ -396,7 +399,7 @@ extension EngineTests.BuildFaultTests {
         {
             try await PrewarmExecutable.run(
                 ["build", template, "--docker-host", host, "--rie-dir", rieDirectory ?? self.rieDirectory]
-                    + ["--journal", journal, "--skip-pull-image"] + arguments)
+                    + ["--journal", journal, "--skip-pull-image"] + arguments, environment: environment)
         }
 
         /// The image node of each function (`image:<name>`), by function name, from `prewarm plan`.

@@ -55,10 +55,7 @@ extension EngineTests {
                 "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image", "--journal", journal,
                 "--progress", "json", "--jobs", String(jobs),
             ]
-            let temporary = directory.path + "/tmp"
-            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-            var environment = ProcessInfo.processInfo.environment
-            environment["TMPDIR"] = temporary
+            let (temporary, environment) = try directory.ownTMPDIR()
             return Setup(
                 directory: directory, template: template, journal: journal, arguments: arguments,
                 temporary: temporary, environment: environment)

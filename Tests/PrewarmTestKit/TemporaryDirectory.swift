@@ -24,6 +24,17 @@ public struct TemporaryDirectory: Sendable {
     public func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
+
+    /// For programs a test runs that write under `TMPDIR` (prewarm's scratch directories, and SAM CLI's build
+    /// locks `<name>.building.lock` and `.status`, which stay after the build): `tmp` in this directory, made,
+    /// and the test process's environment with `TMPDIR` set to it, so that what they leave goes with the test.
+    public func ownTMPDIR() throws -> (path: String, environment: [String: String]) {
+        let temporary = path + "/tmp"
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = temporary
+        return (temporary, environment)
+    }
 }
 
 /// Paths of the repository's test fixtures.
