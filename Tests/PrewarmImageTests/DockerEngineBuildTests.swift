@@ -118,14 +118,12 @@ import Testing
         async let builtCommon = build(common)
         async let builtBoth = build(both)
         let (first, second) = try await (builtCommon, builtBoth)
-        defer {
-            Task {
-                for name in [common.name, both.name, request("again", []).name] { try? await engine.remove(name) }
-            }
+        func layers(_ image: String) async throws -> [String]? {
+            try await ImageFiles.inspect(image, host: host, configurationOnly: true)?.layers
         }
-        let baseLayers = try #require(try await Self.rootLayers(Self.base, host: host))
-        let commonLayers = try #require(try await Self.rootLayers(common.name, host: host))
-        let bothLayers = try #require(try await Self.rootLayers(both.name, host: host))
+        let baseLayers = try #require(try await layers(Self.base))
+        let commonLayers = try #require(try await layers(common.name))
+        let bothLayers = try #require(try await layers(both.name))
         #expect(commonLayers.count == baseLayers.count + 2, "base + emulator + common: \(commonLayers)")
         #expect(Array(bothLayers.prefix(commonLayers.count)) == commonLayers, "the same layers below extra")
         #expect(bothLayers.count == commonLayers.count + 1)
@@ -149,19 +147,8 @@ import Testing
         #expect(rebuilt.names.contains(again.name))
         let retried = lines.withLock { $0[again.name] ?? [] }
         #expect(retried.contains { $0.hasPrefix("loading again with every layer") }, "\(retried)")
-        #expect(try await Self.rootLayers(again.name, host: host) == commonLayers)
+        #expect(try await layers(again.name) == commonLayers)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work).isEmpty, "archives removed")
-    }
-
-    /// The diff IDs of `image`'s layers, from dockerd's `GET /images/NAME/json`, read with curl; `nil` when
-    /// dockerd has no such image.
-    static func rootLayers(_ image: String, host: String) async throws -> [String]? {
-        let socket = String(host.dropFirst("unix://".count))
-        let curl = try #require(CommandRunner.which("curl"))
-        let result = try await CommandRunner.run(
-            curl, ["-sSf", "--unix-socket", socket, "http://localhost/images/\(image)/json"])
-        guard result.status == 0 else { return nil }
-        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        return (object?["RootFS"] as? [String: Any])?["Layers"] as? [String]
+        try await engine.remove(again.name)
     }
 }

@@ -52,6 +52,8 @@ public struct ImageFiles: Decodable, Sendable {
     public var variant: String
     public var os: String
     public var config: Configuration
+    /// The diff IDs of the image's layers, base first (`RootFS.Layers`).
+    public var layers: [String]
     /// Path → entry; empty when read with `configurationOnly`.
     public var files: [String: Entry]
 

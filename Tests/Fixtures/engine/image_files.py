@@ -8,13 +8,15 @@ The output is one JSON object:
 
   {"id": "sha256:…", "architecture": "amd64", "variant": "", "os": "linux",
    "config": {"Env": […], "Entrypoint": […], "Cmd": […], "WorkingDir": "…"},
+   "layers": ["sha256:…", …],
    "files": {"var/rapid/aws-lambda-rie": {"type": "file", "mode": 493, "size": 52,
              "sha256": "…", "target": null, "text": "…"}, …}}
 
 Paths are relative to the root, without `./` or a trailing `/`. `type` is file, directory,
 symlink, hardlink or other; `mode` is the permission bits (with setuid, setgid, sticky);
 `sha256` is set for regular files, `target` for links, and `text` for regular files of at most
-64 KiB (decoded as UTF-8, bad bytes replaced). With --config-only, `files` is empty.
+64 KiB (decoded as UTF-8, bad bytes replaced). `layers` are the diff IDs of the image's layers,
+base first (`RootFS.Layers`). With --config-only, `files` is empty.
 When there is no such image it prints `null` and exits 0; any other failure exits non-zero.
 """
 
@@ -111,6 +113,7 @@ def main():
         "variant": info.get("Variant", "") or "",
         "os": info.get("Os", ""),
         "config": {field: config.get(field) for field in CONFIG_FIELDS},
+        "layers": (info.get("RootFS") or {}).get("Layers") or [],
         "files": {} if arguments.config_only else file_table(engine, arguments.image),
     }
     json.dump(result, sys.stdout, sort_keys=True)
