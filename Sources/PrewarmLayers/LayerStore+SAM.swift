@@ -95,7 +95,7 @@ extension LayerStore {
             try AtomicFile.write(try JSONEncoder().encode(record), to: slot.record)
             return CachedLayer(name: name, path: slot.directory, zipSHA256: expected, contentDigest: installed)
         } catch {
-            try? FileManager.default.removeItem(atPath: staging)
+            FileTree.remove(staging)
             throw error
         }
     }

@@ -262,7 +262,7 @@ extension LayerStore {
                     "layer \(slot.label): cannot move \(slot.directory) aside: \(systemErrorMessage()); "
                         + "remove it and retry")
             }
-            try? FileManager.default.removeItem(atPath: aside)
+            FileTree.remove(aside)
         }
         guard rename(staging, slot.directory) == 0 else {
             throw ImageError(
