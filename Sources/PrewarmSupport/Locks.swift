@@ -33,10 +33,7 @@ public enum FileLock {
     /// - Throws: `ImageError` with code `.io` when the file cannot be opened or locked; what
     ///   `body` throws.
     public static func with<T>(path: String, exclusive: Bool, _ body: () throws -> T) throws -> T {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw ImageError(.io, "cannot open the lock file \(path): \(systemErrorMessage())")
-        }
+        let descriptor = try openLockFile(path)
         defer { close(descriptor) }
         while flock(descriptor, exclusive ? LOCK_EX : LOCK_SH) != 0 {
             guard errno == EINTR else {
@@ -45,6 +42,33 @@ public enum FileLock {
         }
         defer { flock(descriptor, LOCK_UN) }
         return try body()
+    }
+
+    /// Opens the lock file `path`, made when absent unless `create` is `false`.
+    ///
+    /// - Throws: `ImageError` with code `.notFound` when it is absent and not to be made, `.io` when it
+    ///   cannot be opened.
+    private static func openLockFile(_ path: String, create: Bool = true) throws -> Int32 {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
+        guard descriptor >= 0 else {
+            let code: ImageError.Code = errno == ENOENT && !create ? .notFound : .io
+            throw ImageError(code, "cannot open the lock file \(path): \(systemErrorMessage())")
+        }
+        return descriptor
+    }
+
+    /// Takes the exclusive lock on the open lock file `descriptor` if no one holds it, without waiting.
+    ///
+    /// - Returns: `false` when another open file holds it.
+    /// - Throws: `ImageError` with code `.io` when it cannot be locked (the caller closes `descriptor`).
+    private static func lockWithoutWaiting(_ descriptor: Int32, path: String) throws -> Bool {
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EINTR else {
+                if errno == EWOULDBLOCK { return false }
+                throw ImageError(.io, "cannot lock \(path): \(systemErrorMessage())")
+            }
+        }
+        return true
     }
 }
 
@@ -73,21 +97,20 @@ extension FileLock {
     /// - Returns: the held lock, or `nil` when another open file holds it (or the file is absent).
     /// - Throws: `ImageError` with code `.io` when the file cannot be opened or locked.
     public static func tryAcquire(path: String, create: Bool) throws -> Held? {
-        let descriptor = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
-        guard descriptor >= 0 else {
-            if errno == ENOENT, !create { return nil }
-            throw ImageError(.io, "cannot open the lock file \(path): \(systemErrorMessage())")
+        let descriptor: Int32
+        do {
+            descriptor = try openLockFile(path, create: create)
+        } catch let error as ImageError where error.code == .notFound {
+            return nil
         }
-        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EINTR else {
-                let failure = errno
-                let reason = systemErrorMessage()
-                close(descriptor)
-                if failure == EWOULDBLOCK { return nil }
-                throw ImageError(.io, "cannot lock \(path): \(reason)")
-            }
+        do {
+            if try lockWithoutWaiting(descriptor, path: path) { return Held(descriptor: descriptor) }
+        } catch {
+            close(descriptor)
+            throw error
         }
-        return Held(descriptor: descriptor)
+        close(descriptor)
+        return nil
     }
 
     /// Waits for the exclusive lock on `path` (created when absent) without blocking a thread:
@@ -97,19 +120,11 @@ extension FileLock {
     /// - Throws: `ImageError` with code `.io` when the file cannot be opened or locked;
     ///   `CancellationError` when the task is cancelled while it waits.
     public static func acquire(path: String) async throws -> Held {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw ImageError(.io, "cannot open the lock file \(path): \(systemErrorMessage())")
-        }
+        let descriptor = try openLockFile(path)
         var wait = 5
         while true {
-            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return Held(descriptor: descriptor) }
-            guard errno == EWOULDBLOCK || errno == EINTR else {
-                let reason = systemErrorMessage()
-                close(descriptor)
-                throw ImageError(.io, "cannot lock \(path): \(reason)")
-            }
             do {
+                if try lockWithoutWaiting(descriptor, path: path) { return Held(descriptor: descriptor) }
                 try await Task.sleep(for: .milliseconds(wait))
             } catch {
                 close(descriptor)
