@@ -29,7 +29,8 @@ struct PlanCommand: AsyncParsableCommand {
     var format: OutputFormat = .text
 
     func run() async throws {
-        let plan = try await BuildSession(try template.configuration(config: try samConfig.settings()?.settings)).plan
+        let config = try samConfig.settings(in: template.template.samConfigDirectory())
+        let plan = try await BuildSession(try template.configuration(config: config)).plan
         // Errors in the plan name settings as the libraries do; here they are flags.
         switch format {
         case .text:

@@ -33,10 +33,10 @@ struct BuildInputOptions: ParsableArguments {
     /// These flags, and the SAM configuration file (`samconfig.toml`) where a flag does not say, as the
     /// library takes them.
     func configuration() throws -> BuildConfiguration {
-        let config = try samConfig.settings()
+        let config = try samConfig.settings(in: template.template.samConfigDirectory())
+        var configuration = try template.configuration(config: config)
         if let path = config?.path { Console.write("prewarm: SAM configuration: \(path) [\(samConfig.configEnv)]") }
         let settings = config?.settings
-        var configuration = try template.configuration(config: settings)
         engine.apply(to: &configuration)
         configuration.emulatorDirectory = rieDirectory
         configuration.layerCacheDirectory = layers.cacheDirectory

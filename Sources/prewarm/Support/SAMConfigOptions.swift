@@ -19,13 +19,13 @@ struct SAMConfigOptions: ParsableArguments {
         help: ArgumentHelp("The environment of the configuration file, as `sam local --config-env`.", valueName: "env"))
     var configEnv: String = "default"
 
-    /// The settings the configuration file gives, with its path; `nil` when no file is given and the
-    /// current directory has no `samconfig.toml`.
+    /// The settings the configuration file gives, with its path; `nil` when no file is given and
+    /// `directory` (default: the current directory; SAM CLI: the named template's) has no `samconfig.toml`.
     ///
     /// - Throws: `CommandFailure` (exit status 2) when the file given is missing or not TOML, or has no
     ///   `--config-env` environment other than `default`.
-    func settings() throws -> (path: String, settings: SAMLocalSettings)? {
-        let current = FileManager.default.currentDirectoryPath
+    func settings(in directory: String? = nil) throws -> (path: String, settings: SAMLocalSettings)? {
+        let current = directory ?? FileManager.default.currentDirectoryPath
         guard let path = SAMLocalSettings.configFilePath(configFile, currentDirectory: current) else { return nil }
         // Without --config-file, a YAML samconfig of the directory is SAM's business, not a reason to fail.
         if configFile == nil, !path.hasSuffix(".toml") { return nil }

@@ -5,20 +5,24 @@ import PrewarmRun
 import PrewarmSAMConfig
 import PrewarmTemplate
 
-/// The template a command reads, spelled the same way by every command: an argument, or
-/// `-t/--template` as in SAM CLI; else template.yaml, template.yml or template.json in the
-/// current directory.
+/// The template a command reads, spelled the same way by every command and found as SAM CLI's local
+/// commands find theirs: an argument, or `-t/--template/--template-file`; else `$SAM_TEMPLATE_FILE`; else
+/// the SAM configuration's `template_file`; else the first of .aws-sam/build/template.yaml (what `sam build`
+/// wrote), template.yaml, template.yml, template.json in the current directory.
 struct TemplateArgument: ParsableArguments {
     @Argument(
         help: ArgumentHelp(
             "The SAM or CloudFormation template (YAML or JSON).",
-            discussion: "Default: template.yaml, template.yml or template.json in the current directory.",
+            discussion: "Default, as sam local: $SAM_TEMPLATE_FILE, else samconfig.toml's template_file, else "
+                + "the first of .aws-sam/build/template.yaml (after sam build), template.yaml, template.yml, "
+                + "template.json in the current directory.",
             valueName: "template"),
         completion: .file(extensions: ["yaml", "yml", "json"]))
     var templatePath: String?
 
     @Option(
-        name: [.customShort("t"), .customLong("template")], help: "The template, as SAM CLI's -t/--template.",
+        name: [.customShort("t"), .customLong("template"), .customLong("template-file")],
+        help: "The template, as SAM CLI's -t/--template/--template-file.",
         completion: .file(extensions: ["yaml", "yml", "json"]))
     var templateOption: String?
 
@@ -30,13 +34,29 @@ struct TemplateArgument: ParsableArguments {
         return templatePath ?? templateOption
     }
 
-    /// The template path: the argument, else `-t`, else a `template.*` in the current directory.
-    func resolvedPath() throws -> String {
+    /// The directory whose `samconfig.toml` applies, as in SAM CLI: the named template's (given, or from
+    /// `$SAM_TEMPLATE_FILE`); `nil` for the current directory.
+    func samConfigDirectory() throws -> String? {
+        let environment = ProcessInfo.processInfo.environment[TemplateLocation.environmentVariable]
+        guard let named = try givenPath() ?? environment.flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        return URL(fileURLWithPath: named).deletingLastPathComponent().path
+    }
+
+    /// Where the template is (see the type's comment); `config` is the SAM configuration's path and its
+    /// `template_file`, when it has one.
+    func location(config: (path: String, settings: SAMLocalSettings)? = nil) throws -> TemplateLocation {
         do {
-            return try TemplateLoader.locate(try givenPath())
+            return try TemplateLocation.find(
+                given: try givenPath(), environment: ProcessInfo.processInfo.environment,
+                samConfig: config.flatMap { config in config.settings.templateFile.map { ($0, config.path) } })
         } catch let error as TemplateError {
-            throw ValidationError(error.message)
+            throw ValidationError(error.description)
         }
+    }
+
+    /// The template path, found without a SAM configuration.
+    func resolvedPath() throws -> String {
+        try location().path
     }
 
     func validate() throws {
@@ -151,10 +171,15 @@ struct TemplateOptions: ParsableArguments {
     }
 
     /// What to build, as the library takes it: the template and how to plan it, from the flags, else from
-    /// the SAM configuration `config` (`template_file`, `parameter_overrides`, `invoke_image`).
-    func configuration(config: SAMLocalSettings? = nil) throws -> BuildConfiguration {
-        let path = try template.givenPath() ?? config?.templateFile
-        var configuration = BuildConfiguration(templatePath: try path ?? template.resolvedPath())
+    /// the SAM configuration `config` (`template_file`, `parameter_overrides`, `invoke_image`). Says which
+    /// template, and why, on standard error, and when a source template was named although `sam build`
+    /// has built it.
+    func configuration(config: (path: String, settings: SAMLocalSettings)? = nil) throws -> BuildConfiguration {
+        let location = try template.location(config: config)
+        Console.write("prewarm: template: \(location.path) \(location.reason)")
+        if let note = location.builtBesideNote { Console.write("prewarm: note: \(note)") }
+        let config = config?.settings
+        var configuration = BuildConfiguration(templatePath: location.path)
         configuration.parameterOverrides = try parsedOverrides(config: config)
         configuration.architectures = try parsedArchitectures()
         configuration.functions = functions
