@@ -149,7 +149,8 @@ public struct BuildConfiguration: Sendable {
     /// The journal of the template at `template`: `path`, else `.prewarm/journal.sqlite` next to it.
     public static func journalPath(_ path: String?, forTemplate template: String) -> String {
         if let path { return path }
-        return URL(fileURLWithPath: template).deletingLastPathComponent()
+        // A built template's project directory, which the next `sam build` leaves alone.
+        return URL(fileURLWithPath: TemplateLocation.projectDirectory(of: template))
             .appendingPathComponent(".prewarm/journal.sqlite").path
     }
 

@@ -16,10 +16,12 @@ import PrewarmTemplate
 /// uses gets an ARN of prewarm's making, `arn:aws:lambda:us-east-1:123456789012:layer:pw-<Layer>-<content
 /// hash>:1`, and prewarm puts a copy of its content where SAM looks for that ARN
 /// (`<layer cache>/<SAM's name for it>`). A change of content is a new ARN, so a new image name: nothing
-/// stale is ever used. The derived templates and `samconfig.toml` live in `<template dir>/.prewarm/sam/`,
-/// say at the top that they are generated, and are rewritten by each build.
+/// stale is ever used. The derived templates and `samconfig.toml` live in `<project>/.prewarm/sam/` (the
+/// template's directory, or for the template `sam build` wrote, the directory that holds `.aws-sam`, so that
+/// the next `sam build` does not remove them), say at the top that they are generated, and are rewritten by
+/// each build.
 public struct SAMReadyConfiguration: Sendable {
-    /// `<template dir>/.prewarm/sam`.
+    /// `<project>/.prewarm/sam`.
     public var directory: String
     /// The derived root template, which prewarm plans and builds instead of the original.
     public var templatePath: String
@@ -76,7 +78,8 @@ public struct SAMReadyConfiguration: Sendable {
         template: Template, originalPath: String, store: LayerStore, parameters: Parameters
     ) async throws -> SAMReadyConfiguration {
         let original = URL(fileURLWithPath: originalPath).standardizedFileURL
-        let directory = original.deletingLastPathComponent().appendingPathComponent(".prewarm/sam").path
+        let directory = URL(fileURLWithPath: TemplateLocation.projectDirectory(of: original.path))
+            .appendingPathComponent(".prewarm/sam").path
         var layerARNs: [String: String] = [:]
         var installed: [String: CachedLayer] = [:]
         for function in template.functions {
@@ -119,7 +122,7 @@ public struct SAMReadyConfiguration: Sendable {
             }
             let derived = try SAMReadyTemplate.derive(
                 text, path: next.source, stackPath: next.stackPath, layerARNs: layerARNs, childTemplate: childPath,
-                header: header)
+                header: header, settings: template.settings)
             try write(derived.text, to: next.target)
             warnings += derived.warnings.map {
                 "\(next.source): \($0) is not a plain path; SAM resolves it relative to \(next.target)"

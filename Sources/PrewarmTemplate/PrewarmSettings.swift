@@ -11,7 +11,8 @@ import Foundation
 ///     EmulatorDirectory: rie/   # aws-lambda-rie-x86_64 / aws-lambda-rie-arm64
 /// ```
 ///
-/// Paths are relative to the template's directory. Command-line flags win over them.
+/// Paths are relative to the template's directory (for a template `sam build` wrote, the project's
+/// directory when the path does not exist beside the built template). Command-line flags win over them.
 public struct PrewarmSettings: Sendable, Hashable {
     /// An OCI image layout directory where base images are looked for before any registry.
     public var baseImages: String?
@@ -48,9 +49,19 @@ public struct PrewarmSettings: Sendable, Hashable {
                     .structure, "Metadata.Prewarm.\(setting.key) must be a path, not \(setting.value.shapeDescription)",
                     at: setting.value.location)
             }
-            let path = URL(fileURLWithPath: text, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
-                .standardizedFileURL.path
+            var path = Self.resolve(text, in: directory)
+            // `sam build` copies the root Metadata as it is into .aws-sam/build/template.yaml: a relative
+            // path there was written for the source template's directory, the project's.
+            let project = TemplateLocation.projectDirectory(of: directory + "/template.yaml")
+            if !FileManager.default.fileExists(atPath: path), project != directory {
+                path = Self.resolve(text, in: project)
+            }
             if setting.key == "BaseImages" { baseImages = path } else { emulatorDirectory = path }
         }
+    }
+
+    private static func resolve(_ path: String, in directory: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL
+            .path
     }
 }

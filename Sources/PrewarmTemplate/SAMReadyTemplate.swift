@@ -28,10 +28,12 @@ public enum SAMReadyTemplate {
     ///   - layerARNs: qualified layer name → the ARN that replaces each `Ref` to it.
     ///   - childTemplate: a nested stack's qualified name (`Child`) → where its derived copy is written.
     ///   - header: comment lines put first.
+    ///   - settings: the root template's `Metadata.Prewarm` as read (absolute paths), written in place of
+    ///     the relative ones, which would otherwise be resolved against the derived copy's directory.
     /// - Throws: `TemplateError` `.syntax` when `text` is not one YAML or JSON document.
     public static func derive(
         _ text: String, path: String, stackPath: [String], layerARNs: [String: String],
-        childTemplate: @escaping (String) -> String, header: [String]
+        childTemplate: @escaping (String) -> String, header: [String], settings: PrewarmSettings = PrewarmSettings()
     ) throws -> Derived {
         var root: Node
         do {
@@ -44,7 +46,8 @@ public enum SAMReadyTemplate {
         }
         let directory = (path as NSString).deletingLastPathComponent
         var rewriter = Rewriter(
-            directory: directory, stackPath: stackPath, layerARNs: layerARNs, childTemplate: childTemplate)
+            directory: directory, stackPath: stackPath, layerARNs: layerARNs, childTemplate: childTemplate,
+            settings: settings)
         root = longForms(rewriter.rewrite(root))
         let body = try Yams.serialize(node: root, indent: 2, width: -1, allowUnicode: true)
         let comments = header.map { $0.isEmpty ? "#" : "# \($0)" }.joined(separator: "\n")
@@ -85,11 +88,23 @@ public enum SAMReadyTemplate {
         var stackPath: [String]
         var layerARNs: [String: String]
         var childTemplate: (String) -> String
+        var settings: PrewarmSettings
         var children: [(logicalID: String, source: String)] = []
         var warnings: [String] = []
 
         mutating func rewrite(_ root: Node) -> Node {
             guard var document = root.mapping else { return root }
+            if stackPath.isEmpty, var metadata = document["Metadata"]?.mapping,
+                var prewarm = metadata["Prewarm"]?.mapping
+            {
+                for (key, value) in [
+                    ("BaseImages", settings.baseImages), ("EmulatorDirectory", settings.emulatorDirectory),
+                ] {
+                    if let value, prewarm[key] != nil { prewarm[key] = Self.scalar(value) }
+                }
+                metadata["Prewarm"] = .mapping(prewarm)
+                document["Metadata"] = .mapping(metadata)
+            }
             if var globals = document["Globals"]?.mapping, var function = globals["Function"]?.mapping {
                 rewriteFunction(&function, name: "Globals.Function")
                 globals["Function"] = .mapping(function)
