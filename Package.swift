@@ -35,8 +35,14 @@ let package = Package(
             name: "PrewarmTemplate",
             dependencies: ["PrewarmSupport", .product(name: "Yams", package: "Yams")]
         ),
-        // SAM CLI's samconfig.toml, read as SAM reads it (environments, command sections, global), and written.
-        .target(name: "PrewarmSAMConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        // SAM CLI's samconfig.toml, read as SAM reads it (environments, command sections, global), and written; and
+        // what `sam build` recorded in .aws-sam/build.toml, to tell a stale build.
+        .target(
+            name: "PrewarmSAMConfig",
+            dependencies: [
+                .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "PrewarmPlan",
             dependencies: [
@@ -105,7 +111,7 @@ let package = Package(
             dependencies: ["PrewarmAWS", "PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
-        .testTarget(name: "PrewarmSAMConfigTests", dependencies: ["PrewarmSAMConfig"]),
+        .testTarget(name: "PrewarmSAMConfigTests", dependencies: ["PrewarmSAMConfig", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmPlanTests", dependencies: ["PrewarmPlan", "PrewarmSupport", "PrewarmTestKit"]),
         .testTarget(
             name: "PrewarmImageTests",

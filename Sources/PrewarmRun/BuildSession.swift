@@ -55,11 +55,15 @@ public struct BuildSession: Sendable {
         let options = PlanOptions(
             architectures: configuration.architectures, invokeImages: configuration.invokeImages,
             functions: configuration.functions)
-        var planned = template
+        var planned =
+            configuration.effectiveEngine == .oci ? Self.skippingDockerBuiltImages(template, path: path) : template
         if configuration.forSAM {
             let ready = try await Self.writeSAMConfiguration(for: template, configuration: configuration)
             samReady = ready
             planned = try await Self.loadDerived(ready, configuration: configuration)
+            if configuration.effectiveEngine == .oci {
+                planned = Self.skippingDockerBuiltImages(planned, path: path)
+            }
         } else {
             samReady = nil
         }
@@ -79,6 +83,7 @@ public struct BuildSession: Sendable {
         }
         // The journal, the run and the messages stay those of the user's template.
         if configuration.forSAM { plan.template = template.path }
+        plan.warnings += Self.samBuildNotes(for: template, path: path)
         templatePath = path
     }
 
@@ -107,7 +112,8 @@ public struct BuildSession: Sendable {
         var options = RunOptionsJSON(
             arch: configuration.architectures?.map(\.rawValue) ?? [], functions: configuration.functions,
             jobs: configuration.jobs, downloadJobs: configuration.downloadJobs, pull: configuration.pull,
-            force: configuration.force, resumeOf: nil, engine: setup.engine.description)
+            force: configuration.force, resumeOf: nil, engine: setup.engine.description,
+            forSAM: configuration.forSAM)
         if configuration.resume {
             // Everything the earlier run finished is found up to date (its image still exists with the
             // same content key) and is not done again; the rest runs.
@@ -244,4 +250,6 @@ struct RunOptionsJSON: Encodable {
     var resumeOf: Int64?
     /// Which engine, and where.
     var engine: String
+    /// Whether the images are named after the `--for-sam` derived template (`EngineCleanup` keeps them).
+    var forSAM: Bool
 }

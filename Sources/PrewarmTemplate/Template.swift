@@ -64,6 +64,12 @@ public struct SkippedResource: Sendable, Hashable {
     public var name: String
     public var reason: String
     public var location: SourceLocation
+
+    public init(name: String, reason: String, location: SourceLocation) {
+        self.name = name
+        self.reason = reason
+        self.location = location
+    }
 }
 
 /// A resource that cannot be used, and why. The rest of the template is still used.
@@ -89,4 +95,7 @@ public struct Template: Sendable {
     public var warnings: [TemplateError]
     /// What the root template's `Metadata.Prewarm` says.
     public var settings: PrewarmSettings
+    /// The functions and layers (`Child/Name`) whose `Metadata.BuildMethod` says that `sam build` builds
+    /// them: in a source template, `sam local` would run them unbuilt.
+    public var resourcesWithBuildMethod: [String] = []
 }

@@ -70,7 +70,8 @@ public struct TemplateLoader: Sendable {
         }
         return Template(
             path: path, functions: stack.functions, layers: stack.layers, skipped: stack.skipped,
-            errors: stack.errors, warnings: warnings, settings: stack.settings)
+            errors: stack.errors, warnings: warnings, settings: stack.settings,
+            resourcesWithBuildMethod: stack.builtResources)
     }
 
     // MARK: - One stack
@@ -82,6 +83,8 @@ public struct TemplateLoader: Sendable {
         var errors: [ResourceError] = []
         var warnings: [TemplateError] = []
         var declaredParameters: Set<String> = []
+        /// Functions and layers with a `Metadata.BuildMethod`.
+        var builtResources: [String] = []
         /// The root template's `Metadata.Prewarm`.
         var settings = PrewarmSettings()
 
@@ -91,6 +94,7 @@ public struct TemplateLoader: Sendable {
             skipped += other.skipped
             errors += other.errors
             warnings += other.warnings
+            builtResources += other.builtResources
         }
     }
 
@@ -287,6 +291,10 @@ public struct TemplateLoader: Sendable {
                         TemplateError(.structure, "resource \(name) has no Type; ignored", at: entry.keyLocation))
                 }
                 continue
+            }
+            if functionTypes.contains(type) || layerTypes.contains(type), entry.value["Metadata"]?["BuildMethod"] != nil
+            {
+                result.builtResources.append(name)
             }
             do {
                 if functionTypes.contains(type) {
