@@ -1,4 +1,6 @@
+import Foundation
 import PrewarmImage
+import PrewarmJournal
 import PrewarmPlan
 
 /// What `prewarm gc --engine docker` removes from a Docker engine: images that builds of one
@@ -11,7 +13,9 @@ import PrewarmPlan
 ///   renamed or removed).
 ///
 /// Images of other templates, images without prewarm's labels (SAM CLI's own, bases, images
-/// built by prewarm before it recorded the template), and every name the current plan gives are
+/// built by prewarm before it recorded the template), every name the current plan gives, and every name
+/// the latest build and the latest `--for-sam` build of the template gave (``namesOfLatestBuilds(in:templatePath:)``:
+/// a `--for-sam` build names images after its derived template, which `sam local --config-file` uses) are
 /// never touched.
 public struct EngineCleanup: Sendable {
     /// One image to remove, and why.
@@ -52,5 +56,25 @@ public struct EngineCleanup: Sendable {
             }
         }
         return removals.sorted { ($0.image.created, $0.image.id) < ($1.image.created, $1.image.id) }
+    }
+
+    /// The image names that the newest run of the template at `templatePath`, and its newest `--for-sam`
+    /// run, gave (built, or found up to date), as the journal recorded them.
+    ///
+    /// - Throws: `JournalError` when the journal cannot be read.
+    public static func namesOfLatestBuilds(in journal: Journal, templatePath: String) async throws -> Set<String> {
+        struct Options: Decodable { var forSAM: Bool? }
+        var latest: [Bool: RunID] = [:]
+        for run in try await journal.runs() where run.templatePath == templatePath {
+            let forSAM = (try? JSONDecoder().decode(Options.self, from: Data(run.optionsJSON.utf8)))?.forSAM ?? false
+            if latest[forSAM] == nil { latest[forSAM] = run.id }
+        }
+        var names: Set<String> = []
+        for id in latest.values {
+            for node in try await journal.run(id)?.nodes ?? [] where node.kind == .image {
+                if let name = node.output?.name { names.insert(name) }
+            }
+        }
+        return names
     }
 }

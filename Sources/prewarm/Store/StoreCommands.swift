@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmImage
+import PrewarmJournal
 import PrewarmRun
 import PrewarmSupport
 
@@ -185,7 +186,14 @@ struct GCCommand: AsyncParsableCommand {
         let (docker, _) = try await EngineDiscovery(environment: ProcessInfo.processInfo.environment)
             .locate(option: dockerHost)
         let images = try await docker.images(labeled: ImageLabels.template)
-        let removals = EngineCleanup(plan: plan, templatePath: templatePath).removals(among: images)
+        // What the latest builds made stays, --for-sam's (named after the derived template) included.
+        var keep = Set(plan.functions.map(\.image))
+        let journalPath = BuildConfiguration.journalPath(nil, forTemplate: templatePath)
+        if FileManager.default.fileExists(atPath: journalPath) {
+            keep.formUnion(
+                try await EngineCleanup.namesOfLatestBuilds(in: Journal(path: journalPath), templatePath: templatePath))
+        }
+        let removals = EngineCleanup(templatePath: templatePath, plannedNames: keep).removals(among: images)
         var freed: Int64 = 0
         var kept = 0
         for removal in removals {
