@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmPlan
+import PrewarmSAMConfig
 import PrewarmSupport
 
 #if canImport(Glibc)
@@ -10,7 +11,8 @@ import PrewarmSupport
 
 /// What a plan's images are made from on disk, and whether it changed: the template files under
 /// the template's directory (`*.yaml`, `*.yml`, `*.json`, nested templates included; not `.prewarm`
-/// or `.aws-sam`) and every local layer's directory or zip.
+/// or `.aws-sam`), every local layer's directory or zip, and, for a template `sam build` wrote, its
+/// `build.toml`.
 ///
 /// It looks by polling (path, size, modification time, mode, inode of every file), which works
 /// the same on every file system and needs no descriptor per directory.
@@ -18,22 +20,45 @@ public struct SourceWatcher: Sendable {
     /// The files and directories watched.
     public let roots: [String]
     let templateDirectory: String
+    let templatePath: String
+    /// `build.toml` of the build that wrote the template; `nil` for a source template.
+    let buildRecord: String?
+
+    /// Watches the template at `templatePath` and the local layers at `layers`.
+    public init(templatePath: String, layers: [String] = []) {
+        let template = URL(fileURLWithPath: templatePath).standardizedFileURL
+        self.templatePath = template.path
+        templateDirectory = template.deletingLastPathComponent().path
+        buildRecord = SAMBuildRecord.recordPath(forBuiltTemplate: template.path)
+        roots = [templateDirectory] + Array(Set(layers)).sorted() + (buildRecord.map { [$0] } ?? [])
+    }
 
     public init(plan: Plan) {
-        templateDirectory = URL(fileURLWithPath: plan.template).standardizedFileURL.deletingLastPathComponent().path
         var layers: [String] = []
         for node in plan.graph.nodes {
             if case .layer(.local(let path)) = node.payload { layers.append(path) }
         }
-        roots = [templateDirectory] + Array(Set(layers)).sorted()
+        self.init(templatePath: plan.template, layers: layers)
     }
 
     /// A fingerprint of everything watched: equal fingerprints mean nothing changed.
     public func fingerprint() -> [String: String] {
         var result: [String: String] = [:]
         walk(templateDirectory, templatesOnly: true, into: &result)
-        for layer in roots.dropFirst() { walk(layer, templatesOnly: false, into: &result) }
+        for root in roots.dropFirst() { walk(root, templatesOnly: false, into: &result) }
         return result
+    }
+
+    /// Whether the build that wrote the template has finished: `sam build` writes `build.toml` before it
+    /// builds and the templates last, so a build under way has no template yet, or one older than its
+    /// `build.toml`. Always `true` for a source template.
+    public func buildIsComplete() -> Bool {
+        guard let buildRecord else { return true }
+        var template = stat()
+        var record = stat()
+        guard stat(templatePath, &template) == 0 else { return false }
+        guard stat(buildRecord, &record) == 0 else { return true }
+        return (template.st_mtim.tv_sec, template.st_mtim.tv_nsec) >= (record.st_mtim.tv_sec, record.st_mtim.tv_nsec)
     }
 
     /// The paths whose fingerprint differs between `old` and `new`, sorted.
@@ -54,11 +79,11 @@ public struct SourceWatcher: Sendable {
             try await Task.sleep(for: interval)
             current = fingerprint()
             guard current != since else { continue }
-            // Debounce: wait for the writes to settle.
+            // Debounce: wait for the writes to settle, and for a `sam build` under way to finish.
             while true {
                 try await Task.sleep(for: quiet)
                 let settled = fingerprint()
-                if settled == current { break }
+                if settled == current, buildIsComplete() { break }
                 current = settled
             }
             let changed = Self.changes(from: since, to: current)

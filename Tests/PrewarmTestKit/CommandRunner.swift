@@ -102,10 +102,13 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments`; its standard output is collected line by line, its
     /// standard error into a file that ``stderr`` reads (for the message of a failed expectation).
-    /// `environment`, when given, is its whole environment.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    /// `environment`, when given, is its whole environment; `directory`, when given, its working directory.
+    public init(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, in directory: String? = nil
+    ) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         if let environment { process.environment = environment }
         let output = Pipe()
         scratch = try TemporaryDirectory("prewarm-background")

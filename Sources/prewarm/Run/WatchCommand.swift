@@ -9,18 +9,29 @@ struct WatchCommand: AsyncParsableCommand {
         commandName: "watch",
         abstract: "Build, then rebuild the affected images whenever the template or a local layer changes.",
         discussion: """
-            Watches the template files under the template's directory (nested templates included) and \
-            every layer directory or zip the template names. After a change (debounced: it waits until \
-            the files stay unchanged for --quiet milliseconds) it plans the template again and builds: \
-            only images whose content changed are built, and each build is a run in the journal like any \
-            other. Stop with Ctrl-C: a build under way is interrupted and recorded, exit 130.
+            Watches the template files under the template's directory (nested templates included), every \
+            layer directory or zip the template names and, for the template `sam build` wrote, \
+            .aws-sam/build.toml. After a change (debounced: it waits until the files stay unchanged for \
+            --quiet milliseconds, and until a `sam build` under way has written its template) it plans the \
+            template again and builds: only images whose content changed are built, and each build is a run \
+            in the journal like any other. A template that cannot be read (saved half-written, or removed by \
+            a `sam build` under way) is reported, and the watch goes on: the next good save builds. Stop \
+            with Ctrl-C: a build under way is interrupted and recorded, exit 130.
+
+            With --for-sam, each build writes the SAM configuration again, as prewarm build --for-sam \
+            does: run `sam build` while it watches, and the images and layers sam local will use follow.
 
             Examples:
-              prewarm watch
+              prewarm watch --for-sam       # after sam build: follows each new sam build
               prewarm watch template.yaml --docker-host unix:///run/user/1000/podman/podman.sock
             """)
 
     @OptionGroup var inputs: BuildInputOptions
+
+    @Flag(
+        name: .customLong("for-sam"),
+        help: "Write the SAM configuration for sam local with each build, as prewarm build --for-sam does.")
+    var forSAM = false
 
     @Option(help: "Image builds at once (default: the number of cores).")
     var jobs: Int?
@@ -38,6 +49,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     func configuration() throws -> BuildConfiguration {
         var configuration = try inputs.configuration()
+        configuration.forSAM = forSAM
         if let jobs { configuration.jobs = jobs }
         return configuration
     }
@@ -46,14 +58,23 @@ struct WatchCommand: AsyncParsableCommand {
         let configuration = try configuration()
         let quiet = Duration.milliseconds(quiet)
         let task = Task<Void, any Error> {
-            var fingerprint: [String: String] = [:]
+            var watcher = SourceWatcher(templatePath: configuration.templatePath ?? "template.yaml")
             while !Task.isCancelled {
-                let session = try await BuildSession(configuration)
-                let watcher = SourceWatcher(plan: session.plan)
-                fingerprint = watcher.fingerprint()
-                let reporter = ProgressReporter(mode: progress, plan: session.plan)
-                let report = try await session.run(events: BuildOutput(plan: session.plan, reporter: reporter).handle)
-                if report.summary.cancelled { return }
+                var fingerprint = watcher.fingerprint()
+                do {
+                    let session = try await BuildSession(configuration)
+                    watcher = SourceWatcher(plan: session.plan)
+                    fingerprint = watcher.fingerprint()
+                    let reporter = ProgressReporter(mode: progress, plan: session.plan)
+                    let report = try await session.run(
+                        events: BuildOutput(plan: session.plan, reporter: reporter).handle)
+                    if report.summary.cancelled { return }
+                } catch let error as BuildSessionError where Self.waitsForAnEdit(error) {
+                    // A template saved half-written, or removed by a `sam build` under way: the next
+                    // good save builds.
+                    let message = ExitStatus.failure(for: error)?.message ?? error.description
+                    Console.error("\(message); waiting for the next change")
+                }
                 Console.write("prewarm: watching \(watcher.roots.count) place(s) for changes; Ctrl-C stops")
                 let (changed, _) = try await watcher.nextChange(since: fingerprint, quiet: quiet)
                 let shown = changed.prefix(3).joined(separator: ", ") + (changed.count > 3 ? " …" : "")
@@ -70,5 +91,11 @@ struct WatchCommand: AsyncParsableCommand {
             Console.error("interrupted; stopped watching")
             throw ExitStatus.interrupted.exitCode
         }
+    }
+
+    /// Whether `error` comes from what the user edits (the template, the plan, the files `--for-sam`
+    /// reads), so that watching on makes sense; anything else (no engine, no emulator) ends the watch.
+    static func waitsForAnEdit(_ error: BuildSessionError) -> Bool {
+        [.template, .plan, .configuration].contains(error.code)
     }
 }
