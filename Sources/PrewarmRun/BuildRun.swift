@@ -58,7 +58,8 @@ public struct BuildRun: Sendable {
                     case .started(let node, _):
                         try await journal.startNode(node.id, in: runID)
                     case .finished(let node, let outcome, _):
-                        try await journal.finishNode(node.id, in: runID, result: Self.journalResult(outcome))
+                        try await journal.finishNode(
+                            node.id, in: runID, result: Self.journalResult(outcome, of: node))
                     case .retrying:
                         break
                     }
@@ -104,16 +105,18 @@ public struct BuildRun: Sendable {
         return PlannedNode(id: node.id, kind: kind, contentKey: key)
     }
 
-    /// The journal's record of `outcome`: an artifact is recorded by its digest (a layer's
-    /// content digest, an image ID); a layer's directory is not recorded.
-    static func journalResult(_ outcome: NodeOutcome) -> NodeResult {
+    /// The journal's record of `outcome` of `node`: an artifact is recorded by its digest (a layer's
+    /// content digest, an image ID) and, for an image, its name; a layer's directory is not recorded.
+    static func journalResult(_ outcome: NodeOutcome, of node: BuildGraph.Node) -> NodeResult {
+        var name: String?
+        if case .image(let image) = node.payload { name = image.name }
         switch outcome {
-        case .succeeded(.built(let artifact)): .succeeded(NodeOutput(digest: artifact.digest))
+        case .succeeded(.built(let artifact)): return .succeeded(NodeOutput(digest: artifact.digest, name: name))
         case .succeeded(.upToDate(let artifact)):
-            .skipped(reused: NodeOutput(digest: artifact.digest), reason: "up to date")
-        case .failed(let message): .failed(message: message)
-        case .skipped(let reason): .skipped(reused: nil, reason: reason)
-        case .interrupted: .interrupted
+            return .skipped(reused: NodeOutput(digest: artifact.digest, name: name), reason: "up to date")
+        case .failed(let message): return .failed(message: message)
+        case .skipped(let reason): return .skipped(reused: nil, reason: reason)
+        case .interrupted: return .interrupted
         }
     }
 }

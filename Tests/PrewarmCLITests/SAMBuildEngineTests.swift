@@ -88,7 +88,7 @@ extension EngineTests {
             try await SAMBuildTests.samBuild(in: project.path)
             #expect(await watch.wait(timeout: .seconds(60)) { WatchTests.summaries($0).count == 2 }, "\(watch.lines)")
             let second = try Self.cachedLayers(project)
-            #expect(second.values.contains("made = second\n"), "the new build's layer: \(second)")
+            #expect(second.values.contains("made = \"second\"\n"), "the new build's layer: \(second)")
             try await Task.sleep(for: .seconds(2))
             #expect(WatchTests.summaries(watch.lines).count == 2, "once: \(watch.lines.suffix(3))")
             #expect(await watch.signal(SIGINT) == 130)
