@@ -107,7 +107,7 @@ extension ResourceReader {
                 throw TemplateError(
                     .property, "Image function has no ImageUri", at: entry.keyLocation,
                     hint: hasDockerContext
-                        ? "its image is made by `sam build`: run sam build, then plan .aws-sam/build/template.yaml"
+                        ? "its image is made by `sam build`: run sam build, and prewarm reads .aws-sam/build/template.yaml"
                         : "set ImageUri")
             }
             if Self.isECR(uri), !hasDockerContext {

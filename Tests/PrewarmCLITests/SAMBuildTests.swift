@@ -213,4 +213,39 @@ import Testing
         let derived = try String(contentsOfFile: directory.path + "/q/.prewarm/sam/template.yaml", encoding: .utf8)
         #expect(derived.contains("BaseImages: \(directory.path)/q/bases"), "\(derived)")
     }
+
+    /// An Image function of a built template starts from the image `sam build` made in the Docker engine:
+    /// the OCI store cannot build on it, and says so in one line.
+    @Test func theOCIStoreSkipsAnImageSamBuildMadeInDocker() async throws {
+        let directory = try TemporaryDirectory("prewarm-sam-build-image")
+        defer { directory.remove() }
+        // As sam build writes it: ImageUri <logical id, lower case>:<DockerTag>, the Metadata kept.
+        try directory.write(
+            ".aws-sam/build/template.yaml",
+            """
+            Resources:
+              ImageFunction:
+                Type: AWS::Serverless::Function
+                Properties:
+                  PackageType: Image
+                  ImageUri: imagefunction:v1
+                Metadata:
+                  DockerContext: \(directory.path)/image
+                  Dockerfile: Dockerfile
+                  DockerTag: v1
+                  SamResourceId: ImageFunction
+            """)
+        try directory.write("rie/aws-lambda-rie-x86_64", "#!/bin/sh\n")
+        let result = try await PrewarmExecutable.run(
+            [
+                "build", "--engine", "oci", "--oci-store", directory.path + "/oci", "--rie-dir",
+                directory.path + "/rie",
+                "--progress", "plain",
+            ], in: directory.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains("skipped ImageFunction") }
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("its image imagefunction:v1 was made by `sam build`") == true)
+        #expect(lines.first?.contains("--engine docker") == true)
+    }
 }
