@@ -26,7 +26,12 @@ struct BuildCommand: AsyncParsableCommand {
             first that answers at the usual sockets (Docker, Finch, Podman, Docker Desktop, Colima), else \
             the OCI store, and says which in its first line.
 
+            The template is found as sam local finds it: given, else $SAM_TEMPLATE_FILE, else samconfig.toml's \
+            template_file, else .aws-sam/build/template.yaml (after sam build: the built code and layers), \
+            template.yaml, template.yml, template.json. The first line says which.
+
             Examples:
+              sam build && prewarm build --for-sam   # then: sam local invoke --config-file .prewarm/sam/samconfig.toml
               prewarm build template.yaml
               prewarm build template.yaml --arch x86_64,arm64 --jobs 4 --progress json
               prewarm build --resume                 # after a failed or interrupted run
@@ -51,7 +56,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(
         name: .customLong("for-sam"),
         help: ArgumentHelp(
-            "Also write a SAM configuration under .prewarm/sam/ next to the template (derived templates in which "
+            "Also write a SAM configuration under .prewarm/sam/ in the project (derived templates in which "
                 + "each layer defined in the template is a layer by ARN that prewarm put into SAM's layer cache, "
                 + "and a samconfig.toml), so that `sam local invoke --config-file PATH` builds nothing; the line "
                 + "to use is printed."))

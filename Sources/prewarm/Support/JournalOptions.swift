@@ -3,12 +3,13 @@ import Foundation
 import PrewarmJournal
 import PrewarmRun
 
-/// Where the journal is: `--journal PATH`, else `.prewarm/journal.sqlite` next to the template.
+/// Where the journal is: `--journal PATH`, else `.prewarm/journal.sqlite` in the template's project directory.
 struct JournalOptions: ParsableArguments {
     @Option(
         name: .customLong("journal"),
         help: ArgumentHelp(
-            "The SQLite journal of runs. Default: .prewarm/journal.sqlite next to the template.", valueName: "path"))
+            "The SQLite journal of runs. Default: .prewarm/journal.sqlite next to the template (for "
+                + ".aws-sam/build/template.yaml, next to .aws-sam).", valueName: "path"))
     var path: String?
 
     /// Opens an existing journal, for the commands that read one: `--journal`, else the journal of the
