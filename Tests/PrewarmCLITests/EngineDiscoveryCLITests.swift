@@ -21,7 +21,10 @@ extension EngineTests {
                 ["build", template, "--engine", "auto", "--oci-store", directory.path + "/store"], home: directory,
                 environment: Self.unset.merging(["DOCKER_HOST": "tcp://127.0.0.1:9"]) { $1 })
             #expect(result.status == 2, "\(result.stderr)")
-            let lines = result.stderr.split(separator: "\n")
+            // The template it read, then the one error line.
+            var lines = result.stderr.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("prewarm: template: \(template) (given)") == true, "\(lines)")
+            lines.removeFirst()
             #expect(lines.count == 1, "\(lines)")
             #expect(
                 lines.first?.hasPrefix("prewarm: error: no Docker engine answers at tcp://127.0.0.1:9 (DOCKER_HOST)")
@@ -58,7 +61,10 @@ extension EngineTests {
                 result = try await OCITest.prewarm(prewarm, home: directory, environment: environment)
             }
             #expect(result.status == 2, "\(result.stderr)")
-            let lines = result.stderr.split(separator: "\n")
+            // The template it read, then the one error line.
+            var lines = result.stderr.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("prewarm: template: \(template) (given)") == true, "\(lines)")
+            lines.removeFirst()
             #expect(lines.count == 1, "\(lines)")
             #expect(
                 lines.first?.hasPrefix(
@@ -79,7 +85,8 @@ extension EngineTests {
             let result = try await OCITest.prewarm(
                 ["build", template, "--engine", "auto", "--skip-pull-image"], home: directory, environment: Self.unset)
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-            let lines = result.stderr.split(separator: "\n").map(String.init)
+            // After the template's line, the engine's.
+            let lines = result.stderr.split(separator: "\n").map(String.init).dropFirst()
             #expect(lines.first?.hasPrefix("prewarm: engine: docker at \(docker) (Engine API ") == true, "\(lines)")
             #expect(
                 lines.first?.hasSuffix(
@@ -104,7 +111,8 @@ extension EngineTests {
                 ["build", template, "--skip-pull-image", "--progress", "json"], home: directory,
                 environment: environment)
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-            let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            // After the template's line, the engine's.
+            let first = result.stderr.split(separator: "\n").dropFirst().first.map(String.init) ?? ""
             #expect(
                 first.hasPrefix("prewarm: engine: docker at \(host) (TLS) (Engine API ")
                     && first.hasSuffix("(--engine auto: DOCKER_HOST)"), "\(first)")

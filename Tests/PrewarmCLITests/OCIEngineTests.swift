@@ -20,7 +20,9 @@ extension EngineTests {
                 ["build", template, "--engine", "auto", "--oci-store", store], home: directory,
                 environment: ["DOCKER_HOST": "", "DOCKER_CONTEXT": "", "XDG_RUNTIME_DIR": directory.path + "/run"])
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-            let lines = result.stderr.split(separator: "\n").map(String.init)
+            var lines = result.stderr.split(separator: "\n").map(String.init)
+            #expect(lines.first == "prewarm: template: \(template) (given)", "\(lines)")
+            lines.removeFirst()
             #expect(
                 lines.first == "prewarm: engine: oci store at \(store) "
                     + "(--engine auto: no Docker engine is set and none answers at the usual sockets)", "\(lines)")
