@@ -41,6 +41,7 @@ public struct Planner: Sendable {
             },
             warnings: template.warnings.map(\.description), graph: BuildGraph(), settings: template.settings)
         var owners: [String: (function: String, key: String, base: String)] = [:]
+        let project = TemplateLocation.projectDirectory(of: template.path)
 
         for function in selected {
             let architectures: [Architecture]
@@ -55,7 +56,8 @@ public struct Planner: Sendable {
             }
             for architecture in architectures {
                 do {
-                    let planned = try self.plan(function, on: architecture, into: &plan.graph, owners: &owners)
+                    let planned = try self.plan(
+                        function, on: architecture, into: &plan.graph, owners: &owners, project: project)
                     plan.functions.append(planned)
                 } catch let failure as Failure {
                     plan.errors.append(
@@ -76,7 +78,7 @@ public struct Planner: Sendable {
 
     private func plan(
         _ function: Function, on architecture: Architecture, into graph: inout BuildGraph,
-        owners: inout [String: (function: String, key: String, base: String)]
+        owners: inout [String: (function: String, key: String, base: String)], project: String
     ) throws -> PlannedFunction {
         let override = invokeImage(for: function)
         let baseImage: String
@@ -111,7 +113,8 @@ public struct Planner: Sendable {
         }
 
         let key = ContentKey.image(
-            name: imageName, base: baseImage, architecture: architecture, layers: layers.map(\.source))
+            name: imageName, base: baseImage, architecture: architecture, layers: layers.map(\.source),
+            projectDirectory: project)
         if let owner = owners[imageName], owner.key != key {
             throw Failure(
                 error: PlanError(
