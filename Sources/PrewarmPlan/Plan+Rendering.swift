@@ -5,12 +5,26 @@ extension Plan {
     /// The plan as one JSON document (the shape documented in the README):
     /// `{"schemaVersion", "template", "functions", "skipped", "errors", "warnings", "graph": {"nodes"}, "summary"}`.
     /// Keys are sorted, so the same plan always prints the same bytes.
-    public func json(pretty: Bool = true) -> String {
+    /// With `shards`, each function carries its image's `shard` and `"shards"` lists each shard's images,
+    /// layers and cost (``ShardSplit``).
+    public func json(pretty: Bool = true, shards: Int? = nil) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting =
             pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        var document = JSONPlan(self)
+        if let shards {
+            let split = ShardSplit(graph, count: shards)
+            for index in document.functions.indices {
+                document.functions[index].shard = split.shard(of: document.functions[index].node)
+            }
+            document.shards = (1...split.count).map { index in
+                JSONPlan.ShardSummary(
+                    index: index, images: split.shards.values.filter { $0 == index }.count,
+                    layers: split.layerCounts[index - 1], cost: split.costs[index - 1])
+            }
+        }
         // Encoding plain strings, arrays and structs of them cannot fail.
-        let data = (try? encoder.encode(JSONPlan(self))) ?? Data("{}".utf8)
+        let data = (try? encoder.encode(document)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -86,6 +100,8 @@ private struct JSONPlan: Encodable {
         var contentKey: String
         var node: String
         var samBuildsOnInvoke: SAMBuild?
+        /// With `--shards N`: the shard that builds the function's image.
+        var shard: Int?
 
         struct SAMBuild: Encodable {
             var reason: String
@@ -105,10 +121,12 @@ private struct JSONPlan: Encodable {
             try container.encode(node, forKey: .node)
             // null when sam local uses the image as it is: the field is always there.
             try container.encode(samBuildsOnInvoke, forKey: .samBuildsOnInvoke)
+            try container.encodeIfPresent(shard, forKey: .shard)
         }
 
         enum CodingKeys: String, CodingKey {
             case name, architecture, packageType, runtime, baseImage, image, layers, contentKey, node, samBuildsOnInvoke
+            case shard
         }
     }
     struct Skipped: Encodable { var name, reason, location: String }
@@ -135,6 +153,10 @@ private struct JSONPlan: Encodable {
     struct Summary: Encodable {
         var functions, images, bases, layers, skipped, errors: Int
     }
+    /// One shard of `--shards N`: how many images and layers it builds, and its cost.
+    struct ShardSummary: Encodable {
+        var index, images, layers, cost: Int
+    }
 
     /// The version of this document's shape, as in every JSON document prewarm prints.
     var schemaVersion = 1
@@ -145,6 +167,8 @@ private struct JSONPlan: Encodable {
     var warnings: [String]
     var graph: Graph
     var summary: Summary
+    /// With `--shards N` only.
+    var shards: [ShardSummary]?
 
     init(_ plan: Plan) {
         template = plan.template

@@ -77,4 +77,60 @@ import Testing
             #expect(images(forwards.restricted(to: shard).graph) == images(backwards.restricted(to: shard).graph))
         }
     }
+
+    /// Two checkouts of one project at different absolute paths: the same split, and the same content
+    /// keys (so a registry cache filled by one serves the other).
+    @Test func twoCheckoutsAtDifferentPathsSplitAlikeWithTheSameKeys() async throws {
+        let first = try TemporaryDirectory("checkout-a")
+        let second = try TemporaryDirectory("checkout-b-longer-name")
+        defer {
+            first.remove()
+            second.remove()
+        }
+        func plan(in directory: TemporaryDirectory) async throws -> Plan {
+            let path = try directory.write("project/template.yaml", Self.template())
+            return try Planner(options: PlanOptions()).plan(try await TemplateLoader().load(path))
+        }
+        let a = try await plan(in: first)
+        let b = try await plan(in: second)
+        #expect(a.graph.nodes.contains { $0.id.contains(first.path) }, "local layer node IDs hold the path")
+        #expect(
+            Dictionary(uniqueKeysWithValues: a.functions.map { ($0.name, $0.contentKey) })
+                == Dictionary(uniqueKeysWithValues: b.functions.map { ($0.name, $0.contentKey) }))
+        for count in 1...4 {
+            let splitA = ShardSplit(a.graph, count: count)
+            let splitB = ShardSplit(b.graph, count: count)
+            #expect(splitA.shards == splitB.shards, "N = \(count)")
+            #expect(splitA.costs == splitB.costs)
+        }
+    }
+
+    /// Images that share a layer go together when the balance allows: two groups of images, each on its
+    /// own layer, split in two, prepare each layer once.
+    @Test func imagesThatShareALayerGoTogether() async throws {
+        var yaml = "Globals:\n  Function: {Handler: app.handler, CodeUri: src/, Runtime: python3.12}\nResources:\n"
+        for layer in ["Red", "Blue"] {
+            yaml +=
+                "  \(layer):\n    Type: AWS::Serverless::LayerVersion\n    Properties: {ContentUri: layers/\(layer)}\n"
+            yaml +=
+                "  \(layer)Extra:\n    Type: AWS::Serverless::LayerVersion\n    Properties: {ContentUri: x/\(layer)}\n"
+        }
+        for index in 0..<8 {
+            let group = index % 2 == 0 ? "Red" : "Blue"
+            // Each image differs by its layer list: the group's layer, then one of the group's extras or not.
+            let layers = index < 4 ? "[!Ref \(group)]" : "[!Ref \(group), !Ref \(group)Extra]"
+            let arch = index % 4 < 2 ? "x86_64" : "arm64"
+            yaml += "  Fn\(index):\n    Type: AWS::Serverless::Function\n"
+            yaml += "    Properties: {Layers: \(layers), Architectures: [\(arch)]}\n"
+        }
+        let planned = try await plan(yaml)
+        #expect(images(planned.graph).count == 8)
+        let split = ShardSplit(planned.graph, count: 2)
+        #expect(split.layerCounts == [2, 2], "each group's two layers in one shard: \(split.layerCounts)")
+        for shard in [1, 2] {
+            let part = planned.restricted(to: try #require(Shard(index: shard, count: 2)))
+            let layers = Set(part.graph.nodes.filter { $0.kind == .layer }.map(\.id))
+            #expect(layers.count == 2, "\(layers)")
+        }
+    }
 }

@@ -16,6 +16,8 @@ struct PlanCommand: AsyncParsableCommand {
               prewarm plan template.yaml --arch x86_64,arm64 --format json
               prewarm plan template.yaml --format dot | dot -Tsvg > graph.svg
               prewarm plan --parameter-overrides 'Stage=prod LayerVersion=3'
+              prewarm plan --shard 2/4                   # what CI runner 2 of 4 builds
+              prewarm plan --format json --shards 4      # each image's shard, each shard's cost
 
             Exit codes: 0 every function planned; 1 some function had an error (all others are still \
             planned and printed); 2 unusable input (missing or malformed template, bad flags).
@@ -28,9 +30,29 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Output format: text (a table), json (machine-readable), dot (Graphviz).")
     var format: OutputFormat = .text
 
+    @Option(
+        help: ArgumentHelp(
+            "Show only what shard K of N builds (as prewarm build --shard K/N): its images, and the layers and "
+                + "bases they need.", valueName: "K/N"))
+    var shard: Shard?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --format json: give each function the shard of N that builds its image, and list each "
+                + "shard's images, layers and cost (to make a CI matrix from).", valueName: "N"))
+    var shards: Int?
+
+    func validate() throws {
+        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
+        if shards != nil, format != .json { throw ValidationError("--shards goes with --format json") }
+        if shard != nil, shards != nil { throw ValidationError("give --shard K/N or --shards N, not both") }
+    }
+
     func run() async throws {
         let config = try samConfig.settings(in: template.template.samConfigDirectory())
-        let plan = try await BuildSession(try template.configuration(config: config)).plan
+        var configuration = try template.configuration(config: config)
+        configuration.shard = shard
+        let plan = try await BuildSession(configuration).plan
         // Errors in the plan name settings as the libraries do; here they are flags.
         switch format {
         case .text:
@@ -41,7 +63,7 @@ struct PlanCommand: AsyncParsableCommand {
                 print("sam builds  \(function.name) (\(function.architecture)): \(reason.message)")
             }
             print(plan.summary)
-        case .json: print(SettingFlags.render(plan.json()))
+        case .json: print(SettingFlags.render(plan.json(shards: shards)))
         case .dot: print(plan.dot(), terminator: "")
         }
         Console.report(plan, listingSkipped: format != .text)  // the table lists them already
