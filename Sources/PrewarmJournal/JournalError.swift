@@ -59,7 +59,7 @@ extension JournalError {
         case SQLITE_NOTADB:
             self = .notADatabase(path: path, cause: failure)
         case SQLITE_CORRUPT:
-            self = .damaged(path: path, failure.message, cause: failure)
+            self = .damaged(path: path, cause: failure)
         case SQLITE_BUSY, SQLITE_LOCKED:
             self.init(
                 .busy,
@@ -79,11 +79,14 @@ extension JournalError {
     }
 
     /// The error for a journal that is a damaged SQLite database; it is left as it is.
-    static func damaged(path: String, _ finding: String, cause: (any Error & Sendable)? = nil) -> JournalError {
+    ///
+    /// What SQLite found (`Page 9: btreeInitPage() returns error code 11`) is about its own pages, not
+    /// something a reader can act on: it is kept as `cause`, out of the message.
+    static func damaged(path: String, cause: (any Error & Sendable)? = nil) -> JournalError {
         JournalError(
             .damaged,
-            "journal \(path) is damaged (\(finding)); it was left as it is: move it away or pass `journalPath` to start "
-                + "a new one",
+            "the journal at \(path) is damaged (SQLite cannot read all of its pages); it was left as it is: move it "
+                + "away or pass `journalPath` to start a new one",
             cause: cause)
     }
 

@@ -144,8 +144,14 @@ enum Schema {
         let findings = try connection.query("PRAGMA quick_check(1)") { try $0.text(0) ?? "" }
         guard findings == ["ok"] else {
             let first = findings.first ?? "no answer from quick_check"
-            throw JournalError.damaged(path: path, first.replacingOccurrences(of: "\n", with: " "))
+            throw JournalError.damaged(path: path, cause: IntegrityFinding(text: first))
         }
+    }
+
+    /// The first problem `quick_check` names, kept as the cause of a ``JournalError/Code/damaged``.
+    struct IntegrityFinding: Error, Sendable, CustomStringConvertible {
+        var text: String
+        var description: String { text }
     }
 
     /// Checks that the file is an empty database or a journal of a schema this prewarm knows,
