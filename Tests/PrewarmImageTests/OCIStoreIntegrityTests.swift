@@ -80,7 +80,8 @@ import Testing
             ) { _ in }
         }
         #expect(error?.code == .corrupt)
-        #expect(error?.message.contains("prewarm verify --repair") == true)
+        #expect(error?.message.contains("is damaged") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("bring it back with `prewarm import FILE`") == true)
         #expect(error?.message.contains(OCIStoreTests.baseName) == true)
         let base2 = await #expect(throws: ImageError.self) {
             _ = try await OCIStore(path: store.path).prepareBase(
