@@ -4,7 +4,8 @@ import Testing
 
 /// What a build says about damage it finds in the OCI store (the quickstart, built once, then damaged
 /// from outside): a damaged base is named as such, with how to bring it back, not as the network error of
-/// the pull that could not replace it.
+/// the pull that could not replace it; a damaged layer blob written again is said in one line and a JSON
+/// event.
 @Suite struct OCIStoreDamageReportTests {
     let directory: TemporaryDirectory
     let template: String
@@ -62,5 +63,35 @@ import Testing
                     + "missing or does not hash to its name); bring it back with `prewarm import FILE`"),
             "\(error)")
         #expect(error.contains("; a pull failed: "), "why the pull could not bring it back comes last: \(error)")
+    }
+
+    @Test func aDamagedLayerBlobWrittenAgainIsSaidInOneLineAndAnEvent() async throws {
+        defer { directory.remove() }
+        let first = try await build()
+        try #require(first.status == 0, "\(first.stderr)")
+        let image = "samcli/lambda-python:3.12-x86_64-ea35a2dafa693f01cf9de8ed7"
+        let shared = try #require(try layers(of: image).last, "the shared Lambda layer is the image's last")
+        try flip(blob(shared))
+
+        let again = try await build()
+        #expect(again.status == 0, "\(again.stderr)")
+        let said = again.stderr.split(separator: "\n").filter { $0.contains("was damaged") }
+        #expect(said.count == 1, "\(again.stderr)")
+        #expect(
+            said.first?.hasSuffix(
+                ": blob \(shared) in the OCI store at \(store) was damaged (it no longer hashed to its name); it was "
+                    + "written again") == true,
+            "\(again.stderr)")
+        let events = again.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let repaired = events.filter { $0["event"] as? String == "repaired" }
+        #expect(repaired.count == 1, "\(again.stdout)")
+        #expect(repaired.first?["blob"] as? String == shared)
+        #expect(repaired.first?["kind"] as? String == "image")
+        #expect((repaired.first?["node"] as? String)?.hasPrefix("image:") == true)
+        #expect(repaired.first?["schemaVersion"] as? Int == 1)
+        let verify = try await OCITest.prewarm(["verify", "--oci-store", store], home: directory)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 }
