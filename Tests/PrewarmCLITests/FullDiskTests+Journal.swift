@@ -23,10 +23,20 @@ extension FullDiskTests {
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         let mounted = try await Self.mount(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk])
         try #require(mounted.status == 0, "mounting a tmpfs needs root: \(mounted.stderr)")
-        var unmounted = false
-        defer { if !unmounted { _ = Task { _ = try? await Self.mount(["umount", disk]) } } }
 
-        let journal = disk + "/journal.sqlite"
+        do {
+            try await readAndBuild(journal: disk + "/journal.sqlite", template: template, directory: directory)
+        } catch {
+            _ = try? await Self.mount(["umount", disk])
+            throw error
+        }
+        let unmount = try await Self.mount(["umount", disk])
+        #expect(unmount.status == 0, "\(unmount.stderr)")
+    }
+
+    /// The checks of `aJournalOnAFullDiskIsReadAndTheFullDiskNamed`, on the mounted disk.
+    func readAndBuild(journal: String, template: String, directory: TemporaryDirectory) async throws {
+        let disk = (journal as NSString).deletingLastPathComponent
         try await Self.writeJournal(at: journal)
         let dd = try #require(CommandRunner.which("dd"))
         let filled = try await CommandRunner.run(dd, ["if=/dev/zero", "of=\(disk)/filler", "bs=64k"])
@@ -51,9 +61,5 @@ extension FullDiskTests {
                 "journal \(journal): the file system holding it is full (No space left on device); free some space "
                     + "there, or pass --journal to keep the journal elsewhere") == true,
             "\(build.stderr)")
-
-        let unmount = try await Self.mount(["umount", disk])
-        unmounted = unmount.status == 0
-        #expect(unmounted, "\(unmount.stderr)")
     }
 }
