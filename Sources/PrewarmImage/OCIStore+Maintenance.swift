@@ -46,6 +46,7 @@ extension OCIStore {
     /// its copy and the names log, removes damaged blobs and temporary files, and removes the
     /// names of the images that need a blob that is gone, so that the next build makes exactly
     /// those again.
+    ///
     /// Without `repair`, nothing in the store changes: the lock is taken only when its file exists.
     public func verifyStore(repair: Bool = false) throws -> VerifyReport {
         try withVerifyLock(repair: repair) {

@@ -12,7 +12,8 @@ import Foundation
 /// Its process holds an exclusive `flock` on `<directory>/.owner` for as long as it lives, and the
 /// kernel drops that lock when the process ends, however it ends. A process killed with SIGKILL cannot
 /// remove its own directory, which may hold hundreds of megabytes of layers; so the first
-/// `ScratchDirectory` a process makes removes every one whose owner is gone. The directory is made as
+/// `ScratchDirectory` a process makes under a directory removes every one there whose owner is gone (the
+/// OCI store makes its write areas so too, under its `.tmp/`). The directory is made as
 /// `prewarm-<UUID>.new` and renamed once its lock is held, so that no other process sees it unlocked.
 public final class ScratchDirectory: Sendable {
     /// The directory.
