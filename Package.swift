@@ -150,7 +150,7 @@ let package = Package(
             name: "PrewarmCLITests",
             dependencies: [
                 "prewarm", "PrewarmJournal", "PrewarmTestKit", "PrewarmSupport", "PrewarmArchive", "PrewarmImage",
-                "PrewarmTemplate",
+                "PrewarmTemplate", "OCIStoreWriter",
             ]
         ),
         .testTarget(

@@ -11,7 +11,8 @@ struct ZipEntry: Sendable {
     }
 
     var nameBytes: [UInt8]
-    /// The name for messages: the bytes as UTF-8, with invalid sequences replaced.
+    /// The name for messages: the bytes as UTF-8, with invalid sequences replaced, and a name longer than
+    /// 120 characters shortened to its start and end (`node_modules/a/…/index.js`).
     var displayName: String
     /// Whether the entry's external attributes carry a unix mode (made on unix or macOS).
     var madeOnUnix: Bool
@@ -38,6 +39,13 @@ struct ZipEntry: Sendable {
 
     /// Whether the archive encrypts the entry (flag bit 0).
     var isEncrypted: Bool { flags & 1 != 0 }
+
+    /// `name` when it has at most 120 characters, else its first 60 and last 40 around a `…`, so that a
+    /// message naming a long entry stays one short line.
+    static func shortened(_ name: String) -> String {
+        guard name.utf8.count > 120, name.count > 120 else { return name }
+        return String(name.prefix(60)) + "…" + String(name.suffix(40))
+    }
 }
 
 /// Reads a zip file with `pread`: the end of central directory record (zip64 too), the central directory,
@@ -129,7 +137,7 @@ final class ZipFileReader {
             let nameBytes = Array(bytes[(position + 46)..<(position + 46 + nameLength)])
             var entry = ZipEntry(
                 nameBytes: nameBytes,
-                displayName: String(decoding: nameBytes, as: UTF8.self),
+                displayName: ZipEntry.shortened(String(decoding: nameBytes, as: UTF8.self)),
                 madeOnUnix: [3, 19].contains(bytes[position + 5]),
                 flags: bytes.le16(position + 8),
                 method: bytes.le16(position + 10),

@@ -6,7 +6,9 @@ import PrewarmSupport
 ///
 /// Every entry is checked before it is written, and the archive is rejected (with an ``ImageError`` that
 /// names the entry) when:
-/// - its name is empty, absolute, has a `..` component, a backslash or a NUL, or is not UTF-8;
+/// - its name is empty, absolute, has a `..` component, a backslash or a NUL, or is not UTF-8; or is longer
+///   than ``maxPathBytes``, or has a component longer than ``maxComponentBytes`` (no file system could
+///   hold it: these are refused before anything is written, not after thousands of directories);
 /// - it would be written through a symlink the archive made earlier (each directory on the way is checked
 ///   with `lstat`, and files are created with `O_EXCL | O_NOFOLLOW`), or replace an earlier entry;
 /// - it is a symlink whose target is absolute, climbs above the layer's root, or has a `..` after a name
@@ -27,6 +29,11 @@ public struct ZipExtractor: Sendable {
 
     /// The most bytes all entries together may expand to.
     public var maxExpandedSize: Int64
+
+    /// The longest entry path accepted, in bytes (Linux's `PATH_MAX`).
+    public static let maxPathBytes = 4096
+    /// The longest name of one file or directory accepted, in bytes (Linux's `NAME_MAX`).
+    public static let maxComponentBytes = 255
 
     public init(maxExpandedSize: Int64 = ZipExtractor.defaultMaxExpandedSize) {
         self.maxExpandedSize = maxExpandedSize
@@ -89,6 +96,10 @@ private final class Extraction {
     var made: Set<String> = []
     /// Directory modes, applied at the end (a read-only directory would stop the files inside it).
     var directoryModes: [String: mode_t] = [:]
+    /// Relative paths known to be real directories, with every directory above them: nothing but this
+    /// extraction writes under `root`, and no entry can replace a directory (files are made with `O_EXCL`,
+    /// links with `symlink`), so an entry whose parent is here needs no walk of `lstat`s down to it.
+    var directories: Set<String> = []
 
     static let chunkSize = 256 * 1024
 
@@ -129,7 +140,9 @@ private final class Extraction {
             try extract(entry, at: parts)
         }
         for (path, mode) in directoryModes.sorted(by: { $0.key.count > $1.key.count }) {
-            guard chmod(root + "/" + path, mode) == 0 else { throw ioError("cannot set the mode of \(path)") }
+            guard chmod(root + "/" + path, mode) == 0 else {
+                throw ioError("cannot set the mode of \(ZipEntry.shortened(path))")
+            }
         }
         return ZipExtractor.Result(entries: count, bytes: written)
     }
@@ -143,8 +156,20 @@ private final class Extraction {
         guard !entry.nameBytes.contains(0) else { throw rejected(entry, "has a NUL in its name") }
         guard !name.contains("\\") else { throw rejected(entry, "has a backslash in its name") }
         guard !name.hasPrefix("/") else { throw rejected(entry, "is an absolute path") }
+        guard entry.nameBytes.count <= ZipExtractor.maxPathBytes else {
+            throw rejected(
+                entry,
+                "has a path of \(entry.nameBytes.count) bytes, longer than the \(ZipExtractor.maxPathBytes) "
+                    + "a path may have")
+        }
         let parts = name.split(separator: "/").map(String.init).filter { $0 != "." }
         guard !parts.contains("..") else { throw rejected(entry, "escapes the layer directory") }
+        if let long = parts.first(where: { $0.utf8.count > ZipExtractor.maxComponentBytes }) {
+            throw rejected(
+                entry,
+                "has a name of \(long.utf8.count) bytes ('\(quoted(ZipEntry.shortened(long)))'), longer than the "
+                    + "\(ZipExtractor.maxComponentBytes) a file name may have")
+        }
         guard !entry.isEncrypted else { throw rejected(entry, "is encrypted", code: .unsupported) }
         guard entry.kind != .special else { throw rejected(entry, "is a device, fifo or socket") }
         guard entry.kind == .directory || [0, 8].contains(entry.method) else {
@@ -164,9 +189,10 @@ private final class Extraction {
             if lstat(path, &status) == 0 {
                 guard status.st_mode & S_IFMT == S_IFDIR else { throw rejected(entry, "replaces an earlier entry") }
             } else {
-                guard mkdir(path, 0o700) == 0 else { throw ioError("cannot create \(relative)") }
+                guard mkdir(path, 0o700) == 0 else { throw ioError("cannot create \(ZipEntry.shortened(relative))") }
                 count += 1
             }
+            directories.insert(relative)
             let mode = entry.unixMode & 0o777
             directoryModes[relative] = mode_t(mode == 0 ? 0o755 : mode | 0o700)
         case .file:
@@ -174,7 +200,7 @@ private final class Extraction {
             let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else {
                 if errno == EEXIST || errno == ELOOP { throw rejected(entry, "replaces an earlier entry") }
-                throw ioError("cannot create \(relative)")
+                throw ioError("cannot create \(ZipEntry.shortened(relative))")
             }
             var closed = false
             defer { if !closed { close(descriptor) } }
@@ -183,16 +209,16 @@ private final class Extraction {
                 while offset < bytes.count {
                     let done = Foundation.write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
                     if done < 0, errno == EINTR { continue }
-                    guard done > 0 else { throw ioError("cannot write \(relative)") }
+                    guard done > 0 else { throw ioError("cannot write \(ZipEntry.shortened(relative))") }
                     offset += done
                 }
             }
             let mode = entry.unixMode & 0o777
             guard fchmod(descriptor, mode_t(mode == 0 ? 0o644 : mode)) == 0 else {
-                throw ioError("cannot set the mode of \(relative)")
+                throw ioError("cannot set the mode of \(ZipEntry.shortened(relative))")
             }
             closed = true
-            guard close(descriptor) == 0 else { throw ioError("cannot write \(relative)") }
+            guard close(descriptor) == 0 else { throw ioError("cannot write \(ZipEntry.shortened(relative))") }
             count += 1
         case .symlink:
             guard made.insert(relative).inserted else { throw rejected(entry, "appears twice") }
@@ -202,7 +228,7 @@ private final class Extraction {
             let text = try checkTarget(target, of: entry, depth: parts.count - 1)
             guard symlink(text, path) == 0 else {
                 if errno == EEXIST { throw rejected(entry, "replaces an earlier entry") }
-                throw ioError("cannot create the symlink \(relative)")
+                throw ioError("cannot create the symlink \(ZipEntry.shortened(relative))")
             }
             count += 1
         case .special:
@@ -212,6 +238,8 @@ private final class Extraction {
 
     /// Creates the missing directories above an entry, refusing to go through anything but a directory.
     func makeParents(of parts: [String], for entry: ZipEntry) throws {
+        let parent = parts.dropLast().joined(separator: "/")
+        if parent.isEmpty || directories.contains(parent) { return }
         var path = root
         var relative = ""
         for part in parts.dropLast() {
@@ -220,13 +248,19 @@ private final class Extraction {
             var status = stat()
             if lstat(path, &status) == 0 {
                 switch status.st_mode & S_IFMT {
-                case S_IFDIR: continue
-                case S_IFLNK: throw rejected(entry, "would be written through the symlink '\(quoted(relative))'")
-                default: throw rejected(entry, "would be written inside the file '\(quoted(relative))'")
+                case S_IFDIR:
+                    directories.insert(relative)
+                    continue
+                case S_IFLNK:
+                    throw rejected(
+                        entry, "would be written through the symlink '\(quoted(ZipEntry.shortened(relative)))'")
+                default:
+                    throw rejected(entry, "would be written inside the file '\(quoted(ZipEntry.shortened(relative)))'")
                 }
             }
-            guard mkdir(path, 0o700) == 0 else { throw ioError("cannot create \(relative)") }
+            guard mkdir(path, 0o700) == 0 else { throw ioError("cannot create \(ZipEntry.shortened(relative))") }
             directoryModes[relative] = 0o755
+            directories.insert(relative)
             count += 1
         }
     }

@@ -11,6 +11,9 @@ public struct EngineImage: Sendable, Hashable {
     public var labels: [String: String]
     /// The OCI architecture: `amd64` or `arm64`.
     public var architecture: String
+    /// The blobs of the engine's own store that the build that returned this image found damaged (not
+    /// hashing to their names) and wrote again; empty from every other call, and from a Docker engine.
+    public var rewrittenBlobs: [String] = []
 
     public init(id: String, names: [String], labels: [String: String], architecture: String) {
         self.id = id

@@ -4,7 +4,8 @@ import PrewarmArchive
 import PrewarmOCI
 import PrewarmSupport
 
-// Blobs: content-addressed files under `blobs/sha256`, written through `.tmp/` and renamed only when whole and verified.
+// Blobs: content-addressed files under `blobs/sha256`, written through the store object's write area under `.tmp/`
+// and renamed only when whole and verified.
 extension OCIStore {
     /// Whether the store has blob `digest` (by name; `isIntact` and `verify()` check content).
     public func hasBlob(_ digest: String) -> Bool {
@@ -125,7 +126,7 @@ extension OCIStore {
 
     /// Writes `data` to `file` through a temporary file in the store, fsynced, then renamed.
     func writeAtomically(_ data: Data, to file: String) throws {
-        try AtomicFile.write(data, to: file, temporaryDirectory: temporaryDirectory)
+        try AtomicFile.write(data, to: file, temporaryDirectory: try writeArea())
         countWritten(data.count)
     }
 }
@@ -140,7 +141,7 @@ final class BlobIngest {
 
     init(store: OCIStore) throws {
         self.store = store
-        temporary = store.temporaryDirectory + "/" + UUID().uuidString + ".partial"
+        temporary = try store.temporaryFilePath()
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw ImageError(.io, "cannot create \(temporary): \(systemErrorMessage())")

@@ -44,9 +44,10 @@ extension OCIStore {
             }
 
             let history = ImageMetadata.addedHistory(lambdaLayers: request.layers.count)
-            var added = [(layer: try emulatorLayer(request.emulator), history: history[0])]
+            var rewritten: [String] = []
+            var added = [(layer: try emulatorLayer(request.emulator, rewritten: &rewritten), history: history[0])]
             for (number, layer) in request.layers.enumerated() {
-                added.append((try directoryLayer(layer), history[number + 1]))
+                added.append((try directoryLayer(layer, rewritten: &rewritten), history[number + 1]))
             }
             output("\(added.count) layer(s) on \(base.manifest.layers.count) of \(request.baseImage)")
 
@@ -79,34 +80,39 @@ extension OCIStore {
                     os: config["os"] as? String ?? "linux", architecture: architecture, variant: variant))
             output("named \(request.name): \(descriptor.digest)")
             let stored = StoredImage(manifestDescriptor: descriptor, manifest: manifest, configData: configData)
-            return try engineImage(stored)
+            var image = try engineImage(stored)
+            image.rewrittenBlobs = rewritten
+            return image
         }
     }
 
     /// The layer holding the emulator at `var/rapid/aws-lambda-rie` (0755), as the Docker path's.
-    func emulatorLayer(_ emulator: ImageBuildRequest.Source) throws -> OCIDescriptor {
+    func emulatorLayer(_ emulator: ImageBuildRequest.Source, rewritten: inout [String]) throws -> OCIDescriptor {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: emulator.path, isDirectory: &isDirectory), !isDirectory.boolValue
         else {
             throw ImageError(.missingEmulator, "no emulator at \(emulator.path)")
         }
         let digest = try emulator.contentDigest ?? ContentDigest.file(emulator.path)
-        return try layerBlob(key: "emulator \(digest)", source: emulator.path) { tar in
+        return try layerBlob(key: "emulator \(digest)", source: emulator.path, rewritten: &rewritten) { tar in
             try BuildContext.addEmulator(emulator.path, to: &tar)
         }
     }
 
     /// The layer holding one Lambda layer's files under `opt/`, sorted, as `BuildContext` writes them.
-    func directoryLayer(_ layer: ImageBuildRequest.Source) throws -> OCIDescriptor {
+    func directoryLayer(_ layer: ImageBuildRequest.Source, rewritten: inout [String]) throws -> OCIDescriptor {
         let digest = try layer.contentDigest ?? ContentDigest.directory(layer.path)
-        return try layerBlob(key: "layer \(digest)", source: layer.path) { tar in
+        return try layerBlob(key: "layer \(digest)", source: layer.path, rewritten: &rewritten) { tar in
             try BuildContext.addLambdaLayer(layer.path, to: &tar)
         }
     }
 
     /// The blob of the tar that `write` makes, made once per `key` in this process and stored
-    /// once: the tar is hashed first, without writing, and written only when the store lacks it.
-    func layerBlob(key: String, source: String, write: (inout TarWriter) throws -> Void) throws -> OCIDescriptor {
+    /// once: the tar is hashed first, without writing, and written only when the store lacks it
+    /// or holds it damaged (then its digest is appended to `rewritten`).
+    func layerBlob(
+        key: String, source: String, rewritten: inout [String], write: (inout TarWriter) throws -> Void
+    ) throws -> OCIDescriptor {
         try layerFlights.with(key) {
             if let known = state.withLock({ $0.layers[key] }), isIntact(known.digest, size: known.size) {
                 return known
@@ -123,6 +129,7 @@ extension OCIStore {
             }
             let digest = "sha256:" + Hex.string(hasher.finalize())
             if !isIntact(digest, size: size) {
+                let damaged = hasBlob(digest)
                 let ingest = try BlobIngest(store: self)
                 var tar = TarWriter { try ingest.append($0) }
                 try write(&tar)
@@ -132,6 +139,7 @@ extension OCIStore {
                 } catch let error as ImageError where error.code == .digestMismatch {
                     throw ImageError(.digestMismatch, "\(source) changed while it was archived; run the build again")
                 }
+                if damaged { rewritten.append(digest) }
             }
             let descriptor = OCIDescriptor(mediaType: OCIMediaType.layer, digest: digest, size: size)
             state.withLock { $0.layers[key] = descriptor }

@@ -27,10 +27,19 @@ extension OCIStore: ImageEngine {
         } catch let error as ImageError where error.code == .corrupt && baseProvider != nil {
             damage = error
         }
-        if let baseProvider, try await baseProvider.provide(reference, platform: platform, pull: pull, into: self),
-            let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) })
-        {
-            return found
+        if let baseProvider {
+            let provided: Bool
+            do {
+                provided = try await baseProvider.provide(reference, platform: platform, pull: pull, into: self)
+            } catch let failure as ImageError {
+                // The damage is what to mend; why it could not be mended by a pull comes after.
+                guard let damage else { throw failure }
+                throw ImageError(.corrupt, "\(damage.message); a pull failed: \(failure.description)")
+            }
+            if provided, let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) })
+            {
+                return found
+            }
         }
         throw damage ?? missingBase(reference, platform: platform)
     }

@@ -142,8 +142,8 @@ extension OCIStore {
         guard let layer = damagedBlob(of: image) else { return }
         throw ImageError(
             .corrupt,
-            "base image \(name) in the OCI store at \(path) has a missing or damaged layer \(layer.digest); "
-                + "run `prewarm verify --repair --oci-store \(path)`, then import the base again (`prewarm import FILE`) "
-                + "or let prewarm pull it")
+            "the local copy of base image \(name) in the OCI store at \(path) is damaged (its layer \(layer.digest) is "
+                + "missing or does not hash to its name); bring it back with `prewarm import FILE` (a `docker save` or "
+                + "OCI layout tar of it) or a pull")
     }
 }

@@ -24,13 +24,17 @@ extension OCIStore {
         public var damagedImages: [String] = []
         /// The blobs whose content was checked.
         public var blobsChecked = 0
+        /// What killed writes left under `.tmp/` (with `repair`, removed): not damage, as no blob or name
+        /// is made of it, and the next build removes it.
+        public var leftovers: [String] = []
     }
 
     /// Checks the whole store: every blob's content against its name, every name's manifest,
-    /// configuration and layers present, and no temporary file left by an interrupted write.
+    /// configuration and layers present (what killed writes left under `.tmp/` is no problem:
+    /// `verifyStore` lists it apart).
     ///
-    /// - Parameter repair: removes the blobs that do not match their names and the temporary
-    ///   files (under the exclusive lock, so no write is under way).
+    /// - Parameter repair: removes the blobs that do not match their names and the leftovers of
+    ///   killed writes (under the exclusive lock, so no blob write is under way).
     /// - Returns: the problems found (and, with `repair`, removed where they were files).
     public func verify(repair: Bool = false) throws -> [Problem] {
         try verifyStore(repair: repair).problems
@@ -42,9 +46,12 @@ extension OCIStore {
     /// its copy and the names log, removes damaged blobs and temporary files, and removes the
     /// names of the images that need a blob that is gone, so that the next build makes exactly
     /// those again.
+    ///
+    /// Without `repair`, nothing in the store changes: the lock is taken only when its file exists.
     public func verifyStore(repair: Bool = false) throws -> VerifyReport {
-        try FileLock.with(path: gcLockPath, exclusive: repair) {
+        try withVerifyLock(repair: repair) {
             var report = VerifyReport()
+            report.problems += try checkLayoutFiles(repair: repair)
             if repair, let restored = try restoreIndex() {
                 report.problems.append(Problem(path: indexPath, message: restored))
             }
@@ -57,7 +64,7 @@ extension OCIStore {
             }
             var damaged: Set<String> = []
             var intact: [String: FileKey] = [:]
-            for name in try Self.list(blobDirectory) {
+            for name in try Self.listIfPresent(blobDirectory) {
                 let file = blobDirectory + "/" + name
                 let digest = "sha256:" + name
                 guard Self.isValidDigest(digest) else {
@@ -75,11 +82,8 @@ extension OCIStore {
                     intact[name] = before
                 }
             }
-            for name in try Self.list(temporaryDirectory) {
-                let file = temporaryDirectory + "/" + name
-                report.problems.append(Problem(path: file, message: "temporary file of an interrupted write"))
-                if repair { unlink(file) }
-            }
+            report.leftovers = try leftovers()
+            if repair { try removeLeftovers() }
             for name in table.allNames {
                 guard let entry = table.entry(named: name) else { continue }
                 if let (reason, blobListed) = damage(of: entry, damaged: damaged) {
@@ -101,6 +105,68 @@ extension OCIStore {
             }
             return report
         }
+    }
+
+    /// What killed writes left under `.tmp/`: every write area whose process is gone (see `writeArea()`) and
+    /// that holds a file, and anything else there but a write area being made (`prewarm-<UUID>.new`). A live
+    /// writer's area is never among them; an empty one of a process that ended without removing it (prewarm
+    /// ends with `_exit`) is no leftover either, though `removeLeftovers()` removes it.
+    func leftovers() throws -> [String] {
+        try Self.listIfPresent(temporaryDirectory).sorted().compactMap { name in
+            let file = temporaryDirectory + "/" + name
+            guard FileTree.isDirectory(file) else { return file }
+            if name.hasSuffix(".new") || ScratchDirectory.isInUse(file) { return nil }
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: file)) ?? []
+            return files.allSatisfy { $0 == ".owner" } && ScratchDirectory.isScratchName(name) ? nil : file
+        }
+    }
+
+    /// Removes `leftovers()` and the empty write areas of ended processes; returns the bytes freed.
+    @discardableResult
+    func removeLeftovers() throws -> Int64 {
+        var freed: Int64 = 0
+        for file in try leftovers() {
+            let size = Self.bytes(under: file)
+            if FileTree.remove(file) { freed += size }
+        }
+        ScratchDirectory.removeAbandoned(in: temporaryDirectory)
+        return freed
+    }
+
+    /// Runs `body` under the lock `verifyStore` needs: the exclusive one to repair; else the shared one, so
+    /// that a repair or a collection does not change the store meanwhile, unless no writer ever made its file.
+    private func withVerifyLock<T>(repair: Bool, _ body: () throws -> T) throws -> T {
+        if repair || FileManager.default.fileExists(atPath: gcLockPath) {
+            return try FileLock.with(path: gcLockPath, exclusive: repair, body)
+        }
+        return try body()
+    }
+
+    /// The files every store has, when missing: `oci-layout` (without which no tool reads the directory as an
+    /// OCI image layout) and the blob directory; with `repair`, made again (and `.tmp/`, silently).
+    private func checkLayoutFiles(repair: Bool) throws -> [Problem] {
+        var problems: [Problem] = []
+        if !FileManager.default.fileExists(atPath: layoutPath) {
+            if repair { try writeAtomically(Self.layoutContent, to: layoutPath) }
+            problems.append(
+                Problem(
+                    path: layoutPath,
+                    message: repair
+                        ? "was missing; written again" : "is missing, so the directory is not an OCI image layout"))
+        }
+        if !FileTree.isDirectory(blobDirectory) {
+            problems.append(
+                Problem(path: blobDirectory, message: repair ? "was missing; made again" : "is missing"))
+        }
+        if repair {
+            do {
+                try FileManager.default.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+            } catch {
+                throw ImageError(.io, "cannot repair the OCI store at \(path)", cause: error)
+            }
+        }
+        return problems
     }
 
     /// Why the image `entry` cannot be used, when one of the blobs it needs is missing, damaged
@@ -133,7 +199,7 @@ extension OCIStore {
     }
 
     /// Removes the blobs no named image needs (manifests, indexes, configurations, layers,
-    /// following indexes) and the temporary files of interrupted writes.
+    /// following indexes) and the leftovers of killed writes.
     ///
     /// Holds the exclusive lock, so it waits for builds and imports under way (they hold the
     /// shared one) and none starts meanwhile. A blob modified within `gracePeriod` seconds is
@@ -159,11 +225,7 @@ extension OCIStore {
                     freed += Int64(status.st_size)
                 }
             }
-            for name in try Self.list(temporaryDirectory) {
-                let file = temporaryDirectory + "/" + name
-                var status = stat()
-                if lstat(file, &status) == 0, unlink(file) == 0 { freed += Int64(status.st_size) }
-            }
+            freed += try removeLeftovers()
             if removed > 0 { AtomicFile.syncDirectory(blobDirectory) }
             return (removed, freed)
         }
@@ -199,6 +261,24 @@ extension OCIStore {
             }
         }
         return needed
+    }
+
+    /// The bytes of the file `path`, or of the files under the directory `path`.
+    static func bytes(under path: String) -> Int64 {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return 0 }
+        guard status.st_mode & S_IFMT == S_IFDIR else { return Int64(status.st_size) }
+        var total: Int64 = 0
+        for name in (try? FileManager.default.subpathsOfDirectory(atPath: path)) ?? []
+        where lstat(path + "/" + name, &status) == 0 && status.st_mode & S_IFMT == S_IFREG {
+            total += Int64(status.st_size)
+        }
+        return total
+    }
+
+    /// The names in `directory`; none when it does not exist.
+    static func listIfPresent(_ directory: String) throws -> [String] {
+        FileTree.isDirectory(directory) ? try list(directory) : []
     }
 
     static func list(_ directory: String) throws -> [String] {

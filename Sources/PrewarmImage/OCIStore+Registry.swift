@@ -2,15 +2,15 @@ import Foundation
 import PrewarmOCI
 import PrewarmSupport
 
-/// The store as the registry client sees it: downloads land in the store's `.tmp/`, on the same
-/// file system as `blobs/`, and a verified one is renamed into place.
+/// The store as the registry client sees it: downloads land in the store object's write area under
+/// `.tmp/`, on the same file system as `blobs/`, and a verified one is renamed into place.
 extension OCIStore: RegistryBlobStore {
     public func blobPath(digest: String) async throws -> String? {
         isIntact(digest) ? try blobPath(digest) : nil
     }
 
     public func temporaryBlobPath() async throws -> String {
-        temporaryDirectory + "/" + UUID().uuidString + ".partial"
+        try temporaryFilePath()
     }
 
     public func ingestVerifiedBlob(from temporaryPath: String, digest: String) async throws {

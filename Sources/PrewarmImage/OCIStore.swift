@@ -21,7 +21,7 @@ import PrewarmSupport
 /// anything changed (`isIntact`); a build rewrites the blobs that are not.
 ///
 /// Safety against crashes and other processes:
-/// - a blob is written to `.tmp/` while it is hashed, verified, fsynced and renamed to
+/// - a blob is written to a temporary file under `.tmp/` while it is hashed, verified, fsynced and renamed to
 ///   `blobs/sha256/<hex>`, so a blob's content always matches its name, even after a kill -9
 ///   or a power loss; the blob directory is synced before `index.json` names what it holds;
 ///   `verify()` checks that, and lookups of manifests and configurations verify what they read;
@@ -29,7 +29,11 @@ import PrewarmSupport
 ///   `flock` on `.prewarm-index.lock`, so concurrent processes never lose each other's names;
 /// - writers (builds, imports, `writeBlob`) hold a shared `flock` on `.prewarm-gc.lock`, which
 ///   `garbageCollect()` takes exclusively, so a blob written but not yet named is never
-///   collected; blobs younger than a grace period are kept too, for writers between two calls.
+///   collected; blobs younger than a grace period are kept too, for writers between two calls;
+/// - each store object writes its temporary files into a write area of its own,
+///   `.tmp/prewarm-<UUID>/`, locked by its process (a `ScratchDirectory`): what a killed writer
+///   left is known to be abandoned, and is removed when the store is next opened for use (and by
+///   `verify(repair:)` and `garbageCollect()`), while a live writer's files are never touched.
 ///
 /// The synchronous methods block on file I/O and locks; the `ImageEngine` methods run them off
 /// the cooperative thread pool.
@@ -49,31 +53,43 @@ public final class OCIStore: @unchecked Sendable {
     ///   `.corrupt` when `index.json` is missing from a store that has content, or damaged (the
     ///   message says to run `prewarm verify --repair`).
     public convenience init(path: String, baseProvider: (any BaseImageProvider)? = nil) throws {
-        try self.init(path: path, baseProvider: baseProvider, checkNames: true)
+        try self.init(path: path, baseProvider: baseProvider, opening: .use)
     }
 
-    private init(path: String, baseProvider: (any BaseImageProvider)?, checkNames: Bool) throws {
+    /// How `init` opens a store: to use it (made when absent), or to verify it (nothing made or changed).
+    private enum Opening { case use, verify }
+
+    private init(path: String, baseProvider: (any BaseImageProvider)?, opening: Opening) throws {
         self.path = URL(fileURLWithPath: path).standardizedFileURL.path
         self.baseProvider = baseProvider
         let manager = FileManager.default
-        do {
-            try manager.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
-            try manager.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw ImageError(.io, "cannot create the OCI store at \(self.path)", cause: error)
-        }
-        let layoutFile = self.path + "/oci-layout"
-        if let existing = manager.contents(atPath: layoutFile) {
-            let version = (try? OCIJSON.dictionary(existing, what: layoutFile))?["imageLayoutVersion"] as? String
-            guard version == "1.0.0" else {
+        if opening == .verify {
+            guard FileTree.isDirectory(self.path) else {
                 throw ImageError(
-                    .unsupported,
-                    "\(layoutFile) says image layout version \(version ?? "?"), not 1.0.0; use another `ociStore`",
+                    .notFound, "there is no OCI store at \(self.path): nothing to verify; check `ociStore`",
                     setting: .ociStore)
             }
         } else {
-            try writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile)
+            do {
+                try manager.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
+                try manager.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+            } catch {
+                throw ImageError(.io, "cannot create the OCI store at \(self.path)", cause: error)
+            }
         }
+        if let existing = manager.contents(atPath: layoutPath) {
+            let version = (try? OCIJSON.dictionary(existing, what: layoutPath))?["imageLayoutVersion"] as? String
+            guard version == "1.0.0" else {
+                throw ImageError(
+                    .unsupported,
+                    "\(layoutPath) says image layout version \(version ?? "?"), not 1.0.0; use another `ociStore`",
+                    setting: .ociStore)
+            }
+        } else if opening == .use {
+            try writeAtomically(Self.layoutContent, to: layoutPath)
+        }
+        guard opening == .use else { return }
+        ScratchDirectory.removeAbandoned(in: temporaryDirectory)
         if !manager.fileExists(atPath: indexPath) {
             try withIndexLock {
                 // Only a new store gets an empty `index.json`; one that lost it says so below.
@@ -84,19 +100,27 @@ public final class OCIStore: @unchecked Sendable {
                 }
             }
         }
-        if checkNames { _ = try names() }
+        _ = try names()
     }
 
-    /// Opens the layout at `path` as `init(path:baseProvider:)` does, except that a lost or
-    /// damaged `index.json` is not an error: for `verify(repair:)`, which restores it.
+    /// Opens the existing layout at `path` for `verifyStore(repair:)`, making and changing nothing: a lost or
+    /// damaged `index.json`, or a missing `oci-layout` or blob directory, is not an error here but a problem
+    /// that `verifyStore` reports (and, with `repair`, mends).
+    ///
+    /// - Throws: `ImageError` with code `.notFound` when `path` is not a directory, `.unsupported` when its
+    ///   `oci-layout` names another version.
     public static func openForRepair(path: String) throws -> OCIStore {
-        try OCIStore(path: path, baseProvider: nil, checkNames: false)
+        try OCIStore(path: path, baseProvider: nil, opening: .verify)
     }
+
+    /// What `oci-layout` holds.
+    static let layoutContent = Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
 
     /// Folds the names this object logged into `index.json`, so that the layout is complete for
     /// other tools once the store is no longer used.
     deinit {
         if state.withLock({ $0.namedImages }) { try? flushNames() }
+        state.withLock { $0.writeArea }?.remove()
     }
 
     /// Bytes this store object has written to files in the store (blobs, temporary files,
@@ -110,6 +134,7 @@ public final class OCIStore: @unchecked Sendable {
     // MARK: - Paths
 
     var blobDirectory: String { path + "/blobs/sha256" }
+    var layoutPath: String { path + "/oci-layout" }
     var temporaryDirectory: String { path + "/.tmp" }
     var indexPath: String { path + "/index.json" }
     var indexBackupPath: String { path + "/" + Self.backupName }
@@ -134,6 +159,23 @@ public final class OCIStore: @unchecked Sendable {
         let hex = digest.utf8.dropFirst("sha256:".count)
         return hex.count == 64
             && hex.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// This object's write area under `.tmp/`, made (and locked) on first use.
+    ///
+    /// - Throws: `ImageError` with code `.io` when it cannot be made.
+    func writeArea() throws -> String {
+        try state.withLock { state in
+            if let area = state.writeArea { return area.path }
+            let area = try ScratchDirectory(in: temporaryDirectory)
+            state.writeArea = area
+            return area.path
+        }
+    }
+
+    /// A new path for a temporary file, in this object's write area, on the file system of `blobs/`.
+    func temporaryFilePath() throws -> String {
+        try writeArea() + "/" + UUID().uuidString + ".partial"
     }
 
     // MARK: - Locks
@@ -170,6 +212,8 @@ struct StoreState {
     /// Blobs found intact, and damaged, with what `stat` said of them then (see `isIntact`).
     var verifiedBlobs: [String: FileKey] = [:]
     var damagedBlobs: [String: FileKey] = [:]
+    /// Where this object writes its temporary files (see `OCIStore.writeArea()`).
+    var writeArea: ScratchDirectory?
     /// How far this object read `.prewarm-verified.log`.
     var verifiedLogInode: UInt64?
     var verifiedLogOffset: UInt64 = 0

@@ -63,7 +63,7 @@ public actor Journal {
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws {
         let executor = JournalExecutor(label: "prewarm.journal")
-        self.connection = try await executor.run {
+        let connection = try await executor.run {
             do {
                 let connection = try Connection(path: path, busyTimeout: busyTimeout)
                 try Schema.prepare(connection, path: path, migrations: migrations)
@@ -72,6 +72,44 @@ public actor Journal {
                 throw JournalError(failure, path: path, action: "set up the schema", busyTimeout: busyTimeout)
             }
         }
+        self.init(
+            connection: connection, executor: executor, path: path, busyTimeout: busyTimeout, identity: identity,
+            now: now)
+    }
+
+    /// Opens the existing journal at `path` to read it (`prewarm runs`, `prewarm status`), writing nothing, so
+    /// that a journal on a full or read-only file system can still be read. A journal of an older schema is
+    /// opened as `init(path:busyTimeout:)` opens it, to be migrated first.
+    ///
+    /// - Throws: ``JournalError`` as `init(path:busyTimeout:)` does: ``JournalError/Code/notFound`` when there
+    ///   is no file at `path`, ``JournalError/Code/damaged`` for a damaged journal, ``JournalError/Code/diskFull`` when even reading needs space the file system lacks (a
+    ///   write-ahead log to read through).
+    public init(readingAt path: String, busyTimeout: Duration = .seconds(5)) async throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw JournalError(.notFound, "there is no journal at \(path)")
+        }
+        let executor = JournalExecutor(label: "prewarm.journal")
+        let reader = try await executor.run { () throws -> Connection? in
+            do {
+                return try Schema.openForReading(path: path, busyTimeout: busyTimeout, migrations: Schema.migrations)
+            } catch let failure as SQLiteFailure {
+                throw JournalError(failure, path: path, action: "read the runs", busyTimeout: busyTimeout)
+            }
+        }
+        if let reader {
+            self.init(
+                connection: reader, executor: executor, path: path, busyTimeout: busyTimeout, identity: .current,
+                now: { Date() })
+        } else {
+            try await self.init(path: path, busyTimeout: busyTimeout)
+        }
+    }
+
+    private init(
+        connection: sending Connection, executor: JournalExecutor, path: String, busyTimeout: Duration,
+        identity: ProcessIdentity, now: @escaping @Sendable () -> Date
+    ) {
+        self.connection = connection
         self.executor = executor
         self.path = path
         self.busyTimeout = busyTimeout

@@ -1,4 +1,6 @@
 import CSQLite
+import Foundation
+import PrewarmSupport
 
 /// An error of the journal: a file that cannot be used as one, or a read or write that failed.
 ///
@@ -8,7 +10,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
-            case cannotOpen, notAJournal, newerSchema, damaged, busy, notFound, invalidArgument, storage
+            case cannotOpen, notAJournal, newerSchema, damaged, busy, notFound, invalidArgument, storage, diskFull
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -30,8 +32,10 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(.notFound)
         /// A value the journal cannot record, such as options that are not JSON.
         public static let invalidArgument = Code(.invalidArgument)
-        /// Any other failure to read or write the file (disk full, I/O error).
+        /// Any other failure to read or write the file (an I/O error).
         public static let storage = Code(.storage)
+        /// The file system holding the journal is full.
+        public static let diskFull = Code(.diskFull)
 
         public var description: String { value.rawValue }
     }
@@ -55,11 +59,20 @@ extension JournalError {
     /// The error for a SQLite failure while doing `action` (“record the end of run 3”) on the
     /// journal at `path`.
     init(_ failure: SQLiteFailure, path: String, action: String, busyTimeout: Duration) {
+        if failure.isDiskFull {
+            self.init(
+                .diskFull,
+                "cannot \(action) in journal \(path): the file system holding it is full "
+                    + "(\(systemErrorMessage(ENOSPC))); free some space there, or pass `journalPath` to keep the "
+                    + "journal elsewhere",
+                cause: failure)
+            return
+        }
         switch failure.primaryCode {
         case SQLITE_NOTADB:
             self = .notADatabase(path: path, cause: failure)
         case SQLITE_CORRUPT:
-            self = .damaged(path: path, failure.message, cause: failure)
+            self = .damaged(path: path, cause: failure)
         case SQLITE_BUSY, SQLITE_LOCKED:
             self.init(
                 .busy,
@@ -79,11 +92,14 @@ extension JournalError {
     }
 
     /// The error for a journal that is a damaged SQLite database; it is left as it is.
-    static func damaged(path: String, _ finding: String, cause: (any Error & Sendable)? = nil) -> JournalError {
+    ///
+    /// What SQLite found (`Page 9: btreeInitPage() returns error code 11`) is about its own pages, not
+    /// something a reader can act on: it is kept as `cause`, out of the message.
+    static func damaged(path: String, cause: (any Error & Sendable)? = nil) -> JournalError {
         JournalError(
             .damaged,
-            "journal \(path) is damaged (\(finding)); it was left as it is: move it away or pass `journalPath` to start "
-                + "a new one",
+            "the journal at \(path) is damaged (SQLite cannot read all of its pages); it was left as it is: move it "
+                + "away or pass `journalPath` to start a new one",
             cause: cause)
     }
 

@@ -114,6 +114,46 @@ enum Schema {
         }
     }
 
+    /// Opens the journal at `path` to read it, writing nothing to it. As for writing first (a connection that
+    /// can, when it closes last, fold the write-ahead log back and remove it and the `-shm` file, as every
+    /// prewarm process does), but only reading; when that cannot start because SQLite cannot make or grow the
+    /// `-shm` file it reads the log through (a full or read-only file system), read-only; and when that
+    /// cannot either, while the log is empty, as an immutable file. Checks the journal as `prepare` does.
+    ///
+    /// - Returns: the connection, or `nil` when the journal's schema is older than `migrations` (it needs
+    ///   migrating, which writes).
+    static func openForReading(path: String, busyTimeout: Duration, migrations: [Migration]) throws -> Connection? {
+        var failure: SQLiteFailure?
+        for access in [Connection.Access.readWrite, .readOnly, .immutable] {
+            if access == .immutable {
+                var status = stat()
+                guard stat(path + "-wal", &status) != 0 || status.st_size == 0 else { break }
+            }
+            do {
+                return try checkedForReading(
+                    Connection(path: path, busyTimeout: busyTimeout, access: access), path: path,
+                    migrations: migrations)
+            } catch let error as SQLiteFailure
+                where [SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY].contains(error.primaryCode)
+            {
+                failure = failure ?? error
+            }
+        }
+        throw failure ?? SQLiteFailure.unexpected("the journal could not be opened to read it")
+    }
+
+    private static func checkedForReading(_ connection: Connection, path: String, migrations: [Migration]) throws
+        -> Connection?
+    {
+        let known = latestVersion(of: migrations)
+        let version = try connection.readTransaction {
+            let version = try check(connection, path: path, known: known)
+            try checkIntegrity(connection, path: path)
+            return version
+        }
+        return version == known ? connection : nil
+    }
+
     /// Puts the file in WAL mode, unless it already is.
     ///
     /// The switch needs the file to itself, and SQLite fails it with `SQLITE_BUSY` at once, without
@@ -144,8 +184,14 @@ enum Schema {
         let findings = try connection.query("PRAGMA quick_check(1)") { try $0.text(0) ?? "" }
         guard findings == ["ok"] else {
             let first = findings.first ?? "no answer from quick_check"
-            throw JournalError.damaged(path: path, first.replacingOccurrences(of: "\n", with: " "))
+            throw JournalError.damaged(path: path, cause: IntegrityFinding(text: first))
         }
+    }
+
+    /// The first problem `quick_check` names, kept as the cause of a ``JournalError/Code/damaged``.
+    struct IntegrityFinding: Error, Sendable, CustomStringConvertible {
+        var text: String
+        var description: String { text }
     }
 
     /// Checks that the file is an empty database or a journal of a schema this prewarm knows,

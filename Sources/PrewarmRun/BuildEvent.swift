@@ -23,6 +23,9 @@ public enum BuildEvent: Sendable {
     case node(SchedulerEvent)
     /// A line of an engine's build output for a node.
     case output(node: String, line: String)
+    /// Building a node found a blob of the OCI store damaged (it no longer hashed to its name) and wrote it
+    /// again: the node, the blob's digest, the store's directory.
+    case rewroteDamagedBlob(node: String, blob: String, store: String)
     /// The scheduler is done: the run as recorded (pushing and loading come after).
     case built(BuildRun.Report)
     /// An image (or index) pushed to the `push` repository.

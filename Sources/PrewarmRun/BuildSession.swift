@@ -146,7 +146,10 @@ public struct BuildSession: Sendable {
         buildOptions.resumedImages = configuration.resumedImages
         let executor = EngineExecutor(
             engine: setup.engine, emulators: emulators, options: buildOptions, layers: layers, cache: setup.cache,
-            output: { node, line in events(.output(node: node, line: line)) })
+            output: { node, line in events(.output(node: node, line: line)) },
+            rewroteBlob: { [store = setup.store?.path ?? setup.engine.description] node, blob in
+                events(.rewroteDamagedBlob(node: node, blob: blob, store: store))
+            })
         let buildRun = BuildRun(
             plan: plan, templatePath: absoluteTemplate, optionsJSON: Self.jsonLine(options),
             prewarmVersion: configuration.prewarmVersion,

@@ -61,12 +61,16 @@ public struct EngineExecutor: NodeExecutor {
     public let cache: (any BuildCache)?
     /// Receives the engine's build output: node ID, line.
     public let output: @Sendable (String, String) -> Void
+    /// Told of each blob of the engine's store that a node's build found damaged and wrote again: node ID,
+    /// blob digest (see `EngineImage.rewrittenBlobs`).
+    public let rewroteBlob: @Sendable (String, String) -> Void
     private let emulatorDigests = DigestCache()
 
     public init(
         engine: any ImageEngine, emulators: EmulatorLocator, options: BuildOptions,
         layers: any LayerProvider = TemplateLayerProvider(), cache: (any BuildCache)? = nil,
-        output: @escaping @Sendable (String, String) -> Void = { _, _ in }
+        output: @escaping @Sendable (String, String) -> Void = { _, _ in },
+        rewroteBlob: @escaping @Sendable (String, String) -> Void = { _, _ in }
     ) {
         self.engine = engine
         self.emulators = emulators
@@ -74,6 +78,7 @@ public struct EngineExecutor: NodeExecutor {
         self.layers = layers
         self.cache = cache
         self.output = output
+        self.rewroteBlob = rewroteBlob
     }
 
     public func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
@@ -150,6 +155,7 @@ public struct EngineExecutor: NodeExecutor {
         let image = try await SAMBuildLock(name: planned.name).holding {
             try await engine.build(request) { line in output(nodeID, line) }
         }
+        for blob in image.rewrittenBlobs { rewroteBlob(nodeID, blob) }
         await removeStaleRapidImages(besides: planned.name, nodeID: nodeID)
         try await cache?.store(key: key, name: planned.name)
         return .built(.image(imageID: image.id))

@@ -12,7 +12,8 @@ import Foundation
 /// Its process holds an exclusive `flock` on `<directory>/.owner` for as long as it lives, and the
 /// kernel drops that lock when the process ends, however it ends. A process killed with SIGKILL cannot
 /// remove its own directory, which may hold hundreds of megabytes of layers; so the first
-/// `ScratchDirectory` a process makes removes every one whose owner is gone. The directory is made as
+/// `ScratchDirectory` a process makes under a directory removes every one there whose owner is gone (the
+/// OCI store makes its write areas so too, under its `.tmp/`). The directory is made as
 /// `prewarm-<UUID>.new` and renamed once its lock is held, so that no other process sees it unlocked.
 public final class ScratchDirectory: Sendable {
     /// The directory.
@@ -21,17 +22,15 @@ public final class ScratchDirectory: Sendable {
 
     /// The name every scratch directory starts with.
     static let prefix = "prewarm-"
-    private static let swept = Locked(false)
+    /// The parents this process has removed abandoned directories from.
+    private static let swept = Locked(Set<String>())
 
     /// Makes a new scratch directory under `parent`, after removing the abandoned ones there (the
-    /// first time in this process).
+    /// first time in this process for that parent).
     ///
     /// - Throws: `ImageError` with code `.io` when the directory cannot be made or locked.
     public init(in parent: String = FileManager.default.temporaryDirectory.path) throws {
-        let sweep = Self.swept.withLock { swept in
-            defer { swept = true }
-            return !swept
-        }
+        let sweep = Self.swept.withLock { $0.insert(parent).inserted }
         if sweep { Self.removeAbandoned(in: parent) }
 
         let final = parent + "/" + Self.prefix + UUID().uuidString
@@ -66,6 +65,17 @@ public final class ScratchDirectory: Sendable {
     public func remove() {
         FileTree.remove(path)
         owner.release()
+    }
+
+    /// Whether the scratch directory at `directory` is in use: its `.owner` is locked by a live process.
+    /// `false` for one whose process is gone, one without an `.owner`, and anything else.
+    public static func isInUse(_ directory: String) -> Bool {
+        guard FileTree.isDirectory(directory), access(directory + "/.owner", F_OK) == 0 else { return false }
+        guard let lock = try? FileLock.tryAcquire(path: directory + "/.owner", create: false) else {
+            return access(directory + "/.owner", F_OK) == 0
+        }
+        lock.release()
+        return false
     }
 
     /// Whether `name` is that of a scratch directory: `prewarm-<UUID>`, nothing more.

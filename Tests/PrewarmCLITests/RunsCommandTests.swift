@@ -23,6 +23,16 @@ import Testing
         return (path, run.id)
     }
 
+    /// A journal of several pages, closed when this returns: runs with long template paths.
+    func journalOfManyRuns(at path: String) async throws {
+        let journal = try await Journal(path: path)
+        for index in 0..<120 {
+            _ = try await journal.beginRun(
+                templatePath: "/app-\(index)/" + String(repeating: "t", count: 200), optionsJSON: "{}",
+                prewarmVersion: "test")
+        }
+    }
+
     @Test func runsAndStatusShowTheJournal() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -60,6 +70,23 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: garbage)) == before)
 
         let (path, _) = try await journalWithOneRun(in: directory)
+        // A page of garbage in the middle: the journal is damaged, said without SQLite's page numbers.
+        let damaged = directory.path + "/damaged.sqlite"
+        try await journalOfManyRuns(at: damaged)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: damaged))
+        try #require(bytes.count >= 6 * 4096, "\(bytes.count) bytes")
+        let middle = bytes.count / 4096 / 2 * 4096
+        bytes.replaceSubrange(
+            middle..<(middle + 4096), with: Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 * 7) }))
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        let refused = try await PrewarmExecutable.run(["runs", "--journal", damaged])
+        #expect(refused.status == 2)
+        #expect(
+            refused.stderr
+                == "prewarm: error: the journal at \(damaged) is damaged (SQLite cannot read all of its pages); it was "
+                + "left as it is: move it away or pass --journal to start a new one\n")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: damaged)) == bytes)
+
         let unknown = try await PrewarmExecutable.run(["status", "99", "--journal", path])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("no run 99"))

@@ -12,15 +12,35 @@ final class Connection {
     /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
     let busyTimeout: Duration
 
-    /// Opens (and creates when absent) the database file at `path`.
+    /// How a connection may use its file.
+    enum Access {
+        /// Reads and writes, creating the file when absent.
+        case readWrite
+        /// Reads only: SQLite writes nothing to the database (it may still make the `-shm` file it reads the
+        /// write-ahead log through).
+        case readOnly
+        /// Reads the database file alone, with no locks and no `-shm` or `-wal` file (SQLite's `immutable`):
+        /// right only while no one writes it and its write-ahead log is empty.
+        case immutable
+    }
+
+    /// Opens the database file at `path` (with `.readWrite`, creating it when absent).
     ///
     /// Opening reads nothing: a file that is not a database is only detected by the first
     /// statement. `busyTimeout` is how long a statement waits for another connection's lock
     /// before failing with `SQLITE_BUSY`.
-    init(path: String, busyTimeout: Duration) throws {
+    init(path: String, busyTimeout: Duration, access: Access = .readWrite) throws {
         var opened: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        let status = sqlite3_open_v2(path, &opened, flags, nil)
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        var name = path
+        switch access {
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .immutable:
+            flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            name = "file:" + Self.uriPath(path) + "?immutable=1"
+        }
+        let status = sqlite3_open_v2(name, &opened, flags, nil)
         guard status == SQLITE_OK, let opened else {
             let failure =
                 opened.map { Connection.failure(of: $0, status: status, sql: nil) }
@@ -36,6 +56,21 @@ final class Connection {
 
     deinit {
         sqlite3_close_v2(handle)
+    }
+
+    /// `path` as the path of a `file:` URI: `%`, `?` and `#` escaped (and made absolute, as a URI's is).
+    private static func uriPath(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var result = ""
+        for character in absolute {
+            switch character {
+            case "%": result += "%25"
+            case "?": result += "%3f"
+            case "#": result += "%23"
+            default: result.append(character)
+            }
+        }
+        return result
     }
 
     /// Whether a transaction is open on this connection.
@@ -124,6 +159,6 @@ final class Connection {
         if systemError != 0, status & 0xff == SQLITE_CANTOPEN || status & 0xff == SQLITE_IOERR {
             message += ": \(systemErrorMessage(systemError))"
         }
-        return SQLiteFailure(code: status, message: message, sql: sql)
+        return SQLiteFailure(code: status, message: message, sql: sql, systemError: systemError)
     }
 }

@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// A failure reported by SQLite: its result code and message, and the statement when there is one.
 ///
@@ -11,9 +12,16 @@ struct SQLiteFailure: Error, Sendable, CustomStringConvertible {
     var message: String
     /// The SQL that failed, when the failure came from a statement.
     var sql: String?
+    /// The operating system's `errno` behind the failure, 0 when SQLite names none.
+    var systemError: Int32 = 0
 
     /// The primary result code (`SQLITE_BUSY`, `SQLITE_IOERR`, …).
     var primaryCode: Int32 { code & 0xff }
+
+    /// Whether the file system is full: SQLite's `SQLITE_FULL`, or an I/O error for want of space.
+    var isDiskFull: Bool {
+        primaryCode == SQLITE_FULL || ([SQLITE_IOERR, SQLITE_CANTOPEN].contains(primaryCode) && systemError == ENOSPC)
+    }
 
     var description: String {
         var text = "\(message) (SQLite result code \(code))"

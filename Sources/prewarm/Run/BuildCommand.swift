@@ -224,6 +224,11 @@ struct BuildOutput: Sendable {
             reporter.handle(event)
         case .output:
             break
+        case .rewroteDamagedBlob(let node, let blob, let store):
+            Console.write(
+                "prewarm: \(node): blob \(blob) in the OCI store at \(store) was damaged (it no longer hashed to its "
+                    + "name); it was written again")
+            reporter.repaired(node: node, blob: blob)
         case .built(let run):
             finish(run)
         case .pushed(let pushed):

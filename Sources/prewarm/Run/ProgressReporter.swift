@@ -147,6 +147,14 @@ final class ProgressReporter: Sendable {
         }
     }
 
+    /// A blob of the OCI store that building `node` found damaged and wrote again: with `json`, a
+    /// `repaired` event (people get a line on standard error from `BuildOutput`).
+    func repaired(node: String, blob: String) {
+        guard mode == .json else { return }
+        let kind = plan.graph.nodes.first { $0.id == node }?.kind.rawValue ?? "image"
+        emit(JSONText.line(ProgressLine(event: "repaired", node: node, kind: kind, blob: blob)))
+    }
+
     /// The end of the run: the summary (a line or a JSON object) and, for people, the function
     /// table, on standard output.
     func finish(_ summary: RunSummary, runID: Int64, planErrors: Int) {
@@ -204,6 +212,8 @@ struct ProgressLine: Encodable {
     var output: String?
     var error: String?
     var seconds: Double?
+    /// The blob written again, in a `repaired` event.
+    var blob: String?
 }
 
 /// The last line of `--progress json`.

@@ -12,10 +12,12 @@ struct VerifyCommand: ParsableCommand {
             "Check every blob, manifest, configuration and name of the OCI store; --repair removes what is damaged.",
         discussion: """
             Every blob is read and hashed. Without --repair nothing changes, and the exit status is 1 when \
-            something is wrong. With --repair (it waits for builds under way): a lost or damaged index.json \
-            is restored from its copy and the names log, damaged blobs and leftover temporary files are \
-            removed, and so are the names of the images that needed them; the next `prewarm build` builds \
-            exactly those again (a damaged base image must be imported or pulled again).
+            something is wrong (a missing oci-layout too). Temporary files that killed writes left are listed \
+            but are no damage: the next build removes them. With --repair (it waits for builds under way): a \
+            lost or damaged index.json is restored from its copy and the names log, a missing oci-layout is \
+            written again, damaged blobs and leftover temporary files are removed, and so are the names of \
+            the images that needed them; the next `prewarm build` builds exactly those again (a damaged base \
+            image must be imported or pulled again).
 
             Examples:
               prewarm verify
@@ -36,6 +38,9 @@ struct VerifyCommand: ParsableCommand {
             throw CommandFailure(message: error.description, exitCode: .unusableInput)
         }
         for problem in report.problems { print(problem.description) }
+        for leftover in report.leftovers {
+            print("\(leftover): left by a killed write" + (repair ? "; removed" : "; the next build removes it"))
+        }
         let damaged = report.damagedImages
         if report.problems.isEmpty {
             print("checked \(report.blobsChecked) blob(s): the OCI store at \(directory) is whole")

@@ -12,8 +12,9 @@ struct JournalOptions: ParsableArguments {
                 + ".aws-sam/build/template.yaml, next to .aws-sam).", valueName: "path"))
     var path: String?
 
-    /// Opens an existing journal, for the commands that read one: `--journal`, else the journal of the
-    /// template (given, or found as `TemplateArgument` finds it).
+    /// Opens an existing journal to read it, writing nothing (so that it reads on a full disk too), for the
+    /// commands that read one: `--journal`, else the journal of the template (given, or found as
+    /// `TemplateArgument` finds it).
     ///
     /// - Throws: `CommandFailure` (exit 2) when there is no journal there; `JournalError` for a file that is
     ///   not a journal or one written by a newer prewarm.
@@ -25,6 +26,6 @@ struct JournalOptions: ParsableArguments {
                     + "(run prewarm build, or pass --journal)",
                 exitCode: .unusableInput)
         }
-        return try await Journal(path: path)
+        return try await Journal(readingAt: path)
     }
 }
