@@ -80,8 +80,8 @@ side() {
     local sam_args=(--skip-pull-image)
     began="$(now)"
     if [ "$name" = prewarm ]; then
-        # LEAD: once prewarm finds .aws-sam/build/template.yaml by itself, drop the --template argument.
-        (cd "$dir/project" && "$prewarm" build --for-sam --template .aws-sam/build/template.yaml --skip-pull-image \
+        # No template: prewarm finds .aws-sam/build/template.yaml, as sam local does.
+        (cd "$dir/project" && "$prewarm" build --for-sam --skip-pull-image \
             --rie-dir "$rie_dir" --docker-host "$DOCKER_HOST") >"$dir/build.out" 2>"$dir/build.err" || {
             tail -n 20 "$dir/build.err" >&2
             die "prewarm build failed"
