@@ -8,7 +8,7 @@ public struct SAMBuildReason: Sendable, Hashable {
         /// A layer of the function is a `Ref` to an `AWS::Serverless::LayerVersion` or
         /// `AWS::Lambda::LayerVersion` in the template.
         case templateLayer = "template-layer"
-        /// The function has no runtime: every Image function.
+        /// The function has no runtime: an Image function without one of its own or from Globals.
         case noRuntime = "no-runtime"
     }
     public var code: Code
@@ -21,12 +21,15 @@ extension PlannedFunction {
     /// `nil` when `sam local` uses prewarm's image as it is (provided the image is there, the run has no
     /// `--force-image-build`, and, without `--skip-pull-image`, the base image's registry digest is current).
     public var samBuildsOnInvoke: SAMBuildReason? {
-        if packageType == .image || runtime == nil {
+        if runtime == nil {
             return SAMBuildReason(
                 code: .noRuntime,
-                message: "sam local builds every function without a Runtime (all Image functions) on every invoke; "
+                message: "sam local builds every function without a Runtime (an Image function with none of its own "
+                    + "or from Globals) on every invoke; "
                     + "prewarm's build of SAM's own Dockerfile makes that build a cache hit on a classic builder")
         }
+        // SAM ignores an Image function's layers.
+        guard packageType == .zip else { return nil }
         let templateLayers = layers.filter {
             if case .local = $0.source { return true }
             return false

@@ -138,7 +138,7 @@ public struct Planner: Sendable {
         var image = PlannedImage(
             name: imageName, baseImage: baseImage, baseNodeID: baseID, architecture: architecture, layers: layers,
             contentKey: key)
-        image.samBuildsOnEveryInvoke = function.packageType == .image
+        image.samBuildsOnEveryInvoke = function.packageType == .image && function.runtime == nil
         graph.insert(
             BuildGraph.Node(
                 id: imageID, kind: .image, needs: [baseID] + Self.unique(layers.map(\.nodeID)), payload: .image(image)))

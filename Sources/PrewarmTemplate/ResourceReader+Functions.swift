@@ -116,7 +116,8 @@ extension ResourceReader {
             }
         }
 
-        let runtime = packageType == .zip ? try string("Runtime") : nil
+        // An Image function may have one too (its own, or from Globals): SAM CLI then does not rebuild it.
+        let runtime = try string("Runtime")
         var architectures: [String] = []
         if let node = properties["Architectures"], Self.hasConditionalNoValue(node) {
             throw TemplateError(

@@ -37,7 +37,7 @@ public struct Function: Sendable, Hashable {
     public var stackPath: [String]
     public var resourceType: String
     public var packageType: PackageType
-    /// The `Runtime` value; `nil` when the template has none (Image functions).
+    /// The `Runtime` value (after Globals); `nil` when the template has none (most Image functions).
     public var runtime: String?
     /// The `Architectures` values as written; the planner validates them.
     public var architectures: [String]
