@@ -22,8 +22,8 @@ public struct BuildConfiguration: Sendable {
         /// prewarm's own OCI store: no daemon; `load` hands the images to Docker afterwards.
         case oci
         /// `docker` when one answers at `dockerHost` (or `$DOCKER_HOST`, or /var/run/docker.sock), else `oci`.
-        /// A setting only the OCI store serves (`push`, `cacheFrom`, `cacheTo`, `registryMirrors`, `load`) makes
-        /// it `oci`; `dockerHost` makes it `docker`.
+        /// A setting only the OCI store serves (`push`, `cacheTo`, `registryMirrors`, `load`) makes it `oci`;
+        /// `dockerHost` makes it `docker`. (`cacheFrom` serves both.)
         case auto
     }
 
@@ -111,9 +111,9 @@ public struct BuildConfiguration: Sendable {
         self.templatePath = templatePath
     }
 
-    /// Whether a setting that only the OCI store serves is given.
+    /// Whether a setting that only the OCI store serves is given (`cacheFrom` serves the Docker engine too).
     public var needsOCIStore: Bool {
-        push != nil || cacheFrom != nil || cacheTo != nil || load || !registryMirrors.isEmpty
+        push != nil || cacheTo != nil || load || !registryMirrors.isEmpty
     }
 
     /// The engine asked for, once the other settings are considered: with `auto`, `oci` for settings only it

@@ -12,7 +12,8 @@ struct EngineSetup: Sendable {
     /// The OCI store, when it is the engine.
     var store: OCIStore?
     var registry: RegistryClient?
-    var cache: RegistryBuildCache?
+    /// Where images are fetched from before building (`cacheFrom`), and kept (`cacheTo`, OCI store only).
+    var cache: (any BuildCache)?
     /// Base images loaded from the template's `Metadata.Prewarm.BaseImages`: never pulled.
     var localBases: Set<String> = []
     /// What setting the engine up did.
@@ -70,6 +71,18 @@ extension BuildSession {
 
     private func dockerSetup(_ docker: DockerEngine, reason: EngineReason?) async throws -> EngineSetup {
         var setup = EngineSetup(engine: docker, reason: reason)
+        if let cacheFrom = configuration.cacheFrom {
+            do {
+                setup.cache = DockerRegistryCache(
+                    docker: docker,
+                    client: RegistryClient(
+                        configuration: RegistryClient.Configuration(
+                            credentials: DockerCredentials(environment: configuration.environment))),
+                    from: try ImageReference(cacheFrom))
+            } catch let error as ImageError {
+                throw BuildSessionError(.configuration, error.description, cause: error)
+            }
+        }
         let (local, loaded) = try await loadTemplateBases(into: docker)
         setup.localBases = local
         if loaded > 0, let layout = plan.settings.baseImages {
@@ -80,7 +93,7 @@ extension BuildSession {
 
     private func ociSetup(reason: EngineReason?) throws -> EngineSetup {
         let registry: RegistryClient
-        var cache: RegistryBuildCache?
+        var cache: (any BuildCache)?
         do {
             let mirrors = try configuration.registryMirrors.map(RegistryMirror.init)
             registry = RegistryClient(

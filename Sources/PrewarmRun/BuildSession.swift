@@ -184,7 +184,7 @@ public struct BuildSession: Sendable {
         if configuration.engine == .docker, configuration.needsOCIStore {
             throw BuildSessionError(
                 .configuration,
-                "push, cacheFrom, cacheTo, registryMirrors and load work with the OCI store engine, not docker")
+                "push, cacheTo, registryMirrors and load work with the OCI store engine, not docker")
         }
     }
 

@@ -26,7 +26,7 @@ struct BuildInputOptions: ParsableArguments {
     func validate() throws {
         if engine.engine == .docker, engine.needsOCIStore {
             throw ValidationError(
-                "--push, --cache-from, --cache-to, --registry-mirror and --load work with --engine oci, not docker")
+                "--push, --cache-to, --registry-mirror and --load work with --engine oci, not docker")
         }
     }
 

@@ -46,7 +46,8 @@ struct EngineOptions: ParsableArguments {
         name: .customLong("cache-from"),
         help: ArgumentHelp(
             "A registry repository used as a build cache: an image whose build key is there (tag pw-<key>) is "
-                + "fetched instead of built. --engine oci only.",
+                + "fetched instead of built; with a Docker engine, it is loaded into it. Keys are the same in "
+                + "every checkout, so a cache CI filled serves a developer's machine.",
             valueName: "registry/repo"))
     var cacheFrom: String?
 
@@ -64,9 +65,9 @@ struct EngineOptions: ParsableArguments {
     )
     var load = false
 
-    /// Whether a flag that only the OCI store serves is given.
+    /// Whether a flag that only the OCI store serves is given (`--cache-from` serves Docker too).
     var needsOCIStore: Bool {
-        push != nil || cacheFrom != nil || cacheTo != nil || load || !registryMirrors.isEmpty
+        push != nil || cacheTo != nil || load || !registryMirrors.isEmpty
     }
 
     /// The engine settings of a build.

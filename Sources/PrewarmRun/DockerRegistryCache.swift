@@ -1,0 +1,43 @@
+import Foundation
+import PrewarmImage
+import PrewarmOCI
+import PrewarmSupport
+
+/// `--cache-from` with a Docker engine: an image whose build key the registry cache has (the tag
+/// `pw-<key>`, as ``RegistryBuildCache`` keeps it) is pulled into a scratch OCI store and loaded into the
+/// engine under the name SAM looks for, so that a developer's machine gets the images CI built with one
+/// command. Keys hold no absolute path, so a cache filled from one checkout serves another. Keeping images
+/// in a cache (`--cache-to`) stays with the OCI store.
+public struct DockerRegistryCache: BuildCache {
+    public let docker: DockerEngine
+    public let client: RegistryClient
+    /// Where images are looked for (`--cache-from`).
+    public let from: ImageReference
+
+    public init(docker: DockerEngine, client: RegistryClient, from: ImageReference) {
+        self.docker = docker
+        self.client = client
+        self.from = from
+    }
+
+    public func fetch(key: String, name: String, platform: OCIPlatform) async throws -> EngineImage? {
+        let reference = from.withTag(try RegistryTag.forContentKey(key))
+        guard try await client.exists(reference) else { return nil }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let store = try OCIStore(path: scratch.path + "/store")
+        let pulled = try await client.pull(reference, platform: platform, into: store)
+        try store.setName(
+            name,
+            to: OCIDescriptor(
+                mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
+                size: Int64(pulled.manifest.data.count), platform: pulled.platform))
+        let archive = scratch.path + "/image.tar"
+        try store.export(names: [name], format: .docker, to: archive, platform: platform)
+        try await docker.load(archivePath: archive)
+        return try await docker.image(named: name)
+    }
+
+    /// Keeps nothing: `--cache-to` works with the OCI store.
+    public func store(key: String, name: String) async throws {}
+}
