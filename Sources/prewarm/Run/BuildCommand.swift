@@ -87,8 +87,9 @@ struct BuildCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Build only part K of N of the images (chosen by image name, the same on every machine), so that N "
-                + "CI runners split one template; share their results with --cache-to/--cache-from.",
+            "Build only part K of N of the images (images that share layers kept together, costs balanced; "
+                + "computed from the template alone, the same on every machine), so that N CI runners split one "
+                + "template; share their results with --cache-to/--cache-from. prewarm plan --shards N shows it.",
             valueName: "K/N"))
     var shard: Shard?
 
