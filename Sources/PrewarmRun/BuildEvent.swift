@@ -23,6 +23,9 @@ public enum BuildEvent: Sendable {
     case node(SchedulerEvent)
     /// A line of an engine's build output for a node.
     case output(node: String, line: String)
+    /// Something the reader must know about a node that still succeeded, on one line: a base image whose
+    /// pull failed, used as the engine already has it.
+    case warning(node: String, message: String)
     /// The scheduler is done: the run as recorded (pushing and loading come after).
     case built(BuildRun.Report)
     /// An image (or index) pushed to the `push` repository.

@@ -139,7 +139,8 @@ public struct BuildSession: Sendable {
         buildOptions.resumedImages = configuration.resumedImages
         let executor = EngineExecutor(
             engine: setup.engine, emulators: emulators, options: buildOptions, layers: layers, cache: setup.cache,
-            output: { node, line in events(.output(node: node, line: line)) })
+            output: { node, line in events(.output(node: node, line: line)) },
+            warning: { node, message in events(.warning(node: node, message: message)) })
         let buildRun = BuildRun(
             plan: plan, templatePath: absoluteTemplate, optionsJSON: Self.jsonLine(options),
             prewarmVersion: configuration.prewarmVersion,

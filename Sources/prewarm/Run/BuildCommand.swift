@@ -219,6 +219,8 @@ struct BuildOutput: Sendable {
             reporter.handle(event)
         case .output:
             break
+        case .warning(let node, let message):
+            Console.warning("\(node): \(message)")
         case .built(let run):
             finish(run)
         case .pushed(let pushed):
