@@ -107,7 +107,7 @@ public struct EngineExecutor: NodeExecutor {
         let pull = options.pull && !options.localBases.contains(reference)
         do {
             return try await engine.prepareBase(reference, platform: platform, pull: pull)
-        } catch let pullError where pull && !(pullError is CancellationError) {
+        } catch let pullError where pull && !(pullError is CancellationError) && !Task.isCancelled {
             guard let local = try? await engine.prepareBase(reference, platform: platform, pull: false) else {
                 throw pullError
             }
