@@ -49,17 +49,19 @@ protocol ResponseSink: AnyObject {
 final class CurlTransfer: @unchecked Sendable {
     let request: HTTPRequest
     let summary: RequestSummary
-    private let options: TransferOptions
+    let options: TransferOptions
     private let sink: any ResponseSink
     private let cancelFlag = Locked(false)
 
     // The loop's thread only.
     private(set) var easy: UnsafeMutableRawPointer?
     private var headerList: UnsafeMutablePointer<curl_slist>?
-    private let errorBuffer: UnsafeMutablePointer<CChar>
+    let errorBuffer: UnsafeMutablePointer<CChar>
     private var bodySource: RequestBodySource?
     private var pendingHeaders = HTTPHeaders()
     private var head: ResponseHead?
+    /// Whether the last header block that began has ended with its blank line.
+    private var headerBlockEnded = false
     private var callbackFailure: (any Error)?
     private var finished = false
 
@@ -253,7 +255,9 @@ final class CurlTransfer: @unchecked Sendable {
         let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .newlines)
         if line.hasPrefix("HTTP/") {
             pendingHeaders = HTTPHeaders()
+            headerBlockEnded = false
         } else if line.isEmpty {
+            headerBlockEnded = true
             // The end of a header block: the response's unless libcurl goes on to another one.
             let status = responseCode()
             let followed =
@@ -305,7 +309,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     /// The system's error number of the last connection failure; 0 when none.
-    private func osErrno() -> Int32 {
+    func osErrno() -> Int32 {
         guard let easy else { return 0 }
         var number = 0
         _ = ccurl_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &number)
@@ -322,9 +326,18 @@ final class CurlTransfer: @unchecked Sendable {
     // MARK: Ending
 
     /// Ends a transfer that libcurl finished with `code`, after its handle left the multi handle.
+    ///
+    /// libcurl reports success for a response that ends inside its header block (a status line and some
+    /// fields, then the connection closes, with no blank line): that is a connection lost before the answer
+    /// was whole, so it ends as ``HTTPError/Code/truncated`` (transient), never as an answer with no body.
     func complete(_ code: CURLcode) {
         if callbackFailure == nil, code == CURLE_OK, head == nil {
-            callbackFailure = deliverHead()
+            callbackFailure =
+                headerBlockEnded
+                ? deliverHead()
+                : HTTPError(
+                    .truncated, "the connection closed before the end of the response's header fields",
+                    request: summary)
         }
         if let callbackFailure {
             finish(.failure(callbackFailure))
@@ -350,55 +363,5 @@ final class CurlTransfer: @unchecked Sendable {
         headerList = nil
         bodySource?.close()
         bodySource = nil
-    }
-
-    private func error(for code: CURLcode) -> HTTPError {
-        let buffered = String(cString: errorBuffer)
-        var detail = buffered.isEmpty ? String(cString: curl_easy_strerror(code)) : buffered
-        let kind: HTTPError.Code
-        switch code {
-        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
-            kind = .invalidRequest
-        case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT:
-            kind = .couldNotConnect
-            let systemError = osErrno()
-            let reason = systemError == 0 ? nil : systemErrorMessage(systemError)
-            if let path = options.unixSocketPath {
-                // libcurl's own text names "localhost port 80", which is not where it tried.
-                detail = "cannot connect to the unix socket \(path): \(reason ?? detail)"
-                switch systemError {
-                case ENOENT, ECONNREFUSED: detail += "; is the daemon running and listening there?"
-                case EACCES: detail += "; is this user allowed to use the socket?"
-                default: break
-                }
-            } else if let reason {
-                detail += " (\(reason))"
-            }
-        case CURLE_OPERATION_TIMEDOUT:
-            kind = .timedOut
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-            CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED, CURLE_USE_SSL_FAILED,
-            CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED:
-            kind = .tls
-            detail += "; check the CA bundle and the server's certificate"
-        case CURLE_PARTIAL_FILE:
-            kind = .truncated
-        case CURLE_TOO_MANY_REDIRECTS, CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING, CURLE_RANGE_ERROR:
-            kind = .invalidResponse
-        case CURLE_WRITE_ERROR:
-            kind = .bodyWrite
-        case CURLE_READ_ERROR, CURLE_ABORTED_BY_CALLBACK:
-            kind = .bodyRead
-        default:
-            kind = .transport
-        }
-        return HTTPError(kind, detail, request: summary, curlCode: code)
-    }
-}
-
-extension HTTPError {
-    init(_ code: Code, _ detail: String, request: RequestSummary, curlCode: CURLcode) {
-        self.init(code, detail, request: request, curlCode: Int(curlCode.rawValue))
     }
 }

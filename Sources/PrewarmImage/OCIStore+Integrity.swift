@@ -13,23 +13,38 @@ extension OCIStore {
     /// Whether blob `digest` is in the store with the content its name says (and, when given,
     /// `size` bytes): read and hashed only when it changed since it was last verified.
     ///
+    /// Another process may rename its own copy of the blob into place at any time (two builds writing
+    /// one shared layer at once): a file replaced while it was hashed is not damage, so the file now
+    /// there is looked at again, and content that hashed to its name is intact whichever copy it was.
+    ///
     /// - Returns: `false` when it is missing, of another size, or damaged.
     public func isIntact(_ digest: String, size: Int64? = nil) -> Bool {
-        guard let file = try? blobPath(digest), let key = Self.fileKey(file) else { return false }
-        if let size, key.size != UInt64(size) { return false }
+        guard let file = try? blobPath(digest) else { return false }
         let hex = String(digest.dropFirst("sha256:".count))
-        switch verifiedState(hex, key) {
-        case .intact: return true
-        case .damaged: return false
-        case .unknown: break
-        }
-        guard let actual = try? ContentDigest.file(file), actual == digest, Self.fileKey(file) == key else {
+        for _ in 0..<Self.replacedBlobLooks {
+            guard let key = Self.fileKey(file) else { return false }
+            if let size, key.size != UInt64(size) { return false }
+            switch verifiedState(hex, key) {
+            case .intact: return true
+            case .damaged: return false
+            case .unknown: break
+            }
+            let actual = try? ContentDigest.file(file)
+            let replaced = Self.fileKey(file) != key
+            if actual == digest {
+                // The key recorded must be that of the file hashed: not known when it was replaced.
+                if !replaced { recordVerified(hex, key) }
+                return true
+            }
+            if replaced { continue }
             state.withLock { $0.damagedBlobs[hex] = key }
             return false
         }
-        recordVerified(hex, key)
-        return true
+        return false
     }
+
+    /// How many times ``isIntact(_:size:)`` looks at a blob that other writers keep replacing.
+    private static let replacedBlobLooks = 8
 
     private enum VerifiedState { case intact, damaged, unknown }
 

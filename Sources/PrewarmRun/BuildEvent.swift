@@ -26,6 +26,9 @@ public enum BuildEvent: Sendable {
     /// Building a node found a blob of the OCI store damaged (it no longer hashed to its name) and wrote it
     /// again: the node, the blob's digest, the store's directory.
     case rewroteDamagedBlob(node: String, blob: String, store: String)
+    /// Something the reader must know about a node that still succeeded, on one line: a base image whose
+    /// pull failed, used as the engine already has it.
+    case warning(node: String, message: String)
     /// The scheduler is done: the run as recorded (pushing and loading come after).
     case built(BuildRun.Report)
     /// An image (or index) pushed to the `push` repository.

@@ -16,6 +16,8 @@ struct EngineSetup: Sendable {
     var cache: (any BuildCache)?
     /// Base images loaded from the template's `Metadata.Prewarm.BaseImages`: never pulled.
     var localBases: Set<String> = []
+    /// With `load`: the Docker engine the OCI store's images go to after the build, found before it.
+    var loadTarget: DockerEngine?
     /// What setting the engine up did.
     var notes: [String] = []
 }
@@ -32,7 +34,9 @@ extension BuildSession {
         case .docker:
             return try await dockerSetup(try await dockerEngine(), reason: nil)
         case .oci:
-            return try ociSetup(reason: nil)
+            var setup = try ociSetup(reason: nil)
+            if configuration.load { setup.loadTarget = try await loadTarget() }
+            return setup
         case .auto:
             let outcome: EngineDiscovery.Outcome
             do {
@@ -66,6 +70,23 @@ extension BuildSession {
                 .locate(option: configuration.dockerHost).0
         } catch let error as ImageError {
             throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
+        }
+    }
+
+    /// The Docker engine that `load` hands the images to, checked before anything is built, so that a build
+    /// with nowhere to load its images into stops at once instead of after all its work.
+    ///
+    /// - Throws: `BuildSessionError` with code `.engine` when no engine answers where `dockerHost`,
+    ///   `DOCKER_HOST`, a docker context or the usual sockets point.
+    private func loadTarget() async throws -> DockerEngine {
+        do {
+            return try await EngineDiscovery(environment: configuration.environment)
+                .locate(option: configuration.dockerHost).0
+        } catch let error as ImageError {
+            throw BuildSessionError(
+                .engine,
+                "\(Setting.load.mention) needs a Docker engine to load the images into; nothing was built: "
+                    + error.description, remedy: .change(.dockerHost), cause: error)
         }
     }
 

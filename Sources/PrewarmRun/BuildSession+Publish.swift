@@ -9,7 +9,7 @@ extension BuildSession {
     ///
     /// - Throws: `BuildSessionError` with code `.publish` (the images are built and stay in the store).
     func publish(
-        from store: OCIStore, setup: EngineSetup, into report: inout BuildReport, environment: [String: String],
+        from store: OCIStore, setup: EngineSetup, into report: inout BuildReport,
         events: @Sendable (BuildEvent) -> Void
     ) async throws {
         guard !report.images.isEmpty else { return }
@@ -21,9 +21,7 @@ extension BuildSession {
                     events(.pushed(pushed))
                 }
             }
-            if configuration.load {
-                let (docker, _) = try await EngineDiscovery(environment: environment)
-                    .locate(option: configuration.dockerHost)
+            if configuration.load, let docker = setup.loadTarget {
                 let scratch = try ScratchDirectory()
                 defer { scratch.remove() }
                 let archive = scratch.path + "/load.tar"

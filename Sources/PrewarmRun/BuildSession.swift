@@ -98,7 +98,6 @@ public struct BuildSession: Sendable {
     ///   the images were built but pushing or loading them failed.
     public func run(events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) async throws -> BuildReport {
         try validate()
-        let environment = configuration.environment
         let emulators = try locateEmulators()
         let setup = try await makeEngine()
         events(.engineChosen(setup.engine.description, reason: setup.reason))
@@ -149,7 +148,8 @@ public struct BuildSession: Sendable {
             output: { node, line in events(.output(node: node, line: line)) },
             rewroteBlob: { [store = setup.store?.path ?? setup.engine.description] node, blob in
                 events(.rewroteDamagedBlob(node: node, blob: blob, store: store))
-            })
+            },
+            warning: { node, message in events(.warning(node: node, message: message)) })
         let buildRun = BuildRun(
             plan: plan, templatePath: absoluteTemplate, optionsJSON: Self.jsonLine(options),
             prewarmVersion: configuration.prewarmVersion,
@@ -170,7 +170,7 @@ public struct BuildSession: Sendable {
             ociStore: setup.store?.path, images: builtImages(run.summary.outcomes), pushed: [], loadedInto: nil,
             journalProblems: run.journalProblems)
         if !run.summary.cancelled, !Task.isCancelled, let store = setup.store {
-            try await publish(from: store, setup: setup, into: &report, environment: environment, events: events)
+            try await publish(from: store, setup: setup, into: &report, events: events)
         }
         return report
     }

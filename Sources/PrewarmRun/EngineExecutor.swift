@@ -1,6 +1,7 @@
 import Foundation
 import PrewarmArchive
 import PrewarmImage
+import PrewarmOCI
 import PrewarmPlan
 import PrewarmSupport
 
@@ -64,13 +65,17 @@ public struct EngineExecutor: NodeExecutor {
     /// Told of each blob of the engine's store that a node's build found damaged and wrote again: node ID,
     /// blob digest (see `EngineImage.rewrittenBlobs`).
     public let rewroteBlob: @Sendable (String, String) -> Void
+    /// Receives what the reader must know although the node succeeded: node ID, one line (a base whose pull
+    /// failed, used as the engine has it).
+    public let warning: @Sendable (String, String) -> Void
     private let emulatorDigests = DigestCache()
 
     public init(
         engine: any ImageEngine, emulators: EmulatorLocator, options: BuildOptions,
         layers: any LayerProvider = TemplateLayerProvider(), cache: (any BuildCache)? = nil,
         output: @escaping @Sendable (String, String) -> Void = { _, _ in },
-        rewroteBlob: @escaping @Sendable (String, String) -> Void = { _, _ in }
+        rewroteBlob: @escaping @Sendable (String, String) -> Void = { _, _ in },
+        warning: @escaping @Sendable (String, String) -> Void = { _, _ in }
     ) {
         self.engine = engine
         self.emulators = emulators
@@ -79,6 +84,7 @@ public struct EngineExecutor: NodeExecutor {
         self.cache = cache
         self.output = output
         self.rewroteBlob = rewroteBlob
+        self.warning = warning
     }
 
     public func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
@@ -89,12 +95,32 @@ public struct EngineExecutor: NodeExecutor {
             let artifact = NodeArtifact.layer(directory: layer.directory, digest: layer.digest)
             return layer.fetched ? .built(artifact) : .upToDate(artifact)
         case .base(let reference, let architecture):
-            let image = try await engine.prepareBase(
-                reference, platform: architecture.ociPlatform,
-                pull: options.pull && !options.localBases.contains(reference))
+            let image = try await prepareBase(reference, platform: architecture.ociPlatform, nodeID: node.id)
             return .upToDate(.base(imageID: image.id))
         case .image(let planned):
             return try await build(planned, node: node, inputs: inputs)
+        }
+    }
+
+    /// The base `reference`, pulled when pulls are allowed. When the pull fails and the engine already holds
+    /// the base for `platform`, that copy is used, with one warning saying so (prewarm's own choice: SAM's
+    /// container start does the same with a base it cannot pull); a stand-in is never taken instead.
+    ///
+    /// - Throws: the pull's error when the engine has no usable copy either; what `prepareBase` throws
+    ///   without a pull.
+    private func prepareBase(_ reference: String, platform: OCIPlatform, nodeID: String) async throws -> EngineImage {
+        let pull = options.pull && !options.localBases.contains(reference)
+        do {
+            return try await engine.prepareBase(reference, platform: platform, pull: pull)
+        } catch let pullError where pull && !(pullError is CancellationError) && !Task.isCancelled {
+            guard let local = try? await engine.prepareBase(reference, platform: platform, pull: false) else {
+                throw pullError
+            }
+            warning(
+                nodeID,
+                "the pull of \(reference) failed, so the engine's own copy (\(local.id)) is used: "
+                    + "\(pullError)")
+            return local
         }
     }
 

@@ -10,7 +10,7 @@ public struct Setting: Sendable, Hashable, CustomStringConvertible {
     private enum Value: String, Sendable, CaseIterable {
         case parameterOverrides, architectures, functions, invokeImages
         case engineDocker, dockerHost, ociStore, emulatorDirectory, maxLayerSize, skipPull, journalPath
-        case languageExtensions, failFast
+        case languageExtensions, failFast, load
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
@@ -41,6 +41,8 @@ public struct Setting: Sendable, Hashable, CustomStringConvertible {
     public static let languageExtensions = Setting(.languageExtensions)
     /// The first failure stops the run.
     public static let failFast = Setting(.failFast)
+    /// After an OCI store build, the images are loaded into the Docker engine.
+    public static let load = Setting(.load)
 
     /// Every setting, for a program that spells them all.
     public static let all: [Setting] = Value.allCases.map(Setting.init)

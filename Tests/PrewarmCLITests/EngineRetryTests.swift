@@ -4,9 +4,9 @@ import Testing
 
 /// `prewarm build --retries` against the test dockerd (`PREWARM_TEST_DOCKER_HOST`), reached through
 /// `Tests/Fixtures/engine/cutting_proxy.py`, which breaks the first `POST /images/load` of the build (the
-/// request that makes the image on Docker) and forwards everything else. A lost connection or a 5xx answer
-/// is retried by the scheduler, and the build still ends with the image in the engine; a refusal (4xx) and a
-/// build the engine fails are not retried.
+/// request that makes the image on Docker) and forwards everything else. A lost connection, an answer cut
+/// before the end of its header block, or a 5xx answer is retried by the scheduler, and the build still ends
+/// with the image in the engine; a refusal (4xx) and a build the engine fails are not retried.
 extension EngineTests {
     @Suite struct EngineRetryTests {
         typealias App = BuildFaultTests.App
@@ -16,10 +16,19 @@ extension EngineTests {
         enum TransientFault: String, CaseIterable, CustomTestStringConvertible {
             /// The connection is closed in the middle of the request's body, with no answer.
             case cut
+            /// The answer stops after its status line and one header field: the connection closes before the
+            /// header block's end.
+            case halfAnswered = "half"
             /// The engine answers 503.
             case status503 = "503"
 
-            var testDescription: String { self == .cut ? "a lost connection" : "503" }
+            var testDescription: String {
+                switch self {
+                case .cut: "a lost connection"
+                case .halfAnswered: "a half-answered request"
+                case .status503: "503"
+                }
+            }
         }
 
         @Test(arguments: TransientFault.allCases)
@@ -64,7 +73,7 @@ extension EngineTests {
             #expect(retry["attempt"] as? Int == 1)
             let error = retry["error"] as? String ?? ""
             #expect(error.contains(image), "names the image: \(error)")
-            #expect(error.contains(fault == .cut ? "images/load" : "503"), "says what failed: \(error)")
+            #expect(error.contains(fault == .status503 ? "503" : "images/load"), "says what failed: \(error)")
             #expect((retry["seconds"] as? Double).map { $0 > 0 } == true)
             let starts = events.filter { $0["event"] as? String == "started" && $0["node"] as? String == node }
             #expect(starts.compactMap { $0["attempt"] as? Int } == [1, 2])

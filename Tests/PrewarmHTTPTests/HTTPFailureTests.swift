@@ -141,6 +141,31 @@ import Testing
         }
     }
 
+    /// libcurl itself calls such an answer complete; prewarm must not take it for an empty success.
+    @Test func aResponseCutInItsHeaderBlockIsTruncated() async throws {
+        try await withHTTPFixture { fixture in
+            let client = HTTPClient()
+            let url = "\(fixture.base)/cut-head"
+            let buffered = try await #require(throws: HTTPError.self) {
+                try await client.execute(HTTPRequest(method: .post, url: url, body: .text("{}")))
+            }
+            #expect(buffered.code == .truncated)
+            #expect(buffered.isTransient)
+            #expect(buffered.message.contains("header fields"), "\(buffered.message)")
+
+            let downloaded = try await #require(throws: HTTPError.self) {
+                try await client.download(HTTPRequest(url: url), to: fixture.path("blob"))
+            }
+            #expect(downloaded.code == .truncated)
+
+            let streamed = try await #require(throws: HTTPError.self) {
+                let response = try await client.stream(HTTPRequest(url: url))
+                for try await _ in response.body {}
+            }
+            #expect(streamed.code == .truncated)
+        }
+    }
+
     @Test func aClosedPortCannotConnect() async throws {
         let error = try await #require(throws: HTTPError.self) {
             try await HTTPClient().execute(HTTPRequest(url: "http://127.0.0.1:1/"))

@@ -128,6 +128,49 @@ import Testing
         #expect(try after.verify().isEmpty)
     }
 
+    /// Two builds that write one shared layer at once each rename their own copy of its blob into place; a
+    /// third process checking that blob meanwhile must not take the swap for damage (it rebuilt images
+    /// that were up to date). Here a thread keeps renaming identical copies over the blob while it is checked.
+    @Test func aBlobReplacedByAnIdenticalCopyWhileItIsCheckedIsIntact() throws {
+        let directory = try TemporaryDirectory("oci-integrity-replaced")
+        defer { directory.remove() }
+        let store = try OCIStore(path: directory.path + "/store")
+        let data = Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
+        let (digest, size) = try store.writeBlob(data)
+        let file = try store.blobPath(digest)
+        let stop = Locked(false)
+        let renames = Locked(0)
+        let churn = Thread {
+            let copy = directory.path + "/copy"
+            while !stop.withLock({ $0 }) {
+                do {
+                    try data.write(to: URL(fileURLWithPath: copy))
+                } catch {
+                    Issue.record("cannot write \(copy): \(error)")
+                    return
+                }
+                guard rename(copy, file) == 0 else {
+                    Issue.record("cannot rename \(copy) to \(file): \(systemErrorMessage())")
+                    return
+                }
+                renames.withLock { $0 += 1 }
+            }
+        }
+        churn.start()
+        // Checks until the blob was replaced 100 times (or 20 s went by).
+        var (checks, notIntact) = (0, 0)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while renames.withLock({ $0 }) < 100, ContinuousClock.now < deadline, !churn.isFinished {
+            checks += 1
+            if !store.isIntact(digest, size: size) { notIntact += 1 }
+        }
+        stop.withLock { $0 = true }
+        while !churn.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(renames.withLock { $0 } >= 100, "the blob was replaced while it was checked")
+        #expect(notIntact == 0, "a replaced blob was taken for a damaged one \(notIntact) times of \(checks)")
+        #expect(try store.verify().isEmpty)
+    }
+
     @Test func aDamagedManifestIsSaidOnceAndTheNextLookupRebuildsIt() async throws {
         let directory = try TemporaryDirectory("oci-integrity-manifest")
         defer { directory.remove() }

@@ -230,6 +230,8 @@ struct BuildOutput: Sendable {
                 "prewarm: \(node): blob \(blob) in the OCI store at \(store) was damaged (it no longer hashed to its "
                     + "name); it was written again")
             reporter.repaired(node: node, blob: blob)
+        case .warning(let node, let message):
+            Console.warning("\(node): \(message)")
         case .built(let run):
             finish(run)
         case .pushed(let pushed):

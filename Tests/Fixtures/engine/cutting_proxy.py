@@ -3,7 +3,7 @@
 of retries. Standard library only.
 
 Usage:
-  cutting_proxy.py --listen PATH --upstream PATH --match 'METHOD /PATH' [--fault cut|STATUS]
+  cutting_proxy.py --listen PATH --upstream PATH --match 'METHOD /PATH' [--fault cut|half|STATUS]
                    [--times N] [--report FILE] [--lifetime S]
 
 Listens on the unix socket --listen and forwards every request to the engine listening on the unix
@@ -13,6 +13,8 @@ requests are not forwarded but faulted:
   cut      (default) reads the request's header and part of its body (half of Content-Length, at most
            1 MiB, whatever arrives within 2 s), then closes the connection without a word: the engine's
            connection is lost in the middle of the request.
+  half     reads the whole request, sends a status line (200) and one header field, then closes the
+           connection before the header block's end: an answer cut short.
   STATUS   reads the whole request and answers STATUS with the JSON body
            {"message": "cutting_proxy: STATUS for METHOD /PATH"}, as an engine that refuses.
 Every forwarded request is sent with `Connection: close`, so that each request has a connection of its
@@ -114,13 +116,16 @@ def fault(client, options, method, target, fields, body):
         except socket.timeout:
             pass
         return
-    status = int(options.fault)
     client.settimeout(30)
     while len(body) < length:
         chunk = client.recv(65536)
         if not chunk:
             return
         body += chunk
+    if options.fault == "half":
+        client.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        return
+    status = int(options.fault)
     path = VERSION_PREFIX.sub("", target.split("?", 1)[0], count=1)
     message = json.dumps({"message": "cutting_proxy: %d for %s %s" % (status, method, path)}).encode()
     client.sendall(
@@ -189,8 +194,8 @@ def main():
     parser.add_argument("--report")
     parser.add_argument("--lifetime", type=float, default=600)
     options = parser.parse_args()
-    if options.fault != "cut" and not options.fault.isdigit():
-        parser.error("--fault is cut or a status")
+    if options.fault not in ("cut", "half") and not options.fault.isdigit():
+        parser.error("--fault is cut, half or a status")
     # A parent that runs threads (Swift's test runner) may start us with SIGTERM blocked.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

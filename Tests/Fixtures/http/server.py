@@ -27,6 +27,8 @@ Endpoints (query parameters in brackets):
   GET  /release [id]                opens the gate; {"waiting": true} if the stream was waiting on it
   GET  /gate-status [id]            {"waiting": bool, "stream": "streaming" | "aborted" | "completed" | ...}
   GET  /truncated [length, send]    announces `length` bytes, sends `send`, closes the connection
+  GET|POST /cut-head                a status line (200) and one header field, then closes the connection
+                                    before the blank line that would end the header block
   GET  /redirect [to]               302 to `to`
   GET  /headers                     the request's header fields as JSON
   GET  /file/NAME [id, faults, ranges=0, slow]  the file NAME of --root, honouring `Range` unless
@@ -317,6 +319,17 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         for piece in pattern_bytes(0, sent):
             self.wfile.write(piece)
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def handle_cut_head(self, _):
+        for _ in self.read_body_pieces():
+            pass
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
         self.wfile.flush()
         self.close_connection = True
         try:
