@@ -21,17 +21,13 @@ public struct DockerRegistryCache: BuildCache {
     }
 
     public func fetch(key: String, name: String, platform: OCIPlatform) async throws -> EngineImage? {
-        let reference = from.withTag(try RegistryTag.forContentKey(key))
-        guard try await client.exists(reference) else { return nil }
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let store = try OCIStore(path: scratch.path + "/store")
-        let pulled = try await client.pull(reference, platform: platform, into: store)
-        try store.setName(
-            name,
-            to: OCIDescriptor(
-                mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
-                size: Int64(pulled.manifest.data.count), platform: pulled.platform))
+        guard
+            try await RegistryBuildCache.pull(
+                key: key, from: from, client: client, into: store, as: name, platform: platform)
+        else { return nil }
         let archive = scratch.path + "/image.tar"
         try store.export(names: [name], format: .docker, to: archive, platform: platform)
         try await docker.load(archivePath: archive)

@@ -40,16 +40,29 @@ public struct RegistryBuildCache: BuildCache {
     }
 
     public func fetch(key: String, name: String, platform: OCIPlatform) async throws -> EngineImage? {
-        guard let from else { return nil }
+        guard let from,
+            try await Self.pull(key: key, from: from, client: client, into: store, as: name, platform: platform)
+        else { return nil }
+        return try await store.image(named: name)
+    }
+
+    /// Pulls the image of build key `key` from the cache repository `from` into `store`, named `name`.
+    ///
+    /// - Returns: `false` when the cache has no image for `key`.
+    /// - Throws: when the cache has it but pulling or naming it fails.
+    static func pull(
+        key: String, from: ImageReference, client: RegistryClient, into store: OCIStore, as name: String,
+        platform: OCIPlatform
+    ) async throws -> Bool {
         let reference = from.withTag(try RegistryTag.forContentKey(key))
-        guard try await client.exists(reference) else { return nil }
+        guard try await client.exists(reference) else { return false }
         let pulled = try await client.pull(reference, platform: platform, into: store)
         try store.setName(
             name,
             to: OCIDescriptor(
                 mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
                 size: Int64(pulled.manifest.data.count), platform: pulled.platform))
-        return try await store.image(named: name)
+        return true
     }
 
     public func store(key: String, name: String) async throws {
