@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PrewarmJournal
 import PrewarmPlan
 import PrewarmRun
 import PrewarmSupport
@@ -100,6 +101,15 @@ struct BuildCommand: AsyncParsableCommand {
             valueName: "mode"))
     var progress: ProgressMode = .auto
 
+    @Option(
+        name: .customLong("metadata-file"),
+        help: ArgumentHelp(
+            "Write one JSON document about the build to this file when it ends (as docker buildx bake "
+                + "--metadata-file): the run's number, outcome and times, and per function its image, image ID "
+                + "(and manifest digest in the OCI store), architecture and outcome.",
+            valueName: "file"))
+    var metadataFile: String?
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let downloadJobs, downloadJobs < 1 { throw ValidationError("--download-jobs must be at least 1") }
@@ -145,6 +155,17 @@ struct BuildCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let metadataFile {
+            // Said before anything is built, not after.
+            let directory = URL(fileURLWithPath: metadataFile).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw CommandFailure(
+                    message: "--metadata-file \(metadataFile): cannot write it: no directory \(directory)",
+                    exitCode: .unusableInput)
+            }
+        }
         var configuration = try configuration()
         // --resume continues with the interrupted run's options; flags given again win.
         if let resumption = try await BuildSession.resumption(of: configuration, explicit: explicitOptions) {
@@ -175,6 +196,11 @@ struct BuildCommand: AsyncParsableCommand {
         defer { ticker.cancel() }
         let report = try await task.value
         ticker.cancel()
+        if let metadataFile {
+            let journalPath = BuildConfiguration.journalPath(
+                configuration.journalPath, forTemplate: session.plan.template)
+            try await BuildMetadata(report, journal: try? await Journal(path: journalPath)).write(to: metadataFile)
+        }
         if !report.summary.cancelled, !interrupts.wasInterrupted, let store = report.ociStore,
             report.loadedInto == nil, !report.images.isEmpty
         {
