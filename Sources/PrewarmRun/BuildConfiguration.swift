@@ -95,6 +95,8 @@ public struct BuildConfiguration: Sendable {
     /// `--for-sam`: before planning, write the SAM-ready configuration (`SAMReadyConfiguration`) and plan
     /// its derived template, so that `sam local … --config-file` builds nothing, template layers included.
     public var forSAM = false
+    /// Where `forSAM` writes the SAM configuration; `nil`: `.prewarm/sam` in the template's project directory.
+    public var samConfigDirectory: String?
     /// The user's own SAM configuration parameters (`local_invoke` over `global`), carried into the one
     /// `forSAM` writes; empty without a `samconfig.toml`.
     public var samParameters: [String: SAMConfigValue] = [:]

@@ -25,7 +25,8 @@ extension BuildSession {
             skipPullImage: configuration.pull ? configuration.samSkipPullImage : true)
         do {
             return try await SAMReadyConfiguration.write(
-                template: template, originalPath: template.path, store: store, parameters: parameters)
+                template: template, originalPath: template.path, store: store, parameters: parameters,
+                directory: configuration.samConfigDirectory)
         } catch let error as ImageError {
             throw BuildSessionError(.configuration, "--for-sam: \(error.message)", cause: error)
         } catch let error as TemplateError {

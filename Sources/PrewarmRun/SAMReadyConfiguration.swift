@@ -74,11 +74,15 @@ public struct SAMReadyConfiguration: Sendable {
     ///
     /// - Throws: `ImageError` when a layer cannot be read or the cache written; `TemplateError` when a
     ///   template cannot be read again; `CommandFailure`-worthy I/O errors as `ImageError` `.io`.
+    ///
+    /// - Parameter directory: where to write; `nil`: `.prewarm/sam` in the template's project directory.
     public static func write(
-        template: Template, originalPath: String, store: LayerStore, parameters: Parameters
+        template: Template, originalPath: String, store: LayerStore, parameters: Parameters, directory: String? = nil
     ) async throws -> SAMReadyConfiguration {
         let original = URL(fileURLWithPath: originalPath).standardizedFileURL
-        let directory = URL(fileURLWithPath: TemplateLocation.projectDirectory(of: original.path))
+        let directory =
+            directory.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            ?? URL(fileURLWithPath: TemplateLocation.projectDirectory(of: original.path))
             .appendingPathComponent(".prewarm/sam").path
         var layerARNs: [String: String] = [:]
         var installed: [String: CachedLayer] = [:]
@@ -154,8 +158,20 @@ public struct SAMReadyConfiguration: Sendable {
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         } catch {
-            throw ImageError(.io, "cannot create \((path as NSString).deletingLastPathComponent)", cause: error)
+            throw ImageError(
+                .io,
+                "cannot create \((path as NSString).deletingLastPathComponent): \(describeSystemError(error)); pass "
+                    + "\(Setting.samConfigDirectory.mention) to write the SAM configuration elsewhere",
+                cause: error, setting: .samConfigDirectory)
         }
-        try AtomicFile.write(Data(text.utf8), to: path)
+        do {
+            try AtomicFile.write(Data(text.utf8), to: path)
+        } catch {
+            throw ImageError(
+                .io,
+                "cannot write \(path): \(describeSystemError(error)); pass \(Setting.samConfigDirectory.mention) to "
+                    + "write the SAM configuration elsewhere",
+                cause: error, setting: .samConfigDirectory)
+        }
     }
 }

@@ -10,7 +10,7 @@ public struct Setting: Sendable, Hashable, CustomStringConvertible {
     private enum Value: String, Sendable, CaseIterable {
         case parameterOverrides, architectures, functions, invokeImages
         case engineDocker, dockerHost, ociStore, emulatorDirectory, maxLayerSize, skipPull, journalPath
-        case languageExtensions, failFast, load
+        case languageExtensions, failFast, load, samConfigDirectory
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
@@ -43,6 +43,8 @@ public struct Setting: Sendable, Hashable, CustomStringConvertible {
     public static let failFast = Setting(.failFast)
     /// After an OCI store build, the images are loaded into the Docker engine.
     public static let load = Setting(.load)
+    /// Where the SAM configuration for `sam local` is written (`forSAM`).
+    public static let samConfigDirectory = Setting(.samConfigDirectory)
 
     /// Every setting, for a program that spells them all.
     public static let all: [Setting] = Value.allCases.map(Setting.init)

@@ -20,6 +20,47 @@ import Testing
     /// As an unprivileged user (root may write anywhere), a journal directory that cannot be made
     /// says permission denied, names the directory, and says what to do — not Foundation's
     /// `Error Domain=NSCocoaErrorDomain …`, not "No such file or directory".
+    /// `--for-sam` with a template in a directory the user cannot write: the reason, and the option that
+    /// writes the SAM configuration elsewhere, which then works.
+    @Test func forSAMInAReadOnlyProjectSaysWhyAndWhereElse() async throws {
+        let setpriv = try #require(CommandRunner.which("setpriv"), "util-linux's setpriv runs prewarm as nobody")
+        let directory = try TemporaryDirectory("prewarm-errors-sam")
+        defer { directory.remove() }
+        chmod(directory.path, 0o755)
+        let template = try directory.write(
+            "app/template.yaml",
+            """
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src/}
+            """)
+        try FileManager.default.createDirectory(atPath: directory.path + "/mine", withIntermediateDirectories: true)
+        chmod(directory.path + "/mine", 0o777)
+        chmod(directory.path + "/app", 0o555)
+        chmod(template, 0o644)
+        func plan(_ extra: [String]) async throws -> CommandResult {
+            try await CommandRunner.run(
+                setpriv,
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", PrewarmExecutable.path, "build", template,
+                    "--for-sam", "--engine", "oci", "--oci-store", directory.path + "/mine/store", "--journal",
+                    directory.path + "/mine/journal.sqlite", "--layer-cache-basedir", directory.path + "/mine/layers",
+                    "--function", "NoSuchFunction",
+                ] + extra)
+        }
+        let refused = try await plan([])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        let line = refused.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(line.contains("cannot create \(directory.path)/app/.prewarm"), "\(refused.stderr)")
+        #expect(line.lowercased().contains("permission denied"), "\(refused.stderr)")
+        #expect(line.contains("pass --sam-config-dir"), "\(refused.stderr)")
+        let elsewhere = try await plan(["--sam-config-dir", directory.path + "/mine/sam"])
+        #expect(
+            FileManager.default.fileExists(atPath: directory.path + "/mine/sam/samconfig.toml"), "\(elsewhere.stderr)")
+        #expect(elsewhere.stderr.contains("no such function"), "it got past the configuration: \(elsewhere.stderr)")
+    }
+
     @Test func anUnwritableJournalDirectorySaysPermissionDenied() async throws {
         let setpriv = try #require(CommandRunner.which("setpriv"), "util-linux's setpriv runs prewarm as nobody")
         let directory = try TemporaryDirectory("prewarm-errors")

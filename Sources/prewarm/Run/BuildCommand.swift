@@ -54,14 +54,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var inputs: BuildInputOptions
 
-    @Flag(
-        name: .customLong("for-sam"),
-        help: ArgumentHelp(
-            "Also write a SAM configuration under .prewarm/sam/ in the project (derived templates in which "
-                + "each layer defined in the template is a layer by ARN that prewarm put into SAM's layer cache, "
-                + "and a samconfig.toml), so that `sam local invoke --config-file PATH` builds nothing; the line "
-                + "to use is printed."))
-    var forSAM = false
+    @OptionGroup(title: "sam local") var forSAM: ForSAMOptions
 
     @Option(
         help:
@@ -119,7 +112,7 @@ struct BuildCommand: AsyncParsableCommand {
     /// The flags, as the library takes them.
     func configuration() throws -> BuildConfiguration {
         var configuration = try inputs.configuration()
-        configuration.forSAM = forSAM
+        forSAM.apply(to: &configuration)
         if let jobs { configuration.jobs = jobs }
         if let downloadJobs { configuration.downloadJobs = downloadJobs }
         configuration.retries = retries

@@ -28,10 +28,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var inputs: BuildInputOptions
 
-    @Flag(
-        name: .customLong("for-sam"),
-        help: "Write the SAM configuration for sam local with each build, as prewarm build --for-sam does.")
-    var forSAM = false
+    @OptionGroup(title: "sam local") var forSAM: ForSAMOptions
 
     @Option(help: "Image builds at once (default: the number of cores).")
     var jobs: Int?
@@ -49,7 +46,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     func configuration() throws -> BuildConfiguration {
         var configuration = try inputs.configuration()
-        configuration.forSAM = forSAM
+        forSAM.apply(to: &configuration)
         if let jobs { configuration.jobs = jobs }
         return configuration
     }

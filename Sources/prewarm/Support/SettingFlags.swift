@@ -20,6 +20,7 @@ enum SettingFlags {
         case .journalPath: "--journal"
         case .languageExtensions: "--language-extensions"
         case .failFast: "--fail-fast"
+        case .samConfigDirectory: "--sam-config-dir"
         default: "--\(setting)"
         }
     }
