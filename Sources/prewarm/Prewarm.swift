@@ -21,7 +21,8 @@ struct Prewarm: AsyncParsableCommand {
         version: version,
         subcommands: [
             PlanCommand.self, BuildCommand.self, RunsCommand.self, StatusCommand.self, ImportCommand.self,
-            ExportCommand.self, GCCommand.self, VerifyCommand.self, DoctorCommand.self, WatchCommand.self,
+            ExportCommand.self, ImagesCommand.self, GCCommand.self, VerifyCommand.self, DoctorCommand.self,
+            WatchCommand.self,
         ]
     )
 

@@ -74,13 +74,17 @@ struct ImportCommand: ParsableCommand {
 }
 
 /// `prewarm export`: images of the OCI store into an archive.
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write images of the OCI store to an archive: `docker load` form, or an OCI layout.",
         discussion: """
+            Name the images, or the functions whose images to write (--function, found in the template as \
+            prewarm plan finds it: -t, else .aws-sam/build/template.yaml, template.yaml, …).
+
             Examples:
               prewarm export --format docker -o images.tar samcli/lambda-python:3.12-x86_64-ea35a2dafa693f01cf9de8ed7
+              prewarm export --function Hello --function HelloArm -o hello.tar
               docker load -i images.tar
             """)
 
@@ -96,17 +100,38 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The archive to write.", valueName: "file"))
     var output: String
 
+    @Option(
+        name: .customLong("function"),
+        help: ArgumentHelp(
+            "The image of this function (Child/Function or a logical ID). Repeatable.", valueName: "name"))
+    var functions: [String] = []
+
+    @Option(
+        name: [.customShort("t"), .customLong("template")],
+        help: ArgumentHelp("With --function: the template. Default: as prewarm plan finds it.", valueName: "template"))
+    var template: String?
+
     @Argument(help: ArgumentHelp("Images, by name.", valueName: "image"))
     var images: [String] = []
 
     func validate() throws {
-        guard !images.isEmpty else { throw ValidationError("name at least one image to export") }
+        guard !images.isEmpty || !functions.isEmpty else {
+            throw ValidationError("name at least one image (or --function) to export")
+        }
+        if template != nil, functions.isEmpty { throw ValidationError("--template goes with --function") }
     }
 
-    func run() throws {
+    func run() async throws {
         let store = try store.open()
-        try store.export(names: images, format: format == .docker ? .docker : .oci, to: output)
-        print("wrote \(images.count) image(s) to \(output)")
+        var names = images
+        if !functions.isEmpty {
+            var configuration = BuildConfiguration(templatePath: try TemplateArgument.located(template))
+            configuration.functions = functions
+            let plan = try await BuildSession(configuration).plan
+            for image in plan.functions.map(\.image) where !names.contains(image) { names.append(image) }
+        }
+        try store.export(names: names, format: format == .docker ? .docker : .oci, to: output)
+        print("wrote \(names.count) image(s) to \(output)")
     }
 }
 

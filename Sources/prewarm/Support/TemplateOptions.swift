@@ -59,6 +59,15 @@ struct TemplateArgument: ParsableArguments {
         try location().path
     }
 
+    /// `given`, else the template found as every command finds it (without a SAM configuration).
+    static func located(_ given: String?) throws -> String {
+        do {
+            return try TemplateLocation.find(given: given, environment: ProcessInfo.processInfo.environment).path
+        } catch let error as TemplateError {
+            throw ValidationError(error.description)
+        }
+    }
+
     func validate() throws {
         _ = try givenPath()
     }

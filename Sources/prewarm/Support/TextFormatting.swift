@@ -24,6 +24,16 @@ enum TimeText {
         date.formatted(.iso8601)
     }
 
+    /// How long ago `date` was, roughly: `12 seconds ago`, `5 minutes ago`, `3 hours ago`, `2 days ago`.
+    static func age(of date: Date, now: Date = Date()) -> String {
+        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        for (unit, size) in [("day", 86_400), ("hour", 3_600), ("minute", 60)] where seconds >= size {
+            let count = seconds / size
+            return "\(count) \(unit)\(count == 1 ? "" : "s") ago"
+        }
+        return "\(seconds) second\(seconds == 1 ? "" : "s") ago"
+    }
+
     /// `0.4s`, `12.3s`, `2m05s`.
     static func duration(_ seconds: Double) -> String {
         if seconds < 60 { return String(format: "%.1fs", seconds) }
