@@ -119,6 +119,49 @@ extension EngineTests {
             #expect(lines.allSatisfy { $0.count <= 40 }, "\(lines.filter { $0.count > 40 })")
         }
 
+        /// At 80 columns the table shortens IMAGE, never OUTCOME: a failed function is seen as failed.
+        @Test func anEightyColumnTableKeepsEveryOutcome() async throws {
+            let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
+            let directory = try TemporaryDirectory("prewarm-live-80")
+            defer { directory.remove() }
+            try directory.write("layers/here/python/here.py", "value = \(UUID().uuidString.debugDescription)\n")
+            try directory.write("rie/aws-lambda-rie-x86_64", "#!/bin/sh\n")
+            let template = try directory.write(
+                "template.yaml",
+                """
+                Globals:
+                  Function: {Handler: app.handler, CodeUri: src/, Runtime: python3.12}
+                Resources:
+                  Here:
+                    Type: AWS::Serverless::LayerVersion
+                    Properties: {ContentUri: layers/here}
+                  Gone:
+                    Type: AWS::Serverless::LayerVersion
+                    Properties: {ContentUri: layers/gone}
+                  OrdersFunctionWithALongName:
+                    Type: AWS::Serverless::Function
+                    Properties: {Layers: [!Ref Here]}
+                  PaymentsFunctionWithALongName:
+                    Type: AWS::Serverless::Function
+                    Properties: {Layers: [!Ref Gone]}
+                """)
+            let result = try await Self.onTerminal(
+                [
+                    "build", template, "--docker-host", host, "--rie-dir", directory.path + "/rie", "--skip-pull-image",
+                    "--force-image-build",
+                ], columns: 80)
+            #expect(result.status == 1, "\(result.stdout)")
+            let lines = Self.visibleLines(result.stdout)
+            #expect(lines.allSatisfy { $0.count <= 80 }, "\(lines.filter { $0.count > 80 })")
+            let header = try #require(lines.lastIndex { $0.hasPrefix("FUNCTION") }, "\(lines)")
+            #expect(lines[header].contains("OUTCOME"), "\(lines[header])")
+            let orders = try #require(lines[header...].first { $0.hasPrefix("OrdersFunction") })
+            let payments = try #require(lines[header...].first { $0.hasPrefix("PaymentsFunction") })
+            #expect(orders.hasSuffix(" built"), "\(orders)")
+            #expect(payments.contains(" skipped"), "the failed function's outcome is there: \(payments)")
+            #expect(orders.contains("…"), "IMAGE shortened in its middle: \(orders)")
+        }
+
         @Test func aPipeGetsPlainLines() async throws {
             let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
             let app = try Self.app(host: host)

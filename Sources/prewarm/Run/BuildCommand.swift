@@ -90,7 +90,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Progress: auto (tty on a terminal, else plain), tty (a live view of what runs now), plain (a line "
-                + "per finished node), or json (JSON lines). Colour only on a terminal, never with NO_COLOR.",
+                + "per finished node), or json (JSON lines). Colour only on a terminal, never with NO_COLOR. The "
+                + "live view marks each finished node ✓ built, = up to date, ✗ failed, - skipped, ! interrupted; "
+                + "▸ heads what runs now.",
             valueName: "mode"))
     var progress: ProgressMode = .auto
 

@@ -194,8 +194,7 @@ enum FunctionTable {
         for failure in plan.errors {
             rows.append([failure.name, failure.architecture?.rawValue ?? "-", "-", "not-planned: \(failure.message)"])
         }
-        return TableText.render(rows).split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.count > width ? String(line.prefix(width - 1)) + "…" : String(line)
-        }.joined(separator: "\n")
+        // On a narrow terminal IMAGE is shortened in its middle, never OUTCOME's word dropped.
+        return TableText.render(rows, width: width, shrinking: 2, kept: 3, keptWidth: "not-planned".count)
     }
 }

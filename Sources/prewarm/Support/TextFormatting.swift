@@ -18,6 +18,36 @@ enum TableText {
     }
 }
 
+extension TableText {
+    /// `rows` rendered to fit `width` columns: when they are wider, the cells of column `shrinking` are cut
+    /// in the middle (`samcli/lambda-py…f01cf9de8ed7`) so that every column up to and including `kept`
+    /// still shows its first `keptWidth` characters; what is still too wide is cut at the end with `…`.
+    static func render(_ rows: [[String]], width: Int, shrinking: Int, kept: Int, keptWidth: Int) -> String {
+        guard let header = rows.first, shrinking < header.count, kept < header.count else { return render(rows) }
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in rows { for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) } }
+        let needed = (0...kept).reduce(0) { total, column in
+            total + (column == kept ? min(widths[column], keptWidth) : widths[column]) + (column == kept ? 0 : 2)
+        }
+        var fitted = rows
+        if needed > width {
+            let room = max(12, widths[shrinking] - (needed - width))
+            fitted = rows.map { row in
+                var row = row
+                if row[shrinking].count > room {
+                    let cell = row[shrinking]
+                    let tail = (room - 1) / 2
+                    row[shrinking] = String(cell.prefix(room - 1 - tail)) + "…" + String(cell.suffix(tail))
+                }
+                return row
+            }
+        }
+        return render(fitted).split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.count > width ? String(line.prefix(width - 1)) + "…" : String(line)
+        }.joined(separator: "\n")
+    }
+}
+
 enum TimeText {
     /// `2026-11-23T18:09:34Z`.
     static func timestamp(_ date: Date) -> String {
