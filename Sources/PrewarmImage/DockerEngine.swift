@@ -22,8 +22,18 @@ public final class DockerEngine: ImageEngine {
     public let endpoint: Endpoint
     /// The API version in use, from `/_ping` and `/version`.
     public let apiVersion: String
-    /// `docker` or `podman`, from `/version`.
-    public let product: String
+    /// Which Docker-compatible engine answers, from `/version`.
+    public enum Product: String, Sendable, Hashable, CustomStringConvertible {
+        /// Docker Engine (dockerd): takes prewarm's layers with `POST /images/load`.
+        case docker
+        /// Podman's Docker-compatible API: builds with `POST /build` (COPY, no RUN).
+        case podman
+
+        public var description: String { rawValue }
+    }
+
+    /// Docker or Podman, from `/version`.
+    public let product: Product
     let client: HTTPClient
     /// The layers loaded so far, so that each is sent once.
     let layerChains = LayerChains()
@@ -68,7 +78,7 @@ public final class DockerEngine: ImageEngine {
         apiVersion = Self.older(serverVersion, Self.newestKnownVersion)
         let components = info["Components"] as? [[String: Any]] ?? []
         let isPodman = components.contains { ($0["Name"] as? String)?.lowercased().contains("podman") == true }
-        product = isPodman ? "podman" : "docker"
+        product = isPodman ? .podman : .docker
     }
 
     public var description: String {
@@ -119,6 +129,6 @@ public final class DockerEngine: ImageEngine {
     /// with no container and no commit). Podman, whose load wants every layer in the archive,
     /// builds the Dockerfile context.
     package var buildForm: BuildContext.Form {
-        product == "docker" ? .layer : .dockerfileContext
+        product == .docker ? .layer : .dockerfileContext
     }
 }

@@ -128,7 +128,7 @@ public struct EngineExecutor: NodeExecutor {
         -> WorkResult
     {
         let emulator = try emulators.emulator(for: planned.architecture.rawValue)
-        if planned.samBuildsOnEveryInvoke, let docker = engine as? DockerEngine, docker.product == "docker" {
+        if planned.samBuildsOnEveryInvoke, let docker = engine as? DockerEngine, docker.product == .docker {
             return try await buildAsSAM(planned, emulator: emulator, engine: docker, nodeID: node.id)
         }
         let emulatorDigest = try await emulatorDigests.digest(of: emulator)

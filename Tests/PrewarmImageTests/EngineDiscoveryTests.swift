@@ -138,7 +138,7 @@ import Testing
             Issue.record("podman's socket under XDG_RUNTIME_DIR was not found")
             return
         }
-        #expect(engine.product == "podman")
+        #expect(engine.product == .podman)
         #expect(candidate.origin == "Podman's rootless socket")
         #expect(!candidate.isExplicit)
         #expect(candidate.endpoint.socketPath == runtime.path + "/podman/podman.sock")
@@ -158,7 +158,7 @@ import Testing
             Issue.record("the context's engine was not found")
             return
         }
-        #expect(engine.product == "docker")
+        #expect(engine.product == .docker)
         #expect(candidate.endpoint.description == docker)
         #expect(candidate.origin.hasPrefix("docker context 'test-engine' from currentContext in "))
     }
@@ -174,7 +174,7 @@ import Testing
             Issue.record("no engine")
             return
         }
-        #expect(engine.product == "docker")
+        #expect(engine.product == .docker)
         #expect(candidate.endpoint.baseURL.hasPrefix("https://127.0.0.1:"))
         #expect(try await engine.image(named: "public.ecr.aws/lambda/python:3.12-x86_64") != nil)
 

@@ -72,7 +72,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 switch try await EngineDiscovery(environment: environment).discover(option: configuration.dockerHost) {
                 case .found(let docker, let candidate, _):
                     let method =
-                        docker.product == "docker"
+                        docker.product == .docker
                         ? "loads prewarm's layer with POST /images/load" : "builds with POST /build (COPY, no RUN)"
                     var line = "\(docker.description), found by \(candidate.origin); \(method)"
                     if !candidate.samLooksHere { line += "; sam local needs DOCKER_HOST=\(candidate.endpoint) for it" }
