@@ -138,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "LayerRacer", dependencies: ["PrewarmLayers", "PrewarmHTTP"], path: "Tests/LayerRacer"),
         // The README's "Use as a library" example, word for word (LibraryExampleTests checks it, and runs it).
-        .executableTarget(name: "LibraryExample", dependencies: ["PrewarmRun"], path: "Examples/LibraryExample"),
+        .executableTarget(name: "LibraryExample", dependencies: ["PrewarmRun"], path: "examples/library"),
         .testTarget(
             name: "PrewarmRunTests",
             dependencies: [

@@ -5,7 +5,7 @@ import PrewarmTemplate
 import PrewarmTestKit
 import Testing
 
-/// The README's "Use as a library" example is `Examples/LibraryExample/main.swift`, byte for byte, and
+/// The README's "Use as a library" example is `examples/library/main.swift`, byte for byte, and
 /// that program, built with the package, pre-warms the quickstart.
 @Suite struct LibraryExampleTests {
     static let repository = URL(fileURLWithPath: Fixtures.directory).deletingLastPathComponent()
@@ -23,7 +23,7 @@ import Testing
 
     @Test func theREADMEShowsTheExampleThatIsBuilt() throws {
         let source = try String(
-            contentsOfFile: Self.repository + "/Examples/LibraryExample/main.swift", encoding: .utf8)
+            contentsOfFile: Self.repository + "/examples/library/main.swift", encoding: .utf8)
         #expect(try Self.readmeExample() == source)
         #expect(source.split(separator: "\n").count <= 15, "a few lines")
     }
