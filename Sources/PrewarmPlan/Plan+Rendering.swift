@@ -1,6 +1,12 @@
 import Foundation
 import PrewarmTemplate
 
+/// The version of every JSON document prewarm prints (`schemaVersion`), written in this one place: it
+/// grows when a field changes meaning or goes away; new fields may appear without it changing.
+public enum JSONSchema {
+    public static let version = 1
+}
+
 extension Plan {
     /// The plan as one JSON document (the shape documented in the README):
     /// `{"schemaVersion", "template", "functions", "skipped", "errors", "warnings", "graph": {"nodes"}, "summary"}`.
@@ -159,7 +165,7 @@ private struct JSONPlan: Encodable {
     }
 
     /// The version of this document's shape, as in every JSON document prewarm prints.
-    var schemaVersion = 1
+    var schemaVersion = JSONSchema.version
     var template: String
     var functions: [Function]
     var skipped: [Skipped]

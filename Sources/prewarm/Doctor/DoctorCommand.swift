@@ -309,7 +309,7 @@ struct DoctorReport {
 
 /// `prewarm doctor --format json`.
 struct DoctorJSON: Encodable {
-    var schemaVersion = 1
+    var schemaVersion = JSONSchema.version
     var ok: Bool
     var checks: [DoctorReport.Check]
 

@@ -22,12 +22,6 @@ enum ProgressMode: String, CaseIterable, Sendable, ExpressibleByArgument {
     }
 }
 
-/// The version of every JSON document prewarm prints (`schemaVersion`): it grows when a field
-/// changes meaning or goes away; new fields may appear without it changing.
-enum JSONSchema {
-    static let version = 1
-}
-
 /// The words that say how a node ended, the same in progress, `status` and the function table.
 enum OutcomeWord {
     static func of(_ outcome: NodeOutcome) -> (word: String, output: String?, error: String?) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmJournal
+import PrewarmPlan
 import PrewarmSupport
 
 /// `prewarm runs`: the runs recorded in a template's journal, newest first.

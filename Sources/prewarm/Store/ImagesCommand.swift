@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmImage
+import PrewarmPlan
 
 /// `prewarm images`: what the OCI store holds.
 struct ImagesCommand: ParsableCommand {
