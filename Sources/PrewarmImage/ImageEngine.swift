@@ -11,9 +11,14 @@ public struct EngineImage: Sendable, Hashable {
     public var labels: [String: String]
     /// The OCI architecture: `amd64` or `arm64`.
     public var architecture: String
+    /// The diff IDs of its layers, base first; empty when the engine does not say.
+    public var diffIDs: [String]
 
-    public init(id: String, names: [String], labels: [String: String], architecture: String) {
+    public init(
+        id: String, names: [String], labels: [String: String], architecture: String, diffIDs: [String] = []
+    ) {
         self.id = id
+        self.diffIDs = diffIDs
         self.names = names
         self.labels = labels
         self.architecture = architecture

@@ -148,17 +148,23 @@ struct DoctorCommand: AsyncParsableCommand {
 
     private func checkBases(_ report: inout DoctorReport, plan: Plan, engine: any ImageEngine) async {
         var present = 0
+        var standIns = 0
         var missing: [String] = []
         for node in plan.graph.nodes {
             guard case .base(let reference, let architecture) = node.payload else { continue }
             let found = (try? await engine.image(named: reference)) ?? nil
-            if let found, found.architecture == architecture.ociPlatform.architecture {
+            if let found, found.isStandIn, plan.settings.baseImages == nil {
+                standIns += 1
+                report.fail("base images", EngineExecutor.standInBase(reference, engine: engine).message)
+            } else if let found, found.architecture == architecture.ociPlatform.architecture {
                 present += 1
             } else {
                 missing.append("\(reference) (\(architecture.rawValue))")
             }
         }
-        if missing.isEmpty {
+        if missing.isEmpty, standIns > 0 {
+            return  // each stand-in is a failure of its own
+        } else if missing.isEmpty {
             report.pass("base images", "\(present) of \(present) present")
         } else if !pullAllowed {
             report.fail(

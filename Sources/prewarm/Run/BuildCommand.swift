@@ -204,6 +204,9 @@ struct BuildOutput: Sendable {
                 switch reason {
                 case .dockerFound(let origin): " (--engine auto: \(origin))"
                 case .noDockerEngine: " (--engine auto: no Docker engine is set and none answers at the usual sockets)"
+                case .templateSupplied:
+                    " (--engine auto: the template brings its own base images or emulator in Metadata.Prewarm, "
+                        + "so its images stay beside it; --engine docker or --load puts them into Docker)"
                 case nil: ""
                 }
             Console.write("prewarm: engine: \(engine)\(why)")

@@ -12,7 +12,8 @@ struct StoreOptions: ParsableArguments {
         name: .customLong("oci-store"),
         help: ArgumentHelp(
             "The OCI store (an OCI image layout), the engine of --engine oci. Default: $XDG_CACHE_HOME/prewarm/oci, "
-                + "else ~/.cache/prewarm/oci.",
+                + "else ~/.cache/prewarm/oci; for a build of a template that brings its own base images or emulator "
+                + "(Metadata.Prewarm), .prewarm/oci beside it.",
             valueName: "dir"))
     var path: String?
 
@@ -126,8 +127,13 @@ struct GCCommand: AsyncParsableCommand {
             templates, images prewarm did not build, and every image the plan names stay. An image a \
             container still uses is kept, and said so.
 
+            --stand-ins (with --engine oci): first removes the names of stand-in base images (such as \
+            the quickstart's, which earlier versions stored in the default store under the real names) and \
+            of every image built on one, then their blobs.
+
             Examples:
               prewarm gc
+              prewarm gc --stand-ins
               prewarm gc --engine docker template.yaml --dry-run
             """)
 
@@ -156,16 +162,26 @@ struct GCCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "With --engine docker: list what would be removed, remove nothing.")
     var dryRun = false
 
+    @Flag(
+        name: .customLong("stand-ins"),
+        help: "With --engine oci: also remove stand-in base images and every image built on one.")
+    var standIns = false
+
     func validate() throws {
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period cannot be negative") }
         if engine == .oci, dryRun { throw ValidationError("--dry-run works with --engine docker") }
         if engine == .oci, dockerHost != nil { throw ValidationError("--docker-host works with --engine docker") }
+        if engine == .docker, standIns { throw ValidationError("--stand-ins works with --engine oci") }
     }
 
     func run() async throws {
         switch engine {
         case .oci:
             let store = try store.open()
+            if standIns {
+                let names = try store.removeStandIns()
+                for name in names { print("removed stand-in \(name)") }
+            }
             let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
             print("removed \(removed) blob(s), \(freed) bytes")
         case .docker:

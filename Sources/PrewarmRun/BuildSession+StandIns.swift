@@ -1,0 +1,42 @@
+import Foundation
+import PrewarmImage
+import PrewarmTemplate
+
+// Images built on what the template brings (`Metadata.Prewarm`): kept out of the places a later build
+// of another template, and `sam local`, take images from by their names, unless the user names one.
+extension BuildSession {
+    /// Whether the template brings its own base images (`Metadata.Prewarm.BaseImages`) or, with no
+    /// `emulatorDirectory` given, its own emulator (`Metadata.Prewarm.EmulatorDirectory`). Such bases and
+    /// emulators may be stand-ins (the quickstart's are), so their images get a store of their own.
+    var templateSuppliesImages: Bool {
+        plan.settings.baseImages != nil
+            || (configuration.emulatorDirectory == nil && plan.settings.emulatorDirectory != nil)
+    }
+
+    /// The OCI store of this build: `ociStore` when given; else, for a template that brings its own
+    /// bases or emulator, `.prewarm/oci` in its project directory (beside the journal); else the default,
+    /// `$XDG_CACHE_HOME/prewarm/oci` or `~/.cache/prewarm/oci`.
+    var ociStorePath: String {
+        guard configuration.ociStore == nil, templateSuppliesImages else { return configuration.resolvedOCIStore }
+        return URL(fileURLWithPath: TemplateLocation.projectDirectory(of: plan.template))
+            .appendingPathComponent(".prewarm/oci").path
+    }
+
+    /// Whether what the template brings is marked a stand-in: its emulator directory holds
+    /// ``StandIn/emulatorMarker``, or one of `bases` (its base images, as provided) is a stand-in.
+    func suppliesStandIns(bases: [EngineImage]) -> Bool {
+        if configuration.emulatorDirectory == nil, let directory = plan.settings.emulatorDirectory,
+            FileManager.default.fileExists(atPath: directory + "/" + StandIn.emulatorMarker)
+        {
+            return true
+        }
+        return bases.contains(where: \.isStandIn)
+    }
+
+    /// The line for images built on stand-ins that go, as the user asked, into the Docker engine `engine`
+    /// under the names `sam local` looks up (`names`): what they are and how to remove them.
+    func standInNote(engine: String, names: [String]) -> String {
+        "the images going into \(engine) are built on the template's stand-ins (Metadata.Prewarm) and cannot run "
+            + "handlers; remove them with `docker rmi \(names.sorted().joined(separator: " "))`"
+    }
+}
