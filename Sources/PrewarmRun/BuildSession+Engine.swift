@@ -79,7 +79,7 @@ extension BuildSession {
         }
         if templateSuppliesImages, suppliesStandIns(bases: bases) {
             setup.notes.append(
-                standInNote(engine: docker.description, names: Set(plan.functions.map(\.image)).union(loaded).sorted()))
+                standInNote(names: Set(plan.functions.map(\.image)).union(loaded).sorted()))
         }
         return setup
     }

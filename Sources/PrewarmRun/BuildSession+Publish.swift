@@ -33,7 +33,7 @@ extension BuildSession {
                         if let image = try await store.image(named: name) { bases.append(image) }
                     }
                     if suppliesStandIns(bases: bases) {
-                        events(.note(standInNote(engine: docker.description, names: report.images)))
+                        events(.note(standInNote(names: report.images)))
                     }
                 }
                 try store.export(names: report.images, format: .docker, to: archive)

@@ -33,10 +33,10 @@ extension BuildSession {
         return bases.contains(where: \.isStandIn)
     }
 
-    /// The line for images built on stand-ins that go, as the user asked, into the Docker engine `engine`
-    /// under the names `sam local` looks up (`names`): what they are and how to remove them.
-    func standInNote(engine: String, names: [String]) -> String {
-        "the images going into \(engine) are built on the template's stand-ins (Metadata.Prewarm) and cannot run "
-            + "handlers; remove them with `docker rmi \(names.sorted().joined(separator: " "))`"
+    /// The line for images built on stand-ins that go, as the user asked, into a Docker engine under the
+    /// names `sam local` looks up (`names`): what they are and how to remove them.
+    func standInNote(names: [String]) -> String {
+        "the images going into the Docker engine are built on the template's stand-ins (Metadata.Prewarm) and "
+            + "cannot run handlers; remove them with `docker rmi \(names.sorted().joined(separator: " "))`"
     }
 }
