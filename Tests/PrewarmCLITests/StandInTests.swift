@@ -28,6 +28,9 @@ extension EngineTests {
                 quickstart.stderr.contains("prewarm: engine: oci store at \(project) (--engine auto: the template"),
                 "\(quickstart.stderr)")
             #expect((try? OCITest.namedDigests(in: project))?.keys.contains { Self.isSAMName($0) } == true)
+            // doctor checks the store the build uses.
+            let doctor = try await OCITest.prewarm(["doctor", template], home: directory, environment: noEngine)
+            #expect(doctor.stdout.contains("✓ engine: oci store at \(project)"), "\(doctor.stdout)\n\(doctor.stderr)")
 
             // Then the real thing, as its README says (no Metadata.Prewarm), offline, on the same default store.
             try OCITest.removeMetadata(from: template)
