@@ -22,15 +22,17 @@ extension BuildSession {
             .appendingPathComponent(".prewarm/oci").path
     }
 
-    /// Whether what the template brings is marked a stand-in: its emulator directory holds
-    /// ``StandIn/emulatorMarker``, or one of `bases` (its base images, as provided) is a stand-in.
+    /// Whether the emulator directory of this build (`emulatorDirectory`, else the template's) holds
+    /// ``StandIn/emulatorMarker``.
+    var emulatorIsStandIn: Bool {
+        guard let directory = configuration.emulatorDirectory ?? plan.settings.emulatorDirectory else { return false }
+        return FileManager.default.fileExists(atPath: directory + "/" + StandIn.emulatorMarker)
+    }
+
+    /// Whether what the template brings is marked a stand-in: its emulator (``emulatorIsStandIn``), or one of
+    /// `bases` (its base images, as provided).
     func suppliesStandIns(bases: [EngineImage]) -> Bool {
-        if configuration.emulatorDirectory == nil, let directory = plan.settings.emulatorDirectory,
-            FileManager.default.fileExists(atPath: directory + "/" + StandIn.emulatorMarker)
-        {
-            return true
-        }
-        return bases.contains(where: \.isStandIn)
+        (configuration.emulatorDirectory == nil && emulatorIsStandIn) || bases.contains(where: \.isStandIn)
     }
 
     /// The line for images built on stand-ins that go, as the user asked, into a Docker engine under the

@@ -143,6 +143,7 @@ public struct BuildSession: Sendable {
             prewarmVersion: configuration.prewarmVersion)
         buildOptions.localBases = setup.localBases
         buildOptions.templateBringsBases = plan.settings.baseImages != nil
+        buildOptions.standInEmulator = emulatorIsStandIn
         buildOptions.templatePath = absoluteTemplate
         buildOptions.resumedImages = configuration.resumedImages
         let executor = EngineExecutor(

@@ -21,6 +21,9 @@ public struct BuildOptions: Sendable {
     /// Whether the template brings its own base images (`Metadata.Prewarm.BaseImages`), which may be
     /// stand-ins (``StandIn``); without it, a stand-in base is an error, never built on.
     public var templateBringsBases = false
+    /// Whether the emulator is a stand-in (its directory holds ``StandIn/emulatorMarker``): every image built
+    /// with it is labelled ``StandIn/label``, so that `prewarm gc --stand-ins` finds it.
+    public var standInEmulator = false
     /// The template's absolute path, recorded on every image (`dev.prewarm.template`) so that
     /// `prewarm gc --engine docker` removes only what this template's builds made.
     public var templatePath: String?
@@ -146,8 +149,9 @@ public struct EngineExecutor: NodeExecutor {
         let request = ImageBuildRequest(
             name: planned.name, baseImage: planned.baseImage, platform: planned.architecture.ociPlatform,
             emulator: ImageBuildRequest.Source(path: emulator, contentDigest: emulatorDigest), layers: layerSources,
-            labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion].merging(
-                options.templatePath.map { [ImageLabels.template: $0] } ?? [:], uniquingKeysWith: { $1 }),
+            labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion]
+                .merging(options.templatePath.map { [ImageLabels.template: $0] } ?? [:], uniquingKeysWith: { $1 })
+                .merging(options.standInEmulator ? [StandIn.label: "emulator"] : [:], uniquingKeysWith: { $1 }),
             workDirectory: options.workDirectory)
         let nodeID = node.id
         let output = self.output
@@ -210,7 +214,7 @@ public struct EngineExecutor: NodeExecutor {
     package static func standInBase(_ reference: String, engine: any ImageEngine) -> ImageError {
         let removal =
             (engine as? OCIStore).map { "`prewarm gc --stand-ins --oci-store \($0.path)`" }
-            ?? "`docker rmi \(reference)`"
+            ?? "`prewarm gc --stand-ins --engine docker`"
         return ImageError(
             .missingBase,
             "base image \(reference) in \(engine.description) is a stand-in (no runtime; it cannot run a "

@@ -131,6 +131,27 @@ extension EngineTests {
                     ["DOCKER_HOST=\(host)", docker] + command.split(separator: " ").dropFirst().map(String.init))
                 #expect(removal.status == 0, "\(command): \(removal.stderr)")
             }
+
+            // Built with a stand-in emulator, they carry the stand-in label: gc --stand-ins finds and removes them,
+            // and leaves the engine's other images (its bases, which are no stand-ins of prewarm's) alone.
+            let again = try await OCITest.prewarm(
+                ["build", template, "--engine", "docker", "--skip-pull-image"], home: directory,
+                environment: ["DOCKER_HOST": host, "DOCKER_CONTEXT": ""])
+            #expect(again.status == 0, "\(again.stderr)")
+            let gc = try await OCITest.prewarm(
+                ["gc", "--stand-ins", "--engine", "docker"], home: directory,
+                environment: ["DOCKER_HOST": host, "DOCKER_CONTEXT": ""])
+            #expect(gc.status == 0, "\(gc.stdout)\n\(gc.stderr)")
+            #expect(
+                gc.stdout.contains("removed stand-in samcli/lambda-python:3.12-x86_64-ea35a2dafa693f01cf9de8ed7"),
+                "\(gc.stdout)")
+            let left = try await OCITest.run(
+                docker, ["images", "-q", "--filter", "label=dev.prewarm.template=\(template)"],
+                environment: ["DOCKER_HOST": host])
+            #expect(left.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(left)")
+            try await OCITest.run(
+                docker, ["image", "inspect", "public.ecr.aws/lambda/python:3.12-x86_64"],
+                environment: ["DOCKER_HOST": host])
         }
     }
 }

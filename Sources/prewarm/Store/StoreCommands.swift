@@ -127,13 +127,15 @@ struct GCCommand: AsyncParsableCommand {
             templates, images prewarm did not build, and every image the plan names stay. An image a \
             container still uses is kept, and said so.
 
-            --stand-ins (with --engine oci): first removes the names of stand-in base images (such as \
-            the quickstart's, which earlier versions stored in the default store under the real names) and \
-            of every image built on one, then their blobs.
+            --stand-ins: removes stand-in base images (such as the quickstart's, which earlier versions \
+            stored in the default store and in Docker under the real names), every image built on one, and \
+            every image built with a stand-in emulator: with --engine oci their names, then the blobs no \
+            image needs; with --engine docker their names, whatever template built them, and nothing else.
 
             Examples:
               prewarm gc
               prewarm gc --stand-ins
+              prewarm gc --stand-ins --engine docker --dry-run
               prewarm gc --engine docker template.yaml --dry-run
             """)
 
@@ -164,14 +166,13 @@ struct GCCommand: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("stand-ins"),
-        help: "With --engine oci: also remove stand-in base images and every image built on one.")
+        help: "Remove stand-in base images and every image built on one (with --engine docker: only those).")
     var standIns = false
 
     func validate() throws {
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period cannot be negative") }
         if engine == .oci, dryRun { throw ValidationError("--dry-run works with --engine docker") }
         if engine == .oci, dockerHost != nil { throw ValidationError("--docker-host works with --engine docker") }
-        if engine == .docker, standIns { throw ValidationError("--stand-ins works with --engine oci") }
     }
 
     func run() async throws {
@@ -185,8 +186,26 @@ struct GCCommand: AsyncParsableCommand {
             let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
             print("removed \(removed) blob(s), \(freed) bytes")
         case .docker:
-            try await cleanDocker()
+            if standIns { try await removeDockerStandIns() } else { try await cleanDocker() }
         }
+    }
+
+    /// Removes every name of the images of the Docker engine that are stand-ins (``StandIn``): bases, images
+    /// built on them, images built with a stand-in emulator.
+    private func removeDockerStandIns() async throws {
+        let (docker, _) = try await EngineDiscovery(environment: ProcessInfo.processInfo.environment)
+            .locate(option: dockerHost)
+        var names: [String] = []
+        for summary in try await docker.allImages() {
+            guard let first = summary.names.first, let image = try await docker.image(named: first), image.isStandIn
+            else { continue }
+            names += summary.names
+        }
+        for name in names.sorted() {
+            if !dryRun { try await docker.remove(name) }
+            print("\(dryRun ? "would remove" : "removed") stand-in \(name)")
+        }
+        print("\(dryRun ? "would remove" : "removed") \(names.count) stand-in name(s); \(docker.description)")
     }
 
     private func cleanDocker() async throws {
