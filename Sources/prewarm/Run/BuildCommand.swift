@@ -24,7 +24,9 @@ struct BuildCommand: AsyncParsableCommand {
             (no daemon; --load hands the images to Docker). --engine auto uses the Docker engine that \
             DOCKER_HOST or the docker context points at (one that does not answer is an error), else the \
             first that answers at the usual sockets (Docker, Finch, Podman, Docker Desktop, Colima), else \
-            the OCI store, and says which in its first line.
+            the OCI store, and says which in its first line. A template that brings its own base images or \
+            emulator (Metadata.Prewarm, e.g. the quickstart's stand-ins) builds into the OCI store beside it \
+            (.prewarm/oci) unless --oci-store, --engine docker, --docker-host or --load says otherwise.
 
             The template is found as sam local finds it: given, else $SAM_TEMPLATE_FILE, else samconfig.toml's \
             template_file, else .aws-sam/build/template.yaml (after sam build: the built code and layers), \
