@@ -26,9 +26,19 @@ extension DockerEngine {
     /// - Throws: `ImageError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
     public func images(labeled label: String) async throws -> [ImageSummary] {
         let filters = "{\"label\":[\"\(label)\"]}"
-        let response = try await send(
-            HTTPRequest(url: url("/images/json?all=0&filters=\(Self.escape(filters))")), doing: "list images")
-        guard response.isSuccess else { throw engineError(response, doing: "list images labelled \(label)") }
+        return try await images(query: "all=0&filters=\(Self.escape(filters))", what: "images labelled \(label)")
+    }
+
+    /// Every image of the engine (not the intermediate ones of the classic builder), dangling ones included.
+    ///
+    /// - Throws: `ImageError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
+    public func allImages() async throws -> [ImageSummary] {
+        try await images(query: "all=0", what: "images")
+    }
+
+    private func images(query: String, what: String) async throws -> [ImageSummary] {
+        let response = try await send(HTTPRequest(url: url("/images/json?\(query)")), doing: "list images")
+        guard response.isSuccess else { throw engineError(response, doing: "list \(what)") }
         let images = (try? JSONSerialization.jsonObject(with: response.body)) as? [[String: Any]] ?? []
         return images.compactMap { image in
             guard let id = image["Id"] as? String else { return nil }

@@ -42,7 +42,8 @@ extension DockerEngine {
         let tags = (object["RepoTags"] as? [String] ?? []).map(normalize)
         return EngineImage(
             id: id.hasPrefix("sha256:") ? id : "sha256:" + id, names: tags, labels: labels,
-            architecture: object["Architecture"] as? String ?? "")
+            architecture: object["Architecture"] as? String ?? "",
+            diffIDs: (object["RootFS"] as? [String: Any])?["Layers"] as? [String] ?? [])
     }
 
     /// Podman's names as `sam local` writes them: `docker.io/x` → `x`, `localhost/x` → `x`.

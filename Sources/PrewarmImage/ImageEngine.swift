@@ -14,9 +14,14 @@ public struct EngineImage: Sendable, Hashable {
     /// The blobs of the engine's own store that the build that returned this image found damaged (not
     /// hashing to their names) and wrote again; empty from every other call, and from a Docker engine.
     public var rewrittenBlobs: [String] = []
+    /// The diff IDs of its layers, base first; empty when the engine does not say.
+    public var diffIDs: [String]
 
-    public init(id: String, names: [String], labels: [String: String], architecture: String) {
+    public init(
+        id: String, names: [String], labels: [String: String], architecture: String, diffIDs: [String] = []
+    ) {
         self.id = id
+        self.diffIDs = diffIDs
         self.names = names
         self.labels = labels
         self.architecture = architecture

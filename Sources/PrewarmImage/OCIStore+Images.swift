@@ -69,6 +69,7 @@ extension OCIStore {
         let names = try withNames { $0.names(of: digest) }
         return EngineImage(
             id: image.manifest.config.digest, names: names, labels: labels,
-            architecture: config["architecture"] as? String ?? "")
+            architecture: config["architecture"] as? String ?? "",
+            diffIDs: (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? [])
     }
 }

@@ -21,7 +21,9 @@ public struct BuildConfiguration: Sendable {
         case docker
         /// prewarm's own OCI store: no daemon; `load` hands the images to Docker afterwards.
         case oci
-        /// `docker` when one answers at `dockerHost` (or `$DOCKER_HOST`, or /var/run/docker.sock), else `oci`.
+        /// `docker` when one answers at `dockerHost` (or `$DOCKER_HOST`, or /var/run/docker.sock), else `oci`;
+        /// always `oci` for a template that brings its own base images or emulator (`Metadata.Prewarm`), which
+        /// may be stand-ins (`BuildSession.templateSuppliesImages`).
         /// A setting only the OCI store serves (`push`, `cacheTo`, `registryMirrors`, `load`) makes it `oci`;
         /// `dockerHost` makes it `docker`. (`cacheFrom` serves both.)
         case auto
@@ -47,7 +49,8 @@ public struct BuildConfiguration: Sendable {
     /// The Docker engine: `unix:///path/docker.sock` or `tcp://host:port`; `nil`: `$DOCKER_HOST`, else
     /// /var/run/docker.sock.
     public var dockerHost: String?
-    /// The OCI store's directory; `nil`: `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`.
+    /// The OCI store's directory; `nil`: `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`, or, for a
+    /// template that brings its own base images or emulator, `.prewarm/oci` beside it (`BuildSession.ociStorePath`).
     public var ociStore: String?
     /// Registries to pull base images through, as `FROM=TO` (`public.ecr.aws=127.0.0.1:5000`). OCI store only.
     public var registryMirrors: [String] = []

@@ -45,6 +45,9 @@ public enum EngineReason: Sendable, Hashable {
     /// Nothing points at a Docker engine and none answers at the usual sockets (`tried`: one entry per socket,
     /// with what was there), so the OCI store builds.
     case noDockerEngine(tried: [String])
+    /// The template brings its own base images or emulator (`Metadata.Prewarm`), which may be stand-ins: its
+    /// images go into an OCI store beside it, not into a Docker engine the user did not name, nor the default store.
+    case templateSupplied
 }
 
 /// What a `BuildSession` did.

@@ -38,6 +38,8 @@ extension BuildSession {
             if configuration.load { setup.loadTarget = try await loadTarget() }
             return setup
         case .auto:
+            // What the template brings may be stand-ins: never into a Docker engine the user did not name.
+            if templateSuppliesImages { return try ociSetup(reason: .templateSupplied) }
             let outcome: EngineDiscovery.Outcome
             do {
                 outcome = try await EngineDiscovery(environment: configuration.environment).discover(option: nil)
@@ -104,10 +106,14 @@ extension BuildSession {
                 throw BuildSessionError(.configuration, error.description, cause: error)
             }
         }
-        let (local, loaded) = try await loadTemplateBases(into: docker)
+        let (local, loaded, bases) = try await loadTemplateBases(into: docker)
         setup.localBases = local
-        if loaded > 0, let layout = plan.settings.baseImages {
-            setup.notes.append("loaded \(loaded) base image(s) from \(layout) into the Docker engine")
+        if !loaded.isEmpty, let layout = plan.settings.baseImages {
+            setup.notes.append("loaded \(loaded.count) base image(s) from \(layout) into the Docker engine")
+        }
+        if templateSuppliesImages, suppliesStandIns(bases: bases) {
+            setup.notes.append(
+                standInNote(names: Set(plan.functions.map(\.image)).union(loaded).sorted()))
         }
         return setup
     }
@@ -140,7 +146,7 @@ extension BuildSession {
         if let layout = plan.settings.baseImages { providers.append(LayoutBaseProvider(layout: layout)) }
         providers.append(RegistryBaseProvider(client: registry))
         do {
-            return try OCIStore(path: configuration.resolvedOCIStore, baseProvider: ChainedBaseProvider(providers))
+            return try OCIStore(path: ociStorePath, baseProvider: ChainedBaseProvider(providers))
         } catch let error as ImageError {
             throw BuildSessionError(.engine, error.description, remedy: .change(.ociStore), cause: error)
         }
@@ -150,9 +156,11 @@ extension BuildSession {
     /// layout holds. Those the engine lacks are loaded into it (through a scratch OCI store); one it
     /// has already is left as it is, never replaced by the layout's. None of them is pulled.
     ///
-    /// - Returns: the bases the layout holds, and how many were loaded.
-    private func loadTemplateBases(into docker: DockerEngine) async throws -> (local: Set<String>, loaded: Int) {
-        guard let layout = plan.settings.baseImages else { return ([], 0) }
+    /// - Returns: the bases the layout holds, those that were loaded, and the layout's images of them.
+    private func loadTemplateBases(into docker: DockerEngine) async throws -> (
+        local: Set<String>, loaded: [String], images: [EngineImage]
+    ) {
+        guard let layout = plan.settings.baseImages else { return ([], [], []) }
         do {
             let directory = try ScratchDirectory()
             defer { directory.remove() }
@@ -161,18 +169,20 @@ extension BuildSession {
             let provider = LayoutBaseProvider(layout: layout)
             var local: Set<String> = []
             var missing: [String] = []
+            var images: [EngineImage] = []
             for node in plan.graph.nodes {
                 guard case .base(let reference, let architecture) = node.payload,
                     try await provider.provide(reference, platform: architecture.ociPlatform, pull: false, into: store)
                 else { continue }
                 local.insert(reference)
+                if let image = try await store.image(named: reference) { images.append(image) }
                 if try await docker.image(named: reference) == nil { missing.append(reference) }
             }
             if !missing.isEmpty {
                 try store.export(names: missing, format: .docker, to: scratch + "/bases.tar")
                 try await docker.load(archivePath: scratch + "/bases.tar")
             }
-            return (local, missing.count)
+            return (local, missing, images)
         } catch let error as ImageError {
             throw BuildSessionError(
                 .baseImages, "cannot load the base images of \(layout) into the Docker engine: \(error)",

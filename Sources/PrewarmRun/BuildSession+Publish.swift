@@ -25,6 +25,15 @@ extension BuildSession {
                 let scratch = try ScratchDirectory()
                 defer { scratch.remove() }
                 let archive = scratch.path + "/load.tar"
+                if templateSuppliesImages {
+                    var bases: [EngineImage] = []
+                    for name in report.images {
+                        if let image = try await store.image(named: name) { bases.append(image) }
+                    }
+                    if suppliesStandIns(bases: bases) {
+                        events(.note(standInNote(names: report.images)))
+                    }
+                }
                 try store.export(names: report.images, format: .docker, to: archive)
                 try await docker.load(archivePath: archive)
                 report.loadedInto = docker.description

@@ -141,6 +141,8 @@ public struct BuildSession: Sendable {
             pull: configuration.pull, forceRebuild: configuration.force, workDirectory: work,
             prewarmVersion: configuration.prewarmVersion)
         buildOptions.localBases = setup.localBases
+        buildOptions.templateBringsBases = plan.settings.baseImages != nil
+        buildOptions.standInEmulator = emulatorIsStandIn
         buildOptions.templatePath = absoluteTemplate
         buildOptions.resumedImages = configuration.resumedImages
         let executor = EngineExecutor(

@@ -19,6 +19,12 @@ public struct BuildOptions: Sendable {
     /// Base images that come from a local source (the template's `Metadata.Prewarm.BaseImages`) and
     /// are never pulled.
     public var localBases: Set<String> = []
+    /// Whether the template brings its own base images (`Metadata.Prewarm.BaseImages`), which may be
+    /// stand-ins (``StandIn``); without it, a stand-in base is an error, never built on.
+    public var templateBringsBases = false
+    /// Whether the emulator is a stand-in (its directory holds ``StandIn/emulatorMarker``): every image built
+    /// with it is labelled ``StandIn/label``, so that `prewarm gc --stand-ins` finds it.
+    public var standInEmulator = false
     /// The template's absolute path, recorded on every image (`dev.prewarm.template`) so that
     /// `prewarm gc --engine docker` removes only what this template's builds made.
     public var templatePath: String?
@@ -96,6 +102,9 @@ public struct EngineExecutor: NodeExecutor {
             return layer.fetched ? .built(artifact) : .upToDate(artifact)
         case .base(let reference, let architecture):
             let image = try await prepareBase(reference, platform: architecture.ociPlatform, nodeID: node.id)
+            if image.isStandIn, !options.templateBringsBases {
+                throw Self.standInBase(reference, engine: engine)
+            }
             return .upToDate(.base(imageID: image.id))
         case .image(let planned):
             return try await build(planned, node: node, inputs: inputs)
@@ -171,8 +180,9 @@ public struct EngineExecutor: NodeExecutor {
         let request = ImageBuildRequest(
             name: planned.name, baseImage: planned.baseImage, platform: planned.architecture.ociPlatform,
             emulator: ImageBuildRequest.Source(path: emulator, contentDigest: emulatorDigest), layers: layerSources,
-            labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion].merging(
-                options.templatePath.map { [ImageLabels.template: $0] } ?? [:], uniquingKeysWith: { $1 }),
+            labels: [ImageLabels.contentKey: key, ImageLabels.version: options.prewarmVersion]
+                .merging(options.templatePath.map { [ImageLabels.template: $0] } ?? [:], uniquingKeysWith: { $1 })
+                .merging(options.standInEmulator ? [StandIn.label: "emulator"] : [:], uniquingKeysWith: { $1 }),
             workDirectory: options.workDirectory)
         let nodeID = node.id
         let output = self.output
@@ -229,6 +239,19 @@ public struct EngineExecutor: NodeExecutor {
                 output(nodeID, "could not remove stale image \(candidate): \(error)")
             }
         }
+    }
+
+    /// The error of a base found under its real name in `engine` that is a stand-in (``StandIn``) which this
+    /// build's template does not supply: never built on, and how to remove it.
+    package static func standInBase(_ reference: String, engine: any ImageEngine) -> ImageError {
+        let removal =
+            (engine as? OCIStore).map { "`prewarm gc --stand-ins --oci-store \($0.path)`" }
+            ?? "`prewarm gc --stand-ins --engine docker`"
+        return ImageError(
+            .missingBase,
+            "base image \(reference) in \(engine.description) is a stand-in (no runtime; it cannot run a "
+                + "handler), such as the quickstart's, which earlier versions of prewarm left under the real name; "
+                + "remove it with \(removal), then build again")
     }
 
     /// Whether `name`'s tag is a rapid tag of an older SAM CLI: it has `rapid-` followed by

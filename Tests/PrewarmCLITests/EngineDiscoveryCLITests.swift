@@ -16,9 +16,13 @@ extension EngineTests {
         @Test func aDeadDockerHostIsExit2WithOneLine() async throws {
             let directory = try TemporaryDirectory("pw-dead-host")
             defer { directory.remove() }
-            let template = try OCITest.quickstart(in: directory)
+            let (template, emulators) = try OCITest.quickstartWithoutMetadata(in: directory)
             let result = try await OCITest.prewarm(
-                ["build", template, "--engine", "auto", "--oci-store", directory.path + "/store"], home: directory,
+                [
+                    "build", template, "--engine", "auto", "--oci-store", directory.path + "/store", "--rie-dir",
+                    emulators,
+                ],
+                home: directory,
                 environment: Self.unset.merging(["DOCKER_HOST": "tcp://127.0.0.1:9"]) { $1 })
             #expect(result.status == 2, "\(result.stderr)")
             // The template it read, then the one error line.
@@ -35,14 +39,16 @@ extension EngineTests {
         @Test func aSocketWithoutPermissionSaysSo() async throws {
             let directory = try TemporaryDirectory("pw-denied")
             defer { directory.remove() }
-            let template = try OCITest.quickstart(in: directory)
+            let (template, emulators) = try OCITest.quickstartWithoutMetadata(in: directory)
             let socket = directory.path + "/engine.sock"
             let python = try #require(CommandRunner.which("python3"))
             let bound = try await CommandRunner.run(
                 python, ["-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", socket])
             #expect(bound.status == 0, "\(bound.stderr)")
             chmod(socket, 0o600)
-            let prewarm = ["build", template, "--engine", "auto", "--oci-store", directory.path + "/store"]
+            let prewarm = [
+                "build", template, "--engine", "auto", "--oci-store", directory.path + "/store", "--rie-dir", emulators,
+            ]
             var environment = Self.unset
             environment["DOCKER_HOST"] = "unix://\(socket)"
             environment["HOME"] = directory.path + "/home"
@@ -78,12 +84,13 @@ extension EngineTests {
             guard let docker = DockerContexts.required("PREWARM_TEST_DOCKER_HOST") else { return }
             let directory = try TemporaryDirectory("pw-context")
             defer { directory.remove() }
-            let template = try OCITest.quickstart(in: directory)
+            let (template, emulators) = try OCITest.quickstartWithoutMetadata(in: directory)
             let config = directory.path + "/home/.docker"
             try DockerContexts.write("pw-test", host: docker, config: config)
             try directory.write("home/.docker/config.json", #"{"currentContext": "pw-test"}"#)
             let result = try await OCITest.prewarm(
-                ["build", template, "--engine", "auto", "--skip-pull-image"], home: directory, environment: Self.unset)
+                ["build", template, "--engine", "auto", "--skip-pull-image", "--rie-dir", emulators], home: directory,
+                environment: Self.unset)
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             // After the template's line, the engine's.
             let lines = result.stderr.split(separator: "\n").map(String.init).dropFirst()
@@ -102,13 +109,13 @@ extension EngineTests {
             else { return }
             let directory = try TemporaryDirectory("pw-tls")
             defer { directory.remove() }
-            let template = try OCITest.quickstart(in: directory)
+            let (template, emulators) = try OCITest.quickstartWithoutMetadata(in: directory)
             var environment = Self.unset
             environment["DOCKER_HOST"] = host
             environment["DOCKER_TLS_VERIFY"] = "1"
             environment["DOCKER_CERT_PATH"] = certificates
             let result = try await OCITest.prewarm(
-                ["build", template, "--skip-pull-image", "--progress", "json"], home: directory,
+                ["build", template, "--skip-pull-image", "--progress", "json", "--rie-dir", emulators], home: directory,
                 environment: environment)
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             // After the template's line, the engine's.

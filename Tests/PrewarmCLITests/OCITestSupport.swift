@@ -74,6 +74,27 @@ enum OCITest {
         return target + "/template.yaml"
     }
 
+    /// Copies `examples/quickstart` to `directory/name` without its `Metadata.Prewarm` (its stand-in bases
+    /// and emulator), as its README says for the real thing, and writes stand-in emulators for `--rie-dir`
+    /// (`standInEmulators`). Its bases come from the engine or a registry, and `--engine auto` looks for a
+    /// Docker engine. Returns the template's path and the emulators' directory.
+    static func quickstartWithoutMetadata(
+        in directory: TemporaryDirectory, as name: String = "quickstart"
+    ) throws -> (template: String, emulators: String) {
+        let template = try quickstart(in: directory, as: name)
+        try removeMetadata(from: template)
+        return (template, try standInEmulators(in: directory))
+    }
+
+    /// Removes the `Metadata` section (with its `Prewarm` settings) from a copy of the quickstart's template.
+    static func removeMetadata(from template: String) throws {
+        let text = try String(contentsOfFile: template, encoding: .utf8)
+        let start = try #require(text.range(of: "Metadata:\n"))
+        let end = try #require(text.range(of: "Globals:\n"))
+        try (String(text[..<start.lowerBound]) + String(text[end.lowerBound...]))
+            .write(toFile: template, atomically: true, encoding: .utf8)
+    }
+
     /// The `"built"` count of the summary line of a `--progress json` run, or `nil` without one.
     static func built(_ output: String) -> Int? {
         for line in output.split(separator: "\n").reversed() {

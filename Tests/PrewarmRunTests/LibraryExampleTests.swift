@@ -29,7 +29,8 @@ import Testing
     }
 
     /// Runs the built example where the README says to (a directory holding examples/quickstart), with no
-    /// Docker engine: the quickstart's three images end up in the OCI store under `$XDG_CACHE_HOME`.
+    /// Docker engine: the quickstart's three images end up in the OCI store beside it (it brings its own
+    /// stand-in bases and emulator), not in the default one under `$XDG_CACHE_HOME`.
     @Test func theExamplePrewarmsTheQuickstart() async throws {
         let directory = try TemporaryDirectory("prewarm-library-example")
         defer { directory.remove() }
@@ -44,12 +45,14 @@ import Testing
         environment["DOCKER_HOST"] = "unix:///nonexistent.sock"
         let result = try await CommandRunner.run(executable, [], in: directory.path, environment: environment)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.contains("3 image(s) in \(directory.path)/cache/prewarm/oci"), "\(result.stdout)")
+        let project = directory.path + "/examples/quickstart/.prewarm/oci"
+        #expect(result.stdout.contains("3 image(s) in \(project)"), "\(result.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/cache/prewarm/oci"))
 
         let template = try await TemplateLoader().load(directory.path + "/examples/quickstart/template.yaml")
         let images = Set(try Planner().plan(template).functions.map(\.image))
         #expect(images.count == 3)
-        let store = try OCIStore(path: directory.path + "/cache/prewarm/oci")
+        let store = try OCIStore(path: project)
         for image in images {
             #expect(try await store.image(named: image) != nil, "\(image) is in the store")
         }

@@ -1,7 +1,7 @@
 import Foundation
 import PrewarmRun
 
-// Pre-warm the quickstart's images in prewarm's own OCI store: no Docker engine, no network.
+// Pre-warm the quickstart's images in an OCI store beside it: no Docker engine, no network.
 var configuration = BuildConfiguration(templatePath: "examples/quickstart/template.yaml")
 configuration.engine = .oci
 let session = try await BuildSession(configuration)

@@ -4,7 +4,8 @@ base images (x86_64 and arm64), named as prewarm and SAM CLI look for them:
 public.ecr.aws/lambda/python:3.12-x86_64 and public.ecr.aws/lambda/python:3.12-arm64.
 
 They hold a marker file and the directories a Lambda image has (/var/task, /var/runtime,
-/opt), not Python: enough to build and inspect the quickstart's images with no network, not
+/opt), not Python, and carry the label dev.prewarm.stand-in (the layers are those of earlier
+versions, which had no label: prewarm recognises those by the layers' diff IDs): enough to build and inspect the quickstart's images with no network, not
 to run a function. The output is the same bytes on every run (fixed times, owners, order), so
 the committed bases/ can be checked with `python3 make-bases.py && git diff --exit-code`.
 Run it only to change the stand-ins; the quickstart uses the committed copy.
@@ -68,6 +69,9 @@ def image(arch):
             ],
             "Entrypoint": ["/lambda-entrypoint.sh"],
             "WorkingDir": "/var/task",
+            # Marks a stand-in: prewarm never builds a template that does not bring these bases on them,
+            # and every image built on one inherits the label.
+            "Labels": {"dev.prewarm.stand-in": "prewarm examples/quickstart: no Python, cannot run a handler"},
         },
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created_by": "examples/quickstart/make-bases.py (a stand-in base image)"}],

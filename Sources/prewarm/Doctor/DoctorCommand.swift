@@ -39,16 +39,17 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try configuration()
-        let plan = try await BuildSession(configuration).plan
+        let session = try await BuildSession(configuration)
+        let plan = session.plan
         var report = DoctorReport()
-        let engine = await checkEngine(&report, configuration)
+        let engine = await checkEngine(&report, configuration, session: session)
         checkEmulators(&report, plan: plan, configuration)
         if let engine { await checkBases(&report, plan: plan, engine: engine) }
         await checkLayerCache(&report, plan: plan, configuration)
         checkJournal(
             &report, path: BuildConfiguration.journalPath(configuration.journalPath, forTemplate: plan.template))
         if let docker = engine as? DockerEngine { await checkClock(&report, docker: docker) }
-        checkDisk(&report, configuration)
+        checkDisk(&report, configuration, store: session.ociStorePath)
         switch format {
         case .json:
             print(JSONText.line(DoctorJSON(report)))
@@ -60,11 +61,13 @@ struct DoctorCommand: AsyncParsableCommand {
 
     // MARK: - Checks
 
-    private func checkEngine(_ report: inout DoctorReport, _ configuration: BuildConfiguration) async -> (
-        any ImageEngine
-    )? {
-        let choice = configuration.effectiveEngine
+    private func checkEngine(
+        _ report: inout DoctorReport, _ configuration: BuildConfiguration, session: BuildSession
+    ) async -> (any ImageEngine)? {
+        var choice = configuration.effectiveEngine
         let environment = configuration.environment
+        // As build: a template that brings its own bases or emulator builds into the store beside it.
+        if choice == .auto, session.templateSuppliesImages { choice = .oci }
         if choice != .oci {
             // The engine build would use, found the same way (EngineDiscovery): one pointed at that does not
             // answer is a failure, since build stops there too.
@@ -99,7 +102,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 return nil
             }
         }
-        let directory = configuration.resolvedOCIStore
+        let directory = session.ociStorePath
         let role = choice == .oci ? "" : " (the fallback)"
         guard FileManager.default.fileExists(atPath: directory + "/index.json") else {
             if let problem = Self.writableProblem(directory) {
@@ -148,17 +151,23 @@ struct DoctorCommand: AsyncParsableCommand {
 
     private func checkBases(_ report: inout DoctorReport, plan: Plan, engine: any ImageEngine) async {
         var present = 0
+        var standIns = 0
         var missing: [String] = []
         for node in plan.graph.nodes {
             guard case .base(let reference, let architecture) = node.payload else { continue }
             let found = (try? await engine.image(named: reference)) ?? nil
-            if let found, found.architecture == architecture.ociPlatform.architecture {
+            if let found, found.isStandIn, plan.settings.baseImages == nil {
+                standIns += 1
+                report.fail("base images", EngineExecutor.standInBase(reference, engine: engine).message)
+            } else if let found, found.architecture == architecture.ociPlatform.architecture {
                 present += 1
             } else {
                 missing.append("\(reference) (\(architecture.rawValue))")
             }
         }
-        if missing.isEmpty {
+        if missing.isEmpty, standIns > 0 {
+            return  // each stand-in is a failure of its own
+        } else if missing.isEmpty {
             report.pass("base images", "\(present) of \(present) present")
         } else if !pullAllowed {
             report.fail(
@@ -217,9 +226,9 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
-    private func checkDisk(_ report: inout DoctorReport, _ configuration: BuildConfiguration) {
+    private func checkDisk(_ report: inout DoctorReport, _ configuration: BuildConfiguration, store: String) {
         var paths = [configuration.resolvedLayerCacheDirectory]
-        if configuration.effectiveEngine != .docker { paths.append(configuration.resolvedOCIStore) }
+        if configuration.effectiveEngine != .docker { paths.append(store) }
         for path in paths {
             guard let free = Self.freeBytes(nearest: path) else { continue }
             let text = ByteCount(bytes: free).approximate

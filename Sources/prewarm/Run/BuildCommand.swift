@@ -25,7 +25,9 @@ struct BuildCommand: AsyncParsableCommand {
             (no daemon; --load hands the images to Docker). --engine auto uses the Docker engine that \
             DOCKER_HOST or the docker context points at (one that does not answer is an error), else the \
             first that answers at the usual sockets (Docker, Finch, Podman, Docker Desktop, Colima), else \
-            the OCI store, and says which in its first line.
+            the OCI store, and says which in its first line. A template that brings its own base images or \
+            emulator (Metadata.Prewarm, e.g. the quickstart's stand-ins) builds into the OCI store beside it \
+            (.prewarm/oci) unless --oci-store, --engine docker, --docker-host or --load says otherwise.
 
             The template is found as sam local finds it: given, else $SAM_TEMPLATE_FILE, else samconfig.toml's \
             template_file, else .aws-sam/build/template.yaml (after sam build: the built code and layers), \
@@ -226,6 +228,9 @@ struct BuildOutput: Sendable {
                 switch reason {
                 case .dockerFound(let origin): " (--engine auto: \(origin))"
                 case .noDockerEngine: " (--engine auto: no Docker engine is set and none answers at the usual sockets)"
+                case .templateSupplied:
+                    " (--engine auto: the template brings its own base images or emulator in Metadata.Prewarm, "
+                        + "so its images stay beside it; --engine docker or --load puts them into Docker)"
                 case nil: ""
                 }
             Console.write("prewarm: engine: \(engine)\(why)")

@@ -12,7 +12,8 @@ struct StoreOptions: ParsableArguments {
         name: .customLong("oci-store"),
         help: ArgumentHelp(
             "The OCI store (an OCI image layout), the engine of --engine oci. Default: $XDG_CACHE_HOME/prewarm/oci, "
-                + "else ~/.cache/prewarm/oci.",
+                + "else ~/.cache/prewarm/oci; for a build of a template that brings its own base images or emulator "
+                + "(Metadata.Prewarm), .prewarm/oci beside it.",
             valueName: "dir"))
     var path: String?
 
@@ -151,8 +152,15 @@ struct GCCommand: AsyncParsableCommand {
             templates, images prewarm did not build, and every image the plan names stay. An image a \
             container still uses is kept, and said so.
 
+            --stand-ins: removes stand-in base images (such as the quickstart's, which earlier versions \
+            stored in the default store and in Docker under the real names), every image built on one, and \
+            every image built with a stand-in emulator: with --engine oci their names, then the blobs no \
+            image needs; with --engine docker their names, whatever template built them, and nothing else.
+
             Examples:
               prewarm gc
+              prewarm gc --stand-ins
+              prewarm gc --stand-ins --engine docker --dry-run
               prewarm gc --engine docker template.yaml --dry-run
             """)
 
@@ -181,6 +189,11 @@ struct GCCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "With --engine docker: list what would be removed, remove nothing.")
     var dryRun = false
 
+    @Flag(
+        name: .customLong("stand-ins"),
+        help: "Remove stand-in base images and every image built on one (with --engine docker: only those).")
+    var standIns = false
+
     func validate() throws {
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period cannot be negative") }
         if engine == .oci, dryRun { throw ValidationError("--dry-run works with --engine docker") }
@@ -191,11 +204,33 @@ struct GCCommand: AsyncParsableCommand {
         switch engine {
         case .oci:
             let store = try store.open()
+            if standIns {
+                let names = try store.removeStandIns()
+                for name in names { print("removed stand-in \(name)") }
+            }
             let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
             print("removed \(removed) blob(s), \(freed) bytes")
         case .docker:
-            try await cleanDocker()
+            if standIns { try await removeDockerStandIns() } else { try await cleanDocker() }
         }
+    }
+
+    /// Removes every name of the images of the Docker engine that are stand-ins (``StandIn``): bases, images
+    /// built on them, images built with a stand-in emulator.
+    private func removeDockerStandIns() async throws {
+        let (docker, _) = try await EngineDiscovery(environment: ProcessInfo.processInfo.environment)
+            .locate(option: dockerHost)
+        var names: [String] = []
+        for summary in try await docker.allImages() {
+            guard let first = summary.names.first, let image = try await docker.image(named: first), image.isStandIn
+            else { continue }
+            names += summary.names
+        }
+        for name in names.sorted() {
+            if !dryRun { try await docker.remove(name) }
+            print("\(dryRun ? "would remove" : "removed") stand-in \(name)")
+        }
+        print("\(dryRun ? "would remove" : "removed") \(names.count) stand-in name(s); \(docker.description)")
     }
 
     private func cleanDocker() async throws {
