@@ -33,7 +33,10 @@ extension EngineTests {
                 environment: ["DOCKER_HOST": "", "DOCKER_CONTEXT": "", "XDG_RUNTIME_DIR": directory.path + "/run"])
 
             #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
-            let lines = result.stderr.split(separator: "\n").map(String.init)
+            // After the template's line, one line.
+            var lines = result.stderr.split(separator: "\n").map(String.init)
+            #expect(lines.first?.hasPrefix("prewarm: template: \(template) (given)") == true, "\(lines)")
+            lines.removeFirst()
             #expect(lines.count == 1, "one line: \(lines)")
             let line = lines.first ?? ""
             #expect(line.hasPrefix("prewarm: error: --load needs a Docker engine"), "\(line)")

@@ -125,7 +125,10 @@ extension EngineTests {
                 }
                 let refused = try await build()
                 #expect(refused.status == 2, "\(refused.stderr)")
-                let lines = refused.stderr.split(separator: "\n").filter { !$0.hasPrefix("prewarm: engine") }
+                // The template's and the engine's lines, then one error line.
+                let lines = refused.stderr.split(separator: "\n").filter {
+                    !$0.hasPrefix("prewarm: engine") && !$0.hasPrefix("prewarm: template: ")
+                }
                 #expect(lines.count == 1, "\(lines)")
                 #expect(refused.stderr.contains("prewarm verify --repair --oci-store \(store)"), "\(refused.stderr)")
                 #expect(!refused.stderr.contains("DecodingError"))

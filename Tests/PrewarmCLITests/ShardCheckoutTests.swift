@@ -37,9 +37,15 @@ extension EngineTests {
             let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
             let directory = try TemporaryDirectory("prewarm-shard-checkouts")
             defer { directory.remove() }
-            let prefix = OCITest.uniqueRepository("shard-bases")
-            try await OCITest.pushBases(to: registry, prefix: prefix, architectures: ["x86_64"])
-            let base = "\(registry)/\(prefix)/lambda/python:3.12-x86_64"
+            // The engine's own python base (ci/services/base-images), in the registry: the quickstart's are
+            // stand-ins, which a template that does not bring them never builds on.
+            let docker = try #require(OCITest.tool("docker"))
+            let base = "\(registry)/\(OCITest.uniqueRepository("shard-bases"))/lambda/python:3.12-x86_64"
+            let engine = ["DOCKER_HOST": host]
+            try await OCITest.run(
+                docker, ["tag", "public.ecr.aws/lambda/python:3.12-x86_64", base], environment: engine)
+            try await OCITest.run(docker, ["push", "-q", base], environment: engine)
+            try await OCITest.run(docker, ["rmi", base], environment: engine)
             let cache = "\(registry)/\(OCITest.uniqueRepository("shard-cache"))"
             let rie = try OCITest.standInEmulators(in: directory)
             let label = "S\(UUID().uuidString.prefix(6))"
