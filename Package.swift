@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
@@ -89,6 +90,7 @@ let package = Package(
             dependencies: [
                 "CCurl",
                 "PrewarmSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -102,6 +104,7 @@ let package = Package(
                 "PrewarmSupport", "PrewarmTemplate", "PrewarmPlan", "PrewarmOCI", "PrewarmLayers", "PrewarmImage",
                 "PrewarmJournal", "PrewarmHTTP", "PrewarmAWS", "PrewarmRun", "PrewarmSAMConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Test support shared by the test targets; the AWS fixture (moto, lambda_server.py) needs the AWS types,

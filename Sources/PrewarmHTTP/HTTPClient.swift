@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// An asynchronous HTTP client over libcurl, for TCP (http and https) or a unix socket.
 ///
@@ -168,18 +169,34 @@ public final class HTTPClient: Sendable {
         return try await run(transfer) { sink.continuation = $0 }
     }
 
+    /// What every client asks, at `debug` (`prewarm --debug`, `PREWARM_LOG=debug`): each request, where
+    /// it went and how it ended, with secrets in URLs redacted.
+    static let logger = Logger(label: "prewarm.http")
+
     private func run<Result>(
         _ transfer: CurlTransfer,
         attach: (CheckedContinuation<Result, any Error>) -> Void
     ) async throws -> Result {
         let control = TransferControl(loop: loop, transfer: transfer)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                attach(continuation)
-                loop.submit(.start(transfer))
+        let started = ContinuousClock.now
+        Self.logger.debug("→ \(transfer.summary.where)")
+        do {
+            let result = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    attach(continuation)
+                    loop.submit(.start(transfer))
+                }
+            } onCancel: {
+                control.cancel()
             }
-        } onCancel: {
-            control.cancel()
+            let status = (result as? HTTPResponse).map { " \($0.status)" } ?? ""
+            Self.logger.debug(
+                "← \(transfer.summary.method) \(transfer.summary.redactedURL)\(status) in \(ContinuousClock.now - started)"
+            )
+            return result
+        } catch {
+            Self.logger.debug("✗ \(transfer.summary.method) \(transfer.summary.redactedURL): \(error)")
+            throw error
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PrewarmRun
 
 /// The `prewarm` command.
@@ -17,6 +18,9 @@ struct Prewarm: AsyncParsableCommand {
 
             Exit codes: 0 everything planned or built; 1 some function failed (the others were still \
             done); 2 unusable input (missing or malformed template, bad flags); 130 interrupted.
+
+            --debug, with any command (or PREWARM_LOG=debug): every request prewarm sends to an engine or \
+            a registry, and how it ended, and the engines' own output, on standard error.
             """,
         version: version,
         subcommands: [
@@ -29,8 +33,18 @@ struct Prewarm: AsyncParsableCommand {
     /// Runs the command line, mapping errors to prewarm's exit codes: usage errors exit 2,
     /// not swift-argument-parser's 64.
     static func main() async {
+        // `--debug` anywhere (or PREWARM_LOG=debug): what prewarm asks each engine and registry, and the
+        // engines' output, on standard error.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let debug =
+            arguments.contains("--debug") || ProcessInfo.processInfo.environment["PREWARM_LOG"]?.lowercased() == "debug"
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = debug ? .debug : .warning
+            return handler
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments.filter { $0 != "--debug" })
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

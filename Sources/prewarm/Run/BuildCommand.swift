@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PrewarmJournal
 import PrewarmPlan
 import PrewarmRun
@@ -217,6 +218,9 @@ struct BuildCommand: AsyncParsableCommand {
 
 /// Prints a build session's events: progress on standard output, the rest on standard error.
 struct BuildOutput: Sendable {
+    /// The engines' output lines, shown with `--debug`.
+    static let engineLog = Logger(label: "prewarm.engine")
+
     let plan: Plan
     let reporter: ProgressReporter
 
@@ -249,8 +253,9 @@ struct BuildOutput: Sendable {
             Console.write("prewarm: nothing to resume (the latest run succeeded); checking that it is all still there")
         case .node(let event):
             reporter.handle(event)
-        case .output:
-            break
+        case .output(let node, let line):
+            // What the engine said while building (`--debug`): its build stream, a stale image it kept.
+            Self.engineLog.debug("\(node): \(line)")
         case .rewroteDamagedBlob(let node, let blob, let store):
             Console.write(
                 "prewarm: \(node): blob \(blob) in the OCI store at \(store) was damaged (it no longer hashed to its "
