@@ -63,6 +63,7 @@ struct BuildCommand: AsyncParsableCommand {
     var forSAM = false
 
     @Option(
+        name: [.customShort("j"), .customLong("jobs")],
         help:
             "Image builds at once (default: the number of cores, \(ProcessInfo.processInfo.activeProcessorCount) here)."
     )

@@ -33,7 +33,8 @@ struct WatchCommand: AsyncParsableCommand {
         help: "Write the SAM configuration for sam local with each build, as prewarm build --for-sam does.")
     var forSAM = false
 
-    @Option(help: "Image builds at once (default: the number of cores).")
+    @Option(
+        name: [.customShort("j"), .customLong("jobs")], help: "Image builds at once (default: the number of cores).")
     var jobs: Int?
 
     @Option(help: "How long the files must stay unchanged before a rebuild, in milliseconds.")

@@ -1,0 +1,20 @@
+import Foundation
+import PrewarmTestKit
+import Testing
+
+/// Daily use, without an engine: flags as people type them, help that lists only what a command takes,
+/// and templates that say what is wrong with them where it is.
+@Suite struct DailyUseTests {
+    @Test func jobsIsAlsoSpelledJAsMakeAndCargoSpellIt() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let template = try directory.write("template.yaml", "Resources: {}\n")
+        for command in ["build", "watch"] {
+            let result = try await PrewarmExecutable.run([command, template, "-j", "0"])
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("--jobs must be at least 1"), "\(command): \(result.stderr)")
+            let help = try await PrewarmExecutable.run([command, "--help"])
+            #expect(help.stdout.contains("-j, --jobs"), "\(command): \(help.stdout)")
+        }
+    }
+}
