@@ -1,0 +1,36 @@
+import Foundation
+import PrewarmTestKit
+import Testing
+
+/// Daily use after a build of the quickstart into an OCI store of the test's own (no engine, no network):
+/// `status` with a template, `runs` with the engine, one line about what sam local builds anyway, and
+/// `gc --dry-run` on the OCI store.
+@Suite struct DailyUseBuildTests {
+    /// Builds a copy of the quickstart into `directory/store`; returns the template's path.
+    func builtQuickstart(in directory: TemporaryDirectory) async throws -> (template: String, result: CommandResult) {
+        let template = try OCITest.quickstart(in: directory)
+        let result = try await OCITest.prewarm(
+            ["build", template, "--engine", "oci", "--oci-store", directory.path + "/store"],
+            home: directory)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        return (template, result)
+    }
+
+    @Test func statusTakesATemplateAndStillARunNumber() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (template, _) = try await builtQuickstart(in: directory)
+        let project = URL(fileURLWithPath: template).deletingLastPathComponent().path
+        for arguments in [[template], ["1", template], [template, "1"], ["template.yaml"]] {
+            let status = try await CommandRunner.run(PrewarmExecutable.path, ["status"] + arguments, in: project)
+            #expect(status.status == 0, "\(arguments): \(status.stderr)")
+            #expect(status.stdout.hasPrefix("run 1: succeeded"), "\(arguments): \(status.stdout)")
+        }
+        let none = try await PrewarmExecutable.run(["status", "7", template])
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("no run 7"), "\(none.stderr)")
+        let missing = try await PrewarmExecutable.run(["status", directory.path + "/other.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no journal at"), "\(missing.stderr)")
+    }
+}
