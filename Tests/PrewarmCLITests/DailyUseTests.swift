@@ -17,4 +17,15 @@ import Testing
             #expect(help.stdout.contains("-j, --jobs"), "\(command): \(help.stdout)")
         }
     }
+
+    @Test func runsStatusAndDoctorListOnlyTheFormatsTheyTake() async throws {
+        for command in ["runs", "status", "doctor"] {
+            let help = try await PrewarmExecutable.run([command, "--help"])
+            #expect(help.status == 0)
+            #expect(help.stdout.contains("--format"), "\(command)")
+            #expect(!help.stdout.contains("dot"), "\(command): \(help.stdout)")
+        }
+        let plan = try await PrewarmExecutable.run(["plan", "--help"])
+        #expect(plan.stdout.contains("dot"))
+    }
 }

@@ -24,20 +24,16 @@ struct RunsCommand: AsyncParsableCommand {
     @OptionGroup var journal: JournalOptions
 
     @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    var format: ReportFormat = .text
 
     @Option(help: "Show at most this many runs.")
     var limit: Int = 20
-
-    func validate() throws {
-        try format.requireTextOrJSON()
-    }
 
     func run() async throws {
         let journal = try await journal.openExisting(template: template)
         let runs = try await journal.runs(limit: limit)
         switch format {
-        case .json, .dot:
+        case .json:
             print(JSONText.encode(runs.map(RunJSON.init)))
         case .text:
             var rows = [["RUN", "STARTED", "DURATION", "OUTCOME", "TEMPLATE"]]

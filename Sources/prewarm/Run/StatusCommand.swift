@@ -27,10 +27,9 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var journal: JournalOptions
 
     @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    var format: ReportFormat = .text
 
     func validate() throws {
-        try format.requireTextOrJSON()
         _ = try arguments()
     }
 
@@ -82,7 +81,7 @@ struct StatusCommand: AsyncParsableCommand {
                 exitCode: .unusableInput)
         }
         switch format {
-        case .json, .dot:
+        case .json:
             print(SettingFlags.render(JSONText.encode(RunDetailJSON(detail))))
         case .text:
             let run = detail.run
