@@ -33,4 +33,21 @@ import Testing
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no journal at"), "\(missing.stderr)")
     }
+
+    @Test func whatSAMBuildsOnEveryInvokeIsOneLine() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (template, build) = try await builtQuickstart(in: directory)
+        let notices = build.stderr.split(separator: "\n").filter { $0.contains("builds the image on every invoke") }
+        #expect(notices.count == 1, "\(build.stderr)")
+        #expect(notices.first?.contains("2 functions") == true, "\(build.stderr)")
+        #expect(notices.first?.contains("--for-sam") == true, "\(build.stderr)")
+
+        let plan = try await PrewarmExecutable.run(["plan", template])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let lines = plan.stdout.split(separator: "\n").filter { $0.contains("on every invoke") }
+        #expect(lines.count == 1, "\(plan.stdout)")
+        #expect(lines.first?.contains("2 functions") == true && lines.first?.contains("Hello, HelloArm") == true)
+        #expect(lines.first?.contains("--for-sam") == true, "\(plan.stdout)")
+    }
 }
