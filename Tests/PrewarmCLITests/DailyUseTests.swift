@@ -28,4 +28,33 @@ import Testing
         let plan = try await PrewarmExecutable.run(["plan", "--help"])
         #expect(plan.stdout.contains("dot"))
     }
+
+    @Test func everyUnsetParameterIsNamedAsAFlag() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let template = try directory.write(
+            "template.yaml",
+            """
+            Parameters:
+              Rt: {Type: String}
+              Arch: {Type: String}
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Runtime: !Ref Rt
+                  Handler: app.handler
+                  Architectures: [!Ref Arch]
+            """)
+        let result = try await PrewarmExecutable.run([
+            "build", template, "--engine", "oci", "--oci-store", directory.path + "/store", "--progress", "plain",
+        ])
+        #expect(result.status != 0)
+        let output = result.stdout + result.stderr
+        #expect(!output.contains("`parameterOverrides`"), "\(output)")
+        let table = result.stdout.split(separator: "\n").filter { $0.hasPrefix("Fn ") }
+        #expect(table.count == 1, "\(result.stdout)")
+        #expect(table.first?.contains("--parameter-overrides") == true, "\(result.stdout)")
+        #expect(table.first?.contains("Rt") == true && table.first?.contains("Arch") == true, "\(result.stdout)")
+    }
 }

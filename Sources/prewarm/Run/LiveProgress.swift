@@ -192,7 +192,11 @@ enum FunctionTable {
             rows.append([function.name, function.architecture.rawValue, function.image, outcome])
         }
         for failure in plan.errors {
-            rows.append([failure.name, failure.architecture?.rawValue ?? "-", "-", "not-planned: \(failure.message)"])
+            // The library's message names settings; here they are flags, as in the error lines.
+            rows.append([
+                failure.name, failure.architecture?.rawValue ?? "-", "-",
+                "not-planned: \(SettingFlags.render(failure.message))",
+            ])
         }
         return TableText.render(rows).split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.count > width ? String(line.prefix(width - 1)) + "…" : String(line)
