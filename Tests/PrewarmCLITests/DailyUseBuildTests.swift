@@ -50,4 +50,22 @@ import Testing
         #expect(lines.first?.contains("2 functions") == true && lines.first?.contains("Hello, HelloArm") == true)
         #expect(lines.first?.contains("--for-sam") == true, "\(plan.stdout)")
     }
+
+    /// The missing directory is said once, at the line of the user's template, also with --for-sam (which
+    /// plans a derived template).
+    @Test func aMissingCodeDirectoryIsSaidOnceByABuildForSAM() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let template = try OCITest.quickstart(in: directory)
+        let project = URL(fileURLWithPath: template).deletingLastPathComponent().path
+        try FileManager.default.removeItem(atPath: project + "/src/report")
+        let result = try await OCITest.prewarm(
+            ["build", template, "--engine", "oci", "--oci-store", directory.path + "/store", "--for-sam"],
+            home: directory)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let warnings = result.stderr.split(separator: "\n").filter { $0.contains("does not exist") }
+        #expect(warnings.count == 1, "\(result.stderr)")
+        #expect(warnings.first?.contains("\(template):") == true, "\(result.stderr)")
+        #expect(warnings.first?.contains("Report: CodeUri src/report/") == true, "\(result.stderr)")
+    }
 }

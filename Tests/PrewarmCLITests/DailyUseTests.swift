@@ -29,6 +29,37 @@ import Testing
         #expect(plan.stdout.contains("dot"))
     }
 
+    @Test func aMissingCodeDirectoryIsSaidOnceNamingTheFunctionAndThePath() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("src/here/app.py", "def handler(e, c): return 1\n")
+        let template = try directory.write(
+            "template.yaml",
+            """
+            Globals:
+              Function: {Runtime: python3.12, Handler: app.handler}
+            Resources:
+              Here:
+                Type: AWS::Serverless::Function
+                Properties: {CodeUri: src/here/}
+              Gone:
+                Type: AWS::Serverless::Function
+                Properties: {CodeUri: src/gone/, Architectures: [x86_64]}
+              InS3:
+                Type: AWS::Serverless::Function
+                Properties: {CodeUri: "s3://bucket/code.zip"}
+              Image:
+                Type: AWS::Serverless::Function
+                Properties: {PackageType: Image, ImageUri: "app:v1"}
+            """)
+        let result = try await PrewarmExecutable.run(["plan", template, "--arch", "x86_64,arm64"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let warnings = result.stderr.split(separator: "\n").filter { $0.contains("does not exist") }
+        #expect(warnings.count == 1, "\(result.stderr)")
+        #expect(warnings.first?.contains("Gone") == true && warnings.first?.contains("src/gone") == true)
+        #expect(!result.stderr.contains("Here:") && !result.stderr.contains("InS3:"), "\(result.stderr)")
+    }
+
     @Test func everyUnsetParameterIsNamedAsAFlag() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
