@@ -29,6 +29,27 @@ import Testing
         #expect(plan.stdout.contains("dot"))
     }
 
+    @Test func aTemplateWithNoFunctionsSaysThereIsNothingToBuild() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let template = try directory.write(
+            "template.yaml",
+            """
+            Resources:
+              Bucket:
+                Type: AWS::S3::Bucket
+            """)
+        for command in ["plan", "build"] {
+            var arguments = [command, template]
+            if command == "build" { arguments += ["--engine", "oci", "--oci-store", directory.path + "/store"] }
+            let result = try await PrewarmExecutable.run(arguments)
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            #expect(
+                (result.stdout + result.stderr).contains("no functions: nothing to build"),
+                "\(command): \(result.stdout)\(result.stderr)")
+        }
+    }
+
     @Test func aMissingCodeDirectoryIsSaidOnceNamingTheFunctionAndThePath() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
