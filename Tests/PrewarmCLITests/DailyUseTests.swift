@@ -50,6 +50,27 @@ import Testing
         }
     }
 
+    @Test func aDuplicateKeyIsReportedWhereTheDuplicateIs() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let template = try directory.write(
+            "template.yaml",
+            """
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Runtime: python3.12
+                  Handler: app.handler
+                  Runtime: python3.13
+            """)
+        let result = try await PrewarmExecutable.run(["plan", template])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(template):7:7:"), "\(result.stderr)")
+        #expect(result.stderr.contains("'Runtime'"), "\(result.stderr)")
+        #expect(result.stderr.contains("line 5"), "the first one is named too: \(result.stderr)")
+    }
+
     @Test func aMissingCodeDirectoryIsSaidOnceNamingTheFunctionAndThePath() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
