@@ -68,4 +68,27 @@ import Testing
         #expect(warnings.first?.contains("\(template):") == true, "\(result.stderr)")
         #expect(warnings.first?.contains("Report: CodeUri src/report/") == true, "\(result.stderr)")
     }
+
+    @Test func gcDryRunOnTheOCIStoreListsAndRemovesNothing() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        _ = try await builtQuickstart(in: directory)
+        let store = directory.path + "/store"
+        // A blob no image names, as a build that was replaced leaves one.
+        let digest = String(repeating: "ab", count: 32)
+        let blob = try directory.write("store/blobs/sha256/\(digest)", "no image needs this\n")
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: store + "/blobs/sha256").sorted()
+
+        let dry = try await OCITest.prewarm(
+            ["gc", "--oci-store", store, "--grace-period", "0", "--dry-run"], home: directory)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("would remove blob sha256:\(digest)"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("would remove 1 blob(s), 20 bytes"), "\(dry.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store + "/blobs/sha256").sorted() == blobs)
+
+        let gc = try await OCITest.prewarm(["gc", "--oci-store", store, "--grace-period", "0"], home: directory)
+        #expect(gc.status == 0, "\(gc.stderr)")
+        #expect(gc.stdout.contains("removed 1 blob(s), 20 bytes"), "\(gc.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: blob))
+    }
 }
