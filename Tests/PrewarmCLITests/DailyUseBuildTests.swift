@@ -34,6 +34,20 @@ import Testing
         #expect(missing.stderr.contains("no journal at"), "\(missing.stderr)")
     }
 
+    @Test func runsShowsWhichEngineEachRunUsed() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (template, _) = try await builtQuickstart(in: directory)
+        let runs = try await PrewarmExecutable.run(["runs", template])
+        #expect(runs.status == 0, "\(runs.stderr)")
+        let lines = runs.stdout.split(separator: "\n")
+        #expect(lines.first?.contains("ENGINE") == true, "\(runs.stdout)")
+        #expect(lines.count == 2 && lines[1].contains("oci store at \(directory.path)/store"), "\(runs.stdout)")
+        let json = try await PrewarmExecutable.run(["runs", template, "--format", "json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect((object?.first?["engine"] as? String)?.hasPrefix("oci store at ") == true, "\(json.stdout)")
+    }
+
     @Test func whatSAMBuildsOnEveryInvokeIsOneLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

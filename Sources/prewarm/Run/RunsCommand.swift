@@ -36,12 +36,12 @@ struct RunsCommand: AsyncParsableCommand {
         case .json:
             print(JSONText.encode(runs.map(RunJSON.init)))
         case .text:
-            var rows = [["RUN", "STARTED", "DURATION", "OUTCOME", "TEMPLATE"]]
+            var rows = [["RUN", "STARTED", "DURATION", "OUTCOME", "ENGINE", "TEMPLATE"]]
             for run in runs {
                 rows.append([
                     run.id.description, TimeText.timestamp(run.startedAt),
                     run.endedAt.map { TimeText.duration($0.timeIntervalSince(run.startedAt)) } ?? "-",
-                    run.outcome.rawValue, run.templatePath,
+                    run.outcome.rawValue, RunJSON.engine(of: run) ?? "-", run.templatePath,
                 ])
             }
             print(TableText.render(rows), terminator: "")
@@ -57,6 +57,9 @@ struct RunJSON: Encodable {
     var startedAt: String
     var endedAt: String?
     var outcome: String
+    /// Which engine the run built into, and where (`oci store at PATH`, `docker at URL`); `nil` for a run
+    /// whose options do not say (written by an older prewarm, or by the library without one).
+    var engine: String?
     var pid: Int32
     var prewarmVersion: String
 
@@ -66,8 +69,16 @@ struct RunJSON: Encodable {
         startedAt = TimeText.timestamp(run.startedAt)
         endedAt = run.endedAt.map(TimeText.timestamp)
         outcome = run.outcome.rawValue
+        engine = Self.engine(of: run)
         pid = run.processID
         prewarmVersion = run.prewarmVersion
+    }
+
+    /// The engine `run`'s options record (see the property).
+    static func engine(of run: RunRecord) -> String? {
+        struct Options: Decodable { var engine: String? }
+        let options = try? JSONDecoder().decode(Options.self, from: Data(run.optionsJSON.utf8))
+        return options?.engine.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 
