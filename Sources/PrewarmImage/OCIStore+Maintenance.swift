@@ -210,25 +210,45 @@ extension OCIStore {
     public func garbageCollect(gracePeriod: TimeInterval = 600) throws -> (removedBlobs: Int, freedBytes: Int64) {
         try FileLock.with(path: gcLockPath, exclusive: true) {
             try flushNames()
-            let needed = try reachableBlobs(from: try index().manifests)
-            let now = Date().timeIntervalSince1970
             var removed = 0
             var freed: Int64 = 0
-            for name in try Self.list(blobDirectory) where !needed.contains("sha256:" + name) {
-                let file = blobDirectory + "/" + name
-                var status = stat()
-                guard lstat(file, &status) == 0 else { continue }
-                let modified = TimeInterval(status.st_mtim.tv_sec) + TimeInterval(status.st_mtim.tv_nsec) / 1e9
-                guard now - modified >= gracePeriod else { continue }
-                if unlink(file) == 0 {
+            for blob in try unneededBlobs(gracePeriod: gracePeriod) {
+                if unlink(blobDirectory + "/" + blob.digest.dropFirst("sha256:".count)) == 0 {
                     removed += 1
-                    freed += Int64(status.st_size)
+                    freed += blob.bytes
                 }
             }
             freed += try removeLeftovers()
             if removed > 0 { AtomicFile.syncDirectory(blobDirectory) }
             return (removed, freed)
         }
+    }
+
+    /// What `garbageCollect(gracePeriod:)` would remove now, removing nothing: the blobs no named image
+    /// needs, older than `gracePeriod` seconds, by digest, and the leftovers of killed writes, by path; each
+    /// with its size. Holds the shared lock, so a collection does not run meanwhile.
+    /// - Throws: `ImageError` with code `.corrupt` when a named image's manifest is missing or damaged.
+    public func garbage(gracePeriod: TimeInterval = 600) throws -> (
+        blobs: [(digest: String, bytes: Int64)], leftovers: [(path: String, bytes: Int64)]
+    ) {
+        try withVerifyLock(repair: false) {
+            (try unneededBlobs(gracePeriod: gracePeriod), try leftovers().map { ($0, Self.bytes(under: $0)) })
+        }
+    }
+
+    /// The blobs no named image needs that were last modified `gracePeriod` seconds ago or earlier, sorted.
+    private func unneededBlobs(gracePeriod: TimeInterval) throws -> [(digest: String, bytes: Int64)] {
+        let needed = try reachableBlobs(from: try index().manifests)
+        let now = Date().timeIntervalSince1970
+        var blobs: [(digest: String, bytes: Int64)] = []
+        for name in try Self.list(blobDirectory).sorted() where !needed.contains("sha256:" + name) {
+            var status = stat()
+            guard lstat(blobDirectory + "/" + name, &status) == 0 else { continue }
+            let modified = TimeInterval(status.st_mtim.tv_sec) + TimeInterval(status.st_mtim.tv_nsec) / 1e9
+            guard now - modified >= gracePeriod else { continue }
+            blobs.append(("sha256:" + name, Int64(status.st_size)))
+        }
+        return blobs
     }
 
     /// Every blob `roots` need: themselves, and for a manifest its configuration and layers,

@@ -47,3 +47,45 @@ extension PlannedFunction {
         return nil
     }
 }
+
+extension Plan {
+    /// One line for people about the functions whose image `sam local` builds on every invoke whatever
+    /// prewarm built (`PlannedFunction/samBuildsOnInvoke`): how many, why, and what helps; `nil` when there
+    /// are none. A function planned for two architectures counts once. `listing` names up to that many
+    /// functions for each reason and counts the rest; with 0 the line counts them and says that
+    /// `prewarm plan` names them.
+    public func samBuildsSummary(listing: Int) -> String? {
+        var names: [SAMBuildReason.Code: [String]] = [:]
+        for function in functions {
+            guard let code = function.samBuildsOnInvoke?.code else { continue }
+            if names[code, default: []].contains(function.name) { continue }
+            names[code, default: []].append(function.name)
+        }
+        guard !names.isEmpty else { return nil }
+        let total = names.values.map(\.count).reduce(0, +)
+        var parts: [String] = []
+        for code in [SAMBuildReason.Code.templateLayer, .noRuntime] {
+            guard let functions = names[code] else { continue }
+            let (why, help) =
+                switch code {
+                case .templateLayer:
+                    (
+                        "a layer defined in the template",
+                        "use `prewarm build --for-sam` and the `sam local … --config-file` line it prints"
+                    )
+                case .noRuntime:
+                    ("an Image function without a Runtime", "prewarm's build makes SAM's a cache hit")
+                }
+            if listing > 0 {
+                var shown = functions.prefix(listing).joined(separator: ", ")
+                if functions.count > listing { shown += " and \(functions.count - listing) more" }
+                parts.append("\(shown) (\(why); \(help))")
+            } else {
+                parts.append(names.count == 1 ? "for \(why) (\(help))" : "\(functions.count) for \(why) (\(help))")
+            }
+        }
+        let counted = "sam local builds the image on every invoke of \(total) function\(total == 1 ? "" : "s")"
+        if listing > 0 { return "\(counted): " + parts.joined(separator: ", ") }
+        return counted + (names.count == 1 ? ", " : ": ") + parts.joined(separator: ", ") + "; prewarm plan names them"
+    }
+}

@@ -47,14 +47,12 @@ extension BuildSession {
         }
     }
 
-    /// Says, as notes, for each function whether `sam local` will build its image anyway and why, and with
+    /// Says, as one note, how many functions' images `sam local` will build anyway and why, and with
     /// `forSAM` the command line to use and what could not be carried over.
     func reportSAMBuilds(events: @Sendable (BuildEvent) -> Void) {
-        for function in plan.functions {
-            guard let reason = function.samBuildsOnInvoke else { continue }
-            // With --for-sam no template layer is left; Image functions still build, from cache.
-            events(.note("sam local: \(function.name) (\(function.architecture)): \(reason.message)"))
-        }
+        // One line, however many functions: `prewarm plan` names them. With --for-sam no template layer is
+        // left; Image functions without a Runtime still build, from cache.
+        if let summary = plan.samBuildsSummary(listing: 0) { events(.note(summary)) }
         guard let ready = samReady else { return }
         for warning in ready.warnings { events(.note("warning: \(warning)")) }
         events(.note("SAM-ready configuration in \(ready.directory); run: \(ready.invokeCommand)"))

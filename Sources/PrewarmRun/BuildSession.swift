@@ -82,7 +82,12 @@ public struct BuildSession: Sendable {
             throw BuildSessionError(.plan, error.description, remedy: .change(.functions), cause: error)
         }
         // The journal, the run and the messages stay those of the user's template.
-        if configuration.forSAM { plan.template = template.path }
+        // Warnings too: at the lines of the user's template, not of the derived one (a missing CodeUri
+        // directory is missing in both).
+        if configuration.forSAM {
+            plan.template = template.path
+            plan.warnings = template.warnings.map(\.description)
+        }
         plan.warnings += Self.samBuildNotes(for: template, path: path)
         templatePath = path
     }

@@ -53,6 +53,8 @@ extension ResourceReader {
         var imageURI: String?
         var codePath: String?
         var fromDockerContext = false
+        // The CodeUri or Code that names a local path, for the warning when nothing is there.
+        var namedCode: TemplateNode?
         if let asset = Self.asset(of: entry), asset.property == codeKey || asset.property == "\(codeKey).ImageUri" {
             // CDK: the asset on disk replaces the S3 location (an image asset: the logical ID).
             if asset.property == codeKey {
@@ -70,7 +72,9 @@ extension ResourceReader {
             }
             if properties["CodeUri"] != nil {
                 switch lenientCodeLocation(properties["CodeUri"]) {
-                case .local(let path): codePath = path
+                case .local(let path):
+                    codePath = path
+                    namedCode = properties["CodeUri"]
                 case .s3 where imageURI == nil: return .skipped("code is only in S3")
                 case .s3, .inline, .image, nil: break
                 }
@@ -79,7 +83,9 @@ extension ResourceReader {
             }
         } else if let node = properties["Code"] {
             switch lenientCodeLocation(node) {
-            case .local(let path): codePath = path
+            case .local(let path):
+                codePath = path
+                namedCode = node
             case .s3: return .skipped("code is only in S3")
             case .image:
                 // The image decides everything: read it again, refusing a parameter with no value.
@@ -133,6 +139,14 @@ extension ResourceReader {
             architectures = items.compactMap(\.string)
         }
 
+        if packageType == .zip, let namedCode, let codePath, !FileManager.default.fileExists(atPath: codePath) {
+            warnings.append(
+                TemplateError(
+                    .property,
+                    "\(name): \(codeKey) \(namedCode.scalar ?? codePath) does not exist (\(codePath)); prewarm builds "
+                        + "the image, but sam local cannot invoke the function",
+                    at: namedCode.location, hint: "fix the path, or run sam build first if it makes it"))
+        }
         let layerReferences =
             packageType == .zip
             ? try self.layers(properties["Layers"], layers: layers, of: name, warnings: &warnings) : []

@@ -67,7 +67,7 @@ public enum TemplateDocument {
             let parser = try Parser(yaml: text, resolver: .basic)
             root = try parser.singleRoot()
         } catch let error as YamlError {
-            throw syntaxError(error, file: file)
+            throw syntaxError(error, file: file, text: text)
         }
         guard let root else {
             return TemplateNode(.null, at: SourceLocation(file: file, line: 1, column: 1))
@@ -76,7 +76,7 @@ public enum TemplateDocument {
         return try converter.convert(root)
     }
 
-    private static func syntaxError(_ error: YamlError, file: String) -> TemplateError {
+    private static func syntaxError(_ error: YamlError, file: String, text: String) -> TemplateError {
         func located(_ problem: String, _ context: YamlError.Context?, _ mark: Mark) -> TemplateError {
             if problem.hasPrefix("Maximum nesting level") {
                 // libyaml's own cap, which also keeps every later step's recursion shallow.
@@ -96,10 +96,20 @@ public enum TemplateDocument {
             .composer(let context, let problem, let mark, _):
             return located(problem, context, mark)
         case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams names the keys sorted, and where the first of them first appears; say where it appears again.
             let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            let mark = context.mark
+            guard let key = duplicates.first,
+                let again = duplicateLocation(of: key, firstAt: mark.line, column: mark.column, in: text)
+            else {
+                return TemplateError(
+                    .syntax, "duplicate key \(keys) in one mapping",
+                    at: SourceLocation(file: file, line: mark.line, column: mark.column),
+                    hint: "CloudFormation rejects duplicate keys; keep one")
+            }
             return TemplateError(
-                .syntax, "duplicate key \(keys) in one mapping",
-                at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
+                .syntax, "duplicate key \(keys) in one mapping (first at line \(mark.line))",
+                at: SourceLocation(file: file, line: again.line, column: again.column),
                 hint: "CloudFormation rejects duplicate keys; keep one")
         case .reader(let problem, _, _, _):
             return TemplateError(.syntax, "not valid text: \(problem)", at: SourceLocation(file: file))

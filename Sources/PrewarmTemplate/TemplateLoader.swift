@@ -329,7 +329,16 @@ public struct TemplateLoader: Sendable {
                 }
             } catch let error as TemplateError {
                 if error.exceededLimit != nil { throw error }
-                result.errors.append(ResourceError(name: name, error: error))
+                // With Globals, as the function was read.
+                var properties = (try? reader.properties(of: entry)) ?? nil
+                if type == "AWS::Serverless::Function", let globals {
+                    properties = try? GlobalsMerge.apply(
+                        globals: globals,
+                        to: properties ?? TemplateNode(.mapping(TemplateMapping([])), at: entry.keyLocation),
+                        ignoring: entry.value["IgnoreGlobals"])
+                }
+                result.errors.append(
+                    ResourceError(name: name, error: resolver.namingEveryUnsetParameter(error, in: properties)))
             }
         }
         let functionCount = slots.reduce(0) { count, slot in

@@ -369,6 +369,8 @@ extension EngineTests.BuildFaultTests {
         static func write(in directory: TemporaryDirectory, functions: [Function]) throws -> App {
             let unique = uniqueSuffix()
             try directory.write("layers/own/python/own.py", "marker = '\(unique)'\n")
+            // The functions' code, as in a real app (a missing CodeUri directory is a warning of its own).
+            try directory.write("src/app.py", "def handler(event, context):\n    return 1\n")
             try directory.write("rie/aws-lambda-rie-x86_64", "#!/bin/sh\necho emulator x86_64\n")
             try directory.write("rie/aws-lambda-rie-arm64", "#!/bin/sh\necho emulator arm64\n")
             var yaml = """

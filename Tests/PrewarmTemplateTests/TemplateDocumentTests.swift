@@ -58,7 +58,9 @@ import Testing
             try TemplateDocument.parse("Resources:\n  A: 1\n  A: 2\n", file: "dup.yaml")
         }
         #expect(error?.message.contains("'A'") == true)
-        #expect(error?.location?.line == 1 || error?.location?.line == 2)
+        // Where the duplicate is, and where the key it repeats is.
+        #expect(error?.location?.line == 3 && error?.location?.column == 3, "\(String(describing: error))")
+        #expect(error?.message.contains("first at line 2") == true, "\(String(describing: error))")
     }
 
     @Test func unknownTagIsAnError() {

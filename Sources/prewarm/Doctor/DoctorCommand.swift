@@ -26,11 +26,7 @@ struct DoctorCommand: AsyncParsableCommand {
     @OptionGroup var inputs: BuildInputOptions
 
     @Option(help: "Output format: text (a line per check) or json.")
-    var format: OutputFormat = .text
-
-    func validate() throws {
-        try format.requireTextOrJSON()
-    }
+    var format: ReportFormat = .text
 
     /// The build these flags would run, as the library takes it.
     func configuration() throws -> BuildConfiguration {
@@ -53,7 +49,7 @@ struct DoctorCommand: AsyncParsableCommand {
         switch format {
         case .json:
             print(JSONText.line(DoctorJSON(report)))
-        case .text, .dot:
+        case .text:
             for check in report.checks { print(check.line) }
         }
         if report.blocks { throw ExitStatus.partialFailure.exitCode }

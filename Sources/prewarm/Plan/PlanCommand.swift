@@ -58,10 +58,7 @@ struct PlanCommand: AsyncParsableCommand {
         case .text:
             print(SettingFlags.render(TableText.render(plan.tableRows)), terminator: "")
             for item in plan.skipped { print("skipped  \(item.name): \(item.reason)") }
-            for function in plan.functions {
-                guard let reason = function.samBuildsOnInvoke else { continue }
-                print("sam builds  \(function.name) (\(function.architecture)): \(reason.message)")
-            }
+            if let summary = plan.samBuildsSummary(listing: 10) { print(summary) }
             print(plan.summary)
         case .json: print(SettingFlags.render(plan.json(shards: shards)))
         case .dot: print(plan.dot(), terminator: "")

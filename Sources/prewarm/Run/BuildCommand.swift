@@ -60,6 +60,7 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup(title: "sam local") var forSAM: ForSAMOptions
 
     @Option(
+        name: [.customShort("j"), .customLong("jobs")],
         help:
             "Image builds at once (default: the number of cores, \(ProcessInfo.processInfo.activeProcessorCount) here)."
     )

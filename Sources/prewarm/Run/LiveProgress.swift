@@ -192,7 +192,11 @@ enum FunctionTable {
             rows.append([function.name, function.architecture.rawValue, function.image, outcome])
         }
         for failure in plan.errors {
-            rows.append([failure.name, failure.architecture?.rawValue ?? "-", "-", "not-planned: \(failure.message)"])
+            // The library's message names settings; here they are flags, as in the error lines.
+            rows.append([
+                failure.name, failure.architecture?.rawValue ?? "-", "-",
+                "not-planned: \(SettingFlags.render(failure.message))",
+            ])
         }
         // On a narrow terminal IMAGE is shortened in its middle, never OUTCOME's word dropped.
         return TableText.render(rows, width: width, shrinking: 2, kept: 3, keptWidth: "not-planned".count)

@@ -25,97 +25,27 @@ struct RunsCommand: AsyncParsableCommand {
     @OptionGroup var journal: JournalOptions
 
     @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    var format: ReportFormat = .text
 
     @Option(help: "Show at most this many runs.")
     var limit: Int = 20
-
-    func validate() throws {
-        try format.requireTextOrJSON()
-    }
 
     func run() async throws {
         let journal = try await journal.openExisting(template: template)
         let runs = try await journal.runs(limit: limit)
         switch format {
-        case .json, .dot:
+        case .json:
             print(JSONText.encode(runs.map(RunJSON.init)))
         case .text:
-            var rows = [["RUN", "STARTED", "DURATION", "OUTCOME", "TEMPLATE"]]
+            var rows = [["RUN", "STARTED", "DURATION", "OUTCOME", "ENGINE", "TEMPLATE"]]
             for run in runs {
                 rows.append([
                     run.id.description, TimeText.timestamp(run.startedAt),
                     run.endedAt.map { TimeText.duration($0.timeIntervalSince(run.startedAt)) } ?? "-",
-                    run.outcome.rawValue, run.templatePath,
+                    run.outcome.rawValue, RunJSON.engine(of: run) ?? "-", run.templatePath,
                 ])
             }
             print(TableText.render(rows), terminator: "")
-        }
-    }
-}
-
-/// `prewarm status`: one run, node by node.
-struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status",
-        abstract: "Show one run node by node: state, attempts, time, output and error.",
-        discussion: """
-            Without RUN, shows the newest run. The template is found as for prewarm build (after RUN, \
-            or with -t/--template); --journal names the journal instead. Examples:
-              prewarm status
-              prewarm status 12 template.yaml --format json
-              prewarm status --template app/template.yaml
-            """
-    )
-
-    @Argument(help: "The run's number, as `prewarm runs` lists it. Default: the newest run.")
-    var runID: Int64?
-
-    @OptionGroup var template: TemplateArgument
-
-    @OptionGroup var journal: JournalOptions
-
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
-
-    func validate() throws {
-        try format.requireTextOrJSON()
-    }
-
-    func run() async throws {
-        let journal = try await journal.openExisting(template: template)
-        let detail: RunDetail?
-        if let runID {
-            detail = try await journal.run(RunID(rawValue: runID))
-        } else if let newest = try await journal.runs(limit: 1).first {
-            detail = try await journal.run(newest.id)
-        } else {
-            detail = nil
-        }
-        guard let detail else {
-            throw CommandFailure(
-                message: runID.map { "the journal has no run \($0) (see prewarm runs)" }
-                    ?? "the journal has no runs yet",
-                exitCode: .unusableInput)
-        }
-        switch format {
-        case .json, .dot:
-            print(SettingFlags.render(JSONText.encode(RunDetailJSON(detail))))
-        case .text:
-            let run = detail.run
-            print(
-                "run \(run.id): \(run.outcome.rawValue), started \(TimeText.timestamp(run.startedAt)), \(run.templatePath)"
-            )
-            var rows = [["NODE", "OUTCOME", "ATTEMPTS", "TIME", "OUTPUT / ERROR"]]
-            for node in detail.nodes {
-                let upToDate = RunDetailJSON.isUpToDate(node)
-                rows.append([
-                    node.nodeID, RunDetailJSON.outcome(node), String(node.attempts),
-                    node.duration.map { TimeText.duration($0.seconds) } ?? "-",
-                    upToDate ? node.output?.digest ?? "" : node.errorMessage ?? node.output?.digest ?? "",
-                ])
-            }
-            print(SettingFlags.render(TableText.render(rows)), terminator: "")
         }
     }
 }
@@ -128,6 +58,9 @@ struct RunJSON: Encodable {
     var startedAt: String
     var endedAt: String?
     var outcome: String
+    /// Which engine the run built into, and where (`oci store at PATH`, `docker at URL`); `nil` for a run
+    /// whose options do not say (written by an older prewarm, or by the library without one).
+    var engine: String?
     var pid: Int32
     var prewarmVersion: String
 
@@ -137,8 +70,16 @@ struct RunJSON: Encodable {
         startedAt = TimeText.timestamp(run.startedAt)
         endedAt = run.endedAt.map(TimeText.timestamp)
         outcome = run.outcome.rawValue
+        engine = Self.engine(of: run)
         pid = run.processID
         prewarmVersion = run.prewarmVersion
+    }
+
+    /// The engine `run`'s options record (see the property).
+    static func engine(of run: RunRecord) -> String? {
+        struct Options: Decodable { var engine: String? }
+        let options = try? JSONDecoder().decode(Options.self, from: Data(run.optionsJSON.utf8))
+        return options?.engine.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

@@ -30,7 +30,8 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "sam local") var forSAM: ForSAMOptions
 
-    @Option(help: "Image builds at once (default: the number of cores).")
+    @Option(
+        name: [.customShort("j"), .customLong("jobs")], help: "Image builds at once (default: the number of cores).")
     var jobs: Int?
 
     @Option(help: "How long the files must stay unchanged before a rebuild, in milliseconds.")

@@ -144,7 +144,8 @@ struct GCCommand: AsyncParsableCommand {
         discussion: """
             --engine oci (the default): removes the blobs of the OCI store that no named image needs. Safe \
             while builds run: blobs written in the last --grace-period seconds are kept, and gc waits for \
-            writers that hold the store's lock.
+            writers that hold the store's lock. With --dry-run, lists the blobs (and leftovers of killed \
+            writes) it would remove, and removes nothing.
 
             --engine docker: removes the images this template's builds made (prewarm labels each with \
             dev.prewarm.template) that no name holds any more — left behind when a rebuild, or SAM CLI, \
@@ -159,6 +160,7 @@ struct GCCommand: AsyncParsableCommand {
 
             Examples:
               prewarm gc
+              prewarm gc --dry-run
               prewarm gc --stand-ins
               prewarm gc --stand-ins --engine docker --dry-run
               prewarm gc --engine docker template.yaml --dry-run
@@ -186,7 +188,7 @@ struct GCCommand: AsyncParsableCommand {
             valueName: "url"))
     var dockerHost: String?
 
-    @Flag(name: .customLong("dry-run"), help: "With --engine docker: list what would be removed, remove nothing.")
+    @Flag(name: .customLong("dry-run"), help: "List what would be removed, remove nothing.")
     var dryRun = false
 
     @Flag(
@@ -196,7 +198,6 @@ struct GCCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period cannot be negative") }
-        if engine == .oci, dryRun { throw ValidationError("--dry-run works with --engine docker") }
         if engine == .oci, dockerHost != nil { throw ValidationError("--docker-host works with --engine docker") }
     }
 
@@ -204,9 +205,23 @@ struct GCCommand: AsyncParsableCommand {
         switch engine {
         case .oci:
             let store = try store.open()
+            if standIns, dryRun {
+                let names = try store.standInNames()
+                for name in names { print("would remove stand-in \(name)") }
+                print("would remove \(names.count) stand-in name(s); \(store.path)")
+                return
+            }
             if standIns {
                 let names = try store.removeStandIns()
                 for name in names { print("removed stand-in \(name)") }
+            }
+            if dryRun {
+                let (blobs, leftovers) = try store.garbage(gracePeriod: TimeInterval(gracePeriod))
+                for blob in blobs { print("would remove blob \(blob.digest) (\(blob.bytes) bytes)") }
+                for leftover in leftovers { print("would remove leftover \(leftover.path) (\(leftover.bytes) bytes)") }
+                let bytes = blobs.map(\.bytes).reduce(0, +) + leftovers.map(\.bytes).reduce(0, +)
+                print("would remove \(blobs.count) blob(s), \(bytes) bytes; \(store.path)")
+                return
             }
             let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
             print("removed \(removed) blob(s), \(freed) bytes")

@@ -17,12 +17,17 @@ enum Console {
     }
 
     /// What planning found that is not a plan: warnings, skipped resources (unless the output
-    /// lists them already) and functions that could not be planned.
+    /// lists them already), functions that could not be planned, and that there is nothing to build when
+    /// the plan has no functions and no errors.
     static func report(_ plan: Plan, listingSkipped: Bool) {
         for warning in plan.warnings { Console.warning(warning) }
         if listingSkipped {
             for item in plan.skipped { Console.warning("\(item.location): skipped \(item.name): \(item.reason)") }
         }
         for failure in plan.errors { Console.error(failure.description) }
+        if plan.functions.isEmpty, plan.errors.isEmpty {
+            let skipped = plan.skipped.isEmpty ? "" : " that sam local can invoke (\(plan.skipped.count) skipped)"
+            Console.write("prewarm: \(plan.template): no functions\(skipped): nothing to build")
+        }
     }
 }

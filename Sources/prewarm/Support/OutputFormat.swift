@@ -1,12 +1,12 @@
 import ArgumentParser
 
-/// `--format`, the same for every command that prints a result: `text` for people, `json` for
-/// programs, and for `prewarm plan` also `dot` (Graphviz).
+/// `--format` of `prewarm plan`: `text` for people, `json` for programs, `dot` for Graphviz.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, dot
+}
 
-    /// Refuses `dot` for a command that has no graph to draw.
-    func requireTextOrJSON() throws {
-        if self == .dot { throw ValidationError("--format dot draws the build graph (prewarm plan); use text or json") }
-    }
+/// `--format` of the commands that print a report but no graph (`runs`, `status`, `doctor`): `text` for
+/// people, `json` for programs. Its own type, so that their `--help` lists only what they take.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }
