@@ -142,7 +142,7 @@ extension ResourceReader {
         if packageType == .zip, let namedCode, let codePath, !FileManager.default.fileExists(atPath: codePath) {
             warnings.append(
                 TemplateError(
-                    .property,
+                    .missingCode,
                     "\(name): \(codeKey) \(namedCode.scalar ?? codePath) does not exist (\(codePath)); prewarm builds "
                         + "the image, but sam local cannot invoke the function",
                     at: namedCode.location, hint: "fix the path, or run sam build first if it makes it"))

@@ -7,6 +7,7 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case fileNotFound, unreadable, syntax, structure, intrinsic, parameter, nestedStack, property, limit
+            case missingCode
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -29,6 +30,9 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
         public static let property = Code(.property)
         /// The template goes past one of its `TemplateLimits` (see `exceededLimit`).
         public static let limit = Code(.limit)
+        /// A function's local code (`CodeUri`, `Code`) does not exist: a warning, since prewarm can still
+        /// build its image, but `sam local` cannot invoke it.
+        public static let missingCode = Code(.missingCode)
 
         public var description: String { value.rawValue }
     }

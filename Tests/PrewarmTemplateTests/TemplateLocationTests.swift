@@ -129,3 +129,26 @@ import Testing
         #expect(template.resourcesWithBuildMethod == ["Made", "Child/Deps"])
     }
 }
+
+/// A template whose code is not there at all gets a few lines and a count, not a line per function.
+@Suite struct MissingCodeWarningTests {
+    @Test func manyMissingCodeDirectoriesAreCounted() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var yaml = "Globals:\n  Function: {Runtime: python3.12, Handler: app.handler}\nResources:\n"
+        for index in 0..<8 {
+            yaml += "  Fn\(index):\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: src/f\(index)/}\n"
+        }
+        try directory.write("src/f0/app.py", "")
+        let template = try await TemplateLoader().load(try directory.write("template.yaml", yaml))
+        let missing = template.warnings.filter { $0.code == .missingCode }
+        #expect(missing.count == 6, "\(missing.map(\.description))")
+        #expect(missing.prefix(5).allSatisfy { $0.message.contains("does not exist") })
+        #expect(missing.prefix(5).map { $0.message.prefix(4) } == ["Fn1:", "Fn2:", "Fn3:", "Fn4:", "Fn5:"])
+        #expect(missing.last?.message == "and 2 more function(s) whose code does not exist")
+
+        let few = try await TemplateLoader().load(
+            try directory.write("few.yaml", yaml.components(separatedBy: "  Fn3:")[0]))
+        #expect(few.warnings.filter { $0.code == .missingCode }.count == 2, "Fn1 and Fn2, each")
+    }
+}
