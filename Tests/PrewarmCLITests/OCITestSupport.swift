@@ -169,20 +169,24 @@ enum OCITest {
         "prewarm-cli/\(label)-\(UUID().uuidString.lowercased().prefix(8))"
     }
 
-    /// Pushes the quickstart's stand-in bases (`public.ecr.aws/lambda/python:3.12-{x86_64,arm64}`) with
-    /// skopeo to `registry/prefix/lambda/python:3.12-…`, so that `--registry-mirror
-    /// public.ecr.aws=registry/prefix` pulls them from there.
+    /// Pushes the test engine's python bases (`public.ecr.aws/lambda/python:3.12-{x86_64,arm64}`, which
+    /// `ci/services/base-images` put into the dockerd of `PREWARM_TEST_DOCKER_HOST`) with skopeo to
+    /// `registry/prefix/lambda/python:3.12-…`, so that `--registry-mirror public.ecr.aws=registry/prefix`
+    /// pulls them from there. Not the quickstart's bases: those are stand-ins, which a template that does
+    /// not bring them refuses.
     static func pushBases(
         to registry: String, prefix: String, credentials: String? = nil, architectures: [String] = ["x86_64", "arm64"]
     ) async throws {
         let skopeo = try #require(tool("skopeo"))
+        let docker = try #require(required("PREWARM_TEST_DOCKER_HOST"), "the bases come from the test dockerd")
         for architecture in architectures {
             try await run(
                 skopeo,
-                ["copy", "-q", "--dest-tls-verify=false"] + (credentials.map { ["--dest-creds", $0] } ?? []) + [
-                    "oci:\(repository)/examples/quickstart/bases:3.12-\(architecture)",
-                    "docker://\(registry)/\(prefix)/lambda/python:3.12-\(architecture)",
-                ])
+                ["copy", "-q", "--format", "oci", "--src-daemon-host", docker, "--dest-tls-verify=false"]
+                    + (credentials.map { ["--dest-creds", $0] } ?? []) + [
+                        "docker-daemon:public.ecr.aws/lambda/python:3.12-\(architecture)",
+                        "docker://\(registry)/\(prefix)/lambda/python:3.12-\(architecture)",
+                    ])
         }
     }
 
