@@ -14,9 +14,6 @@ public struct TemplateLoader: Sendable {
     /// The layer SAM CLI ignores: it is built into the old Amazon Linux runtimes.
     public static let legacyLayerARN = "arn:aws:lambda:::awslayer:AmazonLinux1803"
 
-    /// How many missing-code warnings are said one by one; the rest are counted in one more.
-    static let missingCodeShown = 5
-
     public var overrides: ParameterOverrides
     /// How far nested stacks may expand before reading stops with an error.
     public var limits: TemplateLimits
@@ -71,18 +68,7 @@ public struct TemplateLoader: Sendable {
                     at: SourceLocation(file: path)),
                 at: 0)
         }
-        // A template whose code is not there at all (not built yet, or checked out without it) gets a few
-        // such lines and a count, not one per function.
-        let missing = warnings.indices.filter { warnings[$0].code == .missingCode }
-        if missing.count > Self.missingCodeShown {
-            let more = missing.count - Self.missingCodeShown
-            for index in missing.dropFirst(Self.missingCodeShown).reversed() { warnings.remove(at: index) }
-            warnings.insert(
-                TemplateError(
-                    .missingCode, "and \(more) more function(s) whose code does not exist",
-                    at: SourceLocation(file: path), hint: "run sam build first if it makes it"),
-                at: missing[Self.missingCodeShown - 1] + 1)
-        }
+        Self.countMissingCode(in: &warnings, path: path)
         return Template(
             path: path, functions: stack.functions, layers: stack.layers, skipped: stack.skipped,
             errors: stack.errors, warnings: warnings, settings: stack.settings,
