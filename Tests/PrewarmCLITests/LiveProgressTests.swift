@@ -160,6 +160,21 @@ extension EngineTests {
             #expect(orders.hasSuffix(" built"), "\(orders)")
             #expect(payments.contains(" skipped"), "the failed function's outcome is there: \(payments)")
             #expect(orders.contains("…"), "IMAGE shortened in its middle: \(orders)")
+
+            // `status` on the same terminal: every node's outcome shows too.
+            let status = try await Self.onTerminal(["status", template], columns: 80)
+            #expect(status.status == 0, "\(status.stdout)")
+            let statusLines = Self.visibleLines(status.stdout)
+            #expect(statusLines.allSatisfy { $0.count <= 80 }, "\(statusLines.filter { $0.count > 80 })")
+            let nodes = statusLines.filter { $0.hasPrefix("image:") || $0.hasPrefix("layer:") || $0.hasPrefix("base:") }
+            #expect(nodes.count == 5, "\(statusLines)")
+            let words = ["built", "up-to-date", "failed", "skipped"]
+            // The whole word shows, followed by a space, the end of the line, or the `…` of a cut line.
+            func shows(_ word: String, _ line: String) -> Bool {
+                line.contains(" \(word) ") || line.contains(" \(word)…") || line.hasSuffix(" \(word)")
+            }
+            #expect(nodes.allSatisfy { line in words.contains { shows($0, line) } }, "\(nodes)")
+            #expect(nodes.contains { shows("failed", $0) }, "the missing layer: \(nodes)")
         }
 
         @Test func aPipeGetsPlainLines() async throws {

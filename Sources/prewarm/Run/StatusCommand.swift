@@ -85,9 +85,12 @@ struct StatusCommand: AsyncParsableCommand {
             print(SettingFlags.render(JSONText.encode(RunDetailJSON(detail))))
         case .text:
             let run = detail.run
-            print(
+            // On a terminal, cut to its width: NODE is shortened in its middle, OUTCOME always shows.
+            let terminal = Terminal.standardOutput()
+            let width = terminal.isTerminal ? terminal.width : Int.max
+            let heading =
                 "run \(run.id): \(run.outcome.rawValue), started \(TimeText.timestamp(run.startedAt)), \(run.templatePath)"
-            )
+            print(heading.count > width ? String(heading.prefix(width - 1)) + "…" : heading)
             var rows = [["NODE", "OUTCOME", "ATTEMPTS", "TIME", "OUTPUT / ERROR"]]
             for node in detail.nodes {
                 let upToDate = RunDetailJSON.isUpToDate(node)
@@ -97,7 +100,10 @@ struct StatusCommand: AsyncParsableCommand {
                     upToDate ? node.output?.digest ?? "" : node.errorMessage ?? node.output?.digest ?? "",
                 ])
             }
-            print(SettingFlags.render(TableText.render(rows)), terminator: "")
+            let rendered = rows.map { $0.map(SettingFlags.render) }
+            print(
+                TableText.render(rendered, width: width, shrinking: 0, kept: 1, keptWidth: "interrupted".count),
+                terminator: "")
         }
     }
 }

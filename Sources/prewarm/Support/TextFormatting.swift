@@ -26,9 +26,11 @@ extension TableText {
         guard let header = rows.first, shrinking < header.count, kept < header.count else { return render(rows) }
         var widths = [Int](repeating: 0, count: header.count)
         for row in rows { for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) } }
-        let needed = (0...kept).reduce(0) { total, column in
-            total + (column == kept ? min(widths[column], keptWidth) : widths[column]) + (column == kept ? 0 : 2)
-        }
+        // The kept columns, and one more for the `…` of a line cut after them.
+        let needed =
+            (0...kept).reduce(0) { total, column in
+                total + (column == kept ? min(widths[column], keptWidth) : widths[column]) + (column == kept ? 0 : 2)
+            } + 1
         var fitted = rows
         if needed > width {
             let room = max(12, widths[shrinking] - (needed - width))
