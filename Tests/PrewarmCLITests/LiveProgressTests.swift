@@ -75,6 +75,70 @@ extension EngineTests {
                 environment: whole)
         }
 
+        /// What a terminal's screen (and scrollback) holds at the end of `output`: a small emulator of the
+        /// sequences the live view writes (`\r`, `\n`, cursor up `ESC[nA`, clear to the end `ESC[J`; colours
+        /// ignored).
+        static func screen(_ output: String) -> [String] {
+            var lines: [[Unicode.Scalar]] = [[]]
+            var row = 0
+            var column = 0
+            var scalars = Array(output.unicodeScalars)[...]
+            while let scalar = scalars.popFirst() {
+                switch scalar {
+                case "\r":
+                    column = 0
+                case "\n":
+                    row += 1
+                    column = 0
+                    if row == lines.count { lines.append([]) }
+                case "\u{1B}":
+                    guard scalars.first == "[" else { continue }
+                    scalars.removeFirst()
+                    var digits = ""
+                    while let next = scalars.first, next.properties.numericType != nil || next == ";" {
+                        digits.unicodeScalars.append(next)
+                        scalars.removeFirst()
+                    }
+                    guard let command = scalars.popFirst() else { break }
+                    if command == "A" { row = max(0, row - (Int(digits) ?? 1)) }
+                    if command == "J" {
+                        lines[row].removeSubrange(min(column, lines[row].count)...)
+                        lines.removeSubrange((row + 1)...)
+                    }
+                default:
+                    if column < lines[row].count {
+                        lines[row][column] = scalar
+                    } else {
+                        lines[row].append(scalar)
+                    }
+                    column += 1
+                }
+            }
+            return lines.map { String(String.UnicodeScalarView($0)) }.filter { !$0.isEmpty }
+        }
+
+        /// Ctrl-C during the live view: the warning goes above the region, and the region goes whole, so
+        /// that no `▸` line stays in the scrollback.
+        @Test func ctrlCLeavesNoLineOfTheLiveRegion() async throws {
+            let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
+            let app = try Self.app(host: host)
+            defer { app.directory.remove() }
+            let python = try #require(CommandRunner.which("python3"))
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "NO_COLOR")
+            let result = try await CommandRunner.run(
+                python,
+                [
+                    Fixtures.path("tty/run_in_pty.py"), "--cols", "100", "--interrupt-after", "▸", "--",
+                    PrewarmExecutable.path,
+                ] + app.arguments + ["--jobs", "1"],
+                environment: environment)
+            #expect(result.status == 130, "\(result.stdout)")
+            let screen = Self.screen(result.stdout)
+            #expect(screen.contains { $0.contains("interrupted: finishing the journal") }, "\(screen)")
+            #expect(!screen.contains { $0.hasPrefix("▸") }, "a line of the live region stayed: \(screen)")
+        }
+
         /// The lines as a terminal shows them: escapes removed, split at line ends and carriage returns.
         static func visibleLines(_ output: String) -> [String] {
             let plain = output.replacingOccurrences(

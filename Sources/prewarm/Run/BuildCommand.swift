@@ -184,7 +184,7 @@ struct BuildCommand: AsyncParsableCommand {
         let reporter = ProgressReporter(mode: progress, plan: session.plan)
         let output = BuildOutput(plan: session.plan, reporter: reporter)
         let task = Task { try await session.run(events: output.handle) }
-        let interrupts = InterruptHandler { task.cancel() }
+        let interrupts = InterruptHandler(say: reporter.message) { task.cancel() }
         // The live view's clocks move between events too.
         let ticker = Task {
             while !Task.isCancelled, reporter.mode == .tty {
@@ -258,12 +258,13 @@ struct BuildOutput: Sendable {
             // What the engine said while building (`--debug`): its build stream, a stale image it kept.
             Self.engineLog.debug("\(node): \(line)")
         case .rewroteDamagedBlob(let node, let blob, let store):
-            Console.write(
+            // Said while the live view may be drawn: above it, which keeps it whole.
+            reporter.message(
                 "prewarm: \(node): blob \(blob) in the OCI store at \(store) was damaged (it no longer hashed to its "
                     + "name); it was written again")
             reporter.repaired(node: node, blob: blob)
         case .warning(let node, let message):
-            Console.warning("\(node): \(message)")
+            reporter.message("prewarm: warning: \(node): \(message)")
         case .built(let run):
             finish(run)
         case .pushed(let pushed):

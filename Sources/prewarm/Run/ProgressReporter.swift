@@ -68,6 +68,22 @@ final class ProgressReporter: Sendable {
         }
     }
 
+    /// Writes `line` (a message for people) to standard error. On a terminal with the live region drawn,
+    /// the region is cleared first and drawn again below the line, so that no line of it is left behind in
+    /// the scrollback (as the `▸` line was after Ctrl-C).
+    func message(_ line: String) {
+        state.withLock { state in
+            guard mode == .tty, var live = state.live else {
+                Console.write(line)
+                return
+            }
+            write(live.clear())
+            Console.write(line)
+            write(live.redraw(printing: [], region: live.region(at: .now, elapsed: .now - start)))
+            state.live = live
+        }
+    }
+
     /// Redraws the live region (its clocks move even when no event comes); nothing in other modes.
     func tick() {
         guard mode == .tty else { return }

@@ -8,8 +8,9 @@ final class InterruptHandler: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let received = Locked(false)
 
-    /// Starts handling the signals, calling `cancel` on the first one.
-    init(cancel: @escaping @Sendable () -> Void) {
+    /// Starts handling the signals, calling `cancel` on the first one; `say` writes the line that tells
+    /// the user (a live view passes its own, which keeps the view whole).
+    init(say: @escaping @Sendable (String) -> Void = { Console.write($0) }, cancel: @escaping @Sendable () -> Void) {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
@@ -23,7 +24,7 @@ final class InterruptHandler: @unchecked Sendable {
                     Console.error("interrupted again; exiting without waiting")
                     Termination.exit(ExitStatus.interrupted.rawValue)
                 }
-                Console.warning("interrupted: finishing the journal; press Ctrl-C again to exit at once")
+                say("prewarm: warning: interrupted: finishing the journal; press Ctrl-C again to exit at once")
                 cancel()
             }
             source.resume()
