@@ -4,8 +4,10 @@ import Testing
 
 /// After `sam build`, prewarm reads what `sam local` reads: `.aws-sam/build/template.yaml`, found as SAM CLI
 /// finds it, with the built code and layers; a build older than its sources is named, not used silently.
-/// The builds are real `sam build` runs (Makefile builds: offline, no language toolchain needed).
-@Suite struct SAMBuildTests {
+/// The builds are real `sam build` runs (Makefile builds: offline, no language toolchain needed), one at a
+/// time: each starts SAM CLI's Python, and several at once starved the suite's timing-sensitive tests on
+/// 2 cores.
+@Suite(.serialized) struct SAMBuildTests {
     /// A project: a layer and a function built by Makefiles, and a nested stack whose function is too.
     static func project() throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory("prewarm-sam-build")
