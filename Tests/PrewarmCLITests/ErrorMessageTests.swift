@@ -17,15 +17,10 @@ import Testing
         #expect(result.stderr.contains("(see \(help))"), "\(result.stderr)")
     }
 
-    /// As an unprivileged user (root may write anywhere), a journal directory that cannot be made
-    /// says permission denied, names the directory, and says what to do — not Foundation's
-    /// `Error Domain=NSCocoaErrorDomain …`, not "No such file or directory".
-    /// `--for-sam` with a template in a directory the user cannot write: the reason, and the option that
-    /// writes the SAM configuration elsewhere, which then works.
-    @Test func forSAMInAReadOnlyProjectSaysWhyAndWhereElse() async throws {
-        let setpriv = try #require(CommandRunner.which("setpriv"), "util-linux's setpriv runs prewarm as nobody")
-        let directory = try TemporaryDirectory("prewarm-errors-sam")
-        defer { directory.remove() }
+    /// A template in `app/` that nobody (uid 65534, as `setpriv` runs prewarm) can write into, and a
+    /// directory `writable` that anyone can.
+    static func readOnlyApp(_ label: String, writable: String) throws -> (TemporaryDirectory, template: String) {
+        let directory = try TemporaryDirectory(label)
         chmod(directory.path, 0o755)
         let template = try directory.write(
             "app/template.yaml",
@@ -35,10 +30,20 @@ import Testing
                 Type: AWS::Serverless::Function
                 Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src/}
             """)
-        try FileManager.default.createDirectory(atPath: directory.path + "/mine", withIntermediateDirectories: true)
-        chmod(directory.path + "/mine", 0o777)
+        try FileManager.default.createDirectory(
+            atPath: directory.path + "/" + writable, withIntermediateDirectories: true)
+        chmod(directory.path + "/" + writable, 0o777)
         chmod(directory.path + "/app", 0o555)
         chmod(template, 0o644)
+        return (directory, template)
+    }
+
+    /// `--for-sam` with a template in a directory the user cannot write: the reason, and the option that
+    /// writes the SAM configuration elsewhere, which then works.
+    @Test func forSAMInAReadOnlyProjectSaysWhyAndWhereElse() async throws {
+        let setpriv = try #require(CommandRunner.which("setpriv"), "util-linux's setpriv runs prewarm as nobody")
+        let (directory, template) = try Self.readOnlyApp("prewarm-errors-sam", writable: "mine")
+        defer { directory.remove() }
         func plan(_ extra: [String]) async throws -> CommandResult {
             try await CommandRunner.run(
                 setpriv,
@@ -61,24 +66,14 @@ import Testing
         #expect(elsewhere.stderr.contains("no such function"), "it got past the configuration: \(elsewhere.stderr)")
     }
 
+    /// As an unprivileged user (root may write anywhere), a journal directory that cannot be made
+    /// says permission denied, names the directory, and says what to do — not Foundation's
+    /// `Error Domain=NSCocoaErrorDomain …`, not "No such file or directory".
     @Test func anUnwritableJournalDirectorySaysPermissionDenied() async throws {
         let setpriv = try #require(CommandRunner.which("setpriv"), "util-linux's setpriv runs prewarm as nobody")
-        let directory = try TemporaryDirectory("prewarm-errors")
+        let (directory, template) = try Self.readOnlyApp("prewarm-errors", writable: "store")
         defer { directory.remove() }
-        chmod(directory.path, 0o755)
-        let template = try directory.write(
-            "app/template.yaml",
-            """
-            Resources:
-              Fn:
-                Type: AWS::Serverless::Function
-                Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src/}
-            """)
         try directory.write("rie/aws-lambda-rie-x86_64", "#!/bin/sh\n")
-        try FileManager.default.createDirectory(atPath: directory.path + "/store", withIntermediateDirectories: true)
-        chmod(directory.path + "/store", 0o777)
-        chmod(directory.path + "/app", 0o555)
-        chmod(template, 0o644)
         let result = try await CommandRunner.run(
             setpriv,
             [
