@@ -11,18 +11,16 @@ extension BuildSession {
     /// - for a source template, the resources with a `Metadata.BuildMethod` when there is no build beside
     ///   it (`sam local` would run them unbuilt).
     static func samBuildNotes(for template: Template, path: String) -> [String] {
-        let location = TemplateLocation(path: path, origin: .given)
-        guard location.isBuilt else {
+        guard TemplateLocation.isBuilt(path) else {
             let built = URL(fileURLWithPath: path).deletingLastPathComponent()
                 .appendingPathComponent(TemplateLocation.builtTemplate).path
-            guard !template.resourcesWithBuildMethod.isEmpty, !FileManager.default.fileExists(atPath: built) else {
-                return []
-            }
+            let names = template.resourcesWithBuildMethod
+            guard !names.isEmpty, !FileManager.default.fileExists(atPath: built) else { return [] }
+            let one = names.count == 1
             return [
-                "\(Self.list(template.resourcesWithBuildMethod)) \(template.resourcesWithBuildMethod.count == 1 ? "has" : "have") "
-                    + "a Metadata.BuildMethod, and there is no build: sam local will run "
-                    + "\(template.resourcesWithBuildMethod.count == 1 ? "it" : "them") unbuilt; run `sam build`, "
-                    + "then prewarm again (it reads \(TemplateLocation.builtTemplate) first)"
+                "\(Self.list(names)) \(one ? "has" : "have") a Metadata.BuildMethod, and there is no build: sam local "
+                    + "will run \(one ? "it" : "them") unbuilt; run `sam build`, then prewarm again (it reads "
+                    + "\(TemplateLocation.builtTemplate) first)"
             ]
         }
         guard let recordPath = SAMBuildRecord.recordPath(forBuiltTemplate: path) else { return [] }
