@@ -56,9 +56,9 @@ extension Plan {
     /// `prewarm plan` names them.
     public func samBuildsSummary(listing: Int) -> String? {
         var names: [SAMBuildReason.Code: [String]] = [:]
+        var seen: Set<String> = []
         for function in functions {
-            guard let code = function.samBuildsOnInvoke?.code else { continue }
-            if names[code, default: []].contains(function.name) { continue }
+            guard let code = function.samBuildsOnInvoke?.code, seen.insert(function.name).inserted else { continue }
             names[code, default: []].append(function.name)
         }
         guard !names.isEmpty else { return nil }

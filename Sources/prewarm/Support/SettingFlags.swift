@@ -26,34 +26,40 @@ enum SettingFlags {
     }
 
     /// `text` (a library's message) with every setting it mentions spelled as its flag. One pass over
-    /// the text: a plan's JSON of thousands of functions goes through here too.
+    /// the text's UTF-8 bytes, a mention looked up only between two backticks close enough to hold one: a
+    /// plan's JSON of thousands of functions goes through here too (4.5 MB for Benchmarks/plan-scale), where
+    /// a pass over its `Character`s took longer than planning.
     static func render(_ text: String) -> String {
-        guard text.utf8.contains(UInt8(ascii: "`")) else { return text }
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        var rest = Substring(text)
-        while let open = rest.firstIndex(of: "`") {
-            result += rest[..<open]
-            let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: "`") else {
-                rest = rest[open...]
-                break
+        let backtick = UInt8(ascii: "`")
+        guard text.utf8.contains(backtick) else { return text }
+        var text = text
+        return text.withUTF8 { bytes in
+            var result: [UInt8] = []
+            result.reserveCapacity(bytes.count)
+            var copied = 0  // bytes[..<copied] are in result
+            var open = bytes.firstIndex(of: backtick)
+            while let start = open, let close = bytes[(start + 1)...].firstIndex(of: backtick) {
+                if close - start + 1 <= longestMention,
+                    let flag = flags[String(decoding: bytes[start...close], as: UTF8.self)]
+                {
+                    result.append(contentsOf: bytes[copied..<start])
+                    result.append(contentsOf: flag.utf8)
+                    copied = close + 1
+                    open = bytes[copied...].firstIndex(of: backtick)
+                } else {
+                    // Not a setting: its closing backtick may open the next mention.
+                    open = close
+                }
             }
-            let mention = rest[open...close]
-            if let flag = flags[String(mention)] {
-                result += flag
-                rest = rest[rest.index(after: close)...]
-            } else {
-                // Not a setting: keep the backtick and look again from the next one.
-                result += "`"
-                rest = rest[afterOpen...]
-            }
+            result.append(contentsOf: bytes[copied...])
+            return String(decoding: result, as: UTF8.self)
         }
-        return result + rest
     }
 
     /// Each setting's mention, with the flag that spells it.
     private static let flags = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.mention, flag(for: $0)) })
+    /// The longest mention, in UTF-8 bytes: text between backticks farther apart is no mention.
+    private static let longestMention = flags.keys.map(\.utf8.count).max() ?? 0
 
     /// A session's error as one line: its message, and its remedy when the message does not say it
     /// already.
