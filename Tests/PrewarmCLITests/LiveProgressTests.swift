@@ -139,6 +139,28 @@ extension EngineTests {
             #expect(!screen.contains { $0.hasPrefix("▸") }, "a line of the live region stayed: \(screen)")
         }
 
+        /// The same in `prewarm watch`, whose first build draws the same live view (its layers are new, so
+        /// it builds without `--force-image-build`, which watch does not take).
+        @Test func ctrlCInWatchLeavesNoLineOfTheLiveRegion() async throws {
+            let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
+            let app = try Self.app(host: host)
+            defer { app.directory.remove() }
+            let python = try #require(CommandRunner.which("python3"))
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "NO_COLOR")
+            let result = try await CommandRunner.run(
+                python,
+                [
+                    Fixtures.path("tty/run_in_pty.py"), "--cols", "100", "--interrupt-after", "▸", "--",
+                    PrewarmExecutable.path, "watch",
+                ] + app.arguments.dropFirst().filter { $0 != "--force-image-build" } + ["--jobs", "1"],
+                environment: environment)
+            #expect(result.status == 130, "\(result.stdout)")
+            let screen = Self.screen(result.stdout)
+            #expect(screen.contains { $0.contains("interrupted: finishing the journal") }, "\(screen)")
+            #expect(!screen.contains { $0.hasPrefix("▸") }, "a line of the live region stayed: \(screen)")
+        }
+
         /// The lines as a terminal shows them: escapes removed, split at line ends and carriage returns.
         static func visibleLines(_ output: String) -> [String] {
             let plain = output.replacingOccurrences(

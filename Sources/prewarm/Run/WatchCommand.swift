@@ -55,6 +55,8 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try configuration()
         let quiet = Duration.milliseconds(quiet)
+        // The reporter of the build under way, if any: the interrupt line goes above its live view.
+        let current = Locked<ProgressReporter?>(nil)
         let task = Task<Void, any Error> {
             var watcher = SourceWatcher(templatePath: configuration.templatePath ?? "template.yaml")
             while !Task.isCancelled {
@@ -64,6 +66,8 @@ struct WatchCommand: AsyncParsableCommand {
                     watcher = SourceWatcher(plan: session.plan)
                     fingerprint = watcher.fingerprint()
                     let reporter = ProgressReporter(mode: progress, plan: session.plan)
+                    current.withLock { $0 = reporter }
+                    defer { current.withLock { $0 = nil } }
                     let report = try await session.run(
                         events: BuildOutput(plan: session.plan, reporter: reporter).handle)
                     if report.summary.cancelled { return }
@@ -79,7 +83,11 @@ struct WatchCommand: AsyncParsableCommand {
                 Console.write("prewarm: changed: \(shown); building again")
             }
         }
-        let interrupts = InterruptHandler { task.cancel() }
+        let interrupts = InterruptHandler(
+            say: { line in
+                if let reporter = current.withLock({ $0 }) { reporter.message(line) } else { Console.write(line) }
+            },
+            cancel: { task.cancel() })
         do {
             try await task.value
         } catch is CancellationError {
