@@ -23,8 +23,18 @@ struct EngineSetup: Sendable {
 }
 
 extension BuildSession {
-    /// The engine the configuration asks for: the one the program provided, as it is; with `auto`, the Docker engine the environment points at or
-    /// one at the usual sockets (``EngineDiscovery``), else the OCI store, with a note of what was tried.
+    /// The kind of engine this build uses, as far as it is decided before any engine is asked: the
+    /// configuration's `effectiveEngine`, with `auto` made `oci` for a template that brings its own images
+    /// (``templateSuppliesImages``). `auto` is left to whether a Docker engine answers; `Doctor` checks the
+    /// engine this says.
+    public var engineKind: EngineSelection.Engine {
+        let kind = configuration.effectiveEngine
+        return kind == .auto && templateSuppliesImages ? .oci : kind
+    }
+
+    /// The engine the configuration asks for: the one the program provided, as it is; with `auto`, the
+    /// Docker engine the environment points at or one at the usual sockets (``EngineDiscovery``), else the
+    /// OCI store, with a note of what was tried.
     ///
     /// - Throws: `BuildSessionError` with code `.engine` (also when the engine pointed at — `dockerHost`,
     ///   `DOCKER_HOST`, a docker context — does not answer: that is never a reason to use the OCI store),

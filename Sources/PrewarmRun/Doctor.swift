@@ -53,9 +53,8 @@ public struct Doctor: Sendable {
             report.pass("engine", Self.line(provided, prefix: provided.description))
             return provided
         }
-        var choice = configuration.effectiveEngine
         // As build: a template that brings its own bases or emulator builds into the store beside it.
-        if choice == .auto, session.templateSuppliesImages { choice = .oci }
+        let choice = session.engineKind
         if choice != .oci {
             do {
                 switch try await selection.discoverDocker(environment: configuration.environment) {

@@ -64,6 +64,10 @@ import Testing
                 FileManager.default.fileExists(
                     atPath: "\(engine.root)/images/\(image.id.dropFirst(7))/rootfs/opt/python/helpers.py"))
         }
+        // sam local never builds into this engine (`sharesImagesWithSAM` is false): no SAM build lock was taken.
+        for name in first.images {
+            #expect(!FileManager.default.fileExists(atPath: SAMBuildLock(name: name).statusPath))
+        }
         let second = try await BuildSession(configuration).run()
         #expect(second.succeeded)
         #expect(second.summary.built == 0, "everything is up to date: \(second.summary.outcomes)")
