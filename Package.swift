@@ -108,10 +108,13 @@ let package = Package(
             ]
         ),
         // Test support shared by the test targets; the AWS fixture (moto, lambda_server.py) needs the AWS types,
-        // docker contexts a SHA-256.
+        // docker contexts a SHA-256, DirectoryEngine (a third engine) the ImageEngine protocol.
         .target(
             name: "PrewarmTestKit",
-            dependencies: ["PrewarmAWS", "PrewarmHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "PrewarmAWS", "PrewarmHTTP", "PrewarmImage", "PrewarmOCI", "PrewarmSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/PrewarmTestKit"),
         .testTarget(name: "PrewarmTemplateTests", dependencies: ["PrewarmTemplate", "PrewarmTestKit"]),
         .testTarget(name: "PrewarmSAMConfigTests", dependencies: ["PrewarmSAMConfig", "PrewarmTestKit"]),

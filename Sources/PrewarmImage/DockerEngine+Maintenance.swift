@@ -6,20 +6,7 @@ import PrewarmSupport
 /// and `prewarm gc --engine docker`.
 extension DockerEngine {
     /// An image as `GET /images/json` lists it.
-    public struct ImageSummary: Sendable, Hashable {
-        /// `sha256:…`
-        public var id: String
-        /// Its names (`repository:tag`), without Podman's `docker.io/` prefix; empty for a dangling image.
-        public var names: [String]
-        public var labels: [String: String]
-        /// Seconds since 1970 the engine says the image was created.
-        public var created: Int64
-        /// Bytes.
-        public var size: Int64
-
-        /// Whether no name holds it (Docker lists it as `<none>:<none>`).
-        public var isDangling: Bool { names.isEmpty }
-    }
+    public typealias ImageSummary = PrewarmImage.ImageSummary
 
     /// Every image carrying the label `label` (any value), dangling ones included.
     ///
@@ -60,16 +47,22 @@ extension DockerEngine {
         guard response.isSuccess || response.status == 404 else { throw engineError(response, doing: "remove \(id)") }
     }
 
-    /// The engine's clock, from the `Date` header of `/_ping`; `nil` when it sends none.
+    /// The engine's clock, from the `Date` header of `/_ping` (never `nil`: the engine has a clock of its own).
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` when the engine does not answer.
+    /// - Throws: `ImageError` with code `.engineUnavailable` when the engine does not answer, `.engine` when
+    ///   it sends no date that can be read.
     public func clock() async throws -> Date? {
         let response = try await send(HTTPRequest(url: endpoint.baseURL + "/_ping"), doing: "ping")
-        guard let header = response.headers["Date"] else { return nil }
+        guard let header = response.headers["Date"] else {
+            throw ImageError(.engine, "\(endpoint) sends no Date with /_ping")
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: header)
+        guard let date = formatter.date(from: header) else {
+            throw ImageError(.engine, "\(endpoint) sends a Date with /_ping that is not one: \(header)")
+        }
+        return date
     }
 }

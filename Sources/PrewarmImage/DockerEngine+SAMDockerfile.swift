@@ -3,6 +3,23 @@ import PrewarmHTTP
 import PrewarmSupport
 
 extension DockerEngine {
+    /// Writes SAM CLI's context for `request` (``SAMDockerfileContext``) under its work directory and builds
+    /// it with ``buildAsSAM(name:contextPath:platform:output:)``; the context is removed when done.
+    public func buildAsSAM(_ request: SAMImageBuildRequest, output: @escaping @Sendable (String) -> Void)
+        async throws -> EngineImage
+    {
+        let contextPath =
+            URL(fileURLWithPath: request.workDirectory).appendingPathComponent("sam-context-\(UUID().uuidString).tar")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: contextPath) }
+        try SAMDockerfileContext(
+            baseImage: request.baseImage, emulatorDirectory: request.emulatorDirectory,
+            architecture: request.architecture
+        ).write(to: contextPath)
+        return try await buildAsSAM(
+            name: request.name, contextPath: contextPath, platform: request.platform.description, output: output)
+    }
+
     /// Builds `name` from the context `SAMDockerfileContext` wrote, as SAM CLI sends it: the classic builder
     /// (`POST /build` without `version=2`), `rm=1`, the platform, no pull, no labels, so that the result
     /// and each step are what SAM's own build of that context will find in the builder's cache.

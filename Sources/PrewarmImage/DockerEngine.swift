@@ -124,6 +124,19 @@ public final class DockerEngine: ImageEngine {
         return image
     }
 
+    /// `sam local` looks here and builds its own images here: a build holds SAM's lock for the name.
+    public var sharesImagesWithSAM: Bool { true }
+
+    /// Docker's classic builder caches SAM's own build of an Image function; Podman's builder does not
+    /// serve SAM's builds from its cache, so there such an image is built as any other.
+    public var buildsAsSAM: Bool { product == .docker }
+
+    public var buildMethod: String? {
+        buildForm == .layer ? "loads prewarm's layer with POST /images/load" : "builds with POST /build (COPY, no RUN)"
+    }
+
+    public var standInCleanup: String { "`prewarm gc --stand-ins --engine docker`" }
+
     /// What this engine is sent: Docker gets the bare layers and loads them on top of the base
     /// (`POST /images/load` reads no layer it already has, so this is the new layers' worth of work,
     /// with no container and no commit). Podman, whose load wants every layer in the archive,

@@ -80,6 +80,12 @@ public struct ImageBuildRequest: Sendable, Hashable {
 
 /// A place where images are built and kept: a Docker-compatible engine (Docker, Podman,
 /// Colima, Finch), or prewarm's own OCI store.
+///
+/// This is the whole contract between prewarm and an engine: the build (PrewarmRun's `BuildSession`),
+/// `doctor` and `gc` ask an engine only what its requirements say, never which type it is. The first six
+/// requirements are what every engine does; the others are capabilities, each with a default in
+/// `ImageEngine+Capabilities.swift` that says the engine does not have it, so that a new engine implements
+/// only what it can (see CONTRIBUTING.md, "Adding an engine").
 public protocol ImageEngine: Sendable {
     /// Says which engine this is and where, for the first line of a run:
     /// `docker at unix:///var/run/docker.sock (Engine API 1.47)`.
@@ -126,4 +132,88 @@ public protocol ImageEngine: Sendable {
     /// - Returns: an empty list when there is none.
     /// - Throws: `ImageError` when the engine cannot be asked.
     func names(inRepository repository: String) async throws -> [String]
+
+    // MARK: - Capabilities (each has a default: see ImageEngine+Capabilities.swift)
+
+    /// Whether `sam local` looks for its images in this engine and builds its own there (a Docker
+    /// engine): a build of a name then races SAM's own, so prewarm holds SAM's build lock for the name
+    /// (`SAMBuildLock`) while it builds. Default: `false` (no lock is taken).
+    var sharesImagesWithSAM: Bool { get }
+
+    /// Whether ``buildAsSAM(_:output:)`` builds an Image function's image the way `sam local` builds
+    /// it on every invoke, so that SAM's own builds are cache hits of the engine's builder. `false`
+    /// (the default): such an image is built with ``build(_:output:)`` as any other.
+    var buildsAsSAM: Bool { get }
+
+    /// Builds `request.name` from SAM CLI's own Dockerfile and context, as `sam local` does; called
+    /// only when ``buildsAsSAM`` is `true`. The engine writes the context under
+    /// `request.workDirectory` and removes it when done.
+    ///
+    /// - Parameter output: receives the engine's build output, line by line.
+    /// - Returns: the built image.
+    /// - Throws: `ImageError` with code `.buildFailed` when the engine reports an error,
+    ///   `.engineUnavailable` when it cannot be reached; the default throws `.buildFailed` (the
+    ///   engine cannot).
+    func buildAsSAM(_ request: SAMImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
+        -> EngineImage
+
+    /// The engine's own clock, for `doctor` (AWS refuses signatures more than 5 minutes off).
+    ///
+    /// - Returns: `nil` (the default) when the engine runs on this machine's clock.
+    /// - Throws: `ImageError` when the engine cannot be asked, or says no time that can be read.
+    func clock() async throws -> Date?
+
+    /// How the engine builds, in a few words, for `doctor`: `loads prewarm's layer with POST
+    /// /images/load`; `nil` (the default) when there is nothing to add to ``description``.
+    var buildMethod: String? { get }
+
+    /// The directory on this machine where the engine keeps its images, whose free space `doctor`
+    /// checks; `nil` (the default) when they are kept elsewhere (a daemon's own storage).
+    var storageDirectory: String? { get }
+
+    /// The command that removes stand-ins (``StandIn``) from this engine, in backticks, for the error
+    /// of a build that found one: `` `prewarm gc --stand-ins --engine docker` ``. The default names
+    /// `prewarm gc --stand-ins` alone.
+    var standInCleanup: String { get }
+
+    /// Every image of the engine that carries the label `label` (any value), dangling ones included,
+    /// for `gc` to find what a template's builds left behind.
+    ///
+    /// - Returns: an empty list when there is none, and (the default) when the engine cannot list its
+    ///   images by label: `gc` then removes none.
+    /// - Throws: `ImageError` when the engine cannot be asked.
+    func images(labeled label: String) async throws -> [ImageSummary]
+
+    /// Every image of the engine, dangling ones included; the default lists none.
+    ///
+    /// - Throws: `ImageError` when the engine cannot be asked.
+    func allImages() async throws -> [ImageSummary]
+
+    /// Removes the image `id` (not forced: an image in use stays, and the refusal is thrown). Does
+    /// nothing when there is no such image.
+    ///
+    /// - Throws: `ImageError` with code `.engine` carrying the engine's reason; the default throws it
+    ///   (the engine removes images only by name).
+    func removeImage(id: String) async throws
+
+    /// The names that hold a stand-in base or an image built on one (``EngineImage/isStandIn``),
+    /// sorted. The default looks at the first name of each of ``allImages()`` and lists all the names
+    /// of those that are stand-ins.
+    ///
+    /// - Throws: `ImageError` when the engine cannot be asked.
+    func namesOfStandIns() async throws -> [String]
+
+    /// What ``removeUnneededContent(olderThan:)`` would remove now, removing nothing.
+    ///
+    /// - Returns: `nil` (the default) when the engine keeps no content of its own apart from its
+    ///   images (a daemon collects its own); else the items, possibly none.
+    /// - Throws: `ImageError` when the engine's storage cannot be read.
+    func unneededContent(olderThan gracePeriod: TimeInterval) async throws -> [StoredContent]?
+
+    /// Removes the content no named image needs, except what was written in the last `gracePeriod`
+    /// seconds (a build under way may not have named it yet).
+    ///
+    /// - Returns: `nil` (the default) when the engine keeps no such content; else what was removed.
+    /// - Throws: `ImageError` when the engine's storage cannot be read or changed.
+    func removeUnneededContent(olderThan gracePeriod: TimeInterval) async throws -> ContentRemoval?
 }

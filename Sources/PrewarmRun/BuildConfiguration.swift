@@ -15,19 +15,8 @@ public enum PrewarmVersion {
 /// Every property has the default `prewarm build` has; only the template is required. A property left
 /// `nil` is looked up as the command line does (see each property).
 public struct BuildConfiguration: Sendable {
-    /// Which engine builds the images.
-    public enum Engine: String, Sendable, CaseIterable {
-        /// A Docker-compatible Engine API (Docker, Podman, Colima, Finch): where `sam local` looks.
-        case docker
-        /// prewarm's own OCI store: no daemon; `load` hands the images to Docker afterwards.
-        case oci
-        /// `docker` when one answers at `dockerHost` (or `$DOCKER_HOST`, or /var/run/docker.sock), else `oci`;
-        /// always `oci` for a template that brings its own base images or emulator (`Metadata.Prewarm`), which
-        /// may be stand-ins (`BuildSession.templateSuppliesImages`).
-        /// A setting only the OCI store serves (`push`, `cacheTo`, `registryMirrors`, `load`) makes it `oci`;
-        /// `dockerHost` makes it `docker`. (`cacheFrom` serves both.)
-        case auto
-    }
+    /// Which engine builds the images (``EngineSelection/Engine``).
+    public typealias Engine = EngineSelection.Engine
 
     /// The SAM or CloudFormation template; `nil`: `template.yaml`, `template.yml` or `template.json` in the
     /// current directory (see `TemplateLoader.locate`).
@@ -45,13 +34,9 @@ public struct BuildConfiguration: Sendable {
     /// Expand `AWS::LanguageExtensions` (`Fn::ForEach`, …), as SAM CLI does when it is enabled.
     public var languageExtensions = false
 
-    public var engine: Engine = .auto
-    /// The Docker engine: `unix:///path/docker.sock` or `tcp://host:port`; `nil`: `$DOCKER_HOST`, else
-    /// /var/run/docker.sock.
-    public var dockerHost: String?
-    /// The OCI store's directory; `nil`: `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`, or, for a
-    /// template that brings its own base images or emulator, `.prewarm/oci` beside it (`BuildSession.ociStorePath`).
-    public var ociStore: String?
+    /// Which engine builds the images, and where it is: a Docker engine (`dockerHost`), the OCI store
+    /// (`ociStore`), either (`auto`, the default), or an engine the program made itself.
+    public var engineSelection = EngineSelection()
     /// Registries to pull base images through, as `FROM=TO` (`public.ecr.aws=127.0.0.1:5000`). OCI store only.
     public var registryMirrors: [String] = []
     /// A registry repository used as a build cache: an image whose build key is there is fetched, not built.
@@ -124,14 +109,12 @@ public struct BuildConfiguration: Sendable {
     /// The engine asked for, once the other settings are considered: with `auto`, `oci` for settings only it
     /// serves, `docker` when `dockerHost` is given; else `auto` (decided by whether a Docker engine answers).
     public var effectiveEngine: Engine {
-        guard engine == .auto else { return engine }
-        if needsOCIStore { return .oci }
-        return dockerHost != nil ? .docker : .auto
+        engineSelection.effectiveEngine(needsOCIStore: needsOCIStore)
     }
 
     /// `ociStore`, else `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`.
     public var resolvedOCIStore: String {
-        Self.ociStorePath(ociStore, environment: environment)
+        engineSelection.ociStorePath(environment: environment)
     }
 
     /// `layerCacheDirectory`, else `$SAM_LAYER_CACHE_BASEDIR`, else `~/.aws-sam/layers-pkg`.

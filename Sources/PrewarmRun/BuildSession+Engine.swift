@@ -23,13 +23,24 @@ struct EngineSetup: Sendable {
 }
 
 extension BuildSession {
-    /// The engine the configuration asks for; with `auto`, the Docker engine the environment points at or
-    /// one at the usual sockets (``EngineDiscovery``), else the OCI store, with a note of what was tried.
+    /// The kind of engine this build uses, as far as it is decided before any engine is asked: the
+    /// configuration's `effectiveEngine`, with `auto` made `oci` for a template that brings its own images
+    /// (``templateSuppliesImages``). `auto` is left to whether a Docker engine answers; `Doctor` checks the
+    /// engine this says.
+    public var engineKind: EngineSelection.Engine {
+        let kind = configuration.effectiveEngine
+        return kind == .auto && templateSuppliesImages ? .oci : kind
+    }
+
+    /// The engine the configuration asks for: the one the program provided, as it is; with `auto`, the
+    /// Docker engine the environment points at or one at the usual sockets (``EngineDiscovery``), else the
+    /// OCI store, with a note of what was tried.
     ///
     /// - Throws: `BuildSessionError` with code `.engine` (also when the engine pointed at — `dockerHost`,
     ///   `DOCKER_HOST`, a docker context — does not answer: that is never a reason to use the OCI store),
     ///   `.configuration` or `.baseImages`.
     func makeEngine() async throws -> EngineSetup {
+        if let provided = configuration.engineSelection.provided { return EngineSetup(engine: provided) }
         switch configuration.effectiveEngine {
         case .docker:
             return try await dockerSetup(try await dockerEngine(), reason: nil)
@@ -42,7 +53,7 @@ extension BuildSession {
             if templateSuppliesImages { return try ociSetup(reason: .templateSupplied) }
             let outcome: EngineDiscovery.Outcome
             do {
-                outcome = try await EngineDiscovery(environment: configuration.environment).discover(option: nil)
+                outcome = try await EngineSelection().discoverDocker(environment: configuration.environment)
             } catch let error as ImageError {
                 throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
             }
@@ -64,12 +75,10 @@ extension BuildSession {
         }
     }
 
-    /// The Docker engine of `dockerHost`, else the one ``EngineDiscovery`` finds (`DOCKER_HOST`, a docker
-    /// context, the usual sockets).
+    /// The Docker engine of the selection (``EngineSelection/dockerEngine(environment:)``).
     func dockerEngine() async throws -> DockerEngine {
         do {
-            return try await EngineDiscovery(environment: configuration.environment)
-                .locate(option: configuration.dockerHost).0
+            return try await configuration.engineSelection.dockerEngine(environment: configuration.environment)
         } catch let error as ImageError {
             throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
         }
@@ -82,8 +91,7 @@ extension BuildSession {
     ///   `DOCKER_HOST`, a docker context or the usual sockets point.
     private func loadTarget() async throws -> DockerEngine {
         do {
-            return try await EngineDiscovery(environment: configuration.environment)
-                .locate(option: configuration.dockerHost).0
+            return try await configuration.engineSelection.dockerEngine(environment: configuration.environment)
         } catch let error as ImageError {
             throw BuildSessionError(
                 .engine,

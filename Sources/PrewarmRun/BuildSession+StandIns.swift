@@ -17,7 +17,9 @@ extension BuildSession {
     /// bases or emulator, `.prewarm/oci` in its project directory (beside the journal); else the default,
     /// `$XDG_CACHE_HOME/prewarm/oci` or `~/.cache/prewarm/oci`.
     public var ociStorePath: String {
-        guard configuration.ociStore == nil, templateSuppliesImages else { return configuration.resolvedOCIStore }
+        guard configuration.engineSelection.ociStore == nil, templateSuppliesImages else {
+            return configuration.resolvedOCIStore
+        }
         return URL(fileURLWithPath: TemplateLocation.projectDirectory(of: plan.template))
             .appendingPathComponent(".prewarm/oci").path
     }

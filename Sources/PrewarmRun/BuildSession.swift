@@ -188,10 +188,13 @@ public struct BuildSession: Sendable {
             throw BuildSessionError(
                 .configuration, "jobs and downloadJobs must be at least 1, and retries cannot be negative")
         }
-        if configuration.engine == .docker, configuration.needsOCIStore {
+        if configuration.engineSelection.engine == .docker || configuration.engineSelection.provided != nil,
+            configuration.needsOCIStore
+        {
+            let engine = configuration.engineSelection.provided?.description ?? "docker"
             throw BuildSessionError(
                 .configuration,
-                "push, cacheTo, registryMirrors and load work with the OCI store engine, not docker")
+                "push, cacheTo, registryMirrors and load work with the OCI store engine, not \(engine)")
         }
     }
 

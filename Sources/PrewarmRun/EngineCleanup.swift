@@ -26,7 +26,7 @@ public struct EngineCleanup: Sendable {
             /// Its names are ones this template's plan no longer gives.
             case superseded
         }
-        public var image: DockerEngine.ImageSummary
+        public var image: ImageSummary
         public var reason: Reason
     }
 
@@ -44,9 +44,9 @@ public struct EngineCleanup: Sendable {
         self.init(templatePath: templatePath, plannedNames: Set(plan.functions.map(\.image)))
     }
 
-    /// The removals among `images` (as `DockerEngine.images(labeled: ImageLabels.template)` lists
+    /// The removals among `images` (as `ImageEngine.images(labeled: ImageLabels.template)` lists
     /// them), oldest first.
-    public func removals(among images: [DockerEngine.ImageSummary]) -> [Removal] {
+    public func removals(among images: [ImageSummary]) -> [Removal] {
         var removals: [Removal] = []
         for image in images where image.labels[ImageLabels.template] == templatePath {
             if image.isDangling {

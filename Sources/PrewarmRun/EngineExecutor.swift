@@ -137,8 +137,8 @@ public struct EngineExecutor: NodeExecutor {
         -> WorkResult
     {
         let emulator = try emulators.emulator(for: planned.architecture.rawValue)
-        if planned.samBuildsOnEveryInvoke, let docker = engine as? DockerEngine, docker.product == .docker {
-            return try await buildAsSAM(planned, emulator: emulator, engine: docker, nodeID: node.id)
+        if planned.samBuildsOnEveryInvoke, engine.buildsAsSAM {
+            return try await buildAsSAM(planned, emulator: emulator, nodeID: node.id)
         }
         let emulatorDigest = try await emulatorDigests.digest(of: emulator)
         let key = Self.buildKey(planned, inputs: inputs, emulatorDigest: emulatorDigest)
@@ -186,9 +186,7 @@ public struct EngineExecutor: NodeExecutor {
             workDirectory: options.workDirectory)
         let nodeID = node.id
         let output = self.output
-        // SAM's own lock for the name: a sam local started meanwhile waits for this build instead of
-        // building the name itself (only a Docker engine is where SAM looks).
-        let image = try await SAMBuildLock(name: planned.name).holding {
+        let image = try await holdingSAMBuildLock(for: planned.name) {
             try await engine.build(request) { line in output(nodeID, line) }
         }
         for blob in image.rewrittenBlobs { rewroteBlob(nodeID, blob) }
@@ -201,25 +199,28 @@ public struct EngineExecutor: NodeExecutor {
     /// context, so that each of SAM's builds is a cache hit of the classic builder. Nothing is skipped
     /// here: when the builder has every step, this build is itself a cache hit, and SAM re-tags the name
     /// to an image of the same ID.
-    private func buildAsSAM(_ planned: PlannedImage, emulator: String, engine: DockerEngine, nodeID: String)
-        async throws -> WorkResult
-    {
-        let contextPath =
-            URL(fileURLWithPath: options.workDirectory).appendingPathComponent("sam-context-\(UUID().uuidString).tar")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: contextPath) }
-        try SAMDockerfileContext(
-            baseImage: planned.baseImage, emulatorDirectory: (emulator as NSString).deletingLastPathComponent,
-            architecture: planned.architecture.rawValue
-        ).write(to: contextPath)
+    private func buildAsSAM(_ planned: PlannedImage, emulator: String, nodeID: String) async throws -> WorkResult {
+        let request = SAMImageBuildRequest(
+            name: planned.name, baseImage: planned.baseImage,
+            emulatorDirectory: (emulator as NSString).deletingLastPathComponent,
+            architecture: planned.architecture.rawValue, platform: planned.architecture.ociPlatform,
+            workDirectory: options.workDirectory)
         let output = self.output
         let before = try await engine.image(named: planned.name)
-        let image = try await SAMBuildLock(name: planned.name).holding {
-            try await engine.buildAsSAM(
-                name: planned.name, contextPath: contextPath, platform: planned.architecture.platform
-            ) { line in output(nodeID, line) }
+        let image = try await holdingSAMBuildLock(for: planned.name) {
+            try await engine.buildAsSAM(request) { line in output(nodeID, line) }
         }
         return before?.id == image.id ? .upToDate(.image(imageID: image.id)) : .built(.image(imageID: image.id))
+    }
+
+    /// Runs `body` holding SAM's own lock for `name` when the engine is where `sam local` builds too
+    /// (``ImageEngine/sharesImagesWithSAM``): a `sam local` started meanwhile waits for this build instead of
+    /// building the name itself. With any other engine, there is no race, and no lock.
+    private func holdingSAMBuildLock(for name: String, _ body: () async throws -> EngineImage) async throws
+        -> EngineImage
+    {
+        guard engine.sharesImagesWithSAM else { return try await body() }
+        return try await SAMBuildLock(name: name).holding(body)
     }
 
     /// Removes rapid images of older SAM CLI versions from the repository of `name`, as SAM CLI
@@ -244,9 +245,7 @@ public struct EngineExecutor: NodeExecutor {
     /// The error of a base found under its real name in `engine` that is a stand-in (``StandIn``) which this
     /// build's template does not supply: never built on, and how to remove it.
     package static func standInBase(_ reference: String, engine: any ImageEngine) -> ImageError {
-        let removal =
-            (engine as? OCIStore).map { "`prewarm gc --stand-ins --oci-store \($0.path)`" }
-            ?? "`prewarm gc --stand-ins --engine docker`"
+        let removal = engine.standInCleanup
         return ImageError(
             .missingBase,
             "base image \(reference) in \(engine.description) is a stand-in (no runtime; it cannot run a "

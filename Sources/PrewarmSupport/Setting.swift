@@ -9,7 +9,8 @@
 public struct Setting: Sendable, Hashable, CustomStringConvertible {
     private enum Value: String, Sendable, CaseIterable {
         case parameterOverrides, architectures, functions, invokeImages
-        case engineDocker, dockerHost, ociStore, emulatorDirectory, maxLayerSize, skipPull, journalPath
+        case engineDocker, dockerHost, ociStore, emulatorDirectory, layerCacheDirectory, maxLayerSize, skipPull
+        case journalPath
         case languageExtensions, failFast, load, samConfigDirectory
     }
     private let value: Value
@@ -31,6 +32,8 @@ public struct Setting: Sendable, Hashable, CustomStringConvertible {
     public static let ociStore = Setting(.ociStore)
     /// Where the Lambda runtime interface emulator is.
     public static let emulatorDirectory = Setting(.emulatorDirectory)
+    /// Where layers by ARN are kept.
+    public static let layerCacheDirectory = Setting(.layerCacheDirectory)
     /// The most a layer may take once extracted.
     public static let maxLayerSize = Setting(.maxLayerSize)
     /// Base images are never pulled.

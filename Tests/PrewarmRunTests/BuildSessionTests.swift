@@ -13,8 +13,8 @@ import Testing
         try FileManager.default.copyItem(
             atPath: LibraryExampleTests.repository + "/examples/quickstart", toPath: directory.path + "/quickstart")
         var configuration = BuildConfiguration(templatePath: directory.path + "/quickstart/template.yaml")
-        configuration.engine = .oci
-        configuration.ociStore = directory.path + "/store"
+        configuration.engineSelection.engine = .oci
+        configuration.engineSelection.ociStore = directory.path + "/store"
         configuration.environment = ["HOME": directory.path, "PATH": "", "DOCKER_HOST": "unix:///nonexistent.sock"]
         return configuration
     }
@@ -55,8 +55,8 @@ import Testing
         let directory = try TemporaryDirectory("prewarm-session")
         defer { directory.remove() }
         var configuration = try Self.quickstart(in: directory)
-        configuration.engine = .docker
-        configuration.dockerHost = "unix://" + directory.path + "/no.sock"
+        configuration.engineSelection.engine = .docker
+        configuration.engineSelection.dockerHost = "unix://" + directory.path + "/no.sock"
         let session = try await BuildSession(configuration)
         let error = await #expect(throws: BuildSessionError.self) { _ = try await session.run() }
         #expect(error?.code == .engine)
@@ -69,7 +69,7 @@ import Testing
         let directory = try TemporaryDirectory("prewarm-session")
         defer { directory.remove() }
         var configuration = try Self.quickstart(in: directory)
-        configuration.engine = .docker
+        configuration.engineSelection.engine = .docker
         configuration.push = "127.0.0.1:1/team/images"
         let error = await #expect(throws: BuildSessionError.self) {
             _ = try await BuildSession(configuration).run()

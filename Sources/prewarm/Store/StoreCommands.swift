@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmImage
-import PrewarmJournal
+import PrewarmPlan
 import PrewarmRun
 import PrewarmSupport
 
@@ -201,94 +201,81 @@ struct GCCommand: AsyncParsableCommand {
         if engine == .oci, dockerHost != nil { throw ValidationError("--docker-host works with --engine docker") }
     }
 
+    /// The engine `--engine` names, where `--oci-store` or `--docker-host` says.
+    var selection: EngineSelection {
+        switch engine {
+        case .oci: EngineSelection(engine: .oci, ociStore: store.path)
+        case .docker: EngineSelection(engine: .docker, dockerHost: dockerHost)
+        }
+    }
+
     func run() async throws {
+        if engine == .docker, !standIns {
+            // The template first: a template that does not plan cleanly stops gc before the engine is asked.
+            let plan = try await BuildSession(try template.configuration()).plan
+            guard plan.errors.isEmpty else {
+                Console.report(plan, listingSkipped: false)
+                throw CommandFailure(
+                    message:
+                        "the template has functions that cannot be planned; gc removes nothing until it plans cleanly",
+                    exitCode: .partialFailure)
+            }
+            try await removeTemplateImages(of: plan, try await GarbageCollection(selection, dryRun: dryRun))
+            return
+        }
+        let gc = try await GarbageCollection(selection, dryRun: dryRun)
         switch engine {
         case .oci:
-            let store = try store.open()
             if standIns, dryRun {
-                let names = try store.standInNames()
+                let names = try await gc.removeStandIns()
                 for name in names { print("would remove stand-in \(name)") }
-                print("would remove \(names.count) stand-in name(s); \(store.path)")
+                print("would remove \(names.count) stand-in name(s); \(gc.place)")
                 return
             }
             if standIns {
-                let names = try store.removeStandIns()
-                for name in names { print("removed stand-in \(name)") }
+                for name in try await gc.removeStandIns() { print("removed stand-in \(name)") }
             }
             if dryRun {
-                let (blobs, leftovers) = try store.garbage(gracePeriod: TimeInterval(gracePeriod))
-                for blob in blobs { print("would remove blob \(blob.digest) (\(blob.bytes) bytes)") }
-                for leftover in leftovers { print("would remove leftover \(leftover.path) (\(leftover.bytes) bytes)") }
-                let bytes = blobs.map(\.bytes).reduce(0, +) + leftovers.map(\.bytes).reduce(0, +)
-                print("would remove \(blobs.count) blob(s), \(bytes) bytes; \(store.path)")
+                let items = try await gc.unneededContent(olderThan: TimeInterval(gracePeriod)) ?? []
+                for item in items { print("would remove \(item.kind.rawValue) \(item.name) (\(item.bytes) bytes)") }
+                let blobs = items.filter { $0.kind == .blob }.count
+                print("would remove \(blobs) blob(s), \(items.map(\.bytes).reduce(0, +)) bytes; \(gc.place)")
                 return
             }
-            let (removed, freed) = try store.garbageCollect(gracePeriod: TimeInterval(gracePeriod))
-            print("removed \(removed) blob(s), \(freed) bytes")
+            let removal = try await gc.removeUnneededContent(olderThan: TimeInterval(gracePeriod))
+            print("removed \(removal?.removed ?? 0) blob(s), \(removal?.freedBytes ?? 0) bytes")
         case .docker:
-            if standIns { try await removeDockerStandIns() } else { try await cleanDocker() }
+            try await removeStandIns(gc)
         }
     }
 
-    /// Removes every name of the images of the Docker engine that are stand-ins (``StandIn``): bases, images
-    /// built on them, images built with a stand-in emulator.
-    private func removeDockerStandIns() async throws {
-        let (docker, _) = try await EngineDiscovery(environment: ProcessInfo.processInfo.environment)
-            .locate(option: dockerHost)
-        var names: [String] = []
-        for summary in try await docker.allImages() {
-            guard let first = summary.names.first, let image = try await docker.image(named: first), image.isStandIn
-            else { continue }
-            names += summary.names
-        }
-        for name in names.sorted() {
-            if !dryRun { try await docker.remove(name) }
-            print("\(dryRun ? "would remove" : "removed") stand-in \(name)")
-        }
-        print("\(dryRun ? "would remove" : "removed") \(names.count) stand-in name(s); \(docker.description)")
+    /// Removes every name of the images of the engine that are stand-ins (``StandIn``): bases, images built
+    /// on them, images built with a stand-in emulator.
+    private func removeStandIns(_ gc: GarbageCollection) async throws {
+        let names = try await gc.removeStandIns()
+        let verb = dryRun ? "would remove" : "removed"
+        for name in names { print("\(verb) stand-in \(name)") }
+        print("\(verb) \(names.count) stand-in name(s); \(gc.place)")
     }
 
-    private func cleanDocker() async throws {
-        let plan = try await BuildSession(try template.configuration()).plan
-        guard plan.errors.isEmpty else {
-            Console.report(plan, listingSkipped: false)
-            throw CommandFailure(
-                message: "the template has functions that cannot be planned; gc removes nothing until it plans cleanly",
-                exitCode: .partialFailure)
-        }
-        let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
-        // The engine build uses, found the same way: --docker-host, DOCKER_HOST, a docker context, the usual sockets.
-        let (docker, _) = try await EngineDiscovery(environment: ProcessInfo.processInfo.environment)
-            .locate(option: dockerHost)
-        let images = try await docker.images(labeled: ImageLabels.template)
-        // What the latest builds made stays, --for-sam's (named after the derived template) included.
-        var keep = Set(plan.functions.map(\.image))
-        let journalPath = BuildConfiguration.journalPath(nil, forTemplate: templatePath)
-        if FileManager.default.fileExists(atPath: journalPath) {
-            keep.formUnion(
-                try await EngineCleanup.namesOfLatestBuilds(in: Journal(path: journalPath), templatePath: templatePath))
-        }
-        let removals = EngineCleanup(templatePath: templatePath, plannedNames: keep).removals(among: images)
+    /// Removes what the builds of `plan`'s template left in the engine that nothing needs (`EngineCleanup`).
+    private func removeTemplateImages(of plan: Plan, _ gc: GarbageCollection) async throws {
+        let removals = try await gc.removeTemplateImages(of: plan)
         var freed: Int64 = 0
         var kept = 0
-        for removal in removals {
-            let what = "\(removal.image.id.prefix(19)) \(removal.image.names.joined(separator: ", "))"
+        for result in removals {
+            let image = result.removal.image
+            let what = "\(image.id.prefix(19)) \(image.names.joined(separator: ", "))"
                 .trimmingCharacters(in: .whitespaces)
-            if dryRun {
-                print("would remove \(removal.reason.rawValue) \(what)")
-                freed += removal.image.size
+            if let refusal = result.refusal {
+                kept += 1
+                Console.warning("kept \(what): \((refusal as? ImageError)?.message ?? "\(refusal)")")
                 continue
             }
-            do {
-                try await docker.removeImage(id: removal.image.id)
-                print("removed \(removal.reason.rawValue) \(what)")
-                freed += removal.image.size
-            } catch let error as ImageError {
-                kept += 1
-                Console.warning("kept \(what): \(error.message)")
-            }
+            print("\(dryRun ? "would remove" : "removed") \(result.removal.reason.rawValue) \(what)")
+            freed += image.size
         }
         let verb = dryRun ? "would remove" : "removed"
-        print("\(verb) \(removals.count - kept) image(s), \(freed) bytes; \(docker.description)")
+        print("\(verb) \(removals.count - kept) image(s), \(freed) bytes; \(gc.place)")
     }
 }

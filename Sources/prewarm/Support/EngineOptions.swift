@@ -72,14 +72,13 @@ struct EngineOptions: ParsableArguments {
 
     /// The engine settings of a build.
     func apply(to configuration: inout BuildConfiguration) {
-        configuration.engine =
+        let kind: EngineSelection.Engine =
             switch engine {
             case .docker: .docker
             case .oci: .oci
             case .auto: .auto
             }
-        configuration.dockerHost = dockerHost
-        configuration.ociStore = store.path
+        configuration.engineSelection = EngineSelection(engine: kind, dockerHost: dockerHost, ociStore: store.path)
         configuration.registryMirrors = registryMirrors
         configuration.push = push
         configuration.cacheFrom = cacheFrom

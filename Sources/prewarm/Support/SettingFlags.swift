@@ -15,6 +15,7 @@ enum SettingFlags {
         case .dockerHost: "--docker-host"
         case .ociStore: "--oci-store"
         case .emulatorDirectory: "--rie-dir"
+        case .layerCacheDirectory: "--layer-cache-basedir"
         case .maxLayerSize: "--max-layer-size"
         case .skipPull: "--skip-pull-image"
         case .journalPath: "--journal"

@@ -1,0 +1,5 @@
+from helpers import greet
+
+
+def handler(event, context):
+    return greet("world")
