@@ -23,7 +23,7 @@ extension DockerEngine {
 
     /// Every image carrying the label `label` (any value), dangling ones included.
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
+    /// - Throws: `EngineError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
     public func images(labeled label: String) async throws -> [ImageSummary] {
         let filters = "{\"label\":[\"\(label)\"]}"
         return try await images(query: "all=0&filters=\(Self.escape(filters))", what: "images labelled \(label)")
@@ -31,7 +31,7 @@ extension DockerEngine {
 
     /// Every image of the engine (not the intermediate ones of the classic builder), dangling ones included.
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
+    /// - Throws: `EngineError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
     public func allImages() async throws -> [ImageSummary] {
         try await images(query: "all=0", what: "images")
     }
@@ -53,7 +53,7 @@ extension DockerEngine {
     /// Removes the image `id` (not forced: an image a container uses stays, and the engine's
     /// refusal is thrown). Does nothing when there is no such image.
     ///
-    /// - Throws: `ImageError` with code `.engine` carrying the engine's reason.
+    /// - Throws: `EngineError` with code `.engine` carrying the engine's reason.
     public func removeImage(id: String) async throws {
         let response = try await send(
             HTTPRequest(method: .delete, url: url("/images/\(Self.escapePath(id))?noprune=0")), doing: "remove \(id)")
@@ -62,7 +62,7 @@ extension DockerEngine {
 
     /// The engine's clock, from the `Date` header of `/_ping`; `nil` when it sends none.
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` when the engine does not answer.
+    /// - Throws: `EngineError` with code `.engineUnavailable` when the engine does not answer.
     public func clock() async throws -> Date? {
         let response = try await send(HTTPRequest(url: endpoint.baseURL + "/_ping"), doing: "ping")
         guard let header = response.headers["Date"] else { return nil }

@@ -40,7 +40,7 @@ public final class DockerEngine: ImageEngine {
 
     /// Connects to the engine at `endpoint` and negotiates the API version.
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` that says what failed (no socket,
+    /// - Throws: `EngineError` with code `.engineUnavailable` that says what failed (no socket,
     ///   connection refused, not an Engine API) and how to point prewarm at an engine.
     public init(endpoint: Endpoint) async throws {
         self.endpoint = endpoint
@@ -48,7 +48,7 @@ public final class DockerEngine: ImageEngine {
         self.client = client
         let hint = Self.unavailableHint
         if let socket = endpoint.socketPath, !FileManager.default.fileExists(atPath: socket) {
-            throw ImageError(
+            throw EngineError(
                 .engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)", setting: .dockerHost)
         }
         let ping: HTTPResponse
@@ -58,12 +58,12 @@ public final class DockerEngine: ImageEngine {
                     url: endpoint.baseURL + "/_ping", timeouts: HTTPTimeouts(connect: .seconds(5), total: .seconds(15)))
             )
         } catch let error as HTTPError {
-            throw ImageError(
+            throw EngineError(
                 .engineUnavailable, "no Docker engine answers at \(endpoint): \(error.message); \(hint)",
                 setting: .dockerHost)
         }
         guard ping.isSuccess else {
-            throw ImageError(
+            throw EngineError(
                 .engineUnavailable, "\(endpoint) answered /_ping with HTTP \(ping.status); is it a Docker engine?")
         }
         let offered = ping.headers["Api-Version"]
@@ -71,7 +71,7 @@ public final class DockerEngine: ImageEngine {
         do {
             version = try await client.execute(HTTPRequest(url: endpoint.baseURL + "/version"))
         } catch let error as HTTPError {
-            throw ImageError(.engineUnavailable, "\(endpoint) answered /_ping but not /version: \(error.message)")
+            throw EngineError(.engineUnavailable, "\(endpoint) answered /_ping but not /version: \(error.message)")
         }
         let info = (try? JSONSerialization.jsonObject(with: version.body)) as? [String: Any] ?? [:]
         let serverVersion = offered ?? info["ApiVersion"] as? String ?? "1.41"
@@ -103,11 +103,11 @@ public final class DockerEngine: ImageEngine {
             let response = try await stream(
                 HTTPRequest(method: .post, url: url("/images/create?\(query)")), doing: "pull \(reference)")
             if let failure = try await Self.drain(response.body, output: { _ in }) {
-                throw ImageError(.missingBase, "cannot pull base image \(reference) for \(platform): \(failure)")
+                throw EngineError(.missingBase, "cannot pull base image \(reference) for \(platform): \(failure)")
             }
         }
         guard let image = try await image(named: reference) else {
-            throw ImageError(
+            throw EngineError(
                 .missingBase,
                 pull
                     ? "base image \(reference) is still missing after pulling it"
@@ -118,7 +118,7 @@ public final class DockerEngine: ImageEngine {
         let wanted = platform.architecture
         guard image.architecture == wanted else {
             // Docker's classic builder would quietly build on a base of the wrong architecture.
-            throw ImageError(
+            throw EngineError(
                 .missingBase, "base image \(reference) is \(image.architecture), not \(wanted) as \(platform) needs")
         }
         return image

@@ -31,7 +31,7 @@ public struct EmulatorLocator: Sendable {
 
     /// The path of the emulator for `architecture`.
     ///
-    /// - Throws: `ImageError` with code `.missingEmulator` that says where it looked and how
+    /// - Throws: `EngineError` with code `.missingEmulator` that says where it looked and how
     ///   to provide one.
     public func emulator(for architecture: String) throws -> String {
         let name = Self.fileName(for: architecture)
@@ -39,7 +39,7 @@ public struct EmulatorLocator: Sendable {
             let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
             guard FileManager.default.isReadableFile(atPath: path) else {
                 let source = self.directory != nil ? directorySource : "PREWARM_RIE_DIR"
-                throw ImageError(
+                throw EngineError(
                     .missingEmulator,
                     "no \(name) in \(directory) (from \(source)): point `emulatorDirectory` or PREWARM_RIE_DIR at a directory "
                         + "holding aws-lambda-rie-x86_64 and/or aws-lambda-rie-arm64, such as samcli/local/rapid/ of "
@@ -52,7 +52,7 @@ public struct EmulatorLocator: Sendable {
             let path = URL(fileURLWithPath: rapid).appendingPathComponent(name).path
             if FileManager.default.isReadableFile(atPath: path) { return path }
         }
-        throw ImageError(
+        throw EngineError(
             .missingEmulator,
             "cannot find the Lambda runtime interface emulator (\(name)): pass `emulatorDirectory` DIR or set PREWARM_RIE_DIR "
                 + "to a directory holding it, or install SAM CLI (pip install aws-sam-cli), whose "

@@ -118,7 +118,7 @@ public struct EngineDiscovery: Sendable {
 
     /// The engine the user points at (see the type's documentation), or `nil` when nothing does.
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` for a host that cannot be read, a context that
+    /// - Throws: `EngineError` with code `.engineUnavailable` for a host that cannot be read, a context that
     ///   does not exist or cannot be read; `.unsupported` for `ssh://`.
     public func explicitCandidate(option: String?) throws -> Candidate? {
         if let option {
@@ -164,7 +164,7 @@ public struct EngineDiscovery: Sendable {
     /// The engine the user points at, else the first of the usual sockets that answers.
     ///
     /// - Returns: ``Outcome/none(tried:)`` only when nothing points at an engine and no usual socket has one.
-    /// - Throws: `ImageError` with code `.engineUnavailable` (or `.unsupported`) when the engine pointed at
+    /// - Throws: `EngineError` with code `.engineUnavailable` (or `.unsupported`) when the engine pointed at
     ///   does not answer or cannot be used, or a usual socket exists but refuses permission; the message
     ///   names the endpoint, where it came from, what failed and what to do.
     public func discover(option: String?) async throws -> Outcome {
@@ -188,7 +188,7 @@ public struct EngineDiscovery: Sendable {
             }
             do {
                 return .found(try await DockerEngine(endpoint: candidate.endpoint), candidate: candidate, tried: tried)
-            } catch let error as ImageError {
+            } catch let error as EngineError {
                 tried.append("\(path): \(error.message)")
             }
         }
@@ -197,14 +197,14 @@ public struct EngineDiscovery: Sendable {
 
     /// The engine ``discover(option:)`` finds, for a command that needs one (`--engine docker`, `--load`).
     ///
-    /// - Throws: what ``discover(option:)`` throws, and `ImageError` with code `.engineUnavailable` listing
+    /// - Throws: what ``discover(option:)`` throws, and `EngineError` with code `.engineUnavailable` listing
     ///   every socket tried when there is none.
     public func locate(option: String?) async throws -> (DockerEngine, Candidate) {
         switch try await discover(option: option) {
         case .found(let engine, let candidate, _):
             return (engine, candidate)
         case .none(let tried):
-            throw ImageError(
+            throw EngineError(
                 .engineUnavailable,
                 "no Docker engine: DOCKER_HOST, DOCKER_CONTEXT and a docker context are not set, and none of "
                     + "the usual sockets answers (\(tried.joined(separator: "; "))); start one, or point prewarm "
@@ -214,19 +214,19 @@ public struct EngineDiscovery: Sendable {
 
     /// Connects to an engine the user pointed at.
     ///
-    /// - Throws: `ImageError` naming `candidate`'s origin and what to do.
+    /// - Throws: `EngineError` naming `candidate`'s origin and what to do.
     public func connect(_ candidate: Candidate) async throws -> DockerEngine {
         if let path = candidate.endpoint.socketPath {
             switch UnixSocket.connectError(path: path) {
             case .some(EACCES), .some(EPERM):
                 throw permissionDenied(candidate)
             case .some(ENOENT):
-                throw ImageError(
+                throw EngineError(
                     .engineUnavailable,
                     "no Docker engine at \(candidate): \(path) does not exist; start the engine, or "
                         + "\(candidate.fix)", setting: candidate.setting)
             case .some(let code):
-                throw ImageError(
+                throw EngineError(
                     .engineUnavailable,
                     "no Docker engine answers at \(candidate): \(systemErrorMessage(code).lowercased()); start "
                         + "the engine, or \(candidate.fix)", setting: candidate.setting)
@@ -236,7 +236,7 @@ public struct EngineDiscovery: Sendable {
         }
         do {
             return try await DockerEngine(endpoint: candidate.endpoint)
-        } catch let error as ImageError {
+        } catch let error as EngineError {
             var named = error
             named.message = error.message.replacingOccurrences(of: "\(candidate.endpoint)", with: "\(candidate)")
                 .replacingOccurrences(of: DockerEngine.unavailableHint, with: "start the engine, or \(candidate.fix)")
@@ -244,9 +244,9 @@ public struct EngineDiscovery: Sendable {
         }
     }
 
-    private func permissionDenied(_ candidate: Candidate) -> ImageError {
+    private func permissionDenied(_ candidate: Candidate) -> EngineError {
         let path = candidate.endpoint.socketPath ?? "\(candidate.endpoint)"
-        return ImageError(
+        return EngineError(
             .engineUnavailable,
             "permission denied connecting to the Docker engine at \(candidate): this user may not use \(path); "
                 + "add the user to the socket's group (for Docker: sudo usermod -aG docker $USER, then log in "
@@ -259,7 +259,7 @@ public struct EngineDiscovery: Sendable {
         do {
             let endpoint = try DockerEngine.Endpoint(host: host, tls: tls)
             return Candidate(endpoint: endpoint, source: source, samLooksHere: source == .dockerHost)
-        } catch let error as ImageError {
+        } catch let error as EngineError {
             var named = error
             named.message = "\(source): \(error.message)"
             throw named
@@ -275,7 +275,7 @@ public struct EngineDiscovery: Sendable {
         let digest = Hex.string(SHA256.hash(data: Data(name.utf8)))
         let metaPath = "\(configDirectory)/contexts/meta/\(digest)/meta.json"
         guard let data = FileManager.default.contents(atPath: metaPath) else {
-            throw ImageError(
+            throw EngineError(
                 .engineUnavailable,
                 "\(origin) does not exist: there is no \(metaPath); run `docker context ls`, or "
                     + "`docker context use default`")
@@ -284,7 +284,7 @@ public struct EngineDiscovery: Sendable {
             let endpoints = meta["Endpoints"] as? [String: Any], let docker = endpoints["docker"] as? [String: Any],
             let host = docker["Host"] as? String, !host.isEmpty
         else {
-            throw ImageError(
+            throw EngineError(
                 .engineUnavailable,
                 "\(origin) cannot be used: \(metaPath) has no Endpoints.docker.Host; recreate it with "
                     + "`docker context create`")
@@ -297,7 +297,7 @@ public struct EngineDiscovery: Sendable {
         do {
             let endpoint = try DockerEngine.Endpoint(host: host, tls: tls)
             return Candidate(endpoint: endpoint, source: source, samLooksHere: false)
-        } catch let error as ImageError {
+        } catch let error as EngineError {
             var named = error
             named.message = "\(origin) (\(metaPath)): \(error.message)"
             throw named

@@ -88,7 +88,7 @@ public protocol ImageEngine: Sendable {
     /// The image named `name`.
     ///
     /// - Returns: `nil` when the engine has no image of that name.
-    /// - Throws: `ImageError` when the engine cannot be asked.
+    /// - Throws: `EngineError` when the engine cannot be asked.
     func image(named name: String) async throws -> EngineImage?
 
     /// Makes the base image `reference` available for `platform`.
@@ -97,7 +97,7 @@ public protocol ImageEngine: Sendable {
     /// looks for a local copy (the OCI store still takes it from a local source such as an OCI
     /// layout).
     /// - Returns: the base image, whose architecture is `platform`'s.
-    /// - Throws: `ImageError` with code `.missingBase` when it is absent and may not be pulled,
+    /// - Throws: `EngineError` with code `.missingBase` when it is absent and may not be pulled,
     ///   when the pull fails, or when the image found is for another architecture.
     func prepareBase(_ reference: String, platform: OCIPlatform, pull: Bool) async throws -> EngineImage
 
@@ -108,7 +108,7 @@ public protocol ImageEngine: Sendable {
     ///
     /// - Parameter output: receives the engine's build output, line by line.
     /// - Returns: the built image.
-    /// - Throws: `ImageError` with code `.missingBase` when the base is not in the engine (or is
+    /// - Throws: `EngineError` with code `.missingBase` when the base is not in the engine (or is
     ///   of another architecture), `.missingEmulator` when the emulator is not a file,
     ///   `.notFound` when a layer directory is missing, `.io` when an archive cannot be written,
     ///   and `.buildFailed` carrying the engine's message when the build fails (even when the
@@ -118,12 +118,12 @@ public protocol ImageEngine: Sendable {
     /// Removes the image name `name` (the image itself goes when no other name holds it).
     /// Does nothing when there is no such image.
     ///
-    /// - Throws: `ImageError` when the engine cannot be asked or refuses.
+    /// - Throws: `EngineError` when the engine cannot be asked or refuses.
     func remove(_ name: String) async throws
 
     /// The names of every image whose repository is `repository`.
     ///
     /// - Returns: an empty list when there is none.
-    /// - Throws: `ImageError` when the engine cannot be asked.
+    /// - Throws: `EngineError` when the engine cannot be asked.
     func names(inRepository repository: String) async throws -> [String]
 }

@@ -43,7 +43,7 @@ extension BuildSession {
             let outcome: EngineDiscovery.Outcome
             do {
                 outcome = try await EngineDiscovery(environment: configuration.environment).discover(option: nil)
-            } catch let error as ImageError {
+            } catch let error as any PrewarmError {
                 throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
             }
             switch outcome {
@@ -70,7 +70,7 @@ extension BuildSession {
         do {
             return try await EngineDiscovery(environment: configuration.environment)
                 .locate(option: configuration.dockerHost).0
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
         }
     }
@@ -84,7 +84,7 @@ extension BuildSession {
         do {
             return try await EngineDiscovery(environment: configuration.environment)
                 .locate(option: configuration.dockerHost).0
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(
                 .engine,
                 "\(Setting.load.mention) needs a Docker engine to load the images into; nothing was built: "
@@ -102,7 +102,7 @@ extension BuildSession {
                         configuration: RegistryClient.Configuration(
                             credentials: DockerCredentials(environment: configuration.environment))),
                     from: try ImageReference(cacheFrom))
-            } catch let error as ImageError {
+            } catch let error as any PrewarmError {
                 throw BuildSessionError(.configuration, error.description, cause: error)
             }
         }
@@ -136,7 +136,7 @@ extension BuildSession {
             return EngineSetup(engine: store, reason: reason, store: store, registry: registry, cache: cache)
         } catch let error as BuildSessionError {
             throw error
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.configuration, error.description, cause: error)
         }
     }
@@ -147,7 +147,7 @@ extension BuildSession {
         providers.append(RegistryBaseProvider(client: registry))
         do {
             return try OCIStore(path: ociStorePath, baseProvider: ChainedBaseProvider(providers))
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.engine, error.description, remedy: .change(.ociStore), cause: error)
         }
     }
@@ -183,7 +183,7 @@ extension BuildSession {
                 try await docker.load(archivePath: scratch + "/bases.tar")
             }
             return (local, missing, images)
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(
                 .baseImages, "cannot load the base images of \(layout) into the Docker engine: \(error)",
                 remedy: .editTemplate(plan.template), cause: error)

@@ -136,7 +136,7 @@ public struct BuildSession: Sendable {
         let scratch: ScratchDirectory
         do {
             scratch = try ScratchDirectory()
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.configuration, error.message, cause: error)
         }
         defer { scratch.remove() }
@@ -206,7 +206,7 @@ public struct BuildSession: Sendable {
             for architecture in Set(plan.functions.map(\.architecture)) {
                 _ = try emulators.emulator(for: architecture.rawValue)
             }
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.emulator, error.description, remedy: .change(.emulatorDirectory), cause: error)
         }
         return emulators

@@ -5,7 +5,7 @@
 /// `BuildConfiguration`, a key of a configuration file). A message that names one writes its `mention`,
 /// the name of the `BuildConfiguration` property in backticks (“expands past the limit of 2000 bytes
 /// (`maxLayerSize`)”), so that a program can find it and spell it its own way; errors that point at one
-/// setting also carry it as data (`ImageError.setting`).
+/// setting also carry it as data (`EngineError.setting`, …).
 public struct Setting: Sendable, Hashable, CustomStringConvertible {
     private enum Value: String, Sendable, CaseIterable {
         case parameterOverrides, architectures, functions, invokeImages

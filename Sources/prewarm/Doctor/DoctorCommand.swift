@@ -90,7 +90,7 @@ struct DoctorCommand: AsyncParsableCommand {
                         "\(what): prewarm would build into its OCI store, where sam local does not look; start an "
                             + "engine or pass --docker-host")
                 }
-            } catch let error as ImageError {
+            } catch let error as any PrewarmError {
                 report.fail("engine", SettingFlags.render(error.message))
                 return nil
             } catch {
@@ -114,7 +114,7 @@ struct DoctorCommand: AsyncParsableCommand {
             report.pass("engine", store.description + role)
             return store
         } catch {
-            report.fail("engine", (error as? ImageError)?.message ?? "\(error)")
+            report.fail("engine", (error as? any PrewarmError)?.message ?? "\(error)")
             return nil
         }
     }
@@ -131,7 +131,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 let path = try emulators.emulator(for: architecture.rawValue)
                 report.pass("emulator", "\(architecture.rawValue): \(path)")
             } catch {
-                let message = SettingFlags.render((error as? ImageError)?.message ?? "\(error)")
+                let message = SettingFlags.render((error as? any PrewarmError)?.message ?? "\(error)")
                 if needed {
                     report.fail(
                         "emulator", "\(architecture.rawValue): \(message); point --rie-dir at a directory holding it")

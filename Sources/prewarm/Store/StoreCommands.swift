@@ -24,7 +24,7 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store (creating it when absent).
     ///
-    /// - Throws: `ImageError` when the directory cannot be used as one.
+    /// - Throws: `EngineError` when the directory cannot be used as one.
     func open() throws -> OCIStore {
         try OCIStore(path: directory(environment: ProcessInfo.processInfo.environment))
     }
@@ -67,7 +67,7 @@ struct ImportCommand: ParsableCommand {
                         exitCode: .unusableInput)
                 }
                 for name in names { print("imported \(name)") }
-            } catch let error as ImageError {
+            } catch let error as any PrewarmError {
                 throw CommandFailure(message: "\(file): \(error.description)", exitCode: .unusableInput)
             }
         }
@@ -283,7 +283,7 @@ struct GCCommand: AsyncParsableCommand {
                 try await docker.removeImage(id: removal.image.id)
                 print("removed \(removal.reason.rawValue) \(what)")
                 freed += removal.image.size
-            } catch let error as ImageError {
+            } catch let error as any PrewarmError {
                 kept += 1
                 Console.warning("kept \(what): \(error.message)")
             }
