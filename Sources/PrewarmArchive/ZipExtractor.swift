@@ -130,7 +130,7 @@ private final class Extraction {
             throw ArchiveError(
                 .layerTooLarge,
                 "layer zip \(label): its entries declare \(declared) bytes, more than the limit of \(limit) "
-                    + "(`maxLayerSize`); the archive is rejected", setting: .maxLayerSize)
+                    + "(\(ArchiveInput.maxExpandedSize)); the archive is rejected")
         }
         // Every name is checked before anything is written.
         var plans: [(ZipEntry, [String])] = []
@@ -305,8 +305,8 @@ private final class Extraction {
             if written > limit {
                 throw ArchiveError(
                     .layerTooLarge,
-                    "layer zip \(label): expands past the limit of \(limit) bytes (`maxLayerSize`) at entry "
-                        + "'\(quoted(entry.displayName))'; the archive is rejected", setting: .maxLayerSize)
+                    "layer zip \(label): expands past the limit of \(limit) bytes (\(ArchiveInput.maxExpandedSize)) at entry "
+                        + "'\(quoted(entry.displayName))'; the archive is rejected")
             }
             if produced > entry.uncompressedSize {
                 throw rejected(

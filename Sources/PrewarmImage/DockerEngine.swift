@@ -12,9 +12,10 @@ import PrewarmSupport
 /// Podman's names (`docker.io/samcli/…`, `localhost/img:v1`) are read back as `sam local`
 /// writes them.
 public final class DockerEngine: ImageEngine {
-    /// What the errors of ``init(endpoint:)`` say to do; ``EngineDiscovery`` replaces it with what fits
-    /// where the endpoint came from.
-    static let unavailableHint = "start it, or point prewarm at one with \(Setting.dockerHost.mention) or DOCKER_HOST"
+    /// What the errors of ``init(endpoint:)`` say to do; ``EngineDiscovery`` says what fits where the
+    /// endpoint came from instead.
+    static let unavailableHint: Message =
+        "start it, or point prewarm at one with \(EngineInput.dockerHost) or DOCKER_HOST"
 
     /// The newest Engine API version this client has been written against.
     public static let newestKnownVersion = "1.47"
@@ -42,14 +43,18 @@ public final class DockerEngine: ImageEngine {
     ///
     /// - Throws: `EngineError` with code `.engineUnavailable` that says what failed (no socket,
     ///   connection refused, not an Engine API) and how to point prewarm at an engine.
-    public init(endpoint: Endpoint) async throws {
+    public convenience init(endpoint: Endpoint) async throws {
+        try await self.init(endpoint: endpoint, named: "\(endpoint)", hint: Self.unavailableHint)
+    }
+
+    /// Connects to the engine at `endpoint`, which the errors call `name` and for which they say `hint`.
+    init(endpoint: Endpoint, named name: Message, hint: Message) async throws {
         self.endpoint = endpoint
         let client = HTTPClient(configuration: endpoint.httpConfiguration)
         self.client = client
-        let hint = Self.unavailableHint
         if let socket = endpoint.socketPath, !FileManager.default.fileExists(atPath: socket) {
             throw EngineError(
-                .engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)", setting: .dockerHost)
+                .engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)")
         }
         let ping: HTTPResponse
         do {
@@ -59,19 +64,18 @@ public final class DockerEngine: ImageEngine {
             )
         } catch let error as HTTPError {
             throw EngineError(
-                .engineUnavailable, "no Docker engine answers at \(endpoint): \(error.message); \(hint)",
-                setting: .dockerHost)
+                .engineUnavailable, "no Docker engine answers at \(name): \(error.message); \(hint)")
         }
         guard ping.isSuccess else {
             throw EngineError(
-                .engineUnavailable, "\(endpoint) answered /_ping with HTTP \(ping.status); is it a Docker engine?")
+                .engineUnavailable, "\(name) answered /_ping with HTTP \(ping.status); is it a Docker engine?")
         }
         let offered = ping.headers["Api-Version"]
         let version: HTTPResponse
         do {
             version = try await client.execute(HTTPRequest(url: endpoint.baseURL + "/version"))
         } catch let error as HTTPError {
-            throw EngineError(.engineUnavailable, "\(endpoint) answered /_ping but not /version: \(error.message)")
+            throw EngineError(.engineUnavailable, "\(name) answered /_ping but not /version: \(error.message)")
         }
         let info = (try? JSONSerialization.jsonObject(with: version.body)) as? [String: Any] ?? [:]
         let serverVersion = offered ?? info["ApiVersion"] as? String ?? "1.41"
@@ -107,13 +111,13 @@ public final class DockerEngine: ImageEngine {
             }
         }
         guard let image = try await image(named: reference) else {
-            throw EngineError(
-                .missingBase,
+            let off = EngineInput.noPull
+            let message: Message =
                 pull
-                    ? "base image \(reference) is still missing after pulling it"
-                    : "base image \(reference) is not in the engine and pulls are off (`pull: false`); "
-                        + "pull or load it first, or drop `pull: false`",
-                setting: pull ? nil : .skipPull)
+                ? "base image \(reference) is still missing after pulling it"
+                : "base image \(reference) is not in the engine and pulls are off (\(off)); pull or load it first, "
+                    + "or drop \(off)"
+            throw EngineError(.missingBase, message)
         }
         let wanted = platform.architecture
         guard image.architecture == wanted else {

@@ -28,7 +28,7 @@ public struct EngineDiscovery: Sendable {
     public struct Candidate: Sendable, Hashable, CustomStringConvertible {
         /// Who named an endpoint.
         public enum Source: Sendable, Hashable, CustomStringConvertible {
-            /// The `dockerHost` setting (`--docker-host`), named in messages by its ``Setting`` mention.
+            /// The engine the caller pointed at (``EngineInput/dockerHost``).
             case option
             /// `DOCKER_HOST`.
             case dockerHost
@@ -38,15 +38,18 @@ public struct EngineDiscovery: Sendable {
             case socket(String)
 
             /// For messages: `DOCKER_HOST`, `docker context 'colima' from DOCKER_CONTEXT`, `Podman's rootless
-            /// socket`.
-            public var description: String {
+            /// socket`; the option as ``EngineInput/dockerHost``.
+            public var text: Message {
                 switch self {
-                case .option: Setting.dockerHost.mention
+                case .option: "\(EngineInput.dockerHost)"
                 case .dockerHost: "DOCKER_HOST"
                 case .context(let name, let chosenBy): "docker context '\(name)' from \(chosenBy)"
-                case .socket(let name): name
+                case .socket(let name): Message(name)
                 }
             }
+
+            /// ``text``, with the option named by its mention.
+            public var description: String { text.description }
         }
 
         public var endpoint: DockerEngine.Endpoint
@@ -73,25 +76,20 @@ public struct EngineDiscovery: Sendable {
         public var origin: String { source.description }
 
         /// What the user can change to point elsewhere.
-        var fix: String {
+        var fix: Message {
             switch source {
             case .option:
-                "correct \(Setting.dockerHost.mention), or leave it out to use DOCKER_HOST or the docker context"
+                "correct \(EngineInput.dockerHost), or leave it out to use DOCKER_HOST or the docker context"
             case .dockerHost: "correct or unset DOCKER_HOST"
             case .context: "switch contexts (docker context use default) or unset DOCKER_CONTEXT"
-            case .socket: "point prewarm at an engine with \(Setting.dockerHost.mention) or DOCKER_HOST"
+            case .socket: "point prewarm at an engine with \(EngineInput.dockerHost) or DOCKER_HOST"
             }
         }
 
-        public var description: String { "\(endpoint) (\(origin))" }
+        /// The endpoint and where it came from, with the option as ``EngineInput/dockerHost``.
+        public var text: Message { "\(endpoint) (\(source.text))" }
 
-        /// The setting that changes where this engine is: `dockerHost` for the option and `DOCKER_HOST`.
-        var setting: Setting? {
-            switch source {
-            case .option, .dockerHost, .socket: .dockerHost
-            case .context: nil
-            }
-        }
+        public var description: String { text.description }
     }
 
     /// What ``discover(option:)`` found.
@@ -208,7 +206,7 @@ public struct EngineDiscovery: Sendable {
                 .engineUnavailable,
                 "no Docker engine: DOCKER_HOST, DOCKER_CONTEXT and a docker context are not set, and none of "
                     + "the usual sockets answers (\(tried.joined(separator: "; "))); start one, or point prewarm "
-                    + "at one with \(Setting.dockerHost.mention) or DOCKER_HOST", setting: .dockerHost)
+                    + "at one with \(EngineInput.dockerHost) or DOCKER_HOST")
         }
     }
 
@@ -223,35 +221,28 @@ public struct EngineDiscovery: Sendable {
             case .some(ENOENT):
                 throw EngineError(
                     .engineUnavailable,
-                    "no Docker engine at \(candidate): \(path) does not exist; start the engine, or "
-                        + "\(candidate.fix)", setting: candidate.setting)
+                    "no Docker engine at \(candidate.text): \(path) does not exist; start the engine, or "
+                        + "\(candidate.fix)")
             case .some(let code):
                 throw EngineError(
                     .engineUnavailable,
-                    "no Docker engine answers at \(candidate): \(systemErrorMessage(code).lowercased()); start "
-                        + "the engine, or \(candidate.fix)", setting: candidate.setting)
+                    "no Docker engine answers at \(candidate.text): \(systemErrorMessage(code).lowercased()); start "
+                        + "the engine, or \(candidate.fix)")
             case nil:
                 break
             }
         }
-        do {
-            return try await DockerEngine(endpoint: candidate.endpoint)
-        } catch let error as EngineError {
-            var named = error
-            named.message = error.message.replacingOccurrences(of: "\(candidate.endpoint)", with: "\(candidate)")
-                .replacingOccurrences(of: DockerEngine.unavailableHint, with: "start the engine, or \(candidate.fix)")
-            throw named
-        }
+        return try await DockerEngine(
+            endpoint: candidate.endpoint, named: candidate.text, hint: "start the engine, or \(candidate.fix)")
     }
 
     private func permissionDenied(_ candidate: Candidate) -> EngineError {
         let path = candidate.endpoint.socketPath ?? "\(candidate.endpoint)"
         return EngineError(
             .engineUnavailable,
-            "permission denied connecting to the Docker engine at \(candidate): this user may not use \(path); "
+            "permission denied connecting to the Docker engine at \(candidate.text): this user may not use \(path); "
                 + "add the user to the socket's group (for Docker: sudo usermod -aG docker $USER, then log in "
-                + "again), or point prewarm at an engine of yours with \(Setting.dockerHost.mention) or DOCKER_HOST",
-            setting: .dockerHost)
+                + "again), or point prewarm at an engine of yours with \(EngineInput.dockerHost) or DOCKER_HOST")
     }
 
     private func candidate(host: String, source: Candidate.Source, tls: DockerEngine.Endpoint.TLS?) throws -> Candidate
@@ -261,7 +252,7 @@ public struct EngineDiscovery: Sendable {
             return Candidate(endpoint: endpoint, source: source, samLooksHere: source == .dockerHost)
         } catch let error as EngineError {
             var named = error
-            named.message = "\(source): \(error.message)"
+            named.text = "\(source.text): \(error.text)"
             throw named
         }
     }
@@ -299,7 +290,7 @@ public struct EngineDiscovery: Sendable {
             return Candidate(endpoint: endpoint, source: source, samLooksHere: false)
         } catch let error as EngineError {
             var named = error
-            named.message = "\(origin) (\(metaPath)): \(error.message)"
+            named.text = "\(origin) (\(metaPath)): \(error.text)"
             throw named
         }
     }

@@ -51,26 +51,20 @@ public struct EngineError: PrewarmError, TransientError {
     }
 
     public var code: Code
-    /// What failed, where, and what to do, on one line.
-    public var message: String
+    /// What failed, where, and what to do, on one line, with the inputs to change as values.
+    public var text: Message
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
     /// Whether doing the same work again may succeed, and nothing has retried it yet; `false` unless
     /// the thrower says so.
     public var isTransient: Bool
-    /// The setting that `message` tells the reader to change, when it names one (by its `Setting.mention`).
-    public var setting: Setting?
 
     /// - Parameters:
     ///   - transient: whether the failure may pass if the work is done again (``isTransient``).
-    ///   - setting: the setting the message tells the reader to change.
-    public init(
-        _ code: Code, _ message: String, cause: (any Error)? = nil, transient: Bool = false, setting: Setting? = nil
-    ) {
+    public init(_ code: Code, _ text: Message, cause: (any Error)? = nil, transient: Bool = false) {
         self.code = code
-        self.message = message
+        self.text = text
         self.cause = cause.map(describeSystemError)
         self.isTransient = transient
-        self.setting = setting
     }
 }

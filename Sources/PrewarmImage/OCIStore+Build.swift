@@ -40,7 +40,7 @@ extension OCIStore {
                 throw EngineError(
                     .buildFailed,
                     "base image \(request.baseImage) has ONBUILD instructions, which the OCI engine cannot run; "
-                        + "build \(request.name) with `engine: .docker`", setting: .engineDocker)
+                        + "build \(request.name) with \(EngineInput.dockerEngine)")
             }
 
             let history = ImageMetadata.addedHistory(lambdaLayers: request.layers.count)

@@ -66,8 +66,8 @@ public final class OCIStore: @unchecked Sendable {
         if opening == .verify {
             guard FileTree.isDirectory(self.path) else {
                 throw EngineError(
-                    .notFound, "there is no OCI store at \(self.path): nothing to verify; check `ociStore`",
-                    setting: .ociStore)
+                    .notFound,
+                    "there is no OCI store at \(self.path): nothing to verify; check \(EngineInput.storePath)")
             }
         } else {
             do {
@@ -82,8 +82,8 @@ public final class OCIStore: @unchecked Sendable {
             guard version == "1.0.0" else {
                 throw EngineError(
                     .unsupported,
-                    "\(layoutPath) says image layout version \(version ?? "?"), not 1.0.0; use another `ociStore`",
-                    setting: .ociStore)
+                    "\(layoutPath) says image layout version \(version ?? "?"), not 1.0.0; use another \(EngineInput.storePath)"
+                )
             }
         } else if opening == .use {
             try writeAtomically(Self.layoutContent, to: layoutPath)

@@ -8,7 +8,8 @@ public struct LayerStoreError: PrewarmError {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
-            case io, invalidPath, notFound, invalidArchive, invalidDigest, checksumMismatch, download, unsupported
+            case io, invalidPath, notFound, invalidArchive, invalidDigest, checksumMismatch, download
+            case unsupported
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -34,14 +35,14 @@ public struct LayerStoreError: PrewarmError {
     }
 
     public var code: Code
-    /// What failed, where, and what to do, on one line.
-    public var message: String
+    /// What failed, where, and what to do, on one line, with the inputs to change as values.
+    public var text: Message
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
 
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    public init(_ code: Code, _ text: Message, cause: (any Error)? = nil) {
         self.code = code
-        self.message = message
+        self.text = text
         self.cause = cause.map(describeSystemError)
     }
 }

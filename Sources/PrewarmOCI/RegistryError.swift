@@ -38,19 +38,14 @@ public struct RegistryError: PrewarmError {
     }
 
     public var code: Code
-    /// What failed, where, and what to do, on one line.
-    public var message: String
+    /// What failed, where, and what to do, on one line, with the inputs to change as values.
+    public var text: Message
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
-    /// The setting that `message` tells the reader to change, when it names one (by its `Setting.mention`).
-    public var setting: Setting?
 
-    /// - Parameters:
-    ///   - setting: the setting the message tells the reader to change.
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil, setting: Setting? = nil) {
+    public init(_ code: Code, _ text: Message, cause: (any Error)? = nil) {
         self.code = code
-        self.message = message
+        self.text = text
         self.cause = cause.map(describeSystemError)
-        self.setting = setting
     }
 }

@@ -40,7 +40,7 @@ extension BuildSession {
                 events(.loaded(count: report.images.count, engine: docker.description))
             }
         } catch let error as any PrewarmError {
-            let setting = (error as? EngineError)?.setting ?? (error as? RegistryError)?.setting
+            let setting = Setting(mentionedIn: error.text)
             throw BuildSessionError(
                 .publish, error.description, remedy: setting.map(BuildSessionError.Remedy.change), cause: error)
         }

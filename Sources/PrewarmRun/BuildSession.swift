@@ -200,7 +200,7 @@ public struct BuildSession: Sendable {
         let emulators = EmulatorLocator(
             directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
             directorySource: configuration.emulatorDirectory != nil
-                ? Setting.emulatorDirectory.mention : "the template's Metadata.Prewarm.EmulatorDirectory",
+                ? "\(Setting.emulatorDirectory)" : "the template's Metadata.Prewarm.EmulatorDirectory",
             environment: configuration.environment)
         do {
             for architecture in Set(plan.functions.map(\.architecture)) {

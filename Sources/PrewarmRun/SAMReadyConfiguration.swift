@@ -161,7 +161,7 @@ public struct SAMReadyConfiguration: Sendable {
             throw FileError(
                 .io,
                 "cannot create \((path as NSString).deletingLastPathComponent): \(describeSystemError(error)); pass "
-                    + "\(Setting.samConfigDirectory.mention) to write the SAM configuration elsewhere",
+                    + "\(Setting.samConfigDirectory) to write the SAM configuration elsewhere",
                 cause: error)
         }
         do {
@@ -169,7 +169,7 @@ public struct SAMReadyConfiguration: Sendable {
         } catch {
             throw FileError(
                 .io,
-                "cannot write \(path): \(describeSystemError(error)); pass \(Setting.samConfigDirectory.mention) to "
+                "cannot write \(path): \(describeSystemError(error)); pass \(Setting.samConfigDirectory) to "
                     + "write the SAM configuration elsewhere",
                 cause: error)
         }

@@ -200,7 +200,8 @@ public struct Scheduler: Sendable {
 
         let cancelled = Task.isCancelled
         for node in graph.nodes where state.outcomes[node.id] == nil {
-            let outcome: NodeOutcome = cancelled ? .interrupted : .skipped(reason: "`failFast` stopped the run")
+            let outcome: NodeOutcome =
+                cancelled ? .interrupted : .skipped(reason: "\(Setting.failFast.mention) stopped the run")
             state.outcomes[node.id] = outcome
             events(.finished(node, outcome, duration: .zero))
         }

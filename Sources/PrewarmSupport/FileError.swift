@@ -19,13 +19,13 @@ public struct FileError: PrewarmError {
 
     public var code: Code
     /// What failed, where, and what to do, on one line.
-    public var message: String
+    public var text: Message
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
 
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    public init(_ code: Code, _ text: Message, cause: (any Error)? = nil) {
         self.code = code
-        self.message = message
+        self.text = text
         self.cause = cause.map(describeSystemError)
     }
 }

@@ -153,7 +153,7 @@ import Testing
                 zips + "/liar.zip", to: directory.path + "/layer", label: "liar")
         }
         #expect(error?.code == .layerTooLarge)
-        #expect(error?.setting == .maxLayerSize)
+        #expect(error?.text.inputs.contains { $0 as? ArchiveInput == .maxExpandedSize } == true)
         // As prewarm prints it, with the flag: SettingFlagsTests.
         #expect(
             error?.message

@@ -41,7 +41,7 @@ import Testing
             try ZipExtractor(maxExpandedSize: 2000).extract(
                 zips + "/liar.zip", to: directory.path + "/layer", label: "liar")
         }
-        #expect(error?.setting == .maxLayerSize)
+        #expect(error.flatMap { Setting(mentionedIn: $0.text) } == .maxLayerSize)
         #expect(
             error.map { SettingFlags.render($0.message) }
                 == "layer zip liar: expands past the limit of 2000 bytes (--max-layer-size) at entry 'zeros'; "

@@ -17,7 +17,7 @@ import Testing
         #expect(try fromEnvironment.emulator(for: "arm64") == directory.path + "/env/aws-lambda-rie-arm64")
         let missing = #expect(throws: EngineError.self) { try locator.emulator(for: "x86_64") }
         #expect(missing?.message.contains("`emulatorDirectory`") == true)  // --rie-dir: SettingFlagsTests
-        #expect(missing?.setting == .emulatorDirectory)
+        #expect(missing?.text.inputs.contains { $0 as? EngineInput == .emulatorDirectory } == true)
         #expect(missing?.message.contains("aws-lambda-rie-x86_64") == true)
         #expect(missing?.message.contains("pip install aws-sam-cli") == true, "says where the emulator comes from")
     }

@@ -40,7 +40,7 @@ import Testing
         let flag = try #require(
             try EngineDiscovery(environment: ["DOCKER_HOST": "unix:///tmp/d.sock"], homeDirectory: home.path)
                 .explicitCandidate(option: "unix:///tmp/flag.sock"))
-        #expect(flag.origin == Setting.dockerHost.mention)
+        #expect(flag.origin == EngineInput.dockerHost.mention)
         #expect(flag.source == .option)
 
         // `default` is no context: nothing is pointed at.

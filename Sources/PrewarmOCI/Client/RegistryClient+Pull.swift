@@ -103,8 +103,8 @@ extension RegistryClient {
                 let list = offered.isEmpty ? "no platform" : offered.map(\.description).joined(separator: ", ")
                 throw RegistryError(
                     .platformNotFound,
-                    "no \(platform) image in the index of \(reference)\(via); it offers \(list): pick another `architectures` or base image",
-                    setting: .architectures)
+                    "no \(platform) image in the index of \(reference)\(via); it offers \(list): pick another \(RegistryInput.platform) or base image"
+                )
             }
             indexDigest = content.digest
             let pinned = source.withDigest(chosen.digest)
@@ -132,8 +132,8 @@ extension RegistryClient {
         guard platform.accepts(imagePlatform) else {
             throw RegistryError(
                 .platformNotFound,
-                "\(reference)\(via) is a \(imagePlatform) image, not \(platform): pick another `architectures` or base image",
-                setting: .architectures)
+                "\(reference)\(via) is a \(imagePlatform) image, not \(platform): pick another \(RegistryInput.platform) or base image"
+            )
         }
         try await storeManifest(content, into: store)
         return RegistryPulledImage(

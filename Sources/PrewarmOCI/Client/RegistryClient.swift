@@ -256,7 +256,7 @@ public actor RegistryClient {
     /// scheduler must not do the node again on top of that (see `TransientError`).
     func registryError(_ what: String, _ error: any Error) -> any Error {
         if error is RegistryError || error is CancellationError { return error }
-        return RegistryError(.registry, what, cause: error)
+        return RegistryError(.registry, Message(what), cause: error)
     }
 
     /// Runs `work` for each of `items`, at most ``Configuration/maxConcurrentBlobs`` at a time.

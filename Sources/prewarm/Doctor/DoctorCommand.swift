@@ -91,7 +91,7 @@ struct DoctorCommand: AsyncParsableCommand {
                             + "engine or pass --docker-host")
                 }
             } catch let error as any PrewarmError {
-                report.fail("engine", SettingFlags.render(error.message))
+                report.fail("engine", SettingFlags.render(error.text))
                 return nil
             } catch {
                 report.fail("engine", "\(error)")
@@ -123,7 +123,7 @@ struct DoctorCommand: AsyncParsableCommand {
         let emulators = EmulatorLocator(
             directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
             directorySource: configuration.emulatorDirectory != nil
-                ? Setting.emulatorDirectory.mention : "the template's Metadata.Prewarm.EmulatorDirectory",
+                ? "\(Setting.emulatorDirectory)" : "the template's Metadata.Prewarm.EmulatorDirectory",
             environment: configuration.environment)
         for architecture in [Architecture.x86_64, .arm64] {
             let needed = plan.functions.contains { $0.architecture == architecture }
@@ -131,7 +131,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 let path = try emulators.emulator(for: architecture.rawValue)
                 report.pass("emulator", "\(architecture.rawValue): \(path)")
             } catch {
-                let message = SettingFlags.render((error as? any PrewarmError)?.message ?? "\(error)")
+                let message = (error as? any PrewarmError).map { SettingFlags.render($0.text) } ?? "\(error)"
                 if needed {
                     report.fail(
                         "emulator", "\(architecture.rawValue): \(message); point --rie-dir at a directory holding it")

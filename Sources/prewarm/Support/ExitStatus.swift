@@ -45,7 +45,7 @@ enum ExitStatus: Int32 {
         case let error as JournalError:
             return (.unusableInput, SettingFlags.render(error.message))
         case let error as any PrewarmError:
-            return (.unusableInput, SettingFlags.render(error.description))
+            return (.unusableInput, SettingFlags.render(error))
         case let error as AWSError:
             return (.unusableInput, error.message)
         default:

@@ -52,6 +52,16 @@ enum SettingFlags {
         return result + rest
     }
 
+    /// `message` with every input it mentions spelled as the flag of the setting that changes it.
+    static func render(_ message: Message) -> String {
+        message.rendered(settings: flag(for:))
+    }
+
+    /// `error`'s message and cause, with every input it mentions spelled as a flag.
+    static func render(_ error: any PrewarmError) -> String {
+        error.rendered { input in Setting(input).map(flag(for:)) ?? input.mention }
+    }
+
     /// Each setting's mention, with the flag that spells it.
     private static let flags = Dictionary(uniqueKeysWithValues: Setting.all.map { ($0.mention, flag(for: $0)) })
 
