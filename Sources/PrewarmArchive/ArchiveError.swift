@@ -33,10 +33,15 @@ public struct ArchiveError: PrewarmError {
     public var text: Message
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
+    /// For `.layerTooLarge` past the extraction limit: that limit, in bytes (the input is
+    /// ``ArchiveInput/maxExpandedSize``).
+    public var limit: Int64?
 
-    public init(_ code: Code, _ text: Message, cause: (any Error)? = nil) {
+    /// - Parameter limit: the extraction limit that the archive went past, for `.layerTooLarge`.
+    public init(_ code: Code, _ text: Message, cause: (any Error)? = nil, limit: Int64? = nil) {
         self.code = code
         self.text = text
         self.cause = cause.map(describeSystemError)
+        self.limit = limit
     }
 }

@@ -130,7 +130,7 @@ private final class Extraction {
             throw ArchiveError(
                 .layerTooLarge,
                 "layer zip \(label): its entries declare \(declared) bytes, more than the limit of \(limit) "
-                    + "(\(ArchiveInput.maxExpandedSize)); the archive is rejected")
+                    + "(\(ArchiveInput.maxExpandedSize)); the archive is rejected", limit: limit)
         }
         // Every name is checked before anything is written.
         var plans: [(ZipEntry, [String])] = []
@@ -306,7 +306,7 @@ private final class Extraction {
                 throw ArchiveError(
                     .layerTooLarge,
                     "layer zip \(label): expands past the limit of \(limit) bytes (\(ArchiveInput.maxExpandedSize)) at entry "
-                        + "'\(quoted(entry.displayName))'; the archive is rejected")
+                        + "'\(quoted(entry.displayName))'; the archive is rejected", limit: limit)
             }
             if produced > entry.uncompressedSize {
                 throw rejected(

@@ -154,6 +154,7 @@ import Testing
         }
         #expect(error?.code == .layerTooLarge)
         #expect(error?.text.inputs.contains { $0 as? ArchiveInput == .maxExpandedSize } == true)
+        #expect(error?.limit == 2000)
         // As prewarm prints it, with the flag: SettingFlagsTests.
         #expect(
             error?.message

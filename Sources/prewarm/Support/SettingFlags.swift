@@ -25,8 +25,12 @@ enum SettingFlags {
         }
     }
 
-    /// `text` (a library's message) with every setting it mentions spelled as its flag. One pass over
-    /// the text: a plan's JSON of thousands of functions goes through here too.
+    /// `text` (a library's message, already a string) with every setting it mentions spelled as its flag.
+    /// One pass over the text: a plan's JSON of thousands of functions goes through here too.
+    ///
+    /// Only for text that reached the command line as a string: node outcomes and retries, the journal's
+    /// records, a plan's warnings and errors, the template's and journal's errors. An error that keeps its
+    /// ``Message`` is rendered by its mentions instead (``render(_:)-(any PrewarmError)``).
     static func render(_ text: String) -> String {
         guard text.utf8.contains(UInt8(ascii: "`")) else { return text }
         var result = ""
