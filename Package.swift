@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "PrewarmJournal", targets: ["PrewarmJournal"]),
         .library(name: "PrewarmHTTP", targets: ["PrewarmHTTP"]),
         .library(name: "PrewarmAWS", targets: ["PrewarmAWS"]),
+        // `PrewarmError`, which every module's error adopts, for a program that catches any of them.
+        .library(name: "PrewarmSupport", targets: ["PrewarmSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,7 +55,7 @@ let package = Package(
             ]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // Locks, file locks, atomic writes, hex, POSIX errors, and the error of the image modules: each once.
+        // Locks, file locks, atomic writes, hex, POSIX errors, and `PrewarmError`, which every module's error adopts.
         .target(name: "PrewarmSupport"),
         // Reproducible tar writing, tar reading, a safe zip reader over zlib, content digests.
         .target(

@@ -7,10 +7,10 @@ import PrewarmSupport
 public enum ContentDigest {
     /// `sha256:<hex>` of the file at `path`, read in blocks.
     ///
-    /// - Throws: `ImageError` with code `.io` when it cannot be read.
+    /// - Throws: `ArchiveError` with code `.io` when it cannot be read.
     public static func file(_ path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ImageError(.io, "cannot read \(path)")
+            throw ArchiveError(.io, "cannot read \(path)")
         }
         defer { try? handle.close() }
         var hasher = SHA256()
@@ -19,7 +19,7 @@ public enum ContentDigest {
                 hasher.update(data: block)
             }
         } catch {
-            throw ImageError(.io, "cannot read \(path)", cause: error)
+            throw ArchiveError(.io, "cannot read \(path)", cause: error)
         }
         return "sha256:" + Hex.string(hasher.finalize())
     }
@@ -28,7 +28,7 @@ public enum ContentDigest {
     /// and the digest of a file's bytes or a link's target. Times and owners do not count
     /// (they do not reach the image either).
     ///
-    /// - Throws: `ImageError` with code `.notFound` when the directory does not exist.
+    /// - Throws: `ArchiveError` with code `.notFound` when the directory does not exist.
     public static func directory(_ path: String) throws -> String {
         var hasher = SHA256()
         let entries = try DirectoryEntry.entries(of: path).sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }

@@ -17,13 +17,13 @@ public enum DirectoryEntry: Sendable, Equatable {
     /// The entries of one layer directory, relative to it, without following links.
     ///
     /// - Returns: every path under `directory`, relative to it, in no particular order.
-    /// - Throws: `ImageError` with code `.notFound` when `directory` does not exist, `.invalidContent` when it holds
+    /// - Throws: `ArchiveError` with code `.notFound` when `directory` does not exist, `.invalidContent` when it holds
     ///   something other than files, directories and links; `.io` when it cannot be read.
     public static func entries(of directory: String) throws -> [(String, DirectoryEntry)] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
         else {
-            throw ImageError(.notFound, "layer directory \(directory) does not exist")
+            throw ArchiveError(.notFound, "layer directory \(directory) does not exist")
         }
         let manager = FileManager.default
         var result: [(String, DirectoryEntry)] = []
@@ -34,14 +34,14 @@ public enum DirectoryEntry: Sendable, Equatable {
             do {
                 names = try manager.contentsOfDirectory(atPath: absolute)
             } catch {
-                throw ImageError(.io, "cannot list \(absolute)", cause: error)
+                throw ArchiveError(.io, "cannot list \(absolute)", cause: error)
             }
             for name in names {
                 let childRelative = relative.isEmpty ? name : relative + "/" + name
                 let childAbsolute = absolute + "/" + name
                 var status = stat()
                 guard lstat(childAbsolute, &status) == 0 else {
-                    throw ImageError(.io, "cannot read \(childAbsolute): \(systemErrorMessage())")
+                    throw ArchiveError(.io, "cannot read \(childAbsolute): \(systemErrorMessage())")
                 }
                 let mode = UInt32(status.st_mode) & 0o7777
                 switch UInt32(status.st_mode) & UInt32(S_IFMT) {
@@ -55,11 +55,11 @@ public enum DirectoryEntry: Sendable, Equatable {
                     do {
                         target = try manager.destinationOfSymbolicLink(atPath: childAbsolute)
                     } catch {
-                        throw ImageError(.io, "cannot read link \(childAbsolute)", cause: error)
+                        throw ArchiveError(.io, "cannot read link \(childAbsolute)", cause: error)
                     }
                     result.append((childRelative, .symlink(target: target)))
                 default:
-                    throw ImageError(
+                    throw ArchiveError(
                         .invalidContent, "\(childAbsolute) is not a file, directory or link; a layer cannot hold it")
                 }
             }

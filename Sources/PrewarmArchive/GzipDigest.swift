@@ -12,10 +12,10 @@ package final class GzipDigest {
     private var finished = false
     private var output = [UInt8](repeating: 0, count: 1 << 16)
 
-    /// - Throws: `ImageError` with code `.io` when zlib cannot start.
+    /// - Throws: `ArchiveError` with code `.io` when zlib cannot start.
     package init() throws {
         guard czlib_inflate_init_gzip(&stream) == Z_OK else {
-            throw ImageError(.io, "zlib cannot start inflating a gzip stream")
+            throw ArchiveError(.io, "zlib cannot start inflating a gzip stream")
         }
         started = true
     }
@@ -26,7 +26,7 @@ package final class GzipDigest {
 
     /// Inflates `data`, the next bytes of the stream, into the digest.
     ///
-    /// - Throws: `ImageError` with code `.invalidContent` when it is not gzip.
+    /// - Throws: `ArchiveError` with code `.invalidContent` when it is not gzip.
     package func update(_ data: Data) throws {
         guard !data.isEmpty else { return }
         try data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
@@ -65,7 +65,7 @@ package final class GzipDigest {
 
     /// The digest of everything inflated, as `sha256:<hex>`.
     ///
-    /// - Throws: `ImageError` with code `.invalidContent` when the stream ended early.
+    /// - Throws: `ArchiveError` with code `.invalidContent` when the stream ended early.
     package func finalize() throws -> String {
         guard finished else { throw invalid("the gzip stream ends early") }
         return "sha256:" + Hex.string(hasher.finalize())
@@ -73,23 +73,23 @@ package final class GzipDigest {
 
     /// The digest of what the gzip file at `path` inflates to.
     ///
-    /// - Throws: `ImageError` with code `.io` when it cannot be read, `.invalidContent` when it
+    /// - Throws: `ArchiveError` with code `.io` when it cannot be read, `.invalidContent` when it
     ///   is not gzip.
     package static func file(_ path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImageError(.io, "cannot read \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ArchiveError(.io, "cannot read \(path)") }
         defer { try? handle.close() }
         let digest = try GzipDigest()
         do {
             while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { try digest.update(block) }
-        } catch let error as ImageError {
-            throw ImageError(error.code, "\(path) is \(error.message)")
+        } catch let error as ArchiveError {
+            throw ArchiveError(error.code, "\(path) is \(error.message)")
         } catch {
-            throw ImageError(.io, "cannot read \(path)", cause: error)
+            throw ArchiveError(.io, "cannot read \(path)", cause: error)
         }
         return try digest.finalize()
     }
 
-    private func invalid(_ reason: String) -> ImageError {
-        ImageError(.invalidContent, "not a whole gzip stream (\(reason))")
+    private func invalid(_ reason: String) -> ArchiveError {
+        ArchiveError(.invalidContent, "not a whole gzip stream (\(reason))")
     }
 }

@@ -19,11 +19,11 @@ package struct TarReader {
 
     /// Reads the headers of the archive at `path`.
     ///
-    /// - Throws: `ImageError` with code `.invalidArchive` when it is not a tar archive.
+    /// - Throws: `ArchiveError` with code `.invalidArchive` when it is not a tar archive.
     package init(path: String) throws {
         self.path = path
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ImageError(.io, "cannot read \(path)")
+            throw ArchiveError(.io, "cannot read \(path)")
         }
         defer { try? handle.close() }
         var offset: UInt64 = 0
@@ -38,12 +38,12 @@ package struct TarReader {
                 try handle.seek(toOffset: offset)
                 header = try handle.read(upToCount: 512) ?? Data()
             } catch {
-                throw ImageError(.io, "cannot read \(path)", cause: error)
+                throw ArchiveError(.io, "cannot read \(path)", cause: error)
             }
             if header.count < 512 || header.allSatisfy({ $0 == 0 }) { break }
             let bytes = [UInt8](header)
             guard Self.checksumMatches(bytes) else {
-                throw ImageError(.invalidArchive, "\(path) is not a tar archive (bad header at byte \(offset))")
+                throw ArchiveError(.invalidArchive, "\(path) is not a tar archive (bad header at byte \(offset))")
             }
             let type = bytes[156]
             let size = paxSize ?? Self.number(bytes[124..<136])
@@ -117,19 +117,19 @@ package struct TarReader {
     /// The content of the file `name` (following links).
     package func data(_ name: String) throws -> Data? {
         guard let entry = file(name) else { return nil }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImageError(.io, "cannot read \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ArchiveError(.io, "cannot read \(path)") }
         defer { try? handle.close() }
         return try Self.read(handle, at: entry.offset, count: Int(entry.size), path: path)
     }
 
     /// Hands the content of `entry` to `body` in blocks.
     package func stream(_ entry: Entry, to body: (Data) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImageError(.io, "cannot read \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ArchiveError(.io, "cannot read \(path)") }
         defer { try? handle.close() }
         do {
             try handle.seek(toOffset: entry.offset)
         } catch {
-            throw ImageError(.io, "cannot read \(path)", cause: error)
+            throw ArchiveError(.io, "cannot read \(path)", cause: error)
         }
         var remaining = entry.size
         while remaining > 0 {
@@ -137,10 +137,10 @@ package struct TarReader {
             do {
                 block = try handle.read(upToCount: Int(min(remaining, 1 << 20))) ?? Data()
             } catch {
-                throw ImageError(.io, "cannot read \(path)", cause: error)
+                throw ArchiveError(.io, "cannot read \(path)", cause: error)
             }
             guard !block.isEmpty else {
-                throw ImageError(.invalidArchive, "\(path) is truncated inside \(entry.name)")
+                throw ArchiveError(.invalidArchive, "\(path) is truncated inside \(entry.name)")
             }
             try body(block)
             remaining -= UInt64(block.count)
@@ -152,13 +152,13 @@ package struct TarReader {
             try handle.seek(toOffset: offset)
             let data = try handle.read(upToCount: count) ?? Data()
             guard data.count == count else {
-                throw ImageError(.invalidArchive, "\(path) is truncated at byte \(offset + UInt64(data.count))")
+                throw ArchiveError(.invalidArchive, "\(path) is truncated at byte \(offset + UInt64(data.count))")
             }
             return data
-        } catch let error as ImageError {
+        } catch let error as ArchiveError {
             throw error
         } catch {
-            throw ImageError(.io, "cannot read \(path)", cause: error)
+            throw ArchiveError(.io, "cannot read \(path)", cause: error)
         }
     }
 

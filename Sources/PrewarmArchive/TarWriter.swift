@@ -43,11 +43,11 @@ public struct TarWriter: ~Copyable {
 
     /// Adds a regular file whose contents are read from `source`, in blocks.
     ///
-    /// - Throws: `ImageError` with code `.io` when the file cannot be read or changes size
+    /// - Throws: `ArchiveError` with code `.io` when the file cannot be read or changes size
     ///   while it is read.
     public mutating func addFile(_ path: String, from source: String, mode: UInt32) throws {
         guard let handle = FileHandle(forReadingAtPath: source) else {
-            throw ImageError(.io, "cannot read \(source)")
+            throw ArchiveError(.io, "cannot read \(source)")
         }
         defer { try? handle.close() }
         let size: UInt64
@@ -55,7 +55,7 @@ public struct TarWriter: ~Copyable {
             size = try handle.seekToEnd()
             try handle.seek(toOffset: 0)
         } catch {
-            throw ImageError(.io, "cannot read \(source)", cause: error)
+            throw ArchiveError(.io, "cannot read \(source)", cause: error)
         }
         try writeHeader(path: path, type: .file, mode: mode, size: size, linkTarget: "")
         var remaining = size
@@ -64,10 +64,10 @@ public struct TarWriter: ~Copyable {
             do {
                 chunk = try handle.read(upToCount: Int(min(remaining, UInt64(Self.flushThreshold)))) ?? Data()
             } catch {
-                throw ImageError(.io, "cannot read \(source)", cause: error)
+                throw ArchiveError(.io, "cannot read \(source)", cause: error)
             }
             guard !chunk.isEmpty else {
-                throw ImageError(.io, "\(source) became shorter while it was archived")
+                throw ArchiveError(.io, "\(source) became shorter while it was archived")
             }
             append(chunk)
             remaining -= UInt64(chunk.count)
@@ -100,7 +100,7 @@ public struct TarWriter: ~Copyable {
         throws
     {
         guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
-            throw ImageError(.invalidPath, "archive path '\(path)' must be relative and stay inside the archive")
+            throw ArchiveError(.invalidPath, "archive path '\(path)' must be relative and stay inside the archive")
         }
         var pax: [(String, String)] = []
         let (prefix, name) = Self.split(path)
@@ -203,7 +203,7 @@ public struct TarWriter: ~Copyable {
         do {
             try output(buffer)
         } catch {
-            throw ImageError(.io, "cannot write the archive", cause: error)
+            throw ArchiveError(.io, "cannot write the archive", cause: error)
         }
         buffer.removeAll(keepingCapacity: true)
     }

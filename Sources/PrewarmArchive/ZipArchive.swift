@@ -65,13 +65,13 @@ final class ZipFileReader {
         self.label = label
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw ImageError(.io, "layer zip \(label): cannot open \(path): \(systemErrorMessage())")
+            throw ArchiveError(.io, "layer zip \(label): cannot open \(path): \(systemErrorMessage())")
         }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             let reason = systemErrorMessage()
             close(descriptor)
-            throw ImageError(.io, "layer zip \(label): cannot read \(path): \(reason)")
+            throw ArchiveError(.io, "layer zip \(label): cannot read \(path): \(reason)")
         }
         size = UInt64(status.st_size)
     }
@@ -81,8 +81,8 @@ final class ZipFileReader {
     }
 
     /// An error for an archive that is not a readable zip file.
-    func corrupt(_ detail: String) -> ImageError {
-        ImageError(.invalidArchive, "layer zip \(label): \(detail); the archive is damaged or not a zip file")
+    func corrupt(_ detail: String) -> ArchiveError {
+        ArchiveError(.invalidArchive, "layer zip \(label): \(detail); the archive is damaged or not a zip file")
     }
 
     /// Exactly `count` bytes from `offset`.
@@ -98,7 +98,7 @@ final class ZipFileReader {
                     descriptor, buffer.baseAddress.map { $0 + done }, count - done, off_t(offset) + off_t(done))
                 if got < 0, errno == EINTR { continue }
                 guard got > 0 else {
-                    throw ImageError(.io, "layer zip \(label): cannot read: \(systemErrorMessage())")
+                    throw ArchiveError(.io, "layer zip \(label): cannot read: \(systemErrorMessage())")
                 }
                 done += got
             }
@@ -110,13 +110,13 @@ final class ZipFileReader {
     package func entries() throws -> [ZipEntry] {
         let directory = try locateCentralDirectory()
         guard directory.size <= Self.maxCentralDirectorySize else {
-            throw ImageError(
+            throw ArchiveError(
                 .layerTooLarge,
                 "layer zip \(label): its central directory has \(directory.size) bytes, more than the "
                     + "\(Self.maxCentralDirectorySize) allowed; the archive is rejected")
         }
         guard directory.count <= Self.maxEntries else {
-            throw ImageError(
+            throw ArchiveError(
                 .layerTooLarge,
                 "layer zip \(label): it has \(directory.count) entries, more than the \(Self.maxEntries) allowed; "
                     + "the archive is rejected")
@@ -164,7 +164,7 @@ final class ZipFileReader {
         let extraLength = UInt64(header.le16(28))
         let localName = try read(at: entry.localHeaderOffset + 30, count: nameLength)
         guard localName == entry.nameBytes else {
-            throw ImageError(
+            throw ArchiveError(
                 .invalidPath,
                 "layer zip \(label): entry '\(entry.displayName)' is named '\(String(decoding: localName, as: UTF8.self))' "
                     + "in its local header; the archive is rejected")
@@ -207,7 +207,7 @@ final class ZipFileReader {
             guard record.le32(0) == 0x0606_4b50 else { throw corrupt("no zip64 end of central directory record") }
             result = CentralDirectory(offset: record.le64(48), size: record.le64(40), count: record.le64(32))
         } else if disk != 0 || directoryDisk != 0 {
-            throw ImageError(.unsupported, "layer zip \(label): a multi-part archive is not supported; join it first")
+            throw ArchiveError(.unsupported, "layer zip \(label): a multi-part archive is not supported; join it first")
         }
         guard result.offset <= size, result.size <= size - result.offset else {
             throw corrupt("the central directory runs past the end of the file")

@@ -4,7 +4,7 @@ import PrewarmSupport
 
 /// Extracts a layer's zip archive, refusing anything that could write outside the layer's directory.
 ///
-/// Every entry is checked before it is written, and the archive is rejected (with an ``ImageError`` that
+/// Every entry is checked before it is written, and the archive is rejected (with an ``ArchiveError`` that
 /// names the entry) when:
 /// - its name is empty, absolute, has a `..` component, a backslash or a NUL, or is not UTF-8; or is longer
 ///   than ``maxPathBytes``, or has a component longer than ``maxComponentBytes`` (no file system could
@@ -53,7 +53,7 @@ public struct ZipExtractor: Sendable {
     /// it must be on the same file system), and renames it to `destination` once complete.
     ///
     /// - Parameter label: how messages name the archive (`layer zip <label>: …`); the archive's path if `nil`.
-    /// - Throws: ``ImageError``: `.invalidPath` for an entry that would leave the directory, `.layerTooLarge`
+    /// - Throws: ``ArchiveError``: `.invalidPath` for an entry that would leave the directory, `.layerTooLarge`
     ///   past ``maxExpandedSize``, `.invalidArchive` for a damaged archive, `.unsupported` for one it cannot read, `.io` when the
     ///   destination exists or a file cannot be written. The temporary directory is gone after any error.
     @discardableResult
@@ -65,7 +65,7 @@ public struct ZipExtractor: Sendable {
         let work = workDirectory ?? (destination as NSString).deletingLastPathComponent
         var template = Array((work + "/.zip-XXXXXX").utf8CString)
         guard mkdtemp(&template) != nil else {
-            throw ImageError(.io, "layer zip \(label): cannot create a directory in \(work): \(systemErrorMessage())")
+            throw ArchiveError(.io, "layer zip \(label): cannot create a directory in \(work): \(systemErrorMessage())")
         }
         let root = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do {
@@ -74,7 +74,7 @@ public struct ZipExtractor: Sendable {
             guard chmod(root, 0o755) == 0 else { throw run.ioError("cannot set the mode of \(root)") }
             var status = stat()
             if lstat(destination, &status) == 0 {
-                throw ImageError(.io, "layer zip \(label): \(destination) already exists; remove it and retry")
+                throw ArchiveError(.io, "layer zip \(label): \(destination) already exists; remove it and retry")
             }
             guard rename(root, destination) == 0 else { throw run.ioError("cannot rename \(root) to \(destination)") }
             return result
@@ -111,12 +111,13 @@ private final class Extraction {
 
     var label: String { reader.label }
 
-    func rejected(_ entry: ZipEntry, _ reason: String, code: ImageError.Code = .invalidPath) -> ImageError {
-        ImageError(code, "layer zip \(label): entry '\(quoted(entry.displayName))' \(reason); the archive is rejected")
+    func rejected(_ entry: ZipEntry, _ reason: String, code: ArchiveError.Code = .invalidPath) -> ArchiveError {
+        ArchiveError(
+            code, "layer zip \(label): entry '\(quoted(entry.displayName))' \(reason); the archive is rejected")
     }
 
-    func ioError(_ detail: String) -> ImageError {
-        ImageError(.io, "layer zip \(label): \(detail): \(systemErrorMessage())")
+    func ioError(_ detail: String) -> ArchiveError {
+        ArchiveError(.io, "layer zip \(label): \(detail): \(systemErrorMessage())")
     }
 
     func extractAll() throws -> ZipExtractor.Result {
@@ -126,10 +127,10 @@ private final class Extraction {
             return overflow ? UInt64.max : sum
         }
         if declared > UInt64(limit) {
-            throw ImageError(
+            throw ArchiveError(
                 .layerTooLarge,
                 "layer zip \(label): its entries declare \(declared) bytes, more than the limit of \(limit) "
-                    + "(`maxLayerSize`); the archive is rejected", setting: .maxLayerSize)
+                    + "(\(ArchiveInput.maxExpandedSize)); the archive is rejected", limit: limit)
         }
         // Every name is checked before anything is written.
         var plans: [(ZipEntry, [String])] = []
@@ -302,10 +303,10 @@ private final class Extraction {
             written += Int64(length)
             produced += UInt64(length)
             if written > limit {
-                throw ImageError(
+                throw ArchiveError(
                     .layerTooLarge,
-                    "layer zip \(label): expands past the limit of \(limit) bytes (`maxLayerSize`) at entry "
-                        + "'\(quoted(entry.displayName))'; the archive is rejected", setting: .maxLayerSize)
+                    "layer zip \(label): expands past the limit of \(limit) bytes (\(ArchiveInput.maxExpandedSize)) at entry "
+                        + "'\(quoted(entry.displayName))'; the archive is rejected", limit: limit)
             }
             if produced > entry.uncompressedSize {
                 throw rejected(
@@ -337,7 +338,7 @@ private final class Extraction {
         } else {
             var stream = z_stream()
             guard czlib_inflate_init_raw(&stream) == Z_OK else {
-                throw ImageError(.io, "layer zip \(label): zlib cannot start inflating")
+                throw ArchiveError(.io, "layer zip \(label): zlib cannot start inflating")
             }
             defer { inflateEnd(&stream) }
             var finished = false

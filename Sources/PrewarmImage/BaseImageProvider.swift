@@ -11,7 +11,7 @@ public protocol BaseImageProvider: Sendable {
     ///   local sources are used either way.
     /// - Returns: `false` when this provider cannot provide it (the store then reports the base
     ///   as missing).
-    /// - Throws: `ImageError` when providing it was tried and failed.
+    /// - Throws: `EngineError` when providing it was tried and failed.
     func provide(_ reference: String, platform: OCIPlatform, pull: Bool, into store: OCIStore) async throws -> Bool
 }
 
@@ -53,13 +53,13 @@ public struct LayoutBaseProvider: BaseImageProvider {
     {
         let indexPath = layout + "/index.json"
         guard let data = FileManager.default.contents(atPath: indexPath) else {
-            throw ImageError(.missingBase, "cannot read \(indexPath): the base images' OCI layout is not there")
+            throw EngineError(.missingBase, "cannot read \(indexPath): the base images' OCI layout is not there")
         }
         let index: OCIIndex
         do {
             index = try JSONDecoder().decode(OCIIndex.self, from: data)
         } catch {
-            throw ImageError(.missingBase, "\(indexPath) is not an OCI image index: \(error)")
+            throw EngineError(.missingBase, "\(indexPath) is not an OCI image index: \(error)")
         }
         let candidates = index.manifests.filter { $0.annotations?[OCIAnnotation.imageName] == reference }
         guard
@@ -79,7 +79,7 @@ public struct LayoutBaseProvider: BaseImageProvider {
 
     private func blobFile(_ digest: String) throws -> String {
         guard OCIStore.isValidDigest(digest) else {
-            throw ImageError(.missingBase, "\(layout) names '\(digest)', which is not a sha256 digest")
+            throw EngineError(.missingBase, "\(layout) names '\(digest)', which is not a sha256 digest")
         }
         return layout + "/blobs/sha256/" + digest.dropFirst("sha256:".count)
     }
@@ -87,7 +87,7 @@ public struct LayoutBaseProvider: BaseImageProvider {
     private func copy(_ digest: String, into store: OCIStore) throws -> Data {
         let file = try blobFile(digest)
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ImageError(.missingBase, "\(layout) lacks the blob \(digest)")
+            throw EngineError(.missingBase, "\(layout) lacks the blob \(digest)")
         }
         try store.writeBlob(data, expected: digest)
         return data
@@ -96,7 +96,7 @@ public struct LayoutBaseProvider: BaseImageProvider {
     private func copyFile(_ digest: String, into store: OCIStore) throws -> Int64 {
         let file = try blobFile(digest)
         guard FileManager.default.fileExists(atPath: file) else {
-            throw ImageError(.missingBase, "\(layout) lacks the blob \(digest)")
+            throw EngineError(.missingBase, "\(layout) lacks the blob \(digest)")
         }
         return try store.writeBlob(fromFile: file, expected: digest).size
     }

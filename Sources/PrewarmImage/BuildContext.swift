@@ -35,7 +35,7 @@ public struct BuildContext: Sendable {
     /// Writes the build context as a tar archive to `path`, replacing it.
     ///
     /// - Returns: the number of bytes written.
-    /// - Throws: `ImageError` with code `.missingEmulator` when the emulator is not a file,
+    /// - Throws: `EngineError` with code `.missingEmulator` when the emulator is not a file,
     ///   `.notFound` when a layer directory is missing, `.io` when reading or writing fails.
     @discardableResult
     public func write(to path: String) throws -> UInt64 {
@@ -60,13 +60,13 @@ public struct BuildContext: Sendable {
     package func write(to path: String, as form: Form) throws -> UInt64 {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: emulator, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw ImageError(.missingEmulator, "no emulator at \(emulator)")
+            throw EngineError(.missingEmulator, "no emulator at \(emulator)")
         }
         let files = try mergedLayers()
         guard FileManager.default.createFile(atPath: path, contents: nil),
             let output = FileHandle(forWritingAtPath: path)
         else {
-            throw ImageError(.io, "cannot create \(path)")
+            throw EngineError(.io, "cannot create \(path)")
         }
         defer { try? output.close() }
         var tar = TarWriter(output: output)

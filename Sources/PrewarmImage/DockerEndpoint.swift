@@ -52,7 +52,7 @@ extension DockerEngine {
         /// Reads `unix:///path`, `tcp://host:port` or `http://host:port`; a `tcp://` host with `tls`
         /// is reached over https.
         ///
-        /// - Throws: `ImageError` with code `.unsupported` for `ssh://` (with how to forward its socket), and
+        /// - Throws: `EngineError` with code `.unsupported` for `ssh://` (with how to forward its socket), and
         ///   `.engineUnavailable` for any other form.
         public init(host: String, tls: TLS? = nil) throws {
             self.tls = nil
@@ -72,13 +72,13 @@ extension DockerEngine {
                 self.tls = tls ?? TLS(caPath: nil, certificatePath: nil, keyPath: nil, verify: true)
             } else if host.hasPrefix("ssh://") {
                 let target = host.dropFirst("ssh://".count)
-                throw ImageError(
+                throw EngineError(
                     .unsupported,
                     "cannot use Docker host '\(host)': ssh:// engines are not supported; forward the engine's "
                         + "socket (ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock \(target)) and use "
                         + "DOCKER_HOST=unix:///tmp/docker.sock")
             } else {
-                throw ImageError(
+                throw EngineError(
                     .engineUnavailable,
                     "cannot use Docker host '\(host)': write unix:///path/docker.sock or tcp://host:port")
             }

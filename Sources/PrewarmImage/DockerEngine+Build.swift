@@ -35,23 +35,24 @@ extension DockerEngine {
 
     /// The engine's description of the request's base (`GET /images/NAME/json`).
     ///
-    /// - Throws: `ImageError` with code `.missingBase` when the engine has no such image, or has
+    /// - Throws: `EngineError` with code `.missingBase` when the engine has no such image, or has
     ///   it for another architecture than `request.platform`'s; `.engine` when the engine fails.
     func inspectBase(of request: ImageBuildRequest) async throws -> [String: Any] {
         let reference = request.baseImage
         let inspected = try await send(
             HTTPRequest(url: url("/images/\(Self.escapePath(reference))/json")), doing: "inspect \(reference)")
         if inspected.status == 404 {
-            throw ImageError(
+            throw EngineError(
                 .missingBase, "base image \(reference) is not in the engine; make it available before building")
         }
         guard inspected.isSuccess else { throw engineError(inspected, doing: "inspect base image \(reference)") }
         guard let base = (try? JSONSerialization.jsonObject(with: inspected.body)) as? [String: Any] else {
-            throw ImageError(.engine, "the engine's description of base image \(reference) is not the JSON of an image")
+            throw EngineError(
+                .engine, "the engine's description of base image \(reference) is not the JSON of an image")
         }
         let architecture = base["Architecture"] as? String ?? ""
         guard architecture == request.platform.architecture else {
-            throw ImageError(
+            throw EngineError(
                 .missingBase,
                 "base image \(reference) is \(architecture), not \(request.platform.architecture) as "
                     + "\(request.platform) needs")
@@ -78,10 +79,11 @@ extension DockerEngine {
                 method: .post, url: url("/build?\(query)"), headers: headers, body: .file(path: context)),
             doing: "build \(request.name)")
         if let failure = try await Self.drain(response.body, output: output) {
-            throw ImageError(.buildFailed, "building \(request.name) failed in the engine: \(failure)")
+            throw EngineError(.buildFailed, "building \(request.name) failed in the engine: \(failure)")
         }
         guard let image = try await image(named: request.name) else {
-            throw ImageError(.buildFailed, "the engine reported building \(request.name) but has no image of that name")
+            throw EngineError(
+                .buildFailed, "the engine reported building \(request.name) but has no image of that name")
         }
         return image
     }
@@ -99,7 +101,7 @@ extension DockerEngine {
         guard FileManager.default.fileExists(atPath: request.emulator.path, isDirectory: &isDirectory),
             !isDirectory.boolValue
         else {
-            throw ImageError(.missingEmulator, "no emulator at \(request.emulator.path)")
+            throw EngineError(.missingEmulator, "no emulator at \(request.emulator.path)")
         }
         var keys = ["emulator " + (try request.emulator.contentDigest ?? ContentDigest.file(request.emulator.path))]
         for layer in request.layers {
@@ -116,7 +118,7 @@ extension DockerEngine {
             do {
                 let omitted = await layerChains.diffIDs(of: keys.prefix(known))
                 loaded = try await loadArchive(request, base: base, keys: keys, omitting: omitted, output: output)
-            } catch let error as ImageError where known > 0 && error.code == .buildFailed {
+            } catch let error as EngineError where known > 0 && error.code == .buildFailed {
                 // A layer loaded earlier in this process may be gone from the engine with its images:
                 // once more, with every layer.
                 output("loading again with every layer: \(error.message)")
@@ -138,7 +140,7 @@ extension DockerEngine {
         output: @escaping @Sendable (String) -> Void
     ) async throws -> (image: EngineImage, diffIDs: [String: String]) {
         guard let baseDiffIDs = (base["RootFS"] as? [String: Any])?["Layers"] as? [String] else {
-            throw ImageError(.missingBase, "the engine's description of base image \(request.baseImage) has no layers")
+            throw EngineError(.missingBase, "the engine's description of base image \(request.baseImage) has no layers")
         }
         let work = URL(fileURLWithPath: request.workDirectory)
         let stem = work.appendingPathComponent("image-\(UUID().uuidString)").path
@@ -180,7 +182,7 @@ extension DockerEngine {
         guard FileManager.default.createFile(atPath: archivePath, contents: nil),
             let handle = FileHandle(forWritingAtPath: archivePath)
         else {
-            throw ImageError(.io, "cannot create \(archivePath)")
+            throw EngineError(.io, "cannot create \(archivePath)")
         }
         do {
             defer { try? handle.close() }
@@ -204,10 +206,10 @@ extension DockerEngine {
                 method: .post, url: url("/images/load?quiet=1"), headers: headers, body: .file(path: archivePath)),
             doing: "load \(request.name)")
         if let failure = try await Self.drain(response.body, output: output) {
-            throw ImageError(.buildFailed, "loading \(request.name) into the engine failed: \(failure)")
+            throw EngineError(.buildFailed, "loading \(request.name) into the engine failed: \(failure)")
         }
         guard let built = try await self.image(named: request.name) else {
-            throw ImageError(.buildFailed, "the engine loaded \(request.name) but has no image of that name")
+            throw EngineError(.buildFailed, "the engine loaded \(request.name) but has no image of that name")
         }
         return (built, Dictionary(zip(keys, diffIDs), uniquingKeysWith: { first, _ in first }))
     }
@@ -218,7 +220,7 @@ extension DockerEngine {
         guard FileManager.default.createFile(atPath: path, contents: nil),
             let handle = FileHandle(forWritingAtPath: path)
         else {
-            throw ImageError(.io, "cannot create \(path)")
+            throw EngineError(.io, "cannot create \(path)")
         }
         defer { try? handle.close() }
         var hasher = SHA256()
@@ -238,7 +240,7 @@ extension DockerEngine {
     /// Loads the image archive at `archivePath` (the `docker save` form, e.g. from
     /// `OCIStore.export`) with `POST /images/load`.
     ///
-    /// - Throws: `ImageError` with code `.buildFailed` carrying the engine's message when the
+    /// - Throws: `EngineError` with code `.buildFailed` carrying the engine's message when the
     ///   load fails (even when the engine answered 200 and reported the error in its stream).
     public func load(archivePath: String, output: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         var headers = HTTPHeaders()
@@ -248,7 +250,7 @@ extension DockerEngine {
                 method: .post, url: url("/images/load?quiet=1"), headers: headers, body: .file(path: archivePath)),
             doing: "load \(archivePath)")
         if let failure = try await Self.drain(response.body, output: output) {
-            throw ImageError(.buildFailed, "loading \(archivePath) into \(endpoint) failed: \(failure)")
+            throw EngineError(.buildFailed, "loading \(archivePath) into \(endpoint) failed: \(failure)")
         }
     }
 
@@ -262,7 +264,7 @@ extension DockerEngine {
         guard FileManager.default.createFile(atPath: contextPath, contents: nil),
             let handle = FileHandle(forWritingAtPath: contextPath)
         else {
-            throw ImageError(.io, "cannot create \(contextPath)")
+            throw EngineError(.io, "cannot create \(contextPath)")
         }
         do {
             defer { try? handle.close() }

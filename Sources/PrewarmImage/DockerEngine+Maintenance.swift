@@ -10,7 +10,7 @@ extension DockerEngine {
 
     /// Every image carrying the label `label` (any value), dangling ones included.
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
+    /// - Throws: `EngineError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
     public func images(labeled label: String) async throws -> [ImageSummary] {
         let filters = "{\"label\":[\"\(label)\"]}"
         return try await images(query: "all=0&filters=\(Self.escape(filters))", what: "images labelled \(label)")
@@ -18,7 +18,7 @@ extension DockerEngine {
 
     /// Every image of the engine (not the intermediate ones of the classic builder), dangling ones included.
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
+    /// - Throws: `EngineError` with code `.engineUnavailable` or `.engine` when the engine cannot be asked.
     public func allImages() async throws -> [ImageSummary] {
         try await images(query: "all=0", what: "images")
     }
@@ -40,7 +40,7 @@ extension DockerEngine {
     /// Removes the image `id` (not forced: an image a container uses stays, and the engine's
     /// refusal is thrown). Does nothing when there is no such image.
     ///
-    /// - Throws: `ImageError` with code `.engine` carrying the engine's reason.
+    /// - Throws: `EngineError` with code `.engine` carrying the engine's reason.
     public func removeImage(id: String) async throws {
         let response = try await send(
             HTTPRequest(method: .delete, url: url("/images/\(Self.escapePath(id))?noprune=0")), doing: "remove \(id)")
@@ -49,19 +49,19 @@ extension DockerEngine {
 
     /// The engine's clock, from the `Date` header of `/_ping` (never `nil`: the engine has a clock of its own).
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` when the engine does not answer, `.engine` when
+    /// - Throws: `EngineError` with code `.engineUnavailable` when the engine does not answer, `.engine` when
     ///   it sends no date that can be read.
     public func clock() async throws -> Date? {
         let response = try await send(HTTPRequest(url: endpoint.baseURL + "/_ping"), doing: "ping")
         guard let header = response.headers["Date"] else {
-            throw ImageError(.engine, "\(endpoint) sends no Date with /_ping")
+            throw EngineError(.engine, "\(endpoint) sends no Date with /_ping")
         }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: header) else {
-            throw ImageError(.engine, "\(endpoint) sends a Date with /_ping that is not one: \(header)")
+            throw EngineError(.engine, "\(endpoint) sends a Date with /_ping that is not one: \(header)")
         }
         return date
     }

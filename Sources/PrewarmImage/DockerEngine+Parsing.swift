@@ -35,7 +35,7 @@ extension DockerEngine {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
             let id = object["Id"] as? String
         else {
-            throw ImageError(.engine, "the engine's description of \(name) is not the JSON of an image")
+            throw EngineError(.engine, "the engine's description of \(name) is not the JSON of an image")
         }
         let config = object["Config"] as? [String: Any]
         let labels = config?["Labels"] as? [String: String] ?? [:]

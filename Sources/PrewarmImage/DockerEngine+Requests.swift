@@ -4,14 +4,14 @@ import PrewarmHTTP
 import PrewarmOCI
 import PrewarmSupport
 
-// Requests to the engine, and how their failures become `ImageError`s (transient or not).
+// Requests to the engine, and how their failures become `EngineError`s (transient or not).
 extension DockerEngine {
     func url(_ path: String) -> String {
         "\(endpoint.baseURL)/v\(apiVersion)\(path)"
     }
 
     // Engine requests are sent once by prewarm: a lost connection, a timeout or a 5xx/429 answer becomes a
-    // transient `ImageError`, and the scheduler does the whole node again (`--retries`), which first asks
+    // transient `EngineError`, and the scheduler does the whole node again (`--retries`), which first asks
     // whether the engine has the image after all. A `POST /build` or `/images/load` cut off midway may have
     // done part of its work, so it is not resent on its own, and retrying here as well would multiply the
     // scheduler's retries. (libcurl itself may resend a request whose reused keep-alive connection turns out
@@ -35,7 +35,7 @@ extension DockerEngine {
         guard response.isSuccess else {
             var body = Data()
             for try await chunk in response.body where body.count < 64 * 1024 { body.append(chunk) }
-            throw ImageError(
+            throw EngineError(
                 .engine, "cannot \(action): \(Self.message(in: body) ?? "HTTP \(response.status)")",
                 transient: HTTPError.isTransient(status: response.status))
         }
@@ -43,15 +43,15 @@ extension DockerEngine {
     }
 
     /// The engine could not be reached, or the connection was lost: transient when `error` is.
-    func unavailable(_ error: HTTPError, doing action: String) -> ImageError {
-        ImageError(
+    func unavailable(_ error: HTTPError, doing action: String) -> EngineError {
+        EngineError(
             .engineUnavailable, "cannot \(action) at \(endpoint): \(error.message)", transient: error.isTransient)
     }
 
     /// The engine answered `response`, not a success: transient for 5xx and 429 (see
     /// `HTTPError.transientStatuses`), not for a refusal.
-    func engineError(_ response: HTTPResponse, doing action: String) -> ImageError {
-        ImageError(
+    func engineError(_ response: HTTPResponse, doing action: String) -> EngineError {
+        EngineError(
             .engine, "cannot \(action) at \(endpoint): \(Self.message(in: response.body) ?? "HTTP \(response.status)")",
             transient: HTTPError.isTransient(status: response.status))
     }

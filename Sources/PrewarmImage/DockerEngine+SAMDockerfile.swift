@@ -25,7 +25,7 @@ extension DockerEngine {
     /// and each step are what SAM's own build of that context will find in the builder's cache.
     ///
     /// - Returns: the image.
-    /// - Throws: `ImageError` `.buildFailed` when the engine reports an error (a `RUN` step needs a
+    /// - Throws: `EngineError` `.buildFailed` when the engine reports an error (a `RUN` step needs a
     ///   runnable base), `.engineUnavailable` when it cannot be reached.
     public func buildAsSAM(
         name: String, contextPath: String, platform: String, output: @escaping @Sendable (String) -> Void
@@ -38,11 +38,11 @@ extension DockerEngine {
             HTTPRequest(method: .post, url: url("/build?\(query)"), headers: headers, body: .file(path: contextPath)),
             doing: "build \(name) as SAM CLI does")
         if let failure = try await Self.drain(response.body, output: output) {
-            throw ImageError(
+            throw EngineError(
                 .buildFailed, "building \(name) with SAM CLI's Dockerfile failed in the engine: \(failure)")
         }
         guard let image = try await image(named: name) else {
-            throw ImageError(.buildFailed, "the engine reported building \(name) but has no image of that name")
+            throw EngineError(.buildFailed, "the engine reported building \(name) but has no image of that name")
         }
         return image
     }

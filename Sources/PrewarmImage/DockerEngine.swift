@@ -12,9 +12,10 @@ import PrewarmSupport
 /// Podman's names (`docker.io/samcli/…`, `localhost/img:v1`) are read back as `sam local`
 /// writes them.
 public final class DockerEngine: ImageEngine {
-    /// What the errors of ``init(endpoint:)`` say to do; ``EngineDiscovery`` replaces it with what fits
-    /// where the endpoint came from.
-    static let unavailableHint = "start it, or point prewarm at one with \(Setting.dockerHost.mention) or DOCKER_HOST"
+    /// What the errors of ``init(endpoint:)`` say to do; ``EngineDiscovery`` says what fits where the
+    /// endpoint came from instead.
+    static let unavailableHint: Message =
+        "start it, or point prewarm at one with \(EngineInput.dockerHost) or DOCKER_HOST"
 
     /// The newest Engine API version this client has been written against.
     public static let newestKnownVersion = "1.47"
@@ -40,16 +41,20 @@ public final class DockerEngine: ImageEngine {
 
     /// Connects to the engine at `endpoint` and negotiates the API version.
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` that says what failed (no socket,
+    /// - Throws: `EngineError` with code `.engineUnavailable` that says what failed (no socket,
     ///   connection refused, not an Engine API) and how to point prewarm at an engine.
-    public init(endpoint: Endpoint) async throws {
+    public convenience init(endpoint: Endpoint) async throws {
+        try await self.init(endpoint: endpoint, named: "\(endpoint)", hint: Self.unavailableHint)
+    }
+
+    /// Connects to the engine at `endpoint`, which the errors call `name` and for which they say `hint`.
+    init(endpoint: Endpoint, named name: Message, hint: Message) async throws {
         self.endpoint = endpoint
         let client = HTTPClient(configuration: endpoint.httpConfiguration)
         self.client = client
-        let hint = Self.unavailableHint
         if let socket = endpoint.socketPath, !FileManager.default.fileExists(atPath: socket) {
-            throw ImageError(
-                .engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)", setting: .dockerHost)
+            throw EngineError(
+                .engineUnavailable, "no Docker engine: \(socket) does not exist; \(hint)")
         }
         let ping: HTTPResponse
         do {
@@ -58,20 +63,19 @@ public final class DockerEngine: ImageEngine {
                     url: endpoint.baseURL + "/_ping", timeouts: HTTPTimeouts(connect: .seconds(5), total: .seconds(15)))
             )
         } catch let error as HTTPError {
-            throw ImageError(
-                .engineUnavailable, "no Docker engine answers at \(endpoint): \(error.message); \(hint)",
-                setting: .dockerHost)
+            throw EngineError(
+                .engineUnavailable, "no Docker engine answers at \(name): \(error.message); \(hint)")
         }
         guard ping.isSuccess else {
-            throw ImageError(
-                .engineUnavailable, "\(endpoint) answered /_ping with HTTP \(ping.status); is it a Docker engine?")
+            throw EngineError(
+                .engineUnavailable, "\(name) answered /_ping with HTTP \(ping.status); is it a Docker engine?")
         }
         let offered = ping.headers["Api-Version"]
         let version: HTTPResponse
         do {
             version = try await client.execute(HTTPRequest(url: endpoint.baseURL + "/version"))
         } catch let error as HTTPError {
-            throw ImageError(.engineUnavailable, "\(endpoint) answered /_ping but not /version: \(error.message)")
+            throw EngineError(.engineUnavailable, "\(name) answered /_ping but not /version: \(error.message)")
         }
         let info = (try? JSONSerialization.jsonObject(with: version.body)) as? [String: Any] ?? [:]
         let serverVersion = offered ?? info["ApiVersion"] as? String ?? "1.41"
@@ -103,22 +107,22 @@ public final class DockerEngine: ImageEngine {
             let response = try await stream(
                 HTTPRequest(method: .post, url: url("/images/create?\(query)")), doing: "pull \(reference)")
             if let failure = try await Self.drain(response.body, output: { _ in }) {
-                throw ImageError(.missingBase, "cannot pull base image \(reference) for \(platform): \(failure)")
+                throw EngineError(.missingBase, "cannot pull base image \(reference) for \(platform): \(failure)")
             }
         }
         guard let image = try await image(named: reference) else {
-            throw ImageError(
-                .missingBase,
+            let off = EngineInput.noPull
+            let message: Message =
                 pull
-                    ? "base image \(reference) is still missing after pulling it"
-                    : "base image \(reference) is not in the engine and pulls are off (`pull: false`); "
-                        + "pull or load it first, or drop `pull: false`",
-                setting: pull ? nil : .skipPull)
+                ? "base image \(reference) is still missing after pulling it"
+                : "base image \(reference) is not in the engine and pulls are off (\(off)); pull or load it first, "
+                    + "or drop \(off)"
+            throw EngineError(.missingBase, message)
         }
         let wanted = platform.architecture
         guard image.architecture == wanted else {
             // Docker's classic builder would quietly build on a base of the wrong architecture.
-            throw ImageError(
+            throw EngineError(
                 .missingBase, "base image \(reference) is \(image.architecture), not \(wanted) as \(platform) needs")
         }
         return image

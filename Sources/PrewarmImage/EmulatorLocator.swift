@@ -11,12 +11,12 @@ import PrewarmSupport
 public struct EmulatorLocator: Sendable {
     /// The directory given (or the template's `Metadata.Prewarm.EmulatorDirectory`), when there is one.
     public var directory: String?
-    /// Where `directory` came from, for errors: the `Setting.emulatorDirectory` mention unless told otherwise.
-    public var directorySource: String
+    /// Where `directory` came from, for errors: ``EngineInput/emulatorDirectory`` unless told otherwise.
+    public var directorySource: Message
     public var environment: [String: String]
 
     public init(
-        directory: String? = nil, directorySource: String = Setting.emulatorDirectory.mention,
+        directory: String? = nil, directorySource: Message = "\(EngineInput.emulatorDirectory)",
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.directory = directory
@@ -31,20 +31,20 @@ public struct EmulatorLocator: Sendable {
 
     /// The path of the emulator for `architecture`.
     ///
-    /// - Throws: `ImageError` with code `.missingEmulator` that says where it looked and how
+    /// - Throws: `EngineError` with code `.missingEmulator` that says where it looked and how
     ///   to provide one.
     public func emulator(for architecture: String) throws -> String {
         let name = Self.fileName(for: architecture)
         if let directory = directory ?? environment["PREWARM_RIE_DIR"] {
             let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
             guard FileManager.default.isReadableFile(atPath: path) else {
-                let source = self.directory != nil ? directorySource : "PREWARM_RIE_DIR"
-                throw ImageError(
+                let source: Message = self.directory != nil ? directorySource : "PREWARM_RIE_DIR"
+                throw EngineError(
                     .missingEmulator,
-                    "no \(name) in \(directory) (from \(source)): point `emulatorDirectory` or PREWARM_RIE_DIR at a directory "
+                    "no \(name) in \(directory) (from \(source)): point \(EngineInput.emulatorDirectory) or PREWARM_RIE_DIR at a directory "
                         + "holding aws-lambda-rie-x86_64 and/or aws-lambda-rie-arm64, such as samcli/local/rapid/ of "
-                        + "SAM CLI (pip install aws-sam-cli), or leave both unset to use the copy of the SAM CLI on PATH",
-                    setting: .emulatorDirectory)
+                        + "SAM CLI (pip install aws-sam-cli), or leave both unset to use the copy of the SAM CLI on PATH"
+                )
             }
             return path
         }
@@ -52,11 +52,11 @@ public struct EmulatorLocator: Sendable {
             let path = URL(fileURLWithPath: rapid).appendingPathComponent(name).path
             if FileManager.default.isReadableFile(atPath: path) { return path }
         }
-        throw ImageError(
+        throw EngineError(
             .missingEmulator,
-            "cannot find the Lambda runtime interface emulator (\(name)): pass `emulatorDirectory` DIR or set PREWARM_RIE_DIR "
+            "cannot find the Lambda runtime interface emulator (\(name)): pass \(EngineInput.emulatorDirectory) DIR or set PREWARM_RIE_DIR "
                 + "to a directory holding it, or install SAM CLI (pip install aws-sam-cli), whose "
-                + "samcli/local/rapid/ has it", setting: .emulatorDirectory)
+                + "samcli/local/rapid/ has it")
     }
 
     /// `samcli/local/rapid` of the SAM CLI installation that `sam` on `PATH` belongs to, or

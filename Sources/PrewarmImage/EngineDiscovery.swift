@@ -28,7 +28,7 @@ public struct EngineDiscovery: Sendable {
     public struct Candidate: Sendable, Hashable, CustomStringConvertible {
         /// Who named an endpoint.
         public enum Source: Sendable, Hashable, CustomStringConvertible {
-            /// The `dockerHost` setting (`--docker-host`), named in messages by its ``Setting`` mention.
+            /// The engine the caller pointed at (``EngineInput/dockerHost``).
             case option
             /// `DOCKER_HOST`.
             case dockerHost
@@ -38,15 +38,18 @@ public struct EngineDiscovery: Sendable {
             case socket(String)
 
             /// For messages: `DOCKER_HOST`, `docker context 'colima' from DOCKER_CONTEXT`, `Podman's rootless
-            /// socket`.
-            public var description: String {
+            /// socket`; the option as ``EngineInput/dockerHost``.
+            public var text: Message {
                 switch self {
-                case .option: Setting.dockerHost.mention
+                case .option: "\(EngineInput.dockerHost)"
                 case .dockerHost: "DOCKER_HOST"
                 case .context(let name, let chosenBy): "docker context '\(name)' from \(chosenBy)"
-                case .socket(let name): name
+                case .socket(let name): Message(name)
                 }
             }
+
+            /// ``text``, with the option named by its mention.
+            public var description: String { text.description }
         }
 
         public var endpoint: DockerEngine.Endpoint
@@ -73,25 +76,20 @@ public struct EngineDiscovery: Sendable {
         public var origin: String { source.description }
 
         /// What the user can change to point elsewhere.
-        var fix: String {
+        var fix: Message {
             switch source {
             case .option:
-                "correct \(Setting.dockerHost.mention), or leave it out to use DOCKER_HOST or the docker context"
+                "correct \(EngineInput.dockerHost), or leave it out to use DOCKER_HOST or the docker context"
             case .dockerHost: "correct or unset DOCKER_HOST"
             case .context: "switch contexts (docker context use default) or unset DOCKER_CONTEXT"
-            case .socket: "point prewarm at an engine with \(Setting.dockerHost.mention) or DOCKER_HOST"
+            case .socket: "point prewarm at an engine with \(EngineInput.dockerHost) or DOCKER_HOST"
             }
         }
 
-        public var description: String { "\(endpoint) (\(origin))" }
+        /// The endpoint and where it came from, with the option as ``EngineInput/dockerHost``.
+        public var text: Message { "\(endpoint) (\(source.text))" }
 
-        /// The setting that changes where this engine is: `dockerHost` for the option and `DOCKER_HOST`.
-        var setting: Setting? {
-            switch source {
-            case .option, .dockerHost, .socket: .dockerHost
-            case .context: nil
-            }
-        }
+        public var description: String { text.description }
     }
 
     /// What ``discover(option:)`` found.
@@ -118,7 +116,7 @@ public struct EngineDiscovery: Sendable {
 
     /// The engine the user points at (see the type's documentation), or `nil` when nothing does.
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` for a host that cannot be read, a context that
+    /// - Throws: `EngineError` with code `.engineUnavailable` for a host that cannot be read, a context that
     ///   does not exist or cannot be read; `.unsupported` for `ssh://`.
     public func explicitCandidate(option: String?) throws -> Candidate? {
         if let option {
@@ -164,7 +162,7 @@ public struct EngineDiscovery: Sendable {
     /// The engine the user points at, else the first of the usual sockets that answers.
     ///
     /// - Returns: ``Outcome/none(tried:)`` only when nothing points at an engine and no usual socket has one.
-    /// - Throws: `ImageError` with code `.engineUnavailable` (or `.unsupported`) when the engine pointed at
+    /// - Throws: `EngineError` with code `.engineUnavailable` (or `.unsupported`) when the engine pointed at
     ///   does not answer or cannot be used, or a usual socket exists but refuses permission; the message
     ///   names the endpoint, where it came from, what failed and what to do.
     public func discover(option: String?) async throws -> Outcome {
@@ -188,7 +186,7 @@ public struct EngineDiscovery: Sendable {
             }
             do {
                 return .found(try await DockerEngine(endpoint: candidate.endpoint), candidate: candidate, tried: tried)
-            } catch let error as ImageError {
+            } catch let error as EngineError {
                 tried.append("\(path): \(error.message)")
             }
         }
@@ -197,61 +195,54 @@ public struct EngineDiscovery: Sendable {
 
     /// The engine ``discover(option:)`` finds, for a command that needs one (`--engine docker`, `--load`).
     ///
-    /// - Throws: what ``discover(option:)`` throws, and `ImageError` with code `.engineUnavailable` listing
+    /// - Throws: what ``discover(option:)`` throws, and `EngineError` with code `.engineUnavailable` listing
     ///   every socket tried when there is none.
     public func locate(option: String?) async throws -> (DockerEngine, Candidate) {
         switch try await discover(option: option) {
         case .found(let engine, let candidate, _):
             return (engine, candidate)
         case .none(let tried):
-            throw ImageError(
+            throw EngineError(
                 .engineUnavailable,
                 "no Docker engine: DOCKER_HOST, DOCKER_CONTEXT and a docker context are not set, and none of "
                     + "the usual sockets answers (\(tried.joined(separator: "; "))); start one, or point prewarm "
-                    + "at one with \(Setting.dockerHost.mention) or DOCKER_HOST", setting: .dockerHost)
+                    + "at one with \(EngineInput.dockerHost) or DOCKER_HOST")
         }
     }
 
     /// Connects to an engine the user pointed at.
     ///
-    /// - Throws: `ImageError` naming `candidate`'s origin and what to do.
+    /// - Throws: `EngineError` naming `candidate`'s origin and what to do.
     public func connect(_ candidate: Candidate) async throws -> DockerEngine {
         if let path = candidate.endpoint.socketPath {
             switch UnixSocket.connectError(path: path) {
             case .some(EACCES), .some(EPERM):
                 throw permissionDenied(candidate)
             case .some(ENOENT):
-                throw ImageError(
+                throw EngineError(
                     .engineUnavailable,
-                    "no Docker engine at \(candidate): \(path) does not exist; start the engine, or "
-                        + "\(candidate.fix)", setting: candidate.setting)
+                    "no Docker engine at \(candidate.text): \(path) does not exist; start the engine, or "
+                        + "\(candidate.fix)")
             case .some(let code):
-                throw ImageError(
+                throw EngineError(
                     .engineUnavailable,
-                    "no Docker engine answers at \(candidate): \(systemErrorMessage(code).lowercased()); start "
-                        + "the engine, or \(candidate.fix)", setting: candidate.setting)
+                    "no Docker engine answers at \(candidate.text): \(systemErrorMessage(code).lowercased()); start "
+                        + "the engine, or \(candidate.fix)")
             case nil:
                 break
             }
         }
-        do {
-            return try await DockerEngine(endpoint: candidate.endpoint)
-        } catch let error as ImageError {
-            var named = error
-            named.message = error.message.replacingOccurrences(of: "\(candidate.endpoint)", with: "\(candidate)")
-                .replacingOccurrences(of: DockerEngine.unavailableHint, with: "start the engine, or \(candidate.fix)")
-            throw named
-        }
+        return try await DockerEngine(
+            endpoint: candidate.endpoint, named: candidate.text, hint: "start the engine, or \(candidate.fix)")
     }
 
-    private func permissionDenied(_ candidate: Candidate) -> ImageError {
+    private func permissionDenied(_ candidate: Candidate) -> EngineError {
         let path = candidate.endpoint.socketPath ?? "\(candidate.endpoint)"
-        return ImageError(
+        return EngineError(
             .engineUnavailable,
-            "permission denied connecting to the Docker engine at \(candidate): this user may not use \(path); "
+            "permission denied connecting to the Docker engine at \(candidate.text): this user may not use \(path); "
                 + "add the user to the socket's group (for Docker: sudo usermod -aG docker $USER, then log in "
-                + "again), or point prewarm at an engine of yours with \(Setting.dockerHost.mention) or DOCKER_HOST",
-            setting: .dockerHost)
+                + "again), or point prewarm at an engine of yours with \(EngineInput.dockerHost) or DOCKER_HOST")
     }
 
     private func candidate(host: String, source: Candidate.Source, tls: DockerEngine.Endpoint.TLS?) throws -> Candidate
@@ -259,9 +250,9 @@ public struct EngineDiscovery: Sendable {
         do {
             let endpoint = try DockerEngine.Endpoint(host: host, tls: tls)
             return Candidate(endpoint: endpoint, source: source, samLooksHere: source == .dockerHost)
-        } catch let error as ImageError {
+        } catch let error as EngineError {
             var named = error
-            named.message = "\(source): \(error.message)"
+            named.text = "\(source.text): \(error.text)"
             throw named
         }
     }
@@ -275,7 +266,7 @@ public struct EngineDiscovery: Sendable {
         let digest = Hex.string(SHA256.hash(data: Data(name.utf8)))
         let metaPath = "\(configDirectory)/contexts/meta/\(digest)/meta.json"
         guard let data = FileManager.default.contents(atPath: metaPath) else {
-            throw ImageError(
+            throw EngineError(
                 .engineUnavailable,
                 "\(origin) does not exist: there is no \(metaPath); run `docker context ls`, or "
                     + "`docker context use default`")
@@ -284,7 +275,7 @@ public struct EngineDiscovery: Sendable {
             let endpoints = meta["Endpoints"] as? [String: Any], let docker = endpoints["docker"] as? [String: Any],
             let host = docker["Host"] as? String, !host.isEmpty
         else {
-            throw ImageError(
+            throw EngineError(
                 .engineUnavailable,
                 "\(origin) cannot be used: \(metaPath) has no Endpoints.docker.Host; recreate it with "
                     + "`docker context create`")
@@ -297,9 +288,9 @@ public struct EngineDiscovery: Sendable {
         do {
             let endpoint = try DockerEngine.Endpoint(host: host, tls: tls)
             return Candidate(endpoint: endpoint, source: source, samLooksHere: false)
-        } catch let error as ImageError {
+        } catch let error as EngineError {
             var named = error
-            named.message = "\(origin) (\(metaPath)): \(error.message)"
+            named.text = "\(origin) (\(metaPath)): \(error.text)"
             throw named
         }
     }

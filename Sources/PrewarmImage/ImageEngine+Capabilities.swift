@@ -100,7 +100,7 @@ extension ImageEngine {
     public func buildAsSAM(_ request: SAMImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
         -> EngineImage
     {
-        throw ImageError(.buildFailed, "\(description) cannot build \(request.name) as SAM CLI does")
+        throw EngineError(.buildFailed, "\(description) cannot build \(request.name) as SAM CLI does")
     }
 
     public func clock() async throws -> Date? { nil }
@@ -116,7 +116,7 @@ extension ImageEngine {
     public func allImages() async throws -> [ImageSummary] { [] }
 
     public func removeImage(id: String) async throws {
-        throw ImageError(.engine, "\(description) removes images only by name, not \(id)")
+        throw EngineError(.engine, "\(description) removes images only by name, not \(id)")
     }
 
     public func namesOfStandIns() async throws -> [String] {

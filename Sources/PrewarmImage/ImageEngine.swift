@@ -94,7 +94,7 @@ public protocol ImageEngine: Sendable {
     /// The image named `name`.
     ///
     /// - Returns: `nil` when the engine has no image of that name.
-    /// - Throws: `ImageError` when the engine cannot be asked.
+    /// - Throws: `EngineError` when the engine cannot be asked.
     func image(named name: String) async throws -> EngineImage?
 
     /// Makes the base image `reference` available for `platform`.
@@ -103,7 +103,7 @@ public protocol ImageEngine: Sendable {
     /// looks for a local copy (the OCI store still takes it from a local source such as an OCI
     /// layout).
     /// - Returns: the base image, whose architecture is `platform`'s.
-    /// - Throws: `ImageError` with code `.missingBase` when it is absent and may not be pulled,
+    /// - Throws: `EngineError` with code `.missingBase` when it is absent and may not be pulled,
     ///   when the pull fails, or when the image found is for another architecture.
     func prepareBase(_ reference: String, platform: OCIPlatform, pull: Bool) async throws -> EngineImage
 
@@ -114,7 +114,7 @@ public protocol ImageEngine: Sendable {
     ///
     /// - Parameter output: receives the engine's build output, line by line.
     /// - Returns: the built image.
-    /// - Throws: `ImageError` with code `.missingBase` when the base is not in the engine (or is
+    /// - Throws: `EngineError` with code `.missingBase` when the base is not in the engine (or is
     ///   of another architecture), `.missingEmulator` when the emulator is not a file,
     ///   `.notFound` when a layer directory is missing, `.io` when an archive cannot be written,
     ///   and `.buildFailed` carrying the engine's message when the build fails (even when the
@@ -124,13 +124,13 @@ public protocol ImageEngine: Sendable {
     /// Removes the image name `name` (the image itself goes when no other name holds it).
     /// Does nothing when there is no such image.
     ///
-    /// - Throws: `ImageError` when the engine cannot be asked or refuses.
+    /// - Throws: `EngineError` when the engine cannot be asked or refuses.
     func remove(_ name: String) async throws
 
     /// The names of every image whose repository is `repository`.
     ///
     /// - Returns: an empty list when there is none.
-    /// - Throws: `ImageError` when the engine cannot be asked.
+    /// - Throws: `EngineError` when the engine cannot be asked.
     func names(inRepository repository: String) async throws -> [String]
 
     // MARK: - Capabilities (each has a default: see ImageEngine+Capabilities.swift)
@@ -151,7 +151,7 @@ public protocol ImageEngine: Sendable {
     ///
     /// - Parameter output: receives the engine's build output, line by line.
     /// - Returns: the built image.
-    /// - Throws: `ImageError` with code `.buildFailed` when the engine reports an error,
+    /// - Throws: `EngineError` with code `.buildFailed` when the engine reports an error,
     ///   `.engineUnavailable` when it cannot be reached; the default throws `.buildFailed` (the
     ///   engine cannot).
     func buildAsSAM(_ request: SAMImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
@@ -160,7 +160,7 @@ public protocol ImageEngine: Sendable {
     /// The engine's own clock, for `doctor` (AWS refuses signatures more than 5 minutes off).
     ///
     /// - Returns: `nil` (the default) when the engine runs on this machine's clock.
-    /// - Throws: `ImageError` when the engine cannot be asked, or says no time that can be read.
+    /// - Throws: `EngineError` when the engine cannot be asked, or says no time that can be read.
     func clock() async throws -> Date?
 
     /// How the engine builds, in a few words, for `doctor`: `loads prewarm's layer with POST
@@ -181,18 +181,18 @@ public protocol ImageEngine: Sendable {
     ///
     /// - Returns: an empty list when there is none, and (the default) when the engine cannot list its
     ///   images by label: `gc` then removes none.
-    /// - Throws: `ImageError` when the engine cannot be asked.
+    /// - Throws: `EngineError` when the engine cannot be asked.
     func images(labeled label: String) async throws -> [ImageSummary]
 
     /// Every image of the engine, dangling ones included; the default lists none.
     ///
-    /// - Throws: `ImageError` when the engine cannot be asked.
+    /// - Throws: `EngineError` when the engine cannot be asked.
     func allImages() async throws -> [ImageSummary]
 
     /// Removes the image `id` (not forced: an image in use stays, and the refusal is thrown). Does
     /// nothing when there is no such image.
     ///
-    /// - Throws: `ImageError` with code `.engine` carrying the engine's reason; the default throws it
+    /// - Throws: `EngineError` with code `.engine` carrying the engine's reason; the default throws it
     ///   (the engine removes images only by name).
     func removeImage(id: String) async throws
 
@@ -200,20 +200,20 @@ public protocol ImageEngine: Sendable {
     /// sorted. The default looks at the first name of each of ``allImages()`` and lists all the names
     /// of those that are stand-ins.
     ///
-    /// - Throws: `ImageError` when the engine cannot be asked.
+    /// - Throws: `EngineError` when the engine cannot be asked.
     func namesOfStandIns() async throws -> [String]
 
     /// What ``removeUnneededContent(olderThan:)`` would remove now, removing nothing.
     ///
     /// - Returns: `nil` (the default) when the engine keeps no content of its own apart from its
     ///   images (a daemon collects its own); else the items, possibly none.
-    /// - Throws: `ImageError` when the engine's storage cannot be read.
+    /// - Throws: `EngineError` when the engine's storage cannot be read.
     func unneededContent(olderThan gracePeriod: TimeInterval) async throws -> [StoredContent]?
 
     /// Removes the content no named image needs, except what was written in the last `gracePeriod`
     /// seconds (a build under way may not have named it yet).
     ///
     /// - Returns: `nil` (the default) when the engine keeps no such content; else what was removed.
-    /// - Throws: `ImageError` when the engine's storage cannot be read or changed.
+    /// - Throws: `EngineError` when the engine's storage cannot be read or changed.
     func removeUnneededContent(olderThan gracePeriod: TimeInterval) async throws -> ContentRemoval?
 }

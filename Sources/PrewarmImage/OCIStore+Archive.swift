@@ -21,7 +21,7 @@ extension OCIStore {
     /// two images share may be stored once and linked (symbolic or hard link) from the other.
     ///
     /// - Returns: the names imported, sorted.
-    /// - Throws: `ImageError` with code `.invalidArchive` when the archive is neither kind, is
+    /// - Throws: `EngineError` with code `.invalidArchive` when the archive is neither kind, is
     ///   truncated, or holds content that does not match its digest (nothing of it is named then).
     public func importArchive(path archive: String) throws -> [String] {
         let reader = try TarReader(path: archive)
@@ -31,7 +31,7 @@ extension OCIStore {
                 return try importLayout(reader)
             }
             if reader.file("manifest.json") != nil { return try importDockerSave(reader) }
-            throw ImageError(
+            throw EngineError(
                 .invalidArchive,
                 "\(archive) is neither a `docker save` tar (manifest.json) nor an OCI layout tar (oci-layout, index.json)"
             )
@@ -47,8 +47,8 @@ extension OCIStore {
             if isIntact(digest, size: Int64(entry.size)) { continue }
             do {
                 try writeBlob(expected: digest) { append in try reader.stream(entry, to: append) }
-            } catch let error as ImageError where error.code == .digestMismatch {
-                throw ImageError(.invalidArchive, "\(name) in \(reader.path): \(error.message)")
+            } catch let error as EngineError where error.code == .digestMismatch {
+                throw EngineError(.invalidArchive, "\(name) in \(reader.path): \(error.message)")
             }
         }
         var named: [(name: String, descriptor: OCIDescriptor)] = []
@@ -67,7 +67,7 @@ extension OCIStore {
     /// Checks each compressed layer of the manifest `entry` (or of the manifests of the index
     /// `entry`) against its configuration's diff ID, inflating it.
     ///
-    /// - Throws: `ImageError` with code `.invalidArchive` when one does not match.
+    /// - Throws: `EngineError` with code `.invalidArchive` when one does not match.
     private func checkDiffIDs(of entry: OCIDescriptor, in reader: TarReader) throws {
         var manifests = [entry]
         if OCIMediaType.isIndex(entry.mediaType) {
@@ -82,7 +82,7 @@ extension OCIStore {
                 try requireBlob(manifest.config.digest, of: descriptor.digest), what: manifest.config.digest)
             let diffIDs = (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? []
             guard diffIDs.count == manifest.layers.count else {
-                throw ImageError(
+                throw EngineError(
                     .invalidArchive,
                     "configuration \(manifest.config.digest) in \(reader.path) lists \(diffIDs.count) layers but its "
                         + "manifest \(manifest.layers.count)")
@@ -91,7 +91,7 @@ extension OCIStore {
             where layer.digest != diffID && layer.mediaType.hasSuffix("gzip") {
                 let digest = try GzipDigest.file(try blobPath(layer.digest))
                 guard digest == diffID else {
-                    throw ImageError(
+                    throw EngineError(
                         .invalidArchive,
                         "layer \(layer.digest) in \(reader.path) inflates to \(digest), not the diff ID \(diffID) its "
                             + "configuration names")
@@ -105,25 +105,25 @@ extension OCIStore {
             let items = (try? JSONSerialization.jsonObject(with: try reader.data("manifest.json") ?? Data()))
                 as? [[String: Any]]
         else {
-            throw ImageError(.invalidArchive, "manifest.json of \(reader.path) is not a list of images")
+            throw EngineError(.invalidArchive, "manifest.json of \(reader.path) is not a list of images")
         }
         var named: [(name: String, descriptor: OCIDescriptor)] = []
         for item in items {
             guard let configName = item["Config"] as? String, let layerNames = item["Layers"] as? [String],
                 let configData = try reader.data(configName)
             else {
-                throw ImageError(
+                throw EngineError(
                     .invalidArchive, "manifest.json of \(reader.path) names a configuration it does not hold")
             }
             let configDigest = ContentDigest.data(configData)
             if let stated = Self.statedDigest(configName), stated != configDigest {
-                throw ImageError(
+                throw EngineError(
                     .digestMismatch, "\(configName) in \(reader.path) has digest \(configDigest), not its name's")
             }
             let config = try OCIJSON.dictionary(configData, what: "\(configName) in \(reader.path)")
             let diffIDs = (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? []
             guard diffIDs.count == layerNames.count else {
-                throw ImageError(
+                throw EngineError(
                     .invalidArchive,
                     "\(configName) in \(reader.path) lists \(diffIDs.count) layers but manifest.json \(layerNames.count)"
                 )
@@ -131,7 +131,7 @@ extension OCIStore {
             var layers: [OCIDescriptor] = []
             for (layerName, diffID) in zip(layerNames, diffIDs) {
                 guard let entry = reader.file(layerName) else {
-                    throw ImageError(
+                    throw EngineError(
                         .invalidArchive, "\(reader.path) lacks layer \(layerName) that manifest.json names")
                 }
                 let compressed = try (reader.data(layerName, prefix: 2) ?? Data()) == Data([0x1f, 0x8b])
@@ -152,15 +152,16 @@ extension OCIStore {
                                 try append(block)
                             }
                             if let inflated, try inflated.finalize() != diffID {
-                                throw ImageError(
+                                throw EngineError(
                                     .invalidArchive,
                                     "layer \(layerName) in \(reader.path) inflates to \(try inflated.finalize()), not "
                                         + "the diff ID \(diffID) that its configuration names")
                             }
                         }
-                    } catch let error as ImageError where error.code == .digestMismatch || error.code == .invalidContent
-                    {
-                        throw ImageError(.invalidArchive, "layer \(layerName) in \(reader.path): \(error.message)")
+                    } catch let error as EngineError where error.code == .digestMismatch {
+                        throw EngineError(.invalidArchive, "layer \(layerName) in \(reader.path): \(error.message)")
+                    } catch let error as ArchiveError where error.code == .invalidContent {
+                        throw EngineError(.invalidArchive, "layer \(layerName) in \(reader.path): \(error.message)")
                     }
                 }
                 layers.append(
@@ -203,14 +204,14 @@ extension OCIStore {
     ///
     /// - Parameter platform: which manifest of a name that holds an index (the `docker` form
     ///   holds one per name); the first when `nil`.
-    /// - Throws: `ImageError` with code `.notFound` when a name is not in the store or a
+    /// - Throws: `EngineError` with code `.notFound` when a name is not in the store or a
     ///   blob is missing or damaged, `.io` when the archive cannot be written.
     public func export(names: [String], format: ArchiveFormat, to path: String, platform: OCIPlatform? = nil) throws {
         let temporary = path + ".partial-" + UUID().uuidString
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
             let handle = FileHandle(forWritingAtPath: temporary)
         else {
-            throw ImageError(.io, "cannot create \(temporary)")
+            throw EngineError(.io, "cannot create \(temporary)")
         }
         do {
             defer { try? handle.close() }
@@ -228,7 +229,7 @@ extension OCIStore {
         guard rename(temporary, path) == 0 else {
             let reason = systemErrorMessage()
             try? FileManager.default.removeItem(atPath: temporary)
-            throw ImageError(.io, "cannot rename \(temporary) to \(path): \(reason)")
+            throw EngineError(.io, "cannot rename \(temporary) to \(path): \(reason)")
         }
     }
 
@@ -238,7 +239,7 @@ extension OCIStore {
         var written: Set<String> = []
         for name in names {
             guard let image = try storedImage(named: name, platform: platform) else {
-                throw ImageError(
+                throw EngineError(
                     .notFound, "no image \(name) in the OCI store at \(path); build or import it first")
             }
             let configHex = String(image.manifest.config.digest.dropFirst("sha256:".count))
@@ -269,7 +270,7 @@ extension OCIStore {
         var entries: [OCIDescriptor] = []
         for name in names {
             guard var entry = try descriptor(named: name) else {
-                throw ImageError(
+                throw EngineError(
                     .notFound, "no image \(name) in the OCI store at \(path); build or import it first")
             }
             entry.annotations = [OCIAnnotation.imageName: name, OCIAnnotation.refName: Self.tag(of: name)]
@@ -290,10 +291,10 @@ extension OCIStore {
     private func verifiedLayer(_ blob: OCIDescriptor, of name: String) throws -> String {
         let file = try blobPath(blob.digest)
         guard access(file, F_OK) == 0 else {
-            throw ImageError(.corrupt, "image \(name) lacks blob \(blob.digest) in the OCI store at \(path)")
+            throw EngineError(.corrupt, "image \(name) lacks blob \(blob.digest) in the OCI store at \(path)")
         }
         guard try ContentDigest.file(file) == blob.digest else {
-            throw ImageError(
+            throw EngineError(
                 .corrupt, "blob \(file) does not match its digest; the OCI store is damaged: run verify")
         }
         return file

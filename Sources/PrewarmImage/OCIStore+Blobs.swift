@@ -25,7 +25,7 @@ extension OCIStore {
     /// layers are read from `blobPath`).
     ///
     /// - Returns: `nil` when the store does not have it.
-    /// - Throws: `ImageError` with code `.corrupt` when its content does not match its
+    /// - Throws: `EngineError` with code `.corrupt` when its content does not match its
     ///   digest; the damaged file is removed then (nothing can use it), so that a build or an
     ///   import writes it again.
     public func readBlob(_ digest: String) throws -> Data? {
@@ -35,7 +35,7 @@ extension OCIStore {
         guard ContentDigest.data(data) == digest else {
             // Only the file that was read: not one a writer renamed into place meanwhile.
             let removed = before != nil && Self.fileKey(file) == before && unlink(file) == 0
-            throw ImageError(
+            throw EngineError(
                 .corrupt,
                 "blob \(file) does not match its digest; the OCI store is damaged"
                     + (removed ? " (the blob was removed: build or import the image again)" : ": remove the blob"))
@@ -47,12 +47,12 @@ extension OCIStore {
     ///
     /// - Parameter expected: the digest `data` must have, when the caller knows it.
     /// - Returns: its digest and size.
-    /// - Throws: `ImageError` with code `.digestMismatch` when `data` does not match `expected`.
+    /// - Throws: `EngineError` with code `.digestMismatch` when `data` does not match `expected`.
     @discardableResult
     public func writeBlob(_ data: Data, expected: String? = nil) throws -> (digest: String, size: Int64) {
         let digest = ContentDigest.data(data)
         if let expected, expected != digest {
-            throw ImageError(.digestMismatch, "content should have digest \(expected) but has \(digest)")
+            throw EngineError(.digestMismatch, "content should have digest \(expected) but has \(digest)")
         }
         // A blob held already is kept only when it is intact (it is small: compare it whole).
         if blobSize(digest) == Int64(data.count), FileManager.default.contents(atPath: try blobPath(digest)) == data {
@@ -67,7 +67,7 @@ extension OCIStore {
 
     /// Stores the file at `source` as a blob, reading it in blocks and hashing what it writes.
     ///
-    /// - Throws: `ImageError` with code `.digestMismatch` when its content does not match
+    /// - Throws: `EngineError` with code `.digestMismatch` when its content does not match
     ///   `expected`, `.io` when it cannot be read.
     @discardableResult
     public func writeBlob(fromFile source: String, expected: String? = nil) throws -> (digest: String, size: Int64) {
@@ -76,15 +76,15 @@ extension OCIStore {
         }
         return try writeBlob(expected: expected) { append in
             guard let handle = FileHandle(forReadingAtPath: source) else {
-                throw ImageError(.io, "cannot read \(source)")
+                throw EngineError(.io, "cannot read \(source)")
             }
             defer { try? handle.close() }
             do {
                 while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { try append(block) }
-            } catch let error as ImageError {
+            } catch let error as EngineError {
                 throw error
             } catch {
-                throw ImageError(.io, "cannot read \(source)", cause: error)
+                throw EngineError(.io, "cannot read \(source)", cause: error)
             }
         }
     }
@@ -93,7 +93,7 @@ extension OCIStore {
     /// download streams into it). Nothing reaches `blobs/` unless the whole content arrived and
     /// matches `expected`.
     ///
-    /// - Throws: `ImageError` with code `.digestMismatch` on a digest mismatch; whatever `produce`
+    /// - Throws: `EngineError` with code `.digestMismatch` on a digest mismatch; whatever `produce`
     ///   throws (the partial content is removed).
     @discardableResult
     public func writeBlob(expected: String?, _ produce: (_ append: (Data) throws -> Void) throws -> Void) throws -> (
@@ -144,7 +144,7 @@ final class BlobIngest {
         temporary = try store.temporaryFilePath()
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw ImageError(.io, "cannot create \(temporary): \(systemErrorMessage())")
+            throw EngineError(.io, "cannot create \(temporary): \(systemErrorMessage())")
         }
     }
 
@@ -168,17 +168,17 @@ final class BlobIngest {
 
     /// Verifies, syncs and renames the temporary file to its blob's name.
     ///
-    /// - Throws: `ImageError` with code `.digestMismatch` when the content is not `expected`.
+    /// - Throws: `EngineError` with code `.digestMismatch` when the content is not `expected`.
     func commit(expected: String?) throws -> (digest: String, size: Int64) {
         let digest = "sha256:" + Hex.string(hasher.finalize())
         if let expected, expected != digest {
             discard()
-            throw ImageError(.digestMismatch, "content should have digest \(expected) but has \(digest); not stored")
+            throw EngineError(.digestMismatch, "content should have digest \(expected) but has \(digest); not stored")
         }
         guard fsync(descriptor) == 0 else {
             let reason = systemErrorMessage()
             discard()
-            throw ImageError(.io, "cannot sync \(temporary): \(reason)")
+            throw EngineError(.io, "cannot sync \(temporary): \(reason)")
         }
         close(descriptor)
         descriptor = -1
@@ -186,7 +186,7 @@ final class BlobIngest {
         guard rename(temporary, target) == 0 else {
             let reason = systemErrorMessage()
             unlink(temporary)
-            throw ImageError(.io, "cannot rename \(temporary) to \(target): \(reason)")
+            throw EngineError(.io, "cannot rename \(temporary) to \(target): \(reason)")
         }
         store.recordVerified(String(digest.dropFirst("sha256:".count)), file: target)
         // The rename is made durable by the next `updateNames`, which syncs the blob directory

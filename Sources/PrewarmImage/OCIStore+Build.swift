@@ -14,7 +14,7 @@ extension OCIStore {
     /// in), the configuration with the new diff IDs and the labels, a manifest, and the name.
     /// Writes nothing outside the store; `request.workDirectory` is not used.
     ///
-    /// - Throws: `ImageError` with code `.missingBase` when the base is not in the store or is of
+    /// - Throws: `EngineError` with code `.missingBase` when the base is not in the store or is of
     ///   another architecture, `.buildFailed` when it has ONBUILD instructions, and
     ///   `.missingEmulator`, `.notFound`, `.invalidContent` or `.io` when a source cannot be archived.
     public func buildImage(_ request: ImageBuildRequest, output: @Sendable (String) -> Void = { _ in }) throws
@@ -29,7 +29,7 @@ extension OCIStore {
             var config = try base.configuration()
             let architecture = config["architecture"] as? String ?? ""
             guard architecture == platform.architecture else {
-                throw ImageError(
+                throw EngineError(
                     .missingBase,
                     "base image \(request.baseImage) in the OCI store at \(path) is \(architecture), not "
                         + "\(platform.architecture) as \(platform) needs; import the \(platform.architecture) image"
@@ -37,10 +37,10 @@ extension OCIStore {
             }
             var settings = config["config"] as? [String: Any] ?? [:]
             if let triggers = settings["OnBuild"] as? [Any], !triggers.isEmpty {
-                throw ImageError(
+                throw EngineError(
                     .buildFailed,
                     "base image \(request.baseImage) has ONBUILD instructions, which the OCI engine cannot run; "
-                        + "build \(request.name) with `engine: .docker`", setting: .engineDocker)
+                        + "build \(request.name) with \(EngineInput.dockerEngine)")
             }
 
             let history = ImageMetadata.addedHistory(lambdaLayers: request.layers.count)
@@ -91,7 +91,7 @@ extension OCIStore {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: emulator.path, isDirectory: &isDirectory), !isDirectory.boolValue
         else {
-            throw ImageError(.missingEmulator, "no emulator at \(emulator.path)")
+            throw EngineError(.missingEmulator, "no emulator at \(emulator.path)")
         }
         let digest = try emulator.contentDigest ?? ContentDigest.file(emulator.path)
         return try layerBlob(key: "emulator \(digest)", source: emulator.path, rewritten: &rewritten) { tar in
@@ -136,8 +136,8 @@ extension OCIStore {
                 try tar.finish()
                 do {
                     _ = try ingest.commit(expected: digest)
-                } catch let error as ImageError where error.code == .digestMismatch {
-                    throw ImageError(.digestMismatch, "\(source) changed while it was archived; run the build again")
+                } catch let error as EngineError where error.code == .digestMismatch {
+                    throw EngineError(.digestMismatch, "\(source) changed while it was archived; run the build again")
                 }
                 if damaged { rewritten.append(digest) }
             }

@@ -19,22 +19,22 @@ extension OCIStore: ImageEngine {
     /// registry only with `pull`, a local layout either way).
     public func prepareBase(_ reference: String, platform: OCIPlatform, pull: Bool) async throws -> EngineImage {
         // A damaged base is provided again when a provider can; else the damage is the error.
-        var damage: ImageError?
+        var damage: EngineError?
         do {
             if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) }) {
                 return found
             }
-        } catch let error as ImageError where error.code == .corrupt && baseProvider != nil {
+        } catch let error as EngineError where error.code == .corrupt && baseProvider != nil {
             damage = error
         }
         if let baseProvider {
             let provided: Bool
             do {
                 provided = try await baseProvider.provide(reference, platform: platform, pull: pull, into: self)
-            } catch let failure as ImageError {
+            } catch let failure as any PrewarmError {
                 // The damage is what to mend; why it could not be mended by a pull comes after.
                 guard let damage else { throw failure }
-                throw ImageError(.corrupt, "\(damage.message); a pull failed: \(failure.description)")
+                throw EngineError(.corrupt, "\(damage.message); a pull failed: \(failure.description)")
             }
             if provided, let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) })
             {
@@ -49,7 +49,7 @@ extension OCIStore: ImageEngine {
         try requireIntactLayers(image, of: reference)
         let found = try engineImage(image)
         guard found.architecture == platform.architecture else {
-            throw ImageError(
+            throw EngineError(
                 .missingBase,
                 "base image \(reference) in the OCI store at \(path) is \(found.architecture), "
                     + "not \(platform.architecture) as \(platform) needs; "
@@ -58,8 +58,8 @@ extension OCIStore: ImageEngine {
         return found
     }
 
-    func missingBase(_ reference: String, platform: OCIPlatform) -> ImageError {
-        ImageError(
+    func missingBase(_ reference: String, platform: OCIPlatform) -> EngineError {
+        EngineError(
             .missingBase,
             "base image \(reference) for \(platform) is not in the OCI store at \(path); import it with "
                 + "`prewarm import FILE` (a `docker save` or OCI layout tar) or pull it")

@@ -22,7 +22,7 @@ extension OCIStore {
     /// The image named `name`, for `platform` when the name holds an index.
     ///
     /// - Returns: `nil` when no image has that name, or its index has no manifest for `platform`.
-    /// - Throws: `ImageError` with code `.corrupt` when a manifest or configuration is
+    /// - Throws: `EngineError` with code `.corrupt` when a manifest or configuration is
     ///   missing or does not match its digest.
     public func storedImage(named name: String, platform: OCIPlatform? = nil) throws -> StoredImage? {
         guard let entry = try descriptor(named: name) else { return nil }
@@ -55,7 +55,7 @@ extension OCIStore {
 
     func requireBlob(_ digest: String, of name: String) throws -> Data {
         guard let data = try readBlob(digest) else {
-            throw ImageError(
+            throw EngineError(
                 .corrupt,
                 "image \(name) in the OCI store at \(path) lacks blob \(digest); import or build it again")
         }

@@ -17,7 +17,7 @@ import PrewarmSupport
 extension OCIStore {
     /// The layout's `index.json`, with the names logged since it was last written.
     ///
-    /// - Throws: `ImageError` with code `.corrupt` when `index.json` is missing from a store that
+    /// - Throws: `EngineError` with code `.corrupt` when `index.json` is missing from a store that
     ///   has names, or is not an OCI index (`prewarm verify --repair` restores it).
     public func index() throws -> OCIIndex {
         try names().index
@@ -69,7 +69,7 @@ extension OCIStore {
                 return try body(fresh.table)
             }
         }
-        throw ImageError(.io, "index.json of the OCI store at \(path) keeps changing while it is read; try again")
+        throw EngineError(.io, "index.json of the OCI store at \(path) keeps changing while it is read; try again")
     }
 
     /// The complete lines of the names log from byte `offset` on, and the offset after them.
@@ -81,7 +81,7 @@ extension OCIStore {
             try handle.seek(toOffset: offset)
             data = try handle.readToEnd() ?? Data()
         } catch {
-            throw ImageError(.io, "cannot read \(namesLogPath)", cause: error)
+            throw EngineError(.io, "cannot read \(namesLogPath)", cause: error)
         }
         // A line without its newline is an append under way (or cut by a kill): not yet a name.
         guard let end = data.lastIndex(of: UInt8(ascii: "\n")) else { return ([], offset) }
@@ -124,18 +124,18 @@ extension OCIStore {
             do {
                 lines.append(try encoder.encode(change))
             } catch {
-                throw ImageError(.io, "cannot encode the name \(change.name)", cause: error)
+                throw EngineError(.io, "cannot encode the name \(change.name)", cause: error)
             }
             lines.append(UInt8(ascii: "\n"))
         }
         let descriptor = open(namesLogPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw ImageError(.io, "cannot open \(namesLogPath): \(systemErrorMessage())")
+            throw EngineError(.io, "cannot open \(namesLogPath): \(systemErrorMessage())")
         }
         defer { close(descriptor) }
         try AtomicFile.writeAll(descriptor, lines, path: namesLogPath)
         guard fsync(descriptor) == 0 else {
-            throw ImageError(.io, "cannot sync \(namesLogPath): \(systemErrorMessage())")
+            throw EngineError(.io, "cannot sync \(namesLogPath): \(systemErrorMessage())")
         }
         if existing == nil { AtomicFile.syncDirectory(path) }
         countWritten(lines.count)
@@ -184,16 +184,16 @@ extension OCIStore {
         return !(try Self.list(blobDirectory)).isEmpty
     }
 
-    private func indexLost() -> ImageError {
-        ImageError(
+    private func indexLost() -> EngineError {
+        EngineError(
             .corrupt,
             "index.json of the OCI store at \(path) is missing, so its images have no names; run "
                 + "`prewarm verify --repair --oci-store \(path)` to restore them from \(Self.backupName) and the names log"
         )
     }
 
-    private func indexDamaged() -> ImageError {
-        ImageError(
+    private func indexDamaged() -> EngineError {
+        EngineError(
             .corrupt,
             "index.json of the OCI store at \(path) is damaged (not an OCI image index); run "
                 + "`prewarm verify --repair --oci-store \(path)` to restore its names from \(Self.backupName) and the names log"
@@ -236,20 +236,20 @@ extension OCIStore {
     /// Names `descriptor` (a manifest or index in the store) `name`, replacing what the name
     /// held before.
     ///
-    /// - Throws: `ImageError` with code `.notFound` when the store lacks the blob.
+    /// - Throws: `EngineError` with code `.notFound` when the store lacks the blob.
     public func setName(_ name: String, to descriptor: OCIDescriptor) throws {
         try setNames([(name, descriptor)])
     }
 
     /// Names several images at once: one append to the names log for all of them.
     ///
-    /// - Throws: `ImageError` with code `.notFound` when the store lacks one of the blobs
+    /// - Throws: `EngineError` with code `.notFound` when the store lacks one of the blobs
     ///   (nothing is named then).
     public func setNames(_ names: [(name: String, descriptor: OCIDescriptor)]) throws {
         var entries: [(String, OCIDescriptor)] = []
         for (name, descriptor) in names {
             guard hasBlob(descriptor.digest) else {
-                throw ImageError(.notFound, "cannot name \(name): the OCI store has no blob \(descriptor.digest)")
+                throw EngineError(.notFound, "cannot name \(name): the OCI store has no blob \(descriptor.digest)")
             }
             var entry = descriptor
             var annotations = descriptor.annotations ?? [:]

@@ -131,7 +131,7 @@ extension OCIStore {
     ///
     /// - Returns: `nil` when no image has that name, or when one of its layers is missing or
     ///   damaged (a build makes it again, rewriting the layers it makes).
-    /// - Throws: `ImageError` with code `.corrupt` when `index.json` is lost or damaged, or when
+    /// - Throws: `EngineError` with code `.corrupt` when `index.json` is lost or damaged, or when
     ///   the image's manifest or configuration is missing or damaged: then the damaged blob and
     ///   the name are removed, so that the next build makes the image again.
     public func intactImage(named name: String, platform: OCIPlatform? = nil) throws -> StoredImage? {
@@ -139,23 +139,32 @@ extension OCIStore {
         let image: StoredImage?
         do {
             image = try storedImage(entry, platform: platform, name: name)
-        } catch let error as ImageError where error.code == .corrupt || error.code == .invalidDocument {
-            try updateNames { table in
-                table.entry(named: name) == entry ? [NameChange(name: name, entry: nil)] : []
-            }
-            throw ImageError(
-                .corrupt, "\(error.message); the name \(name) was removed, so the next build makes the image again")
+        } catch let error as EngineError where error.code == .corrupt {
+            throw try forgetDamaged(name, entry: entry, error.message)
+        } catch let error as RegistryError where error.code == .invalidDocument {
+            throw try forgetDamaged(name, entry: entry, error.message)
         }
         guard let image, damagedBlob(of: image) == nil else { return nil }
         return image
     }
 
+    /// Removes `name`, whose image is damaged (`reason`), so that the next build makes it again.
+    ///
+    /// - Returns: the `.corrupt` error to throw, saying so.
+    private func forgetDamaged(_ name: String, entry: OCIDescriptor, _ reason: String) throws -> EngineError {
+        try updateNames { table in
+            table.entry(named: name) == entry ? [NameChange(name: name, entry: nil)] : []
+        }
+        return EngineError(
+            .corrupt, "\(reason); the name \(name) was removed, so the next build makes the image again")
+    }
+
     /// Throws unless every layer of the base `image` is intact.
     ///
-    /// - Throws: `ImageError` with code `.corrupt`, saying which layer and what to do.
+    /// - Throws: `EngineError` with code `.corrupt`, saying which layer and what to do.
     func requireIntactLayers(_ image: StoredImage, of name: String) throws {
         guard let layer = damagedBlob(of: image) else { return }
-        throw ImageError(
+        throw EngineError(
             .corrupt,
             "the local copy of base image \(name) in the OCI store at \(path) is damaged (its layer \(layer.digest) is "
                 + "missing or does not hash to its name); bring it back with `prewarm import FILE` (a `docker save` or "

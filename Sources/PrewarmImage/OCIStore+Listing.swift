@@ -20,7 +20,7 @@ extension OCIStore {
 
     /// Every named image of the store, by name, then architecture.
     ///
-    /// - Throws: `ImageError` when `index.json` cannot be read, or a named image's manifest or configuration
+    /// - Throws: `EngineError` when `index.json` cannot be read, or a named image's manifest or configuration
     ///   is missing or damaged (`prewarm verify` says more).
     public func listImages() throws -> [ListedImage] {
         var listed: [ListedImage] = []

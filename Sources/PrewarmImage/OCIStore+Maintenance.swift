@@ -58,7 +58,7 @@ extension OCIStore {
             let table: NameTable
             do {
                 table = try names()
-            } catch let error as ImageError where error.code == .corrupt {
+            } catch let error as EngineError where error.code == .corrupt {
                 report.problems.append(Problem(path: indexPath, message: error.message))
                 table = NameTable()
             }
@@ -163,7 +163,7 @@ extension OCIStore {
                 try FileManager.default.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
                 try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
             } catch {
-                throw ImageError(.io, "cannot repair the OCI store at \(path)", cause: error)
+                throw EngineError(.io, "cannot repair the OCI store at \(path)", cause: error)
             }
         }
         return problems
@@ -191,7 +191,7 @@ extension OCIStore {
                 return ("needs blob \(digest), which is damaged", true)
             }
             return nil
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             return (error.message, false)
         } catch {
             return ("\(error)", false)
@@ -205,7 +205,7 @@ extension OCIStore {
     /// shared one) and none starts meanwhile. A blob modified within `gracePeriod` seconds is
     /// kept all the same, for a writer that stores blobs and names them in separate steps
     /// without holding the shared lock throughout.
-    /// - Throws: `ImageError` with code `.corrupt` when a named image's manifest is missing
+    /// - Throws: `EngineError` with code `.corrupt` when a named image's manifest is missing
     ///   or damaged (nothing is removed then: `verify()` says what is wrong).
     public func garbageCollect(gracePeriod: TimeInterval = 600) throws -> (removedBlobs: Int, freedBytes: Int64) {
         try FileLock.with(path: gcLockPath, exclusive: true) {
@@ -227,7 +227,7 @@ extension OCIStore {
     /// What `garbageCollect(gracePeriod:)` would remove now, removing nothing: the blobs no named image
     /// needs, older than `gracePeriod` seconds, by digest, and the leftovers of killed writes, by path; each
     /// with its size. Holds the shared lock, so a collection does not run meanwhile.
-    /// - Throws: `ImageError` with code `.corrupt` when a named image's manifest is missing or damaged.
+    /// - Throws: `EngineError` with code `.corrupt` when a named image's manifest is missing or damaged.
     public func garbage(gracePeriod: TimeInterval = 600) throws -> (
         blobs: [(digest: String, bytes: Int64)], leftovers: [(path: String, bytes: Int64)]
     ) {
@@ -254,7 +254,7 @@ extension OCIStore {
     /// Every blob `roots` need: themselves, and for a manifest its configuration and layers,
     /// for an index its manifests, recursively.
     ///
-    /// - Throws: `ImageError` with code `.corrupt` when a manifest or index is missing or
+    /// - Throws: `EngineError` with code `.corrupt` when a manifest or index is missing or
     ///   damaged, or a configuration or layer is missing.
     func reachableBlobs(from roots: [OCIDescriptor]) throws -> Set<String> {
         var needed: Set<String> = []
@@ -272,12 +272,12 @@ extension OCIStore {
                     OCIManifest.self, try requireBlob(descriptor.digest, of: what), what: what)
                 for blob in [manifest.config] + manifest.layers {
                     guard hasBlob(blob.digest) else {
-                        throw ImageError(.corrupt, "\(what) needs blob \(blob.digest), which is missing")
+                        throw EngineError(.corrupt, "\(what) needs blob \(blob.digest), which is missing")
                     }
                     needed.insert(blob.digest)
                 }
             } else if !hasBlob(descriptor.digest) {
-                throw ImageError(.corrupt, "\(what) needs blob \(descriptor.digest), which is missing")
+                throw EngineError(.corrupt, "\(what) needs blob \(descriptor.digest), which is missing")
             }
         }
         return needed
@@ -305,7 +305,7 @@ extension OCIStore {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw ImageError(.io, "cannot list \(directory)", cause: error)
+            throw EngineError(.io, "cannot list \(directory)", cause: error)
         }
     }
 }

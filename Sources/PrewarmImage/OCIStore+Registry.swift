@@ -28,7 +28,7 @@ extension OCIStore: RegistryBlobStore {
         guard rename(temporaryPath, target) == 0 else {
             let reason = systemErrorMessage()
             try? FileManager.default.removeItem(atPath: temporaryPath)
-            throw ImageError(.io, "cannot move a downloaded blob to \(target): \(reason)")
+            throw EngineError(.io, "cannot move a downloaded blob to \(target): \(reason)")
         }
         recordVerified(String(digest.dropFirst("sha256:".count)), file: target)
         countWritten(Int(size), toBlob: true)

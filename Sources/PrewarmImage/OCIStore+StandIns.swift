@@ -7,7 +7,7 @@ extension OCIStore {
     /// The names of the store that hold a stand-in base or an image built on one, sorted. A name whose
     /// image cannot be read is not one of them (`prewarm verify` reports it).
     ///
-    /// - Throws: `ImageError` when the store's names cannot be read.
+    /// - Throws: `EngineError` when the store's names cannot be read.
     public func standInNames() throws -> [String] {
         try names().allNames.filter { name in
             guard let entry = try descriptor(named: name) else { return false }
@@ -29,7 +29,7 @@ extension OCIStore {
     /// Removes every name ``standInNames()`` lists (their blobs go at the next `garbageCollect()`).
     ///
     /// - Returns: the names removed, sorted.
-    /// - Throws: `ImageError` when the store's names cannot be read or changed.
+    /// - Throws: `EngineError` when the store's names cannot be read or changed.
     public func removeStandIns() throws -> [String] {
         let names = try standInNames()
         for name in names { try removeName(name) }

@@ -48,7 +48,7 @@ public final class OCIStore: @unchecked Sendable {
 
     /// Opens the layout at `path`, creating it (and its directories) when absent.
     ///
-    /// - Throws: `ImageError` with code `.io` when it cannot be created, `.unsupported` when
+    /// - Throws: `EngineError` with code `.io` when it cannot be created, `.unsupported` when
     ///   `path` holds an `oci-layout` of another version, or
     ///   `.corrupt` when `index.json` is missing from a store that has content, or damaged (the
     ///   message says to run `prewarm verify --repair`).
@@ -65,25 +65,25 @@ public final class OCIStore: @unchecked Sendable {
         let manager = FileManager.default
         if opening == .verify {
             guard FileTree.isDirectory(self.path) else {
-                throw ImageError(
-                    .notFound, "there is no OCI store at \(self.path): nothing to verify; check `ociStore`",
-                    setting: .ociStore)
+                throw EngineError(
+                    .notFound,
+                    "there is no OCI store at \(self.path): nothing to verify; check \(EngineInput.storePath)")
             }
         } else {
             do {
                 try manager.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
                 try manager.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
             } catch {
-                throw ImageError(.io, "cannot create the OCI store at \(self.path)", cause: error)
+                throw EngineError(.io, "cannot create the OCI store at \(self.path)", cause: error)
             }
         }
         if let existing = manager.contents(atPath: layoutPath) {
             let version = (try? OCIJSON.dictionary(existing, what: layoutPath))?["imageLayoutVersion"] as? String
             guard version == "1.0.0" else {
-                throw ImageError(
+                throw EngineError(
                     .unsupported,
-                    "\(layoutPath) says image layout version \(version ?? "?"), not 1.0.0; use another `ociStore`",
-                    setting: .ociStore)
+                    "\(layoutPath) says image layout version \(version ?? "?"), not 1.0.0; use another \(EngineInput.storePath)"
+                )
             }
         } else if opening == .use {
             try writeAtomically(Self.layoutContent, to: layoutPath)
@@ -107,7 +107,7 @@ public final class OCIStore: @unchecked Sendable {
     /// damaged `index.json`, or a missing `oci-layout` or blob directory, is not an error here but a problem
     /// that `verifyStore` reports (and, with `repair`, mends).
     ///
-    /// - Throws: `ImageError` with code `.notFound` when `path` is not a directory, `.unsupported` when its
+    /// - Throws: `EngineError` with code `.notFound` when `path` is not a directory, `.unsupported` when its
     ///   `oci-layout` names another version.
     public static func openForRepair(path: String) throws -> OCIStore {
         try OCIStore(path: path, baseProvider: nil, opening: .verify)
@@ -145,11 +145,11 @@ public final class OCIStore: @unchecked Sendable {
 
     /// The file of blob `digest`, whether or not it exists.
     ///
-    /// - Throws: `ImageError` with code `.invalidDigest` when `digest` is not `sha256:` and 64
+    /// - Throws: `EngineError` with code `.invalidDigest` when `digest` is not `sha256:` and 64
     ///   lowercase hex digits.
     public func blobPath(_ digest: String) throws -> String {
         guard Self.isValidDigest(digest) else {
-            throw ImageError(.invalidDigest, "'\(digest)' is not a sha256 digest (sha256: and 64 hex digits)")
+            throw EngineError(.invalidDigest, "'\(digest)' is not a sha256 digest (sha256: and 64 hex digits)")
         }
         return blobDirectory + "/" + digest.dropFirst("sha256:".count)
     }
@@ -163,7 +163,7 @@ public final class OCIStore: @unchecked Sendable {
 
     /// This object's write area under `.tmp/`, made (and locked) on first use.
     ///
-    /// - Throws: `ImageError` with code `.io` when it cannot be made.
+    /// - Throws: `EngineError` with code `.io` when it cannot be made.
     func writeArea() throws -> String {
         try state.withLock { state in
             if let area = state.writeArea { return area.path }

@@ -43,7 +43,7 @@ public struct SAMDockerfileContext: Sendable {
 
     /// Writes the context tar to `path`.
     ///
-    /// - Throws: `ImageError` `.io` when the emulator directory cannot be read or `path` written.
+    /// - Throws: `EngineError` `.io` when the emulator directory cannot be read or `path` written.
     public func write(to path: String) throws {
         var archive = Data()
         var header = Self.Header(name: "Dockerfile", mode: 0o644, size: 0, mtime: Int(Date().timeIntervalSince1970))
@@ -56,7 +56,7 @@ public struct SAMDockerfileContext: Sendable {
         try appendTree(emulatorDirectory, as: "aws-lambda-rie-\(architecture)", to: &archive)
         archive.append(Data(count: 1024))
         guard FileManager.default.createFile(atPath: path, contents: archive) else {
-            throw ImageError(.io, "cannot write the build context \(path): \(systemErrorMessage())")
+            throw EngineError(.io, "cannot write the build context \(path): \(systemErrorMessage())")
         }
     }
 
@@ -65,7 +65,7 @@ public struct SAMDockerfileContext: Sendable {
     private func appendTree(_ source: String, as name: String, to archive: inout Data) throws {
         var status = stat()
         guard stat(source, &status) == 0 else {
-            throw ImageError(.io, "cannot read \(source): \(systemErrorMessage())")
+            throw EngineError(.io, "cannot read \(source): \(systemErrorMessage())")
         }
         var header = Self.Header(
             name: name, mode: Int(status.st_mode & 0o7777), size: 0, mtime: Int(status.st_mtim.tv_sec))
@@ -80,13 +80,13 @@ public struct SAMDockerfileContext: Sendable {
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: source).sorted()
             } catch {
-                throw ImageError(.io, "cannot list \(source)", cause: error)
+                throw EngineError(.io, "cannot list \(source)", cause: error)
             }
             for entry in names { try appendTree(source + "/" + entry, as: name + "/" + entry, to: &archive) }
             return
         }
         guard let contents = FileManager.default.contents(atPath: source) else {
-            throw ImageError(.io, "cannot read \(source): \(systemErrorMessage())")
+            throw EngineError(.io, "cannot read \(source): \(systemErrorMessage())")
         }
         header.size = contents.count
         archive.append(header.encoded())

@@ -63,7 +63,7 @@ extension JournalError {
             self.init(
                 .diskFull,
                 "cannot \(action) in journal \(path): the file system holding it is full "
-                    + "(\(systemErrorMessage(ENOSPC))); free some space there, or pass `journalPath` to keep the "
+                    + "(\(systemErrorMessage(ENOSPC))); free some space there, or pass \(JournalInput.path) to keep the "
                     + "journal elsewhere",
                 cause: failure)
             return
@@ -84,7 +84,7 @@ extension JournalError {
             self.init(
                 .cannotOpen,
                 "cannot open journal \(path) for writing (\(failure.message)); make sure its directory exists and is "
-                    + "writable, or pass `journalPath` to use another file",
+                    + "writable, or pass \(JournalInput.path) to use another file",
                 cause: failure)
         default:
             self.init(.storage, "cannot \(action) in journal \(path): \(failure.message)", cause: failure)
@@ -99,7 +99,7 @@ extension JournalError {
         JournalError(
             .damaged,
             "the journal at \(path) is damaged (SQLite cannot read all of its pages); it was left as it is: move it "
-                + "away or pass `journalPath` to start a new one",
+                + "away or pass \(JournalInput.path) to start a new one",
             cause: cause)
     }
 
@@ -107,7 +107,7 @@ extension JournalError {
     static func notADatabase(path: String, cause: (any Error & Sendable)? = nil) -> JournalError {
         JournalError(
             .notAJournal,
-            "journal \(path) is not a SQLite database; it was left as it is: move it away or pass `journalPath` to use "
+            "journal \(path) is not a SQLite database; it was left as it is: move it away or pass \(JournalInput.path) to use "
                 + "another file",
             cause: cause)
     }
@@ -117,7 +117,7 @@ extension JournalError {
         JournalError(
             .notAJournal,
             "journal \(path) is a SQLite database of another program, not a prewarm journal; it was left as it is: "
-                + "move it away or pass `journalPath` to use another file")
+                + "move it away or pass \(JournalInput.path) to use another file")
     }
 
     /// The error for a journal whose schema is newer than this prewarm knows.
@@ -125,14 +125,14 @@ extension JournalError {
         JournalError(
             .newerSchema,
             "journal \(path) was written by a newer prewarm (schema \(found), this one knows \(known)); "
-                + "upgrade prewarm or use `journalPath` to start a new one")
+                + "upgrade prewarm or use \(JournalInput.path) to start a new one")
     }
 
     /// The error for a value read back from the journal that prewarm does not understand.
     static func unreadable(path: String, _ what: String) -> JournalError {
         JournalError(
             .damaged,
-            "journal \(path) holds \(what), which this prewarm does not understand; move it away or pass `journalPath` "
+            "journal \(path) holds \(what), which this prewarm does not understand; move it away or pass \(JournalInput.path) "
                 + "to start a new one")
     }
 }

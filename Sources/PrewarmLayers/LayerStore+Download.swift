@@ -12,14 +12,14 @@ extension LayerStore {
     /// downloaded once more from the start, in case the bytes kept were not the resource's. Memory stays flat:
     /// the client writes each piece as it arrives.
     ///
-    /// - Throws: ``ImageError`` `.download` after the last attempt (the cause is the ``HTTPError``, whose
+    /// - Throws: ``LayerStoreError`` `.download` after the last attempt (the cause is the ``HTTPError``, whose
     ///   message carries the URL redacted), `.checksumMismatch` when the bytes are not the expected ones (the
     ///   file is removed); `CancellationError`. A failed download's bytes stay in `path` for the next try.
     public func download(name: String, url: String, expectedSHA256: String, to path: String, client: HTTPClient)
         async throws
     {
         guard let expected = Self.normalizedSHA256(expectedSHA256) else {
-            throw ImageError(.invalidDigest, "layer \(name): \(expectedSHA256.debugDescription) is not a SHA-256")
+            throw LayerStoreError(.invalidDigest, "layer \(name): \(expectedSHA256.debugDescription) is not a SHA-256")
         }
         try await fetch(name: name, url: url, expected: expected, to: path, client: client)
     }
@@ -36,7 +36,7 @@ extension LayerStore {
                 }
             } catch let error as HTTPError {
                 let times = attempts == 1 ? "1 attempt" : "\(attempts) attempts"
-                throw ImageError(
+                throw LayerStoreError(
                     .download, "layer \(name): the download failed after \(times); check the network and retry",
                     cause: error)
             }
@@ -46,7 +46,7 @@ extension LayerStore {
                 restarted = true
                 continue
             }
-            throw ImageError(
+            throw LayerStoreError(
                 .checksumMismatch,
                 "layer \(name): the zip downloaded from \(URLRedaction.redact(url)) has SHA-256 \(file.sha256), not "
                     + "the expected \(expected); nothing was cached; retry, and check the layer version if it persists")

@@ -47,18 +47,18 @@ extension LayerStore {
     ///
     /// - Parameter digest: the source's ``ContentDigest`` when the caller has just computed it (a zip's
     ///   file digest, a directory's tree digest), so that it is not read once more for it.
-    /// - Throws: ``ImageError``: `.invalidPath` for a bad name, `.notFound` when `source` is missing, `.io`
+    /// - Throws: ``LayerStoreError``: `.invalidPath` for a bad name, `.notFound` when `source` is missing, `.io`
     ///   when it cannot be read or the cache written, the extractor's errors for a hostile or damaged zip.
     public func install(templateLayer source: String, named name: String, digest: String? = nil) async throws
         -> CachedLayer
     {
         guard Self.isValidName(name) else {
-            throw ImageError(
+            throw LayerStoreError(
                 .invalidPath, "layer \(name.debugDescription): not a valid directory name for the layer cache")
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-            throw ImageError(.notFound, "layer content \(source) does not exist: check the layer's ContentUri")
+            throw LayerStoreError(.notFound, "layer content \(source) does not exist: check the layer's ContentUri")
         }
         let slot = slot(forLayer: name)
         guard isDirectory.boolValue else {
@@ -83,12 +83,12 @@ extension LayerStore {
                 do {
                     try FileManager.default.copyItem(atPath: source, toPath: staging)
                 } catch {
-                    throw ImageError(.io, "layer \(source): cannot copy it into \(privateDirectory)", cause: error)
+                    throw LayerStoreError(.io, "layer \(source): cannot copy it into \(privateDirectory)", cause: error)
                 }
             }
             let installed = try ContentDigest.directory(staging)
             guard installed == sourceDigest else {
-                throw ImageError(.invalidArchive, "layer \(source): changed while being copied; retry")
+                throw LayerStoreError(.invalidArchive, "layer \(source): changed while being copied; retry")
             }
             try install(staging, in: slot)
             let record = Record(name: name, zipSHA256: expected, contentDigest: installed)

@@ -122,7 +122,7 @@ public struct LayerStore: Sendable {
     ///   - expectedSHA256: the zip's SHA-256, hexadecimal or base64 (`Content.CodeSha256`).
     ///   - download: the URL to fetch (a pre-signed S3 URL; it never appears unredacted in an error).
     ///   - client: the client to download with.
-    /// - Throws: ``ImageError``: `.invalidPath` for a bad name, `.download` when the download failed after
+    /// - Throws: ``LayerStoreError``: `.invalidPath` for a bad name, `.download` when the download failed after
     ///   retries (the cause is the last ``HTTPError``), `.checksumMismatch` when the bytes are not the expected
     ///   ones, the extractor's errors for a hostile or damaged zip, `.io` for the cache's own files;
     ///   `CancellationError`. Nothing unverified enters the cache.
@@ -130,11 +130,11 @@ public struct LayerStore: Sendable {
         -> CachedLayer
     {
         guard Self.isValidName(name) else {
-            throw ImageError(
+            throw LayerStoreError(
                 .invalidPath, "layer \(name.debugDescription): not a valid directory name for the layer cache")
         }
         guard let expected = Self.normalizedSHA256(expectedSHA256) else {
-            throw ImageError(
+            throw LayerStoreError(
                 .invalidDigest,
                 "layer \(name): \(expectedSHA256.debugDescription) is not a SHA-256 (64 hexadecimal digits or base64)")
         }
@@ -150,7 +150,7 @@ public struct LayerStore: Sendable {
     /// A local zip layer (a template's `ContentUri` that is a `.zip`), extracted with the same checks into a
     /// cache directory keyed by the zip's SHA-256; an unchanged zip is extracted once.
     ///
-    /// - Throws: ``ImageError``: `.io` when the zip cannot be read, `.invalidArchive` when it changed while
+    /// - Throws: ``LayerStoreError``: `.io` when the zip cannot be read, `.invalidArchive` when it changed while
     ///   being extracted, and the extractor's errors for a hostile or damaged zip.
     public func localZip(path: String) async throws -> CachedLayer {
         let digest = try ContentDigest.file(path)
@@ -222,8 +222,8 @@ extension LayerStore {
         let lock: FileLock.Held
         do {
             lock = try await FileLock.acquire(path: slot.lock)
-        } catch let error as ImageError {
-            throw ImageError(error.code, "layer \(slot.label): \(error.message)")
+        } catch let error as FileError {
+            throw LayerStoreError(.io, "layer \(slot.label): \(error.message)")
         }
         defer { lock.release() }
         if let hit = verified(slot, expected: expected) { return hit }
@@ -235,7 +235,7 @@ extension LayerStore {
             try ZipExtractor(maxExpandedSize: maxExpandedSize)
                 .extract(source.path, to: staging, label: slot.label, workDirectory: privateDirectory)
             if !source.isTemporary, try ContentDigest.file(source.path) != "sha256:" + expected {
-                throw ImageError(.invalidArchive, "layer zip \(slot.label): changed while being extracted; retry")
+                throw LayerStoreError(.invalidArchive, "layer zip \(slot.label): changed while being extracted; retry")
             }
             let digest = try ContentDigest.directory(staging)
             try install(staging, in: slot)
@@ -251,13 +251,13 @@ extension LayerStore {
     /// Renames `staging` to the slot's directory, first renaming aside (then removing) whatever is there.
     func install(_ staging: String, in slot: Slot) throws {
         if unlink(slot.record) != 0, errno != ENOENT {
-            throw ImageError(.io, "layer \(slot.label): cannot remove \(slot.record): \(systemErrorMessage())")
+            throw LayerStoreError(.io, "layer \(slot.label): cannot remove \(slot.record): \(systemErrorMessage())")
         }
         var status = stat()
         if lstat(slot.directory, &status) == 0 {
             let aside = "\(privateDirectory)/old-\(slot.key)-\(UUID().uuidString)"
             guard rename(slot.directory, aside) == 0 else {
-                throw ImageError(
+                throw LayerStoreError(
                     .io,
                     "layer \(slot.label): cannot move \(slot.directory) aside: \(systemErrorMessage()); "
                         + "remove it and retry")
@@ -265,7 +265,7 @@ extension LayerStore {
             FileTree.remove(aside)
         }
         guard rename(staging, slot.directory) == 0 else {
-            throw ImageError(
+            throw LayerStoreError(
                 .io, "layer \(slot.label): cannot rename into \(slot.directory): \(systemErrorMessage())")
         }
     }
@@ -288,7 +288,7 @@ extension LayerStore {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw ImageError(
+            throw LayerStoreError(
                 .io, "cannot create the layer cache directory \(path); check its permissions", cause: error)
         }
     }

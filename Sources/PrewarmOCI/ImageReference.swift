@@ -37,10 +37,10 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads `text`.
     ///
-    /// - Throws: `ImageError` with code `.invalidReference` naming `text` and what is wrong with it.
+    /// - Throws: `RegistryError` with code `.invalidReference` naming `text` and what is wrong with it.
     public init(_ text: String) throws {
-        func invalid(_ why: String) -> ImageError {
-            ImageError(
+        func invalid(_ why: String) -> RegistryError {
+            RegistryError(
                 .invalidReference,
                 "cannot read image reference '\(text)': \(why); write [registry/]repository[:tag][@sha256:digest]")
         }
@@ -142,13 +142,13 @@ public enum RegistryTag {
     /// The tag under which a build cache keeps the image of content key `key`: `pw-` and the key's first
     /// 64 hexadecimal digits (`sha256:` and any other prefix dropped, letters lowercased).
     ///
-    /// - Throws: `ImageError` with code `.invalidReference` when `key` has fewer than 16 hexadecimal digits
+    /// - Throws: `RegistryError` with code `.invalidReference` when `key` has fewer than 16 hexadecimal digits
     ///   after its prefix, or other characters.
     public static func forContentKey(_ key: String) throws -> String {
         let hex = (key.split(separator: ":").last.map(String.init) ?? key).lowercased()
         let isHex = hex.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
         guard isHex, hex.utf8.count >= 16 else {
-            throw ImageError(
+            throw RegistryError(
                 .invalidReference,
                 "cannot make a registry tag of content key '\(key)': expected [sha256:]<hexadecimal digits>")
         }

@@ -55,11 +55,11 @@ public struct OCIPlatform: Codable, Sendable, Hashable, CustomStringConvertible 
 
     /// Reads `os/architecture[/variant]`.
     ///
-    /// - Throws: `ImageError` with code `.invalidReference` for any other form.
+    /// - Throws: `RegistryError` with code `.invalidReference` for any other form.
     public init(_ text: String) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard (2...3).contains(parts.count), !parts.contains(where: \.isEmpty) else {
-            throw ImageError(
+            throw RegistryError(
                 .invalidReference, "cannot read platform '\(text)': write os/architecture, e.g. linux/arm64")
         }
         self.init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)
@@ -142,7 +142,7 @@ package enum OCIJSON {
         do {
             return try encoder.encode(value)
         } catch {
-            throw ImageError(.io, "cannot encode an OCI document", cause: error)
+            throw RegistryError(.io, "cannot encode an OCI document", cause: error)
         }
     }
 
@@ -154,7 +154,7 @@ package enum OCIJSON {
         do {
             return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         } catch {
-            throw ImageError(.io, "cannot encode an image configuration", cause: error)
+            throw RegistryError(.io, "cannot encode an image configuration", cause: error)
         }
     }
 
@@ -162,13 +162,13 @@ package enum OCIJSON {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
-            throw ImageError(.invalidDocument, "\(what) is not a valid OCI document", cause: error)
+            throw RegistryError(.invalidDocument, "\(what) is not a valid OCI document", cause: error)
         }
     }
 
     package static func dictionary(_ data: Data, what: String) throws -> [String: Any] {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw ImageError(.invalidDocument, "\(what) is not a JSON object")
+            throw RegistryError(.invalidDocument, "\(what) is not a JSON object")
         }
         return object
     }

@@ -121,7 +121,8 @@ public struct Planner: Sendable {
                     .conflictingImage,
                     "needs image \(imageName) built from \(baseImage), but function \(owner.function) needs the same "
                         + "name built from \(owner.base)\(owner.base == baseImage ? " with other layers" : "")",
-                    hint: "sam local cannot keep both under one name; give one of them another image (`invokeImages`) "
+                    hint:
+                        "sam local cannot keep both under one name; give one of them another image (\(PlanInput.invokeImages)) "
                         + "or distinct layer names"),
                 location: function.location)
         }
@@ -159,7 +160,7 @@ public struct Planner: Sendable {
             guard !matches.isEmpty else {
                 let names = functions.map(\.name)
                 throw PlanError(
-                    .template, "`functions` \(wanted): no such function in the template",
+                    .template, "\(PlanInput.functions) \(wanted): no such function in the template",
                     hint: names.isEmpty
                         ? "the template has no functions"
                         : "its functions: \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", …" : "")")
@@ -176,7 +177,9 @@ public struct Planner: Sendable {
                 .unsupportedArchitecture,
                 "Architectures must hold exactly one value, not \(function.architectures.count) "
                     + "(\(function.architectures.joined(separator: ", ")))",
-                hint: "a Lambda function runs on one architecture; use `architectures` x86_64,arm64 to build both")
+                hint:
+                    "a Lambda function runs on one architecture; use \(PlanInput.architectures) x86_64,arm64 to build both"
+            )
         }
         let name = function.architectures[0]
         guard name == "x86_64" || name == "arm64", let architecture = Architecture(name: name) else {

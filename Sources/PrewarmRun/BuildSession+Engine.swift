@@ -54,7 +54,7 @@ extension BuildSession {
             let outcome: EngineDiscovery.Outcome
             do {
                 outcome = try await EngineSelection().discoverDocker(environment: configuration.environment)
-            } catch let error as ImageError {
+            } catch let error as any PrewarmError {
                 throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
             }
             switch outcome {
@@ -79,7 +79,7 @@ extension BuildSession {
     func dockerEngine() async throws -> DockerEngine {
         do {
             return try await configuration.engineSelection.dockerEngine(environment: configuration.environment)
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
         }
     }
@@ -92,7 +92,7 @@ extension BuildSession {
     private func loadTarget() async throws -> DockerEngine {
         do {
             return try await configuration.engineSelection.dockerEngine(environment: configuration.environment)
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(
                 .engine,
                 "\(Setting.load.mention) needs a Docker engine to load the images into; nothing was built: "
@@ -110,7 +110,7 @@ extension BuildSession {
                         configuration: RegistryClient.Configuration(
                             credentials: DockerCredentials(environment: configuration.environment))),
                     from: try ImageReference(cacheFrom))
-            } catch let error as ImageError {
+            } catch let error as any PrewarmError {
                 throw BuildSessionError(.configuration, error.description, cause: error)
             }
         }
@@ -144,7 +144,7 @@ extension BuildSession {
             return EngineSetup(engine: store, reason: reason, store: store, registry: registry, cache: cache)
         } catch let error as BuildSessionError {
             throw error
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.configuration, error.description, cause: error)
         }
     }
@@ -155,7 +155,7 @@ extension BuildSession {
         providers.append(RegistryBaseProvider(client: registry))
         do {
             return try OCIStore(path: ociStorePath, baseProvider: ChainedBaseProvider(providers))
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.engine, error.description, remedy: .change(.ociStore), cause: error)
         }
     }
@@ -191,7 +191,7 @@ extension BuildSession {
                 try await docker.load(archivePath: scratch + "/bases.tar")
             }
             return (local, missing, images)
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(
                 .baseImages, "cannot load the base images of \(layout) into the Docker engine: \(error)",
                 remedy: .editTemplate(plan.template), cause: error)

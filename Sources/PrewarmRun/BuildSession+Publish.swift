@@ -39,9 +39,10 @@ extension BuildSession {
                 report.loadedInto = docker.description
                 events(.loaded(count: report.images.count, engine: docker.description))
             }
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
+            let setting = Setting(mentionedIn: error.text)
             throw BuildSessionError(
-                .publish, error.description, remedy: error.setting.map(BuildSessionError.Remedy.change), cause: error)
+                .publish, error.description, remedy: setting.map(BuildSessionError.Remedy.change), cause: error)
         }
     }
 }

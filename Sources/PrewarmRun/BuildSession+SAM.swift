@@ -27,7 +27,7 @@ extension BuildSession {
             return try await SAMReadyConfiguration.write(
                 template: template, originalPath: template.path, store: store, parameters: parameters,
                 directory: configuration.samConfigDirectory)
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.configuration, "--for-sam: \(error.message)", cause: error)
         } catch let error as TemplateError {
             throw BuildSessionError(.template, "--for-sam: \(error.description)", cause: error)

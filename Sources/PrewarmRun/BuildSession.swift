@@ -136,7 +136,7 @@ public struct BuildSession: Sendable {
         let scratch: ScratchDirectory
         do {
             scratch = try ScratchDirectory()
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.configuration, error.message, cause: error)
         }
         defer { scratch.remove() }
@@ -203,13 +203,13 @@ public struct BuildSession: Sendable {
         let emulators = EmulatorLocator(
             directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
             directorySource: configuration.emulatorDirectory != nil
-                ? Setting.emulatorDirectory.mention : "the template's Metadata.Prewarm.EmulatorDirectory",
+                ? "\(Setting.emulatorDirectory)" : "the template's Metadata.Prewarm.EmulatorDirectory",
             environment: configuration.environment)
         do {
             for architecture in Set(plan.functions.map(\.architecture)) {
                 _ = try emulators.emulator(for: architecture.rawValue)
             }
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw BuildSessionError(.emulator, error.description, remedy: .change(.emulatorDirectory), cause: error)
         }
         return emulators

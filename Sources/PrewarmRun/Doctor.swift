@@ -76,7 +76,7 @@ public struct Doctor: Sendable {
                         "\(what): prewarm would build into its OCI store, where sam local does not look; start an "
                             + "engine or pass \(Setting.dockerHost.mention)")
                 }
-            } catch let error as ImageError {
+            } catch let error as any PrewarmError {
                 report.fail("engine", error.message)
                 return nil
             } catch {
@@ -101,7 +101,7 @@ public struct Doctor: Sendable {
             report.pass("engine", store.description + role)
             return store
         } catch {
-            report.fail("engine", (error as? ImageError)?.message ?? "\(error)")
+            report.fail("engine", (error as? any PrewarmError)?.message ?? "\(error)")
             return nil
         }
     }
@@ -115,7 +115,7 @@ public struct Doctor: Sendable {
         let emulators = EmulatorLocator(
             directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
             directorySource: configuration.emulatorDirectory != nil
-                ? Setting.emulatorDirectory.mention : "the template's Metadata.Prewarm.EmulatorDirectory",
+                ? "\(Setting.emulatorDirectory)" : "the template's Metadata.Prewarm.EmulatorDirectory",
             environment: configuration.environment)
         for architecture in [Architecture.x86_64, .arm64] {
             let needed = plan.functions.contains { $0.architecture == architecture }
@@ -123,7 +123,7 @@ public struct Doctor: Sendable {
                 let path = try emulators.emulator(for: architecture.rawValue)
                 report.pass("emulator", "\(architecture.rawValue): \(path)")
             } catch {
-                let message = (error as? ImageError)?.message ?? "\(error)"
+                let message = (error as? any PrewarmError)?.message ?? "\(error)"
                 if needed {
                     report.fail(
                         "emulator",

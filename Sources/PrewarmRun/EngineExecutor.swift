@@ -173,7 +173,7 @@ public struct EngineExecutor: NodeExecutor {
         var layerSources: [ImageBuildRequest.Source] = []
         for layer in planned.layers {
             guard case .layer(let directory, let digest) = inputs[layer.nodeID]?.artifact else {
-                throw ImageError(.notFound, "layer \(layer.name) was not prepared before \(planned.name)")
+                throw EngineError(.notFound, "layer \(layer.name) was not prepared before \(planned.name)")
             }
             layerSources.append(ImageBuildRequest.Source(path: directory, contentDigest: digest))
         }
@@ -244,9 +244,9 @@ public struct EngineExecutor: NodeExecutor {
 
     /// The error of a base found under its real name in `engine` that is a stand-in (``StandIn``) which this
     /// build's template does not supply: never built on, and how to remove it.
-    package static func standInBase(_ reference: String, engine: any ImageEngine) -> ImageError {
+    package static func standInBase(_ reference: String, engine: any ImageEngine) -> EngineError {
         let removal = engine.standInCleanup
-        return ImageError(
+        return EngineError(
             .missingBase,
             "base image \(reference) in \(engine.description) is a stand-in (no runtime; it cannot run a "
                 + "handler), such as the quickstart's, which earlier versions of prewarm left under the real name; "

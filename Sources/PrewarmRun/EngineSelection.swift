@@ -64,14 +64,14 @@ public struct EngineSelection: Sendable {
     /// The Docker engine of `dockerHost`, else the one ``EngineDiscovery`` finds (`DOCKER_HOST`, a docker
     /// context, the usual sockets).
     ///
-    /// - Throws: `ImageError` with code `.engineUnavailable` when none answers where it is looked for.
+    /// - Throws: `EngineError` with code `.engineUnavailable` when none answers where it is looked for.
     public func dockerEngine(environment: [String: String]) async throws -> DockerEngine {
         try await EngineDiscovery(environment: environment).locate(option: dockerHost).0
     }
 
     /// Where a Docker engine is, as ``EngineDiscovery/discover(option:)`` finds it from `dockerHost`.
     ///
-    /// - Throws: `ImageError` when an engine pointed at does not answer.
+    /// - Throws: `EngineError` when an engine pointed at does not answer.
     public func discoverDocker(environment: [String: String]) async throws -> EngineDiscovery.Outcome {
         try await EngineDiscovery(environment: environment).discover(option: dockerHost)
     }
@@ -80,7 +80,7 @@ public struct EngineSelection: Sendable {
     /// ``dockerEngine(environment:)``; for `oci`, the store at ``ociStorePath(environment:)`` (created when
     /// absent); for `auto`, a Docker engine when one answers, else the OCI store. Nothing else is set up.
     ///
-    /// - Throws: `ImageError` when the engine named does not answer, or the store cannot be opened.
+    /// - Throws: `EngineError` when the engine named does not answer, or the store cannot be opened.
     public func open(environment: [String: String]) async throws -> any ImageEngine {
         if let provided { return provided }
         switch engine {

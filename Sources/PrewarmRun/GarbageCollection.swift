@@ -25,7 +25,7 @@ public struct GarbageCollection: Sendable {
 
     /// Cleans the engine of `selection`, opened for maintenance (``EngineSelection/open(environment:)``).
     ///
-    /// - Throws: `ImageError` when the engine named does not answer, or the store cannot be opened.
+    /// - Throws: `EngineError` when the engine named does not answer, or the store cannot be opened.
     public init(
         _ selection: EngineSelection, environment: [String: String] = ProcessInfo.processInfo.environment,
         dryRun: Bool = false
@@ -41,7 +41,7 @@ public struct GarbageCollection: Sendable {
     /// their content goes with ``removeUnneededContent(olderThan:)``, or, in a Docker engine, with the last name.
     ///
     /// - Returns: the names removed (with `dryRun`, that would be), sorted.
-    /// - Throws: `ImageError` when the engine cannot be asked, or refuses to remove a name.
+    /// - Throws: `EngineError` when the engine cannot be asked, or refuses to remove a name.
     public func removeStandIns() async throws -> [String] {
         let names = try await engine.namesOfStandIns()
         if !dryRun {
@@ -64,7 +64,7 @@ public struct GarbageCollection: Sendable {
     /// latest builds (as its journal, `journalPath` or the default beside the template, records them) give.
     ///
     /// - Returns: every such image, oldest first, each with the engine's refusal when it kept it.
-    /// - Throws: `ImageError` when the engine cannot list its images, `JournalError` when the journal
+    /// - Throws: `EngineError` when the engine cannot list its images, `JournalError` when the journal
     ///   cannot be read.
     public func removeTemplateImages(of plan: Plan, journalPath: String? = nil) async throws -> [ImageRemoval] {
         let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
@@ -82,7 +82,7 @@ public struct GarbageCollection: Sendable {
             if !dryRun {
                 do {
                     try await engine.removeImage(id: removal.image.id)
-                } catch let error as ImageError {
+                } catch let error as any PrewarmError {
                     result.refusal = error
                 }
             }
@@ -94,7 +94,7 @@ public struct GarbageCollection: Sendable {
     /// What ``removeUnneededContent(olderThan:)`` would remove now (``ImageEngine/unneededContent(olderThan:)``).
     ///
     /// - Returns: `nil` when the engine keeps no content of its own apart from its images.
-    /// - Throws: `ImageError` when the engine's storage cannot be read.
+    /// - Throws: `EngineError` when the engine's storage cannot be read.
     public func unneededContent(olderThan gracePeriod: TimeInterval) async throws -> [StoredContent]? {
         try await engine.unneededContent(olderThan: gracePeriod)
     }
@@ -103,7 +103,7 @@ public struct GarbageCollection: Sendable {
     /// (``ImageEngine/removeUnneededContent(olderThan:)``).
     ///
     /// - Returns: `nil` when the engine keeps no such content; else what was removed.
-    /// - Throws: `ImageError` when the engine's storage cannot be read or changed.
+    /// - Throws: `EngineError` when the engine's storage cannot be read or changed.
     public func removeUnneededContent(olderThan gracePeriod: TimeInterval) async throws -> ContentRemoval? {
         try await engine.removeUnneededContent(olderThan: gracePeriod)
     }

@@ -36,7 +36,7 @@ public struct ImagePublisher: Sendable {
         for function in plan.functions {
             guard case .succeeded = outcomes[function.nodeID] else { continue }
             guard let descriptor = try store.descriptor(named: function.image) else {
-                throw ImageError(.notFound, "cannot push \(function.image): the OCI store has no such image")
+                throw EngineError(.notFound, "cannot push \(function.image): the OCI store has no such image")
             }
             let tag = Self.tag(for: function.name, architecture: function.architecture)
             var image = try await client.push(

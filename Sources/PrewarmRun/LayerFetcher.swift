@@ -54,7 +54,7 @@ public struct LayerFetcher: LayerProvider {
         case .local(let path):
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ImageError(
+                throw LayerStoreError(
                     .notFound, "layer content \(path) does not exist: check the layer's ContentUri")
             }
             if isDirectory.boolValue {
@@ -69,7 +69,7 @@ public struct LayerFetcher: LayerProvider {
                 return PreparedLayer(directory: layer.path, digest: layer.contentDigest, fetched: false)
             }
             guard let lambda else {
-                throw ImageError(
+                throw LayerStoreError(
                     .notFound,
                     "layer \(arn.text) is no longer in the layer cache \(store.baseDirectory); run the build again "
                         + "to download it")

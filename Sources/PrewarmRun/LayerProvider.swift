@@ -1,4 +1,5 @@
 import PrewarmArchive
+import PrewarmLayers
 import PrewarmPlan
 import PrewarmSupport
 
@@ -33,7 +34,7 @@ public struct TemplateLayerProvider: LayerProvider {
         case .local(let path):
             return PreparedLayer(directory: path, digest: try ContentDigest.directory(path), fetched: false)
         case .arn(let arn):
-            throw ImageError(
+            throw LayerStoreError(
                 .unsupported, "layer \(arn.text): this build was set up without a way to download layers by ARN")
         }
     }

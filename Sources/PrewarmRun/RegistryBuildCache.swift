@@ -68,7 +68,7 @@ public struct RegistryBuildCache: BuildCache {
     public func store(key: String, name: String) async throws {
         guard let to else { return }
         guard let descriptor = try store.descriptor(named: name) else {
-            throw ImageError(.notFound, "cannot keep \(name) in the cache: the OCI store has no such image")
+            throw EngineError(.notFound, "cannot keep \(name) in the cache: the OCI store has no such image")
         }
         let target = to.withTag(try RegistryTag.forContentKey(key))
         try await pushes.run { [client, store] in

@@ -72,8 +72,8 @@ public struct SAMReadyConfiguration: Sendable {
     /// function uses into `store` under its ARN's SAM name, writes the derived template(s) and
     /// `samconfig.toml`.
     ///
-    /// - Throws: `ImageError` when a layer cannot be read or the cache written; `TemplateError` when a
-    ///   template cannot be read again; `CommandFailure`-worthy I/O errors as `ImageError` `.io`.
+    /// - Throws: `LayerStoreError` when a layer cannot be read or the cache written; `TemplateError` when a
+    ///   template cannot be read again; `CommandFailure`-worthy I/O errors as `FileError` `.io`.
     ///
     /// - Parameter directory: where to write; `nil`: `.prewarm/sam` in the template's project directory.
     public static func write(
@@ -90,7 +90,7 @@ public struct SAMReadyConfiguration: Sendable {
             for case .template(let layer) in function.layers where layerARNs[layer.qualifiedName] == nil {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: layer.contentPath, isDirectory: &isDirectory) else {
-                    throw ImageError(
+                    throw LayerStoreError(
                         .notFound,
                         "layer \(layer.qualifiedName): its content \(layer.contentPath) does not exist; check ContentUri"
                     )
@@ -122,7 +122,7 @@ public struct SAMReadyConfiguration: Sendable {
             guard let data = FileManager.default.contents(atPath: next.source),
                 let text = String(data: data, encoding: .utf8)
             else {
-                throw ImageError(.io, "cannot read the template \(next.source) again to write its SAM copy")
+                throw FileError(.io, "cannot read the template \(next.source) again to write its SAM copy")
             }
             let derived = try SAMReadyTemplate.derive(
                 text, path: next.source, stackPath: next.stackPath, layerARNs: layerARNs, childTemplate: childPath,
@@ -158,20 +158,20 @@ public struct SAMReadyConfiguration: Sendable {
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         } catch {
-            throw ImageError(
+            throw FileError(
                 .io,
                 "cannot create \((path as NSString).deletingLastPathComponent): \(describeSystemError(error)); pass "
-                    + "\(Setting.samConfigDirectory.mention) to write the SAM configuration elsewhere",
-                cause: error, setting: .samConfigDirectory)
+                    + "\(Setting.samConfigDirectory) to write the SAM configuration elsewhere",
+                cause: error)
         }
         do {
             try AtomicFile.write(Data(text.utf8), to: path)
         } catch {
-            throw ImageError(
+            throw FileError(
                 .io,
-                "cannot write \(path): \(describeSystemError(error)); pass \(Setting.samConfigDirectory.mention) to "
+                "cannot write \(path): \(describeSystemError(error)); pass \(Setting.samConfigDirectory) to "
                     + "write the SAM configuration elsewhere",
-                cause: error, setting: .samConfigDirectory)
+                cause: error)
         }
     }
 }

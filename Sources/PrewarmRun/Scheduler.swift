@@ -84,7 +84,7 @@ public protocol NodeExecutor: Sendable {
     func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
 
     /// Whether `error` is worth doing the node again for. The default: what the error says as a
-    /// `TransientError` (PrewarmSupport), e.g. an `ImageError` of an engine's lost connection or 5xx answer,
+    /// `TransientError` (PrewarmSupport), e.g. an `EngineError` of an engine's lost connection or 5xx answer,
     /// or an `HTTPError` of one; `false` for every other error.
     func isTransient(_ error: any Error) -> Bool
 }
@@ -200,7 +200,8 @@ public struct Scheduler: Sendable {
 
         let cancelled = Task.isCancelled
         for node in graph.nodes where state.outcomes[node.id] == nil {
-            let outcome: NodeOutcome = cancelled ? .interrupted : .skipped(reason: "`failFast` stopped the run")
+            let outcome: NodeOutcome =
+                cancelled ? .interrupted : .skipped(reason: "\(Setting.failFast.mention) stopped the run")
             state.outcomes[node.id] = outcome
             events(.finished(node, outcome, duration: .zero))
         }

@@ -15,20 +15,20 @@ public enum AtomicFile {
     ///
     /// - Parameter temporaryDirectory: where the temporary file goes (on the same file system as
     ///   `path`); by default `path`'s own directory.
-    /// - Throws: `ImageError` with code `.io` saying which step failed and why; the temporary file
+    /// - Throws: `FileError` with code `.io` saying which step failed and why; the temporary file
     ///   is removed and `path` is left as it was.
     public static func write(_ data: Data, to path: String, temporaryDirectory: String? = nil) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let temporary = (temporaryDirectory ?? directory) + "/." + UUID().uuidString + ".partial"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw ImageError(.io, "cannot create \(temporary): \(systemErrorMessage())")
+            throw FileError(.io, "cannot create \(temporary): \(systemErrorMessage())")
         }
         do {
             defer { close(descriptor) }
             try writeAll(descriptor, data, path: temporary)
             guard fsync(descriptor) == 0 else {
-                throw ImageError(.io, "cannot sync \(temporary): \(systemErrorMessage())")
+                throw FileError(.io, "cannot sync \(temporary): \(systemErrorMessage())")
             }
         } catch {
             unlink(temporary)
@@ -37,14 +37,14 @@ public enum AtomicFile {
         guard rename(temporary, path) == 0 else {
             let reason = systemErrorMessage()
             unlink(temporary)
-            throw ImageError(.io, "cannot rename \(temporary) to \(path): \(reason)")
+            throw FileError(.io, "cannot rename \(temporary) to \(path): \(reason)")
         }
         syncDirectory(directory)
     }
 
     /// Writes all of `data` to `descriptor`, retrying short and interrupted writes.
     ///
-    /// - Throws: `ImageError` with code `.io` naming `path` when a write fails.
+    /// - Throws: `FileError` with code `.io` naming `path` when a write fails.
     public static func writeAll(_ descriptor: Int32, _ data: Data, path: String) throws {
         try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
             guard let base = buffer.baseAddress else { return }
@@ -53,7 +53,7 @@ public enum AtomicFile {
                 let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw ImageError(.io, "cannot write \(path): \(systemErrorMessage())")
+                    throw FileError(.io, "cannot write \(path): \(systemErrorMessage())")
                 }
                 offset += written
             }

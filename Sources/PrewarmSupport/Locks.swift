@@ -30,14 +30,14 @@ public enum FileLock {
     /// Runs `body` holding the lock on `path` (created when absent), exclusive or shared; the
     /// calling thread waits for it.
     ///
-    /// - Throws: `ImageError` with code `.io` when the file cannot be opened or locked; what
+    /// - Throws: `FileError` with code `.io` when the file cannot be opened or locked; what
     ///   `body` throws.
     public static func with<T>(path: String, exclusive: Bool, _ body: () throws -> T) throws -> T {
         let descriptor = try openLockFile(path)
         defer { close(descriptor) }
         while flock(descriptor, exclusive ? LOCK_EX : LOCK_SH) != 0 {
             guard errno == EINTR else {
-                throw ImageError(.io, "cannot lock \(path): \(systemErrorMessage())")
+                throw FileError(.io, "cannot lock \(path): \(systemErrorMessage())")
             }
         }
         defer { flock(descriptor, LOCK_UN) }
@@ -46,13 +46,13 @@ public enum FileLock {
 
     /// Opens the lock file `path`, made when absent unless `create` is `false`.
     ///
-    /// - Throws: `ImageError` with code `.notFound` when it is absent and not to be made, `.io` when it
+    /// - Throws: `FileError` with code `.notFound` when it is absent and not to be made, `.io` when it
     ///   cannot be opened.
     private static func openLockFile(_ path: String, create: Bool = true) throws -> Int32 {
         let descriptor = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
         guard descriptor >= 0 else {
-            let code: ImageError.Code = errno == ENOENT && !create ? .notFound : .io
-            throw ImageError(code, "cannot open the lock file \(path): \(systemErrorMessage())")
+            let code: FileError.Code = errno == ENOENT && !create ? .notFound : .io
+            throw FileError(code, "cannot open the lock file \(path): \(systemErrorMessage())")
         }
         return descriptor
     }
@@ -60,12 +60,12 @@ public enum FileLock {
     /// Takes the exclusive lock on the open lock file `descriptor` if no one holds it, without waiting.
     ///
     /// - Returns: `false` when another open file holds it.
-    /// - Throws: `ImageError` with code `.io` when it cannot be locked (the caller closes `descriptor`).
+    /// - Throws: `FileError` with code `.io` when it cannot be locked (the caller closes `descriptor`).
     private static func lockWithoutWaiting(_ descriptor: Int32, path: String) throws -> Bool {
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EINTR else {
                 if errno == EWOULDBLOCK { return false }
-                throw ImageError(.io, "cannot lock \(path): \(systemErrorMessage())")
+                throw FileError(.io, "cannot lock \(path): \(systemErrorMessage())")
             }
         }
         return true
@@ -95,12 +95,12 @@ extension FileLock {
     /// - Parameter create: whether to create the file when absent; when `false`, an absent file
     ///   gives `nil`.
     /// - Returns: the held lock, or `nil` when another open file holds it (or the file is absent).
-    /// - Throws: `ImageError` with code `.io` when the file cannot be opened or locked.
+    /// - Throws: `FileError` with code `.io` when the file cannot be opened or locked.
     public static func tryAcquire(path: String, create: Bool) throws -> Held? {
         let descriptor: Int32
         do {
             descriptor = try openLockFile(path, create: create)
-        } catch let error as ImageError where error.code == .notFound {
+        } catch let error as FileError where error.code == .notFound {
             return nil
         }
         do {
@@ -117,7 +117,7 @@ extension FileLock {
     /// tries without blocking, then sleeps 5 ms, growing to 100 ms, between tries.
     ///
     /// - Returns: the held lock; call `release()` when done.
-    /// - Throws: `ImageError` with code `.io` when the file cannot be opened or locked;
+    /// - Throws: `FileError` with code `.io` when the file cannot be opened or locked;
     ///   `CancellationError` when the task is cancelled while it waits.
     public static func acquire(path: String) async throws -> Held {
         let descriptor = try openLockFile(path)

@@ -28,7 +28,7 @@ public final class ScratchDirectory: Sendable {
     /// Makes a new scratch directory under `parent`, after removing the abandoned ones there (the
     /// first time in this process for that parent).
     ///
-    /// - Throws: `ImageError` with code `.io` when the directory cannot be made or locked.
+    /// - Throws: `FileError` with code `.io` when the directory cannot be made or locked.
     public init(in parent: String = FileManager.default.temporaryDirectory.path) throws {
         let sweep = Self.swept.withLock { $0.insert(parent).inserted }
         if sweep { Self.removeAbandoned(in: parent) }
@@ -36,7 +36,7 @@ public final class ScratchDirectory: Sendable {
         let final = parent + "/" + Self.prefix + UUID().uuidString
         let making = final + ".new"
         guard mkdir(making, 0o700) == 0 else {
-            throw ImageError(
+            throw FileError(
                 .io,
                 "cannot create the scratch directory \(making): \(systemErrorMessage()); set TMPDIR to a "
                     + "directory you can write")
@@ -44,7 +44,7 @@ public final class ScratchDirectory: Sendable {
         let held: FileLock.Held
         do {
             guard let lock = try FileLock.tryAcquire(path: making + "/.owner", create: true) else {
-                throw ImageError(.io, "cannot lock \(making)/.owner: another process holds it")
+                throw FileError(.io, "cannot lock \(making)/.owner: another process holds it")
             }
             held = lock
         } catch {
@@ -55,7 +55,7 @@ public final class ScratchDirectory: Sendable {
             let reason = systemErrorMessage()
             held.release()
             FileTree.remove(making)
-            throw ImageError(.io, "cannot create the scratch directory \(final): \(reason)")
+            throw FileError(.io, "cannot create the scratch directory \(final): \(reason)")
         }
         path = final
         owner = held

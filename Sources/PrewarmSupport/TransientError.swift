@@ -6,10 +6,10 @@
 /// - requests that can be sent again as they are — to registries, to Lambda, layer downloads
 ///   (resumed with `Range`) — are retried by their client under a `RetryPolicy` (PrewarmHTTP),
 ///   which asks `HTTPError.isTransient`. Once its attempts are spent the client throws an error of
-///   its own that is **not** transient (an `ImageError` with `.registry` or `.download`, an
+///   its own that is **not** transient (a `RegistryError` `.registry` or a `LayerStoreError` `.download`, an
 ///   `AWSError`, which does not adopt this protocol), so nothing above retries it again;
 /// - requests to a Docker engine (`POST /build`, `POST /images/load`, …) are sent once: a transient
-///   failure becomes an `ImageError` whose ``isTransient`` is `true` (or stays the transient
+///   failure becomes an `EngineError` whose ``isTransient`` is `true` (or stays the transient
 ///   `HTTPError`, when the answer's body breaks off), and the scheduler (PrewarmRun) does the whole
 ///   node again, `--retries` times, under a `RetryPolicy` of its own.
 public protocol TransientError: Error {

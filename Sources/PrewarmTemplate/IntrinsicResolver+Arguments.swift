@@ -43,11 +43,11 @@ extension IntrinsicResolver {
         case .resource(let id):
             throw TemplateError(
                 .intrinsic, "\(function): resource \(id) has no value before the stack is deployed", at: location,
-                hint: "use a parameter with a default (or `parameterOverrides`) for this value")
+                hint: "use a parameter with a default (or \(TemplateInput.parameterOverrides)) for this value")
         case .deployTime(let what):
             throw TemplateError(
                 .intrinsic, "\(function): \(what) is only known after deployment", at: location,
-                hint: "use a parameter with a default (or `parameterOverrides`) for this value")
+                hint: "use a parameter with a default (or \(TemplateInput.parameterOverrides)) for this value")
         default:
             throw TemplateError(.intrinsic, "\(function) needs a string, not \(value.shapeDescription)", at: location)
         }

@@ -46,7 +46,7 @@ extension IntrinsicResolver {
             // SAM CLI makes up a Lambda function ARN for any resource's Arn: never the right value.
             throw TemplateError(
                 .intrinsic, "Fn::GetAtt \(resource).\(name) (\(type)) is only known after deployment", at: location,
-                hint: "use a parameter with a default (or `parameterOverrides`) for this value")
+                hint: "use a parameter with a default (or \(TemplateInput.parameterOverrides)) for this value")
         }
         return .deployTime("Fn::GetAtt \(resource).\(name) (\(type))")
     }

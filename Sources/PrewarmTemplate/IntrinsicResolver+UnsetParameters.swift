@@ -17,7 +17,7 @@ extension IntrinsicResolver {
         guard names.count > 1 else { return error }
         let unset = names.compactMap { name in unsetParameters[name].map { (name, $0) } }
         // "pass `parameterOverrides` A=VALUE" for each: one flag with every value.
-        let prefix = "pass `parameterOverrides` "
+        let prefix = "pass \(TemplateInput.parameterOverrides) "
         var values: [String] = []
         var otherHints: [String] = []
         for (_, parameter) in unset {

@@ -199,7 +199,7 @@ public struct IntrinsicResolver: Sendable {
         case "Fn::Cidr", "Fn::Transform", "Fn::ToJsonString":
             throw TemplateError(
                 .intrinsic, "\(function) cannot be evaluated before the stack is deployed", at: location,
-                hint: "use a parameter with a default (or `parameterOverrides`) for this value")
+                hint: "use a parameter with a default (or \(TemplateInput.parameterOverrides)) for this value")
         default:
             throw TemplateError(.intrinsic, "unknown intrinsic function \(function)", at: location)
         }

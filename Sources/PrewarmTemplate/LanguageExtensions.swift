@@ -174,7 +174,7 @@ enum LanguageExtensions {
                 guard let text else {
                     throw TemplateError(
                         .parameter, "\(loop): the collection is parameter '\(name)', which has no value",
-                        at: node.location, hint: "pass `parameterOverrides` \(name)=A,B,C")
+                        at: node.location, hint: "pass \(TemplateInput.parameterOverrides) \(name)=A,B,C")
                 }
                 return text.split(separator: ",", omittingEmptySubsequences: false).map {
                     $0.trimmingCharacters(in: .whitespaces)

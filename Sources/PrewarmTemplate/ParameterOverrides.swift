@@ -100,7 +100,7 @@ public struct ParameterOverrides: Sendable, Hashable {
 
     static func invalid(_ argument: String, near token: String) -> TemplateError {
         TemplateError(
-            .parameter, "`parameterOverrides`: cannot read '\(token)' in '\(argument)'",
+            .parameter, "\(TemplateInput.parameterOverrides): cannot read '\(token)' in '\(argument)'",
             hint: "write Key=Value pairs separated by spaces (quote values with spaces: Key=\"a b\"), "
                 + "or ParameterKey=Key,ParameterValue=Value")
     }
@@ -166,7 +166,7 @@ public struct ParameterOverrides: Sendable, Hashable {
             }
             guard !atEnd else {
                 throw TemplateError(
-                    .parameter, "`parameterOverrides`: unterminated quote in '\(text(from: start))'",
+                    .parameter, "\(TemplateInput.parameterOverrides): unterminated quote in '\(text(from: start))'",
                     hint: "close the quote: Key=\"value with spaces\"")
             }
             position += 1

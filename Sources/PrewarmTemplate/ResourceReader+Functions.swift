@@ -40,7 +40,7 @@ extension ResourceReader {
             if case .deployTime(let what) = value {
                 throw TemplateError(
                     .intrinsic, "\(key) is \(what), which is only known after deployment", at: location,
-                    hint: "use a parameter with a default (or `parameterOverrides`) for this value")
+                    hint: "use a parameter with a default (or \(TemplateInput.parameterOverrides)) for this value")
             }
             guard let text = value.string else {
                 throw TemplateError(.property, "\(key) must be a string, not \(value.shapeDescription)", at: location)
@@ -218,7 +218,9 @@ extension ResourceReader {
                         "\(function): layer \(what) is only known after deployment; sam local leaves it out too, so "
                             + "the image (and sam local) will not have this layer",
                         at: node.location,
-                        hint: "pass the layer's ARN (a parameter with `parameterOverrides`) to have it locally"))
+                        hint:
+                            "pass the layer's ARN (a parameter with \(TemplateInput.parameterOverrides)) to have it locally"
+                    ))
             default:
                 throw TemplateError(
                     .property, "a Layers item must be an ARN or a !Ref to a layer, not \(item.shapeDescription)",

@@ -53,9 +53,9 @@ public struct TemplateLoader: Sendable {
             warnings.insert(
                 TemplateError(
                     .parameter,
-                    "`parameterOverrides`: \(overrides.ignored.joined(separator: " ")) ignored, as SAM CLI "
+                    "\(TemplateInput.parameterOverrides): \(overrides.ignored.joined(separator: " ")) ignored, as SAM CLI "
                         + "ignores Key=Value pairs in an argument that uses ParameterKey=…,ParameterValue=…",
-                    hint: "give them in a `parameterOverrides` argument of their own"),
+                    hint: "give them in a \(TemplateInput.parameterOverrides) argument of their own"),
                 at: 0)
         }
         let unused = overrides.names.filter { !stack.declaredParameters.contains($0) }
@@ -63,7 +63,7 @@ public struct TemplateLoader: Sendable {
             warnings.insert(
                 TemplateError(
                     .parameter,
-                    "`parameterOverrides` names \(unused.joined(separator: ", ")), which "
+                    "\(TemplateInput.parameterOverrides) names \(unused.joined(separator: ", ")), which "
                         + "\(unused.count == 1 ? "is" : "are") not a parameter of the template; ignored",
                     at: SourceLocation(file: path)),
                 at: 0)
@@ -200,7 +200,9 @@ public struct TemplateLoader: Sendable {
             throw TemplateError(
                 .structure, "\(loop.key) needs AWS::LanguageExtensions expanded locally, which is off",
                 at: loop.keyLocation,
-                hint: "pass `languageExtensions` or set SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1, as sam local needs too")
+                hint:
+                    "pass \(TemplateInput.languageExtensions) or set SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1, as sam local needs too"
+            )
         }
         var result = StackResult()
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -239,7 +241,7 @@ public struct TemplateLoader: Sendable {
                         substitute: entry.key,
                         problem: "parameter '\(entry.key)' (declared at line \(entry.keyLocation.line)) has no Default "
                             + "and no value",
-                        hint: "pass `parameterOverrides` \(entry.key)=VALUE")
+                        hint: "pass \(TemplateInput.parameterOverrides) \(entry.key)=VALUE")
                     continue
                 }
                 parameters[entry.key] =

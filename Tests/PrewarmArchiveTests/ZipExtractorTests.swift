@@ -36,7 +36,7 @@ import Testing
         defer { directory.remove() }
         let zips = try await LayerZips.make(["good.zip"], in: directory.path + "/zips")
         try directory.write("layer/keep", "mine")
-        let error = #expect(throws: ImageError.self) {
+        let error = #expect(throws: ArchiveError.self) {
             try ZipExtractor().extract(zips + "/good.zip", to: directory.path + "/layer", label: "good")
         }
         #expect(error?.message.contains("already exists") == true)
@@ -69,7 +69,7 @@ import Testing
         let directory = try TemporaryDirectory("prewarm-zip")
         defer { directory.remove() }
         let path = try directory.write("not.zip", String(repeating: "not a zip ", count: 100))
-        let error = #expect(throws: ImageError.self) {
+        let error = #expect(throws: ArchiveError.self) {
             try ZipExtractor().extract(path, to: directory.path + "/layer", label: "not")
         }
         #expect(error?.code == .invalidArchive)
@@ -83,7 +83,7 @@ import Testing
     struct Hostile: Sendable, CustomTestStringConvertible {
         var zip: String
         var message: String
-        var code: ImageError.Code
+        var code: ArchiveError.Code
         var testDescription: String { zip }
     }
 
@@ -124,7 +124,9 @@ import Testing
         let zips = try await LayerZips.make([hostile.zip], in: directory.path + "/zips")
         let sentinel = directory.path + "/sentinel"
         let store = LayerStore(baseDirectory: sentinel + "/a/b/layers", maxExpandedSize: 50 * 1024 * 1024)
-        let error = await #expect(throws: ImageError.self) { try await store.localZip(path: zips + "/" + hostile.zip) }
+        let error = await #expect(throws: ArchiveError.self) {
+            try await store.localZip(path: zips + "/" + hostile.zip)
+        }
         #expect(error?.code == hostile.code)
         #expect(error?.message.contains(hostile.message) == true, "\(error?.message ?? "no error")")
         #expect(error?.message.hasPrefix("layer zip \(zips)/\(hostile.zip): ") == true)
@@ -146,12 +148,13 @@ import Testing
         let directory = try TemporaryDirectory("prewarm-zip")
         defer { directory.remove() }
         let zips = try await LayerZips.make(["liar.zip"], in: directory.path + "/zips")
-        let error = #expect(throws: ImageError.self) {
+        let error = #expect(throws: ArchiveError.self) {
             try ZipExtractor(maxExpandedSize: 2000).extract(
                 zips + "/liar.zip", to: directory.path + "/layer", label: "liar")
         }
         #expect(error?.code == .layerTooLarge)
-        #expect(error?.setting == .maxLayerSize)
+        #expect(error?.text.inputs.contains { $0 as? ArchiveInput == .maxExpandedSize } == true)
+        #expect(error?.limit == 2000)
         // As prewarm prints it, with the flag: SettingFlagsTests.
         #expect(
             error?.message

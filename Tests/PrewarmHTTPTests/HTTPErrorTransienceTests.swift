@@ -80,9 +80,15 @@ import Testing
     @Test func otherErrorsSayForThemselves() {
         #expect(!(CancellationError() as any Error).isWorthRetrying)
         #expect(!RetryPolicy.default.isTransient(CancellationError()))
-        #expect(!(ImageError(.buildFailed, "the build failed") as any Error).isWorthRetrying)
-        let lost = ImageError(.engineUnavailable, "the engine went away", transient: true)
+        #expect(!(EngineFailure(isTransient: false) as any Error).isWorthRetrying)
+        let lost = EngineFailure(isTransient: true)
         #expect((lost as any Error).isWorthRetrying)
         #expect(RetryPolicy.default.isTransient(lost))
     }
+}
+
+/// An error of a module above this one that says for itself whether it is transient, as an engine's
+/// `EngineError` does (PrewarmImage; its own test: EngineErrorTests).
+private struct EngineFailure: TransientError {
+    var isTransient: Bool
 }

@@ -126,13 +126,13 @@ import Testing
     @Test func missingEmulatorOrLayerIsAClearError() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let noEmulator = #expect(throws: ImageError.self) {
+        let noEmulator = #expect(throws: EngineError.self) {
             try BuildContext(baseImage: "b", emulator: directory.path + "/nope", layers: []).write(
                 to: directory.path + "/x.tar")
         }
         #expect(noEmulator?.code == .missingEmulator)
         let emulator = try directory.write("rie", "x")
-        let noLayer = #expect(throws: ImageError.self) {
+        let noLayer = #expect(throws: ArchiveError.self) {
             try BuildContext(baseImage: "b", emulator: emulator, layers: [directory.path + "/missing"])
                 .write(to: directory.path + "/x.tar")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmArchive
 import PrewarmImage
 import PrewarmOCI
 import PrewarmSupport
@@ -73,13 +74,13 @@ import Testing
             try directory.write("layer/a.txt", "a\n")
 
             // The classic builder would build an amd64 image "for" arm64 on this base without a word.
-            let wrongArchitecture = await #expect(throws: ImageError.self) {
+            let wrongArchitecture = await #expect(throws: EngineError.self) {
                 _ = try await engine.build(request(platform: "arm64", layer: directory.path + "/layer")) { _ in }
             }
             #expect(wrongArchitecture?.code == .missingBase, "\(name)")
             #expect(wrongArchitecture?.message.contains("amd64") == true, "\(name)")
 
-            let missingLayer = await #expect(throws: ImageError.self) {
+            let missingLayer = await #expect(throws: ArchiveError.self) {
                 _ = try await engine.build(request(platform: "amd64", layer: directory.path + "/missing")) { _ in }
             }
             #expect(missingLayer?.code == .notFound, "\(name)")

@@ -15,9 +15,9 @@ import Testing
         #expect(try locator.emulator(for: "arm64") == given)
         let fromEnvironment = EmulatorLocator(environment: ["PREWARM_RIE_DIR": directory.path + "/env", "PATH": ""])
         #expect(try fromEnvironment.emulator(for: "arm64") == directory.path + "/env/aws-lambda-rie-arm64")
-        let missing = #expect(throws: ImageError.self) { try locator.emulator(for: "x86_64") }
+        let missing = #expect(throws: EngineError.self) { try locator.emulator(for: "x86_64") }
         #expect(missing?.message.contains("`emulatorDirectory`") == true)  // --rie-dir: SettingFlagsTests
-        #expect(missing?.setting == .emulatorDirectory)
+        #expect(missing?.text.inputs.contains { $0 as? EngineInput == .emulatorDirectory } == true)
         #expect(missing?.message.contains("aws-lambda-rie-x86_64") == true)
         #expect(missing?.message.contains("pip install aws-sam-cli") == true, "says where the emulator comes from")
     }
@@ -38,7 +38,7 @@ import Testing
 
     @Test func nothingFoundSaysHowToGetIt() {
         let locator = EmulatorLocator(environment: ["PATH": "/nonexistent"])
-        let error = #expect(throws: ImageError.self) { try locator.emulator(for: "x86_64") }
+        let error = #expect(throws: EngineError.self) { try locator.emulator(for: "x86_64") }
         #expect(error?.code == .missingEmulator)
         #expect(error?.message.contains("pip install aws-sam-cli") == true)
         #expect(error?.message.contains("PREWARM_RIE_DIR") == true)

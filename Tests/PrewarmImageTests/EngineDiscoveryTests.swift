@@ -40,14 +40,14 @@ import Testing
         let flag = try #require(
             try EngineDiscovery(environment: ["DOCKER_HOST": "unix:///tmp/d.sock"], homeDirectory: home.path)
                 .explicitCandidate(option: "unix:///tmp/flag.sock"))
-        #expect(flag.origin == Setting.dockerHost.mention)
+        #expect(flag.origin == EngineInput.dockerHost.mention)
         #expect(flag.source == .option)
 
         // `default` is no context: nothing is pointed at.
         #expect(
             try EngineDiscovery(environment: ["DOCKER_CONTEXT": "default"], homeDirectory: home.path)
                 .explicitCandidate(option: nil) == nil)
-        let missing = #expect(throws: ImageError.self) {
+        let missing = #expect(throws: EngineError.self) {
             try EngineDiscovery(environment: ["DOCKER_CONTEXT": "typo"], homeDirectory: home.path)
                 .explicitCandidate(option: nil)
         }
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func sshHostsAreRefusedWithHowToForwardTheSocket() {
-        let error = #expect(throws: ImageError.self) {
+        let error = #expect(throws: EngineError.self) {
             try EngineDiscovery(environment: ["DOCKER_HOST": "ssh://me@build-box"], homeDirectory: "/nonexistent")
                 .explicitCandidate(option: nil)
         }
@@ -98,7 +98,7 @@ import Testing
     @Test func aDeadDockerHostIsAnErrorNotAFallback() async throws {
         for host in ["tcp://127.0.0.1:9", "unix:///nonexistent/docker.sock"] {
             let discovery = EngineDiscovery(environment: ["DOCKER_HOST": host], homeDirectory: "/nonexistent")
-            let error = try await #require(throws: ImageError.self) { _ = try await discovery.discover(option: nil) }
+            let error = try await #require(throws: EngineError.self) { _ = try await discovery.discover(option: nil) }
             #expect(error.code == .engineUnavailable)
             #expect(error.message.contains("\(host) (DOCKER_HOST)"), "\(error.message)")
             #expect(error.message.contains("correct or unset DOCKER_HOST"), "\(error.message)")
@@ -180,12 +180,12 @@ import Testing
 
         // Plain HTTP to the TLS port, as before: refused, and an error rather than a fallback.
         let plain = EngineDiscovery(environment: ["DOCKER_HOST": host], homeDirectory: "/nonexistent")
-        let error = try await #require(throws: ImageError.self) { _ = try await plain.discover(option: nil) }
+        let error = try await #require(throws: EngineError.self) { _ = try await plain.discover(option: nil) }
         #expect(error.message.contains("HTTP 400"), "\(error.message)")
         // Without the client certificate, dockerd refuses the handshake.
         let anonymous = EngineDiscovery(
             environment: ["DOCKER_HOST": host, "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "/nonexistent"],
             homeDirectory: "/nonexistent")
-        _ = try await #require(throws: ImageError.self) { _ = try await anonymous.discover(option: nil) }
+        _ = try await #require(throws: EngineError.self) { _ = try await anonymous.discover(option: nil) }
     }
 }

@@ -74,7 +74,7 @@ import Testing
         let (store, emulator, layers, _) = try await Self.buildImages(1, in: directory)
         let base = try #require(try store.storedImage(named: OCIStoreTests.baseName))
         try Self.damage(try store.blobPath(base.manifest.layers[0].digest), .flip)
-        let error = await #expect(throws: ImageError.self) {
+        let error = await #expect(throws: EngineError.self) {
             _ = try await OCIStore(path: store.path).build(
                 OCIStoreTests.request("fn0:x", emulator: emulator, layers: [layers[0]])
             ) { _ in }
@@ -83,7 +83,7 @@ import Testing
         #expect(error?.message.contains("is damaged") == true, "\(error?.message ?? "")")
         #expect(error?.message.contains("bring it back with `prewarm import FILE`") == true)
         #expect(error?.message.contains(OCIStoreTests.baseName) == true)
-        let base2 = await #expect(throws: ImageError.self) {
+        let base2 = await #expect(throws: EngineError.self) {
             _ = try await OCIStore(path: store.path).prepareBase(
                 OCIStoreTests.baseName, platform: OCIPlatform(architecture: "amd64"), pull: false)
         }
@@ -177,7 +177,7 @@ import Testing
         let (store, _, _, _) = try await Self.buildImages(1, in: directory)
         let manifest = try #require(try store.descriptor(named: "fn0:x"))
         try Self.damage(try store.blobPath(manifest.digest), .flip)
-        let error = await #expect(throws: ImageError.self) { _ = try await store.image(named: "fn0:x") }
+        let error = await #expect(throws: EngineError.self) { _ = try await store.image(named: "fn0:x") }
         #expect(error?.code == .corrupt)
         #expect(error?.message.contains("next build") == true)
         #expect(try await OCIStore(path: store.path).image(named: "fn0:x") == nil, "not for ever")
@@ -195,7 +195,7 @@ import Testing
         case "truncate": #expect(truncate(index, 40) == 0)
         default: try Data("{\"manifests\": 7}".utf8).write(to: URL(fileURLWithPath: index))
         }
-        let error = #expect(throws: ImageError.self) { _ = try OCIStore(path: store.path) }
+        let error = #expect(throws: EngineError.self) { _ = try OCIStore(path: store.path) }
         #expect(error?.code == .corrupt)
         let message = error?.description ?? ""
         #expect(message.contains("prewarm verify --repair --oci-store \(store.path)"))
@@ -324,7 +324,7 @@ import Testing
         #expect(try store.verify().isEmpty)
 
         let bad = try OCIStore(path: directory.path + "/bad")
-        let error = #expect(throws: ImageError.self) {
+        let error = #expect(throws: EngineError.self) {
             try bad.importArchive(path: Self.writeTwoImageArchive(in: directory, wrongGzipDiffID: true))
         }
         #expect(error?.code == .invalidArchive)

@@ -243,8 +243,8 @@ import Testing
         #expect(report.leftovers == [leftover], "a leftover, not a problem")
         let problems = report.problems
         #expect(problems.contains { $0.path == configPath && $0.message.contains("not its name") })
-        await #expect(throws: ImageError.self) { _ = try await store.image(named: "fn:a") }
-        #expect(throws: ImageError.self) {
+        await #expect(throws: EngineError.self) { _ = try await store.image(named: "fn:a") }
+        #expect(throws: EngineError.self) {
             try store.export(names: ["fn:a"], format: .docker, to: directory.path + "/x.tar")
         }
 
@@ -321,15 +321,15 @@ import Testing
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
         let wrong = ContentDigest.text("other")
-        #expect(throws: ImageError.self) { try store.writeBlob(Data("content".utf8), expected: wrong) }
-        #expect(throws: ImageError.self) {
+        #expect(throws: EngineError.self) { try store.writeBlob(Data("content".utf8), expected: wrong) }
+        #expect(throws: EngineError.self) {
             try store.writeBlob(expected: wrong) { append in try append(Data("streamed".utf8)) }
         }
         #expect(!store.hasBlob(wrong))
         #expect(try Self.blobs(store).isEmpty)
         #expect(tree(store.path + "/.tmp").filter { $0.hasSuffix(".partial") }.isEmpty, "no temporary file is left")
         // A docker save tar whose layer does not match its diff ID names nothing.
-        #expect(throws: ImageError.self) {
+        #expect(throws: EngineError.self) {
             try store.importArchive(path: Self.writeBaseArchive(in: directory, wrongDiffID: true))
         }
         #expect(try store.index().manifests.isEmpty)
@@ -439,7 +439,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-missing")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
-        let error = await #expect(throws: ImageError.self) {
+        let error = await #expect(throws: EngineError.self) {
             _ = try await store.prepareBase(
                 "public.ecr.aws/lambda/nodejs:20-arm64", platform: OCIPlatform(architecture: "arm64"), pull: false)
         }
@@ -447,7 +447,7 @@ import Testing
         #expect(error?.message.contains("prewarm import") == true)
         #expect(error?.message.contains(store.path) == true)
         _ = try store.importArchive(path: Self.writeBaseArchive(in: directory))
-        let wrongArch = await #expect(throws: ImageError.self) {
+        let wrongArch = await #expect(throws: EngineError.self) {
             _ = try await store.prepareBase(Self.baseName, platform: OCIPlatform(architecture: "arm64"), pull: false)
         }
         #expect(wrongArch?.message.contains("amd64") == true)

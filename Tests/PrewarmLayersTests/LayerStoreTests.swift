@@ -130,7 +130,7 @@ struct LayerServer {
         let fixture = try await LayerServer.start()
         defer { fixture.stop() }
         let sha = try fixture.sha256("good.zip")
-        let error = await #expect(throws: ImageError.self) {
+        let error = await #expect(throws: LayerStoreError.self) {
             try await fixture.store().layer(
                 named: "L", expectedSHA256: sha, download: fixture.url("good.zip", id: "c", "faults=corrupt"),
                 client: fixture.client)
@@ -161,7 +161,7 @@ struct LayerServer {
         defer { fixture.stop() }
         let sha = try fixture.sha256("good.zip")
         let secret = "X-Amz-Credential=AKIASECRETKEY%2F20250101&X-Amz-Signature=f00dfeedsecretsignature"
-        let error = await #expect(throws: ImageError.self) {
+        let error = await #expect(throws: LayerStoreError.self) {
             try await fixture.store(attempts: 3).layer(
                 named: "L", expectedSHA256: sha,
                 download: fixture.url("good.zip", id: "p", "faults=500,500,500,500&" + secret), client: fixture.client)
@@ -175,7 +175,7 @@ struct LayerServer {
         #expect(try await fixture.requests("p").count == 3)
         #expect(fixture.cacheContents == [])
 
-        let forbidden = await #expect(throws: ImageError.self) {
+        let forbidden = await #expect(throws: LayerStoreError.self) {
             try await fixture.store().layer(
                 named: "L", expectedSHA256: sha, download: fixture.url("good.zip", id: "403", "faults=403&" + secret),
                 client: fixture.client)
@@ -188,7 +188,7 @@ struct LayerServer {
     @Test func aHostileDownloadedZipCachesNothing() async throws {
         let fixture = try await LayerServer.start()
         defer { fixture.stop() }
-        let error = await #expect(throws: ImageError.self) {
+        let error = await #expect(throws: ArchiveError.self) {
             try await fixture.store().layer(
                 named: "Evil", expectedSHA256: try fixture.sha256("traversal.zip"),
                 download: fixture.url("traversal.zip", id: "e"), client: fixture.client)
@@ -252,7 +252,7 @@ struct LayerServer {
     @Test func rejectsANameThatIsNotOneDirectory() async throws {
         let store = LayerStore(baseDirectory: "/nonexistent")
         for name in ["", "..", ".prewarm", "a/b", "../x"] {
-            let error = await #expect(throws: ImageError.self) {
+            let error = await #expect(throws: LayerStoreError.self) {
                 try await store.layer(
                     named: name, expectedSHA256: String(repeating: "a", count: 64), download: "http://127.0.0.1:9/",
                     client: HTTPClient())

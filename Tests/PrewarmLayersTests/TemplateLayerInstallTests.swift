@@ -80,7 +80,7 @@ import Testing
         let digest = try ContentDigest.directory(source)
 
         let wrong = "sha256:" + String(repeating: "0", count: 64)
-        let error = await #expect(throws: ImageError.self) {
+        let error = await #expect(throws: LayerStoreError.self) {
             _ = try await store.install(templateLayer: source, named: "pw-Common-1", digest: wrong)
         }
         #expect(error?.code == .invalidArchive, "\(String(describing: error))")

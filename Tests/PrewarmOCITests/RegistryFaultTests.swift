@@ -59,7 +59,7 @@ import Testing
         await #expect {
             try await setup.pull()
         } throws: { error in
-            let error = error as? ImageError
+            let error = error as? RegistryError
             let text = error.map { "\($0)" } ?? ""
             return error?.code == .registry && text.contains("cannot download blob sha256:") && text.contains("500")
                 && !text.contains("\n")
@@ -101,7 +101,7 @@ import Testing
         await #expect {
             try await setup.pull()
         } throws: { error in
-            let error = error as? ImageError
+            let error = error as? RegistryError
             let message = error?.message ?? ""
             return error?.code == .digestMismatch && message.contains("nothing was stored")
                 && message.contains(setup.reference.repository)
@@ -117,8 +117,8 @@ import Testing
         await #expect {
             try await setup.pull()
         } throws: { error in
-            (error as? ImageError)?.code == .digestMismatch
-                && ((error as? ImageError)?.message.contains("announced sha256:0000") ?? false)
+            (error as? RegistryError)?.code == .digestMismatch
+                && ((error as? RegistryError)?.message.contains("announced sha256:0000") ?? false)
         }
         #expect(try setup.target.digests().isEmpty)
     }
@@ -137,7 +137,7 @@ import Testing
         } throws: { error in
             // The registry answers 404 for a config digest asked as a manifest, or serves it: either way
             // it is not taken for a manifest.
-            (error as? ImageError)?.code == .digestMismatch || (error as? ImageError)?.code == .registry
+            (error as? RegistryError)?.code == .digestMismatch || (error as? RegistryError)?.code == .registry
         }
     }
 
@@ -168,7 +168,7 @@ import Testing
         await #expect {
             try await client.pull(reference, platform: try OCIPlatform("linux/arm64"), into: target)
         } throws: { error in
-            let error = error as? ImageError
+            let error = error as? RegistryError
             return error?.code == .platformNotFound
                 && error?.message.hasPrefix("no linux/arm64 image in the index of \(reference); it offers linux/amd64:")
                     == true
@@ -191,7 +191,7 @@ import Testing
         await #expect {
             try await client.pull(reference, platform: try OCIPlatform("linux/arm64"), into: target)
         } throws: { error in
-            (error as? ImageError)?.message.contains("is a linux/amd64 image, not linux/arm64") ?? false
+            (error as? RegistryError)?.message.contains("is a linux/amd64 image, not linux/arm64") ?? false
         }
     }
 
@@ -205,8 +205,8 @@ import Testing
                 reference, platform: OCIPlatform(architecture: "amd64"),
                 into: try DirectoryBlobStore(directory.path + "/b"))
         } throws: { error in
-            (error as? ImageError)?.code == .missingBase
-                && ((error as? ImageError)?.message.contains("has no image \(reference)") ?? false)
+            (error as? RegistryError)?.code == .missingBase
+                && ((error as? RegistryError)?.message.contains("has no image \(reference)") ?? false)
         }
     }
 
@@ -221,7 +221,8 @@ import Testing
                 into: try DirectoryBlobStore(directory.path + "/b"))
         } throws: { error in
             let text = "\(error)"
-            return (error as? ImageError)?.code == .registry && text.contains("cannot get the manifest of \(reference)")
+            return (error as? RegistryError)?.code == .registry
+                && text.contains("cannot get the manifest of \(reference)")
                 && text.contains("could not connect")
         }
     }

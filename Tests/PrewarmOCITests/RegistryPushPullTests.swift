@@ -140,7 +140,7 @@ import Testing
         await #expect {
             try await anonymous.push(manifestDigest: image.manifest.digest, from: store, to: reference)
         } throws: { error in
-            let error = error as? ImageError
+            let error = error as? RegistryError
             let message = error?.message ?? ""
             return error?.code == .unauthorized && message.contains("registry \(registry)")
                 && message.contains("docker login \(registry)") && message.contains("config.json")
@@ -152,7 +152,7 @@ import Testing
         await #expect {
             try await TestRegistry.client(credentials: wrong).exists(reference)
         } throws: { error in
-            let message = (error as? ImageError)?.message ?? ""
+            let message = (error as? RegistryError)?.message ?? ""
             return message.contains("refused the credentials") && !message.contains("wrong-password")
         }
 
@@ -227,8 +227,8 @@ import Testing
         await #expect {
             try await TestRegistry.client().exists(privateReference)
         } throws: { error in
-            let message = (error as? ImageError)?.message ?? ""
-            return (error as? ImageError)?.code == .unauthorized && message.contains("docker login \(host)")
+            let message = (error as? RegistryError)?.message ?? ""
+            return (error as? RegistryError)?.code == .unauthorized && message.contains("docker login \(host)")
                 && !message.contains("t0ken-pass")
         }
         let credentials = try TestRegistry.dockerConfig(

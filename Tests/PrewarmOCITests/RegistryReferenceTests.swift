@@ -61,7 +61,7 @@ import Testing
         #expect {
             try ImageReference(text)
         } throws: { error in
-            let error = error as? ImageError
+            let error = error as? RegistryError
             return error?.code == .invalidReference && error?.message.contains("'\(text)'") == true
                 && error?.message.contains("[registry/]repository[:tag]") == true
         }
@@ -86,7 +86,7 @@ import Testing
         #expect {
             try RegistryMirror(text)
         } throws: { error in
-            let message = (error as? ImageError)?.message ?? ""
+            let message = (error as? RegistryError)?.message ?? ""
             return message.contains("'\(text)'") && message.contains("FROM=TO")
         }
     }
@@ -97,7 +97,7 @@ import Testing
         #expect(tag == "pw-" + String(repeating: "abc0", count: 16))
         #expect(RegistryTag.isValid(tag))
         #expect(try RegistryTag.forContentKey(String(repeating: "f", count: 80)).count == 67, "at most 64 digits")
-        #expect(throws: ImageError.self) { try RegistryTag.forContentKey("not a key") }
+        #expect(throws: RegistryError.self) { try RegistryTag.forContentKey("not a key") }
         #expect(!RegistryTag.isValid(".hidden") && !RegistryTag.isValid("") && !RegistryTag.isValid("a/b"))
         #expect(RegistryTag.isValid("_x.Y-1") && RegistryTag.isValid(String(repeating: "t", count: 128)))
     }
@@ -107,7 +107,7 @@ import Testing
         #expect(arm.accepts(OCIPlatform(architecture: "arm64", variant: "v8")))
         #expect(try OCIPlatform("linux/arm64/v8").accepts(OCIPlatform(architecture: "arm64")))
         #expect(!arm.accepts(OCIPlatform(architecture: "amd64")))
-        #expect(throws: ImageError.self) { try OCIPlatform("arm64") }
+        #expect(throws: RegistryError.self) { try OCIPlatform("arm64") }
         let index = OCIIndex(manifests: [
             OCIDescriptor(
                 mediaType: OCIMediaType.imageManifest, digest: "sha256:a", size: 1,
@@ -203,7 +203,7 @@ import Testing
         await #expect {
             try await credentials.credential(for: "ghcr.example.com")
         } throws: { error in
-            let message = (error as? ImageError)?.message ?? ""
+            let message = (error as? RegistryError)?.message ?? ""
             return message.contains("docker-credential-absent") && message.contains("not on PATH")
                 && message.contains("ghcr.example.com")
         }

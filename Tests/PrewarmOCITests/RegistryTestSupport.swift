@@ -35,7 +35,7 @@ struct DirectoryBlobStore: RegistryBlobStore {
             try FileManager.default.removeItem(atPath: temporaryPath)
         } else {
             guard rename(temporaryPath, path(of: digest)) == 0 else {
-                throw ImageError(.io, "cannot move \(temporaryPath) to \(path(of: digest))")
+                throw RegistryError(.io, "cannot move \(temporaryPath) to \(path(of: digest))")
             }
         }
     }

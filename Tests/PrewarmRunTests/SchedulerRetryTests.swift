@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmHTTP
+import PrewarmImage
 import PrewarmPlan
 import PrewarmRun
 import PrewarmSupport
@@ -34,8 +35,8 @@ import Testing
     @Test func transientErrorsAreRetriedAndOthersAreNot() async {
         let executor = Failing(
             errors: [
-                "layer:lost": ImageError(.engineUnavailable, "the engine went away", transient: true),
-                "layer:refused": ImageError(.buildFailed, "the engine failed the build"),
+                "layer:lost": EngineError(.engineUnavailable, "the engine went away", transient: true),
+                "layer:refused": EngineError(.buildFailed, "the engine failed the build"),
                 "layer:plain": Plain(),
             ], failures: 1)
         let retries = Locked<[String]>([])

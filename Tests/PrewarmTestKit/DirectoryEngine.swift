@@ -61,10 +61,10 @@ public final class DirectoryEngine: ImageEngine {
 
     public func prepareBase(_ reference: String, platform: OCIPlatform, pull: Bool) async throws -> EngineImage {
         guard let image = try await image(named: reference) else {
-            throw ImageError(.missingBase, "base image \(reference) is not in \(description), which never pulls")
+            throw EngineError(.missingBase, "base image \(reference) is not in \(description), which never pulls")
         }
         guard image.architecture == platform.architecture else {
-            throw ImageError(.missingBase, "base image \(reference) is \(image.architecture), not \(platform)")
+            throw EngineError(.missingBase, "base image \(reference) is \(image.architecture), not \(platform)")
         }
         return image
     }
@@ -73,15 +73,15 @@ public final class DirectoryEngine: ImageEngine {
         -> EngineImage
     {
         guard let base = try await image(named: request.baseImage), base.architecture == request.platform.architecture
-        else { throw ImageError(.missingBase, "base image \(request.baseImage) for \(request.platform) is missing") }
+        else { throw EngineError(.missingBase, "base image \(request.baseImage) for \(request.platform) is missing") }
         guard let emulator = FileManager.default.contents(atPath: request.emulator.path) else {
-            throw ImageError(.missingEmulator, "the emulator \(request.emulator.path) is not a file")
+            throw EngineError(.missingEmulator, "the emulator \(request.emulator.path) is not a file")
         }
         var files: [(String, Data)] = [("var/rapid/aws-lambda-rie", emulator)]
         var digests: [String] = []
         for layer in request.layers {
             guard let enumerator = FileManager.default.enumerator(atPath: layer.path) else {
-                throw ImageError(.notFound, "layer directory \(layer.path) is missing")
+                throw EngineError(.notFound, "layer directory \(layer.path) is missing")
             }
             var content = ""
             for case let relative as String in enumerator {

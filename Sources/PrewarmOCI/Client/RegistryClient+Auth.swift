@@ -53,7 +53,7 @@ extension RegistryClient {
     /// The `Authorization` value that answers `challenge` for `scope`, fetching a bearer token when the
     /// registry asks for one.
     ///
-    /// - Throws: `ImageError` with code `.unauthorized` when the registry needs credentials that are
+    /// - Throws: `RegistryError` with code `.unauthorized` when the registry needs credentials that are
     ///   missing or refused, or asks for a scheme this client does not speak.
     func authorize(scope: AccessScope, challenge header: String?, request: HTTPRequest) async throws -> String {
         let credential = try await configuration.credentials.credential(for: scope.registry)
@@ -71,7 +71,7 @@ extension RegistryClient {
                 challenge: challenge, scope: scope, credential: credential, request: request)
             return "Bearer " + token
         default:
-            throw ImageError(
+            throw RegistryError(
                 .unauthorized,
                 "registry \(scope.registry) asks for \(challenge.scheme) authentication, which prewarm does not speak; use a registry with bearer or basic auth"
             )
@@ -84,7 +84,7 @@ extension RegistryClient {
     ) async throws -> String {
         guard let realm = challenge.parameters["realm"], realm.hasPrefix("http://") || realm.hasPrefix("https://")
         else {
-            throw ImageError(
+            throw RegistryError(
                 .registry,
                 "registry \(scope.registry) sent a bearer challenge without an http(s) realm: cannot get a token")
         }
@@ -127,7 +127,8 @@ extension RegistryClient {
         do {
             try response.requireSuccess()
         } catch {
-            throw ImageError(.registry, "cannot get an access token for \(scope.registry) from \(realm)", cause: error)
+            throw RegistryError(
+                .registry, "cannot get an access token for \(scope.registry) from \(realm)", cause: error)
         }
         struct TokenAnswer: Decodable {
             var token: String?
@@ -136,7 +137,7 @@ extension RegistryClient {
         guard let answer = try? JSONDecoder().decode(TokenAnswer.self, from: response.body),
             let token = answer.token ?? answer.access_token, !token.isEmpty
         else {
-            throw ImageError(
+            throw RegistryError(
                 .registry,
                 "the token service \(realm) of \(scope.registry) answered without a token; is the realm right?")
         }
@@ -144,16 +145,16 @@ extension RegistryClient {
     }
 
     /// The one-line error for a request the registry refused.
-    func unauthorized(scope: AccessScope, request: HTTPRequest, credentialsRefused: Bool) -> ImageError {
+    func unauthorized(scope: AccessScope, request: HTTPRequest, credentialsRefused: Bool) -> RegistryError {
         let config = configuration.credentials.configPath ?? "~/.docker/config.json"
         let what = "\(request.method) \(URLRedaction.redact(request.url))"
         if credentialsRefused {
-            return ImageError(
+            return RegistryError(
                 .unauthorized,
                 "registry \(scope.registry) refused the credentials from \(config) for \(what) (401 Unauthorized): check them with `docker login \(scope.registry)` and that they may \(scope.scopes.joined(separator: ", "))"
             )
         }
-        return ImageError(
+        return RegistryError(
             .unauthorized,
             "registry \(scope.registry) requires credentials for \(what) (401 Unauthorized), and \(config) has none for it: run `docker login \(scope.registry)` or add them under auths in \(config)"
         )

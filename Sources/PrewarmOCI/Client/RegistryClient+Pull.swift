@@ -25,7 +25,7 @@ extension RegistryClient {
     ///
     /// For a build cache: `manifest(for: cache.withTag(try RegistryTag.forContentKey(key)))`.
     /// - Returns: `nil` when the registry has no such tag or digest (404).
-    /// - Throws: `ImageError` with code `.unauthorized`, `.registry` (unreachable, another error status,
+    /// - Throws: `RegistryError` with code `.unauthorized`, `.registry` (unreachable, another error status,
     ///   content that is not a manifest), or `.digestMismatch` when the content does not have the digest the
     ///   reference pins or the registry announces (`Docker-Content-Digest`).
     public func manifest(for reference: ImageReference) async throws -> RegistryManifestContent? {
@@ -43,7 +43,7 @@ extension RegistryClient {
         let data = answer.body
         let digest = ContentDigest.data(data)
         if let pinned = reference.digest, pinned != digest {
-            throw ImageError(
+            throw RegistryError(
                 .digestMismatch,
                 "the manifest of \(reference) from \(reference.registry) has digest \(digest), not the one asked for; the registry or a proxy serves wrong content"
             )
@@ -51,7 +51,7 @@ extension RegistryClient {
         if let announced = answer.headers["Docker-Content-Digest"], ImageReference.isDigest(announced),
             announced != digest
         {
-            throw ImageError(
+            throw RegistryError(
                 .digestMismatch,
                 "the manifest of \(reference) from \(reference.registry) has digest \(digest), but the registry announced \(announced); the registry or a proxy serves wrong content"
             )
@@ -82,7 +82,7 @@ extension RegistryClient {
     /// lacks, each checked against its digest and size before the store takes it; then the manifest itself.
     ///
     /// - Returns: the image, with its manifest.
-    /// - Throws: `ImageError` with code `.missingBase` when the registry has no such image;
+    /// - Throws: `RegistryError` with code `.missingBase` when the registry has no such image;
     ///   `.platformNotFound` when neither the index nor the image offers `platform`; `.digestMismatch`
     ///   when content does not have its digest (nothing of it is stored); `.unauthorized`; `.registry`.
     public func pull(
@@ -91,7 +91,7 @@ extension RegistryClient {
         let source = RegistryMirror.resolve(reference, with: configuration.mirrors)
         let via = source == reference ? "" : " (through the mirror \(source.registry))"
         guard var content = try await manifest(for: source) else {
-            throw ImageError(
+            throw RegistryError(
                 .missingBase,
                 "\(source.registry) has no image \(reference)\(via); check the name and tag, or push it there")
         }
@@ -101,15 +101,15 @@ extension RegistryClient {
             guard let chosen = Self.select(platform, in: index) else {
                 let offered = index.manifests.compactMap(\.platform).filter { $0.os != "unknown" }
                 let list = offered.isEmpty ? "no platform" : offered.map(\.description).joined(separator: ", ")
-                throw ImageError(
+                throw RegistryError(
                     .platformNotFound,
-                    "no \(platform) image in the index of \(reference)\(via); it offers \(list): pick another `architectures` or base image",
-                    setting: .architectures)
+                    "no \(platform) image in the index of \(reference)\(via); it offers \(list): pick another \(RegistryInput.platform) or base image"
+                )
             }
             indexDigest = content.digest
             let pinned = source.withDigest(chosen.digest)
             guard let chosenContent = try await manifest(for: pinned) else {
-                throw ImageError(
+                throw RegistryError(
                     .registry,
                     "the index of \(reference)\(via) lists \(chosen.digest) for \(platform), but \(source.registry) does not have it"
                 )
@@ -117,7 +117,7 @@ extension RegistryClient {
             content = chosenContent
         }
         guard !content.isIndex else {
-            throw ImageError(.registry, "the index of \(reference)\(via) lists another index for \(platform)")
+            throw RegistryError(.registry, "the index of \(reference)\(via) lists another index for \(platform)")
         }
         let manifest = try content.imageManifest()
         let pinned = source.withDigest(content.digest)
@@ -130,10 +130,10 @@ extension RegistryClient {
         }
         let imagePlatform = try await Self.platform(ofConfig: manifest.config, in: store) ?? platform
         guard platform.accepts(imagePlatform) else {
-            throw ImageError(
+            throw RegistryError(
                 .platformNotFound,
-                "\(reference)\(via) is a \(imagePlatform) image, not \(platform): pick another `architectures` or base image",
-                setting: .architectures)
+                "\(reference)\(via) is a \(imagePlatform) image, not \(platform): pick another \(RegistryInput.platform) or base image"
+            )
         }
         try await storeManifest(content, into: store)
         return RegistryPulledImage(
@@ -144,13 +144,13 @@ extension RegistryClient {
     /// Fetches the blob `descriptor` of `reference` into `store` unless it is there already, resuming a
     /// download cut short, and checking size and digest before the store takes it.
     ///
-    /// - Throws: `ImageError` with code `.digestMismatch` when the content does not match (nothing is
+    /// - Throws: `RegistryError` with code `.digestMismatch` when the content does not match (nothing is
     ///   stored), `.registry` when it cannot be fetched.
     public func pullBlob(
         _ descriptor: OCIDescriptor, from reference: ImageReference, into store: some RegistryBlobStore
     ) async throws {
         guard ImageReference.isDigest(descriptor.digest) else {
-            throw ImageError(
+            throw RegistryError(
                 .registry, "\(reference) names a blob with digest '\(descriptor.digest)', which is not sha256:<hex>")
         }
         if try await store.blobPath(digest: descriptor.digest) != nil {
@@ -177,7 +177,7 @@ extension RegistryClient {
         }
         let digest = "sha256:" + file.sha256
         guard digest == descriptor.digest, file.byteCount == descriptor.size else {
-            throw ImageError(
+            throw RegistryError(
                 .digestMismatch,
                 "blob \(descriptor.digest) of \(reference) arrived as \(file.byteCount) bytes with digest \(digest) (expected \(descriptor.size) bytes): the registry or a proxy serves wrong content; nothing was stored"
             )
@@ -206,7 +206,7 @@ extension RegistryClient {
             try await store.ingestVerifiedBlob(from: temporary, digest: content.digest)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw ImageError(.io, "cannot store manifest \(content.digest) at \(temporary)", cause: error)
+            throw RegistryError(.io, "cannot store manifest \(content.digest) at \(temporary)", cause: error)
         }
     }
 

@@ -21,7 +21,7 @@ extension RegistryClient {
     /// - Parameter mountingFrom: a repository of the same registry that may hold the blobs (where the base
     ///   image was pulled from, or another function's repository); they are mounted instead of uploaded.
     /// - Returns: the manifest's descriptor (media type, digest, size).
-    /// - Throws: `ImageError` with code `.notFound` when the store lacks the manifest or a blob it names,
+    /// - Throws: `RegistryError` with code `.notFound` when the store lacks the manifest or a blob it names,
     ///   `.unauthorized`, `.registry`, or `.digestMismatch` when the registry stored the manifest under
     ///   another digest.
     @discardableResult
@@ -32,7 +32,7 @@ extension RegistryClient {
         guard let path = try await store.blobPath(digest: manifestDigest),
             let data = FileManager.default.contents(atPath: path)
         else {
-            throw ImageError(.notFound, "cannot push to \(reference): the store has no manifest \(manifestDigest)")
+            throw RegistryError(.notFound, "cannot push to \(reference): the store has no manifest \(manifestDigest)")
         }
         let mediaType = RegistryManifestContent.mediaType(of: data, contentType: nil)
         let content = RegistryManifestContent(data: data, mediaType: mediaType, digest: ContentDigest.data(data))
@@ -63,7 +63,7 @@ extension RegistryClient {
         do {
             data = try JSONEncoder.manifest.encode(index)
         } catch {
-            throw ImageError(.registry, "cannot encode the index for \(reference)", cause: error)
+            throw RegistryError(.registry, "cannot encode the index for \(reference)", cause: error)
         }
         return try await putManifest(data, mediaType: OCIMediaType.imageIndex, to: reference)
     }
@@ -71,7 +71,7 @@ extension RegistryClient {
     /// Stores `data` as a manifest or index of type `mediaType` under `reference`'s tag (or digest).
     ///
     /// - Returns: its descriptor.
-    /// - Throws: `ImageError` with code `.registry` when the registry refuses it, `.digestMismatch` when
+    /// - Throws: `RegistryError` with code `.registry` when the registry refuses it, `.digestMismatch` when
     ///   the registry announces another digest for it, `.unauthorized`.
     @discardableResult
     public func putManifest(_ data: Data, mediaType: String, to reference: ImageReference) async throws
@@ -79,7 +79,7 @@ extension RegistryClient {
     {
         let digest = ContentDigest.data(data)
         if let pinned = reference.digest, reference.tag == nil, pinned != digest {
-            throw ImageError(
+            throw RegistryError(
                 .digestMismatch, "cannot push a manifest with digest \(digest) as \(reference): the digests differ")
         }
         let target = reference.tag ?? digest
@@ -96,7 +96,7 @@ extension RegistryClient {
         if let announced = answer.headers["Docker-Content-Digest"], ImageReference.isDigest(announced),
             announced != digest
         {
-            throw ImageError(
+            throw RegistryError(
                 .digestMismatch,
                 "\(reference.registry) stored the manifest \(digest) for \(reference) as \(announced): a proxy altered it"
             )
@@ -110,7 +110,7 @@ extension RegistryClient {
     /// (`POST`, then one `PUT` of the whole file, read as it is sent).
     ///
     /// - Returns: which of the three it took.
-    /// - Throws: `ImageError` with code `.notFound` when the store lacks the blob, `.unauthorized`,
+    /// - Throws: `RegistryError` with code `.notFound` when the store lacks the blob, `.unauthorized`,
     ///   `.registry`.
     @discardableResult
     public func pushBlob(
@@ -132,7 +132,7 @@ extension RegistryClient {
                 "cannot ask \(reference.registry) whether \(reference.repository) has blob \(digest)", error)
         }
         guard let path = try await store.blobPath(digest: digest) else {
-            throw ImageError(.notFound, "cannot push blob \(digest) to \(reference): the store does not have it")
+            throw RegistryError(.notFound, "cannot push blob \(digest) to \(reference): the store does not have it")
         }
         var start = "blobs/uploads/"
         if let mountSource {
@@ -148,7 +148,7 @@ extension RegistryClient {
                 if answer.status == 201, mountSource != nil { return .mounted }
                 try answer.requireSuccess()
                 guard let value = answer.headers["Location"], !value.isEmpty else {
-                    throw ImageError(
+                    throw RegistryError(
                         .registry,
                         "\(reference.registry) started an upload to \(reference.repository) without a Location")
                 }

@@ -10,7 +10,7 @@ import PrewarmSupport
 /// credentials of ``DockerCredentials``. Tokens are kept per registry and repository for the client's life.
 /// Transient failures (connection failures, timeouts, truncated bodies, 408, 425, 429, 500, 502, 503, 504:
 /// ``HTTPError/isTransient``) are retried with the configuration's ``RetryPolicy``, and what the client
-/// throws after the last attempt is an `ImageError` that is not transient. Every blob and pinned manifest is
+/// throws after the last attempt is an `RegistryError` that is not transient. Every blob and pinned manifest is
 /// checked against its digest before it is accepted. Neither errors nor anything else this client says
 /// contain a credential or a token.
 ///
@@ -185,7 +185,7 @@ public actor RegistryClient {
     /// the request, e.g. to resume a download.
     ///
     /// - Returns: the answer, whatever its status other than 401 and transient ones.
-    /// - Throws: `ImageError` with code `.unauthorized` for a 401 that credentials cannot answer; the
+    /// - Throws: `RegistryError` with code `.unauthorized` for a 401 that credentials cannot answer; the
     ///   ``HTTPError`` of the last attempt when every attempt failed.
     func send(
         _ request: HTTPRequest, scope: AccessScope, transfer: Transfer = .buffered, retry: RetryPolicy? = nil,
@@ -255,8 +255,8 @@ public actor RegistryClient {
     /// cause: ``send(_:scope:transfer:retry:prepare:)`` has retried the transient causes already, and the
     /// scheduler must not do the node again on top of that (see `TransientError`).
     func registryError(_ what: String, _ error: any Error) -> any Error {
-        if error is ImageError || error is CancellationError { return error }
-        return ImageError(.registry, what, cause: error)
+        if error is RegistryError || error is CancellationError { return error }
+        return RegistryError(.registry, Message(what), cause: error)
     }
 
     /// Runs `work` for each of `items`, at most ``Configuration/maxConcurrentBlobs`` at a time.

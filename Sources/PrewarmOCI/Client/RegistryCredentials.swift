@@ -60,7 +60,7 @@ public struct DockerCredentials: Sendable {
     /// The credential for registry `host` (as in references: `docker.io`, `127.0.0.1:5000`).
     ///
     /// - Returns: `nil` when the configuration has none for `host` (or there is no configuration file).
-    /// - Throws: `ImageError` with code `.unauthorized` when the file cannot be read as JSON, or when it names
+    /// - Throws: `RegistryError` with code `.unauthorized` when the file cannot be read as JSON, or when it names
     ///   a credential helper that is not on `PATH` or that fails.
     public func credential(for host: String) async throws -> RegistryCredential? {
         guard let configPath, let data = FileManager.default.contents(atPath: configPath) else { return nil }
@@ -68,7 +68,7 @@ public struct DockerCredentials: Sendable {
         do {
             config = try JSONDecoder().decode(DockerConfigFile.self, from: data)
         } catch {
-            throw ImageError(
+            throw RegistryError(
                 .unauthorized, "cannot read \(configPath) for the credentials of \(host): it is not valid JSON; fix it",
                 cause: error)
         }
@@ -83,7 +83,7 @@ public struct DockerCredentials: Sendable {
                 guard let decoded = Data(base64Encoded: auth).flatMap({ String(data: $0, encoding: .utf8) }),
                     let colon = decoded.firstIndex(of: ":")
                 else {
-                    throw ImageError(
+                    throw RegistryError(
                         .unauthorized,
                         "the auth of \(key) in \(configPath) is not base64 of user:password; run `docker login \(host)` again"
                     )
@@ -123,7 +123,7 @@ public struct DockerCredentials: Sendable {
                 FileManager.default.isExecutableFile(atPath: $0)
             })
         else {
-            throw ImageError(
+            throw RegistryError(
                 .unauthorized,
                 "\(source) names the credential helper \(program) for \(host), but it is not on PATH; install it, or replace it with credentials under auths"
             )
@@ -132,7 +132,7 @@ public struct DockerCredentials: Sendable {
         let output = String(data: result.output, encoding: .utf8) ?? ""
         if result.status != 0 {
             if output.lowercased().contains("credentials not found") { return nil }
-            throw ImageError(
+            throw RegistryError(
                 .unauthorized,
                 "the credential helper \(program) failed for \(host) (exit \(result.status)): \(output.prefix(200).split(whereSeparator: \.isNewline).joined(separator: " "))"
             )
@@ -143,7 +143,7 @@ public struct DockerCredentials: Sendable {
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: result.output), let secret = answer.Secret
         else {
-            throw ImageError(.unauthorized, "the credential helper \(program) answered for \(host) with no Secret")
+            throw RegistryError(.unauthorized, "the credential helper \(program) answered for \(host) with no Secret")
         }
         if answer.Username == "<token>" { return .identityToken(secret) }
         return .basic(username: answer.Username ?? "", password: secret)
@@ -186,7 +186,7 @@ private enum HelperProcess {
                 try process.run()
             } catch {
                 process.terminationHandler = nil
-                continuation.resume(throwing: ImageError(.unauthorized, "cannot run \(executable)", cause: error))
+                continuation.resume(throwing: RegistryError(.unauthorized, "cannot run \(executable)", cause: error))
                 return
             }
             try? stdin.fileHandleForWriting.write(contentsOf: input)

@@ -21,14 +21,14 @@ public struct RegistryManifestContent: Sendable, Hashable {
 
     /// The image manifest.
     ///
-    /// - Throws: `ImageError` with code `.registry` when the content is not one.
+    /// - Throws: `RegistryError` with code `.registry` when the content is not one.
     public func imageManifest() throws -> OCIManifest {
         try decode(OCIManifest.self, "an image manifest")
     }
 
     /// The index or manifest list.
     ///
-    /// - Throws: `ImageError` with code `.registry` when the content is not one.
+    /// - Throws: `RegistryError` with code `.registry` when the content is not one.
     public func imageIndex() throws -> OCIIndex {
         try decode(OCIIndex.self, "an image index")
     }
@@ -37,7 +37,7 @@ public struct RegistryManifestContent: Sendable, Hashable {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
-            throw ImageError(.registry, "manifest \(digest) (\(mediaType)) is not \(what)", cause: error)
+            throw RegistryError(.registry, "manifest \(digest) (\(mediaType)) is not \(what)", cause: error)
         }
     }
 

@@ -16,10 +16,10 @@ public struct RegistryMirror: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads `FROM=TO`.
     ///
-    /// - Throws: `ImageError` with code `.invalidReference` naming `text` and the form to write.
+    /// - Throws: `RegistryError` with code `.invalidReference` naming `text` and the form to write.
     public init(_ text: String) throws {
-        func invalid(_ why: String) -> ImageError {
-            ImageError(
+        func invalid(_ why: String) -> RegistryError {
+            RegistryError(
                 .invalidReference,
                 "cannot read registry mirror '\(text)': \(why); write FROM=TO, e.g. public.ecr.aws=127.0.0.1:5000")
         }

@@ -24,7 +24,7 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store (creating it when absent).
     ///
-    /// - Throws: `ImageError` when the directory cannot be used as one.
+    /// - Throws: `EngineError` when the directory cannot be used as one.
     func open() throws -> OCIStore {
         try OCIStore(path: directory(environment: ProcessInfo.processInfo.environment))
     }
@@ -67,7 +67,7 @@ struct ImportCommand: ParsableCommand {
                         exitCode: .unusableInput)
                 }
                 for name in names { print("imported \(name)") }
-            } catch let error as ImageError {
+            } catch let error as any PrewarmError {
                 throw CommandFailure(message: "\(file): \(error.description)", exitCode: .unusableInput)
             }
         }
@@ -269,7 +269,7 @@ struct GCCommand: AsyncParsableCommand {
                 .trimmingCharacters(in: .whitespaces)
             if let refusal = result.refusal {
                 kept += 1
-                Console.warning("kept \(what): \((refusal as? ImageError)?.message ?? "\(refusal)")")
+                Console.warning("kept \(what): \((refusal as? any PrewarmError)?.message ?? "\(refusal)")")
                 continue
             }
             print("\(dryRun ? "would remove" : "removed") \(result.removal.reason.rawValue) \(what)")

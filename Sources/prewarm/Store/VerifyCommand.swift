@@ -34,7 +34,7 @@ struct VerifyCommand: ParsableCommand {
         let report: OCIStore.VerifyReport
         do {
             report = try OCIStore.openForRepair(path: directory).verifyStore(repair: repair)
-        } catch let error as ImageError {
+        } catch let error as any PrewarmError {
             throw CommandFailure(message: error.description, exitCode: .unusableInput)
         }
         for problem in report.problems { print(problem.description) }

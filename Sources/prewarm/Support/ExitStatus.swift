@@ -44,8 +44,8 @@ enum ExitStatus: Int32 {
             return (.unusableInput, SettingFlags.render(error.description))
         case let error as JournalError:
             return (.unusableInput, SettingFlags.render(error.message))
-        case let error as ImageError:
-            return (.unusableInput, SettingFlags.render(error.description))
+        case let error as any PrewarmError:
+            return (.unusableInput, SettingFlags.render(error))
         case let error as AWSError:
             return (.unusableInput, error.message)
         default:

@@ -26,10 +26,14 @@ enum SettingFlags {
         }
     }
 
-    /// `text` (a library's message) with every setting it mentions spelled as its flag. One pass over
-    /// the text's UTF-8 bytes, a mention looked up only between two backticks close enough to hold one: a
-    /// plan's JSON of thousands of functions goes through here too (4.5 MB for Benchmarks/plan-scale), where
-    /// a pass over its `Character`s took longer than planning.
+    /// `text` (a library's message, already a string) with every setting it mentions spelled as its flag.
+    /// One pass over the text's UTF-8 bytes, a mention looked up only between two backticks close enough to
+    /// hold one: a plan's JSON of thousands of functions goes through here too (4.5 MB for
+    /// Benchmarks/plan-scale), where a pass over its `Character`s took longer than planning.
+    ///
+    /// Only for text that reached the command line as a string: node outcomes and retries, the journal's
+    /// records, a plan's warnings and errors, the template's and journal's errors. An error that keeps its
+    /// ``Message`` is rendered by its mentions instead (``render(_:)-(any PrewarmError)``).
     static func render(_ text: String) -> String {
         let backtick = UInt8(ascii: "`")
         guard text.utf8.contains(backtick) else { return text }
@@ -55,6 +59,16 @@ enum SettingFlags {
             result.append(contentsOf: bytes[copied...])
             return String(decoding: result, as: UTF8.self)
         }
+    }
+
+    /// `message` with every input it mentions spelled as the flag of the setting that changes it.
+    static func render(_ message: Message) -> String {
+        message.rendered(settings: flag(for:))
+    }
+
+    /// `error`'s message and cause, with every input it mentions spelled as a flag.
+    static func render(_ error: any PrewarmError) -> String {
+        error.rendered { input in Setting(input).map(flag(for:)) ?? input.mention }
     }
 
     /// Each setting's mention, with the flag that spells it.
