@@ -59,9 +59,7 @@ extension OCIStore {
             return (digest, Int64(data.count))
         }
         return try withSharedLock {
-            let ingest = try BlobIngest(store: self)
-            try ingest.append(data)
-            return try ingest.commit(expected: digest)
+            try ingest(expected: digest) { try $0.append(data) }
         }
     }
 
@@ -100,14 +98,23 @@ extension OCIStore {
         digest: String, size: Int64
     ) {
         try withSharedLock {
-            let ingest = try BlobIngest(store: self)
-            do {
-                try produce { try ingest.append($0) }
-            } catch {
-                ingest.discard()
-                throw error
-            }
+            try ingest(expected: expected) { ingest in try produce { try ingest.append($0) } }
+        }
+    }
+
+    /// Writes a blob through a ``BlobIngest``: `write` appends its content, then the blob is committed
+    /// (verified against `expected`, synced, renamed into `blobs/sha256`). Whatever way it fails, the
+    /// temporary file is removed.
+    ///
+    /// - Throws: `ImageError` with code `.digestMismatch` on a digest mismatch; whatever `write` throws.
+    func ingest(expected: String?, _ write: (BlobIngest) throws -> Void) throws -> (digest: String, size: Int64) {
+        let ingest = try BlobIngest(store: self)
+        do {
+            try write(ingest)
             return try ingest.commit(expected: expected)
+        } catch {
+            ingest.discard()
+            throw error
         }
     }
 
@@ -131,7 +138,8 @@ extension OCIStore {
     }
 }
 
-/// A blob being written: a temporary file in the store, hashed as it is written.
+/// A blob being written: a temporary file in the store, hashed as it is written. Made only by
+/// `OCIStore.ingest(expected:_:)`, which commits it or discards it: it does nothing when it goes away.
 final class BlobIngest {
     private let store: OCIStore
     let temporary: String
@@ -147,8 +155,6 @@ final class BlobIngest {
             throw ImageError(.io, "cannot create \(temporary): \(systemErrorMessage())")
         }
     }
-
-    deinit { discard() }
 
     func append(_ data: Data) throws {
         hasher.update(data: data)

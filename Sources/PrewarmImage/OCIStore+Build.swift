@@ -130,12 +130,12 @@ extension OCIStore {
             let digest = "sha256:" + Hex.string(hasher.finalize())
             if !isIntact(digest, size: size) {
                 let damaged = hasBlob(digest)
-                let ingest = try BlobIngest(store: self)
-                var tar = TarWriter { try ingest.append($0) }
-                try write(&tar)
-                try tar.finish()
                 do {
-                    _ = try ingest.commit(expected: digest)
+                    _ = try ingest(expected: digest) { ingest in
+                        var tar = TarWriter { try ingest.append($0) }
+                        try write(&tar)
+                        try tar.finish()
+                    }
                 } catch let error as ImageError where error.code == .digestMismatch {
                     throw ImageError(.digestMismatch, "\(source) changed while it was archived; run the build again")
                 }

@@ -12,7 +12,7 @@ import PrewarmSupport
 // copy `.prewarm-index.backup.json`) when it holds more than an eighth as many lines as there
 // are names (so a small store's `index.json` is always current, and a large one is rewritten
 // once per thousand names, not per name),
-// when a store object that named images goes away, and by `flushNames()`; a reader applies the
+// when a store object that named images is closed (`close()`), and by `flushNames()`; a reader applies the
 // log's lines on top of `index.json`, so every prewarm process sees every name at once.
 extension OCIStore {
     /// The layout's `index.json`, with the names logged since it was last written.
@@ -132,7 +132,7 @@ extension OCIStore {
         guard descriptor >= 0 else {
             throw ImageError(.io, "cannot open \(namesLogPath): \(systemErrorMessage())")
         }
-        defer { close(descriptor) }
+        defer { closeDescriptor(descriptor) }
         try AtomicFile.writeAll(descriptor, lines, path: namesLogPath)
         guard fsync(descriptor) == 0 else {
             throw ImageError(.io, "cannot sync \(namesLogPath): \(systemErrorMessage())")

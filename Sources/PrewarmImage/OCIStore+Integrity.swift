@@ -75,7 +75,7 @@ extension OCIStore {
         let line = Data("\(hex) \(key.inode) \(key.size) \(key.modified) \(key.changed)\n".utf8)
         let descriptor = open(verifiedLogPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
+        defer { closeDescriptor(descriptor) }
         // Not counted in `bytesWritten`: a record is a cache of a hash, not content.
         _ = try? AtomicFile.writeAll(descriptor, line, path: verifiedLogPath)
     }

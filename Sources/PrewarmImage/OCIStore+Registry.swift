@@ -6,14 +6,22 @@ import PrewarmSupport
 /// `.tmp/`, on the same file system as `blobs/`, and a verified one is renamed into place.
 extension OCIStore: RegistryBlobStore {
     public func blobPath(digest: String) async throws -> String? {
-        isIntact(digest) ? try blobPath(digest) : nil
+        try await blocking { [self] in isIntact(digest) ? try blobPath(digest) : nil }
     }
 
     public func temporaryBlobPath() async throws -> String {
-        try temporaryFilePath()
+        try await blocking { [self] in try temporaryFilePath() }
     }
 
     public func ingestVerifiedBlob(from temporaryPath: String, digest: String) async throws {
+        try await blocking { [self] in try ingestDownloadedBlob(from: temporaryPath, digest: digest) }
+    }
+
+    /// Syncs the verified download at `temporaryPath` and renames it to blob `digest` (or removes it when
+    /// the store has that blob intact already).
+    ///
+    /// - Throws: `ImageError` with code `.io` when it cannot be renamed.
+    func ingestDownloadedBlob(from temporaryPath: String, digest: String) throws {
         let target = try blobPath(digest)
         if isIntact(digest) {
             try? FileManager.default.removeItem(atPath: temporaryPath)
@@ -23,7 +31,7 @@ extension OCIStore: RegistryBlobStore {
         let descriptor = open(temporaryPath, O_RDONLY)
         if descriptor >= 0 {
             fsync(descriptor)
-            close(descriptor)
+            closeDescriptor(descriptor)
         }
         guard rename(temporaryPath, target) == 0 else {
             let reason = systemErrorMessage()

@@ -35,9 +35,13 @@ import PrewarmSupport
 ///   left is known to be abandoned, and is removed when the store is next opened for use (and by
 ///   `verify(repair:)` and `garbageCollect()`), while a live writer's files are never touched.
 ///
-/// The synchronous methods block on file I/O and locks; the `ImageEngine` methods run them off
-/// the cooperative thread pool.
-public final class OCIStore: @unchecked Sendable {
+/// The synchronous methods block on file I/O and locks; the `ImageEngine` and `RegistryBlobStore`
+/// methods run them on the store's own ``BlockingExecutor``, off the cooperative thread pool.
+///
+/// Whoever opens a store closes it (``close()``) when done with it, or opens it with
+/// ``withStore(path:baseProvider:_:)``: closing folds the names log into `index.json` and removes the
+/// write area; nothing is done when the object merely goes away.
+public final class OCIStore: Sendable {
     /// The layout's directory.
     public let path: String
     /// Asked for a base image that is not in the store (when pulls are allowed).
@@ -45,6 +49,8 @@ public final class OCIStore: @unchecked Sendable {
 
     let state = Locked(StoreState())
     let layerFlights = KeyedLocks()
+    /// Where the `async` methods run their blocking work.
+    let executor = BlockingExecutor(label: "prewarm.oci-store")
 
     /// Opens the layout at `path`, creating it (and its directories) when absent.
     ///
@@ -116,11 +122,46 @@ public final class OCIStore: @unchecked Sendable {
     /// What `oci-layout` holds.
     static let layoutContent = Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
 
-    /// Folds the names this object logged into `index.json`, so that the layout is complete for
-    /// other tools once the store is no longer used.
-    deinit {
-        if state.withLock({ $0.namedImages }) { try? flushNames() }
-        state.withLock { $0.writeArea }?.remove()
+    /// Opens the layout at `path` (as `init(path:baseProvider:)` does), runs `body` with it, and closes it
+    /// (``close()``) however `body` ends.
+    ///
+    /// - Returns: what `body` returns.
+    /// - Throws: what `init(path:baseProvider:)` or `body` throws.
+    public static func withStore<T>(
+        path: String, baseProvider: (any BaseImageProvider)? = nil, _ body: (OCIStore) async throws -> T
+    ) async throws -> T {
+        let store = try OCIStore(path: path, baseProvider: baseProvider)
+        do {
+            let result = try await body(store)
+            await store.closeOffThePool()
+            return result
+        } catch {
+            await store.closeOffThePool()
+            throw error
+        }
+    }
+
+    /// Ends this object's use of the store: folds the names it logged into `index.json`, so that the layout
+    /// is complete for other tools, and removes its write area under `.tmp/` (with whatever a write under
+    /// way left there). Closing a closed store does nothing; using it again afterwards makes a new write area.
+    ///
+    /// A failure to fold the log is not reported: the names are in the log, which every reader applies, and
+    /// the next store object that names images (or `verify --repair`) folds it. It blocks on files; an
+    /// `async` caller may prefer ``withStore(path:baseProvider:_:)``, which closes on the store's executor.
+    public func close() {
+        if state.withLock({ $0.namedImages }), (try? flushNames()) != nil {
+            state.withLock { $0.namedImages = false }
+        }
+        let area = state.withLock { state in
+            defer { state.writeArea = nil }
+            return state.writeArea
+        }
+        area?.remove()
+    }
+
+    /// ``close()`` run on the store's executor, off the cooperative thread pool.
+    func closeOffThePool() async {
+        _ = try? await executor.run { [self] in close() }
     }
 
     /// Bytes this store object has written to files in the store (blobs, temporary files,
@@ -190,16 +231,14 @@ public final class OCIStore: @unchecked Sendable {
         try FileLock.with(path: indexLockPath, exclusive: true, body)
     }
 
-    /// Runs `body` on a thread of its own, off the cooperative pool (it blocks on files and locks).
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
+    /// Runs `body` on the store's executor, off the cooperative pool (it blocks on files and locks).
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await executor.run(body)
     }
 }
 
 /// The mutable state of an `OCIStore` (kept behind a `Locked`).
-struct StoreState {
+struct StoreState: Sendable {
     var bytesWritten: Int64 = 0
     var blobBytesWritten: Int64 = 0
     /// Layer blobs made in this process, by what they were made from (`emulator sha256:…`,
@@ -207,7 +246,7 @@ struct StoreState {
     var layers: [String: OCIDescriptor] = [:]
     /// The names as last read from `index.json` and the names log.
     var names: CachedNames?
-    /// Whether this object named images (so that it folds the names log into `index.json` at the end).
+    /// Whether this object named images since it was last closed (so that `close()` folds the names log).
     var namedImages = false
     /// Blobs found intact, and damaged, with what `stat` said of them then (see `isIntact`).
     var verifiedBlobs: [String: FileKey] = [:]

@@ -166,6 +166,7 @@ extension BuildSession {
             defer { directory.remove() }
             let scratch = directory.path
             let store = try OCIStore(path: scratch + "/store")
+            defer { store.close() }
             let provider = LayoutBaseProvider(layout: layout)
             var local: Set<String> = []
             var missing: [String] = []

@@ -24,6 +24,7 @@ public struct DockerRegistryCache: BuildCache {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let store = try OCIStore(path: scratch.path + "/store")
+        defer { store.close() }
         guard
             try await RegistryBuildCache.pull(
                 key: key, from: from, client: client, into: store, as: name, platform: platform)

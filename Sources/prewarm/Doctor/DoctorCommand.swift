@@ -39,6 +39,8 @@ struct DoctorCommand: AsyncParsableCommand {
         let plan = session.plan
         var report = DoctorReport()
         let engine = await checkEngine(&report, configuration, session: session)
+        // The OCI store doctor opened is closed as any store is (an engine of another kind has nothing to close).
+        defer { (engine as? OCIStore)?.close() }
         checkEmulators(&report, plan: plan, configuration)
         if let engine { await checkBases(&report, plan: plan, engine: engine) }
         await checkLayerCache(&report, plan: plan, configuration)

@@ -22,7 +22,7 @@ struct StoreOptions: ParsableArguments {
         BuildConfiguration.ociStorePath(path, environment: environment)
     }
 
-    /// Opens the store (creating it when absent).
+    /// Opens the store (creating it when absent); the caller closes it (`OCIStore.close()`).
     ///
     /// - Throws: `ImageError` when the directory cannot be used as one.
     func open() throws -> OCIStore {
@@ -57,6 +57,7 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
+        defer { store.close() }
         for file in files {
             do {
                 let names = try store.importArchive(path: file)
@@ -124,6 +125,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try store.open()
+        defer { store.close() }
         var names = images
         if !functions.isEmpty {
             var configuration = BuildConfiguration(templatePath: try TemplateArgument.located(template))
@@ -205,6 +207,7 @@ struct GCCommand: AsyncParsableCommand {
         switch engine {
         case .oci:
             let store = try store.open()
+            defer { store.close() }
             if standIns, dryRun {
                 let names = try store.standInNames()
                 for name in names { print("would remove stand-in \(name)") }
