@@ -78,9 +78,10 @@ extension OCIStore {
         for descriptor in manifests {
             let manifest = try OCIJSON.decode(
                 OCIManifest.self, try requireBlob(descriptor.digest, of: descriptor.digest), what: descriptor.digest)
-            let config = try OCIJSON.dictionary(
-                try requireBlob(manifest.config.digest, of: descriptor.digest), what: manifest.config.digest)
-            let diffIDs = (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? []
+            let config = try OCIJSON.decode(
+                OCIImageConfiguration.self, try requireBlob(manifest.config.digest, of: descriptor.digest),
+                what: manifest.config.digest)
+            let diffIDs = config.rootfs.diffIDs
             guard diffIDs.count == manifest.layers.count else {
                 throw ImageError(
                     .invalidArchive,
@@ -102,14 +103,14 @@ extension OCIStore {
 
     private func importDockerSave(_ reader: TarReader) throws -> [String] {
         guard
-            let items = (try? JSONSerialization.jsonObject(with: try reader.data("manifest.json") ?? Data()))
-                as? [[String: Any]]
+            let items = try? JSONDecoder().decode(
+                [DockerArchiveItem].self, from: try reader.data("manifest.json") ?? Data())
         else {
             throw ImageError(.invalidArchive, "manifest.json of \(reader.path) is not a list of images")
         }
         var named: [(name: String, descriptor: OCIDescriptor)] = []
         for item in items {
-            guard let configName = item["Config"] as? String, let layerNames = item["Layers"] as? [String],
+            guard let configName = item.config, let layerNames = item.layers,
                 let configData = try reader.data(configName)
             else {
                 throw ImageError(
@@ -120,8 +121,9 @@ extension OCIStore {
                 throw ImageError(
                     .digestMismatch, "\(configName) in \(reader.path) has digest \(configDigest), not its name's")
             }
-            let config = try OCIJSON.dictionary(configData, what: "\(configName) in \(reader.path)")
-            let diffIDs = (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? []
+            let config = try OCIJSON.decode(
+                OCIImageConfiguration.self, configData, what: "\(configName) in \(reader.path)")
+            let diffIDs = config.rootfs.diffIDs
             guard diffIDs.count == layerNames.count else {
                 throw ImageError(
                     .invalidArchive,
@@ -175,10 +177,8 @@ extension OCIStore {
             let (manifestDigest, manifestSize) = try writeBlob(try OCIJSON.encode(manifest))
             let descriptor = OCIDescriptor(
                 mediaType: OCIMediaType.imageManifest, digest: manifestDigest, size: manifestSize,
-                platform: OCIPlatform(
-                    os: config["os"] as? String ?? "linux", architecture: config["architecture"] as? String ?? "",
-                    variant: config["variant"] as? String))
-            for tag in item["RepoTags"] as? [String] ?? [] { named.append((DockerEngine.normalize(tag), descriptor)) }
+                platform: config.platform)
+            for tag in item.repoTags ?? [] { named.append((DockerEngine.normalize(tag), descriptor)) }
         }
         try setNames(named)
         return named.map(\.name).sorted()
@@ -233,7 +233,7 @@ extension OCIStore {
     }
 
     private func writeDockerArchive(_ names: [String], platform: OCIPlatform?, into tar: inout TarWriter) throws {
-        var items: [[String: Any]] = []
+        var items: [DockerArchiveItem] = []
         var repositories: [String: [String: String]] = [:]
         var written: Set<String> = []
         for name in names {
@@ -255,13 +255,13 @@ extension OCIStore {
                 }
                 layerNames.append(hex + "/layer.tar")
             }
-            items.append(["Config": configHex + ".json", "RepoTags": [name], "Layers": layerNames])
+            items.append(DockerArchiveItem(config: configHex + ".json", repoTags: [name], layers: layerNames))
             let (repository, tag) = DockerEngine.splitReference(name)
             if let tag, let top = layerNames.last {
                 repositories[repository, default: [:]][tag] = String(top.dropLast("/layer.tar".count))
             }
         }
-        try tar.addFile("manifest.json", contents: try OCIJSON.encode(object: items))
+        try tar.addFile("manifest.json", contents: try OCIJSON.encode(items))
         try tar.addFile("repositories", contents: try OCIJSON.encode(repositories))
     }
 
@@ -276,7 +276,7 @@ extension OCIStore {
             entries.append(entry)
         }
         let blobs = try reachableBlobs(from: entries).sorted()
-        try tar.addFile("oci-layout", contents: Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+        try tar.addFile("oci-layout", contents: Self.layoutContent)
         try tar.addFile("index.json", contents: try OCIJSON.encode(OCIIndex(manifests: entries)))
         try tar.addDirectory("blobs")
         try tar.addDirectory("blobs/sha256")
@@ -297,6 +297,22 @@ extension OCIStore {
                 .corrupt, "blob \(file) does not match its digest; the OCI store is damaged: run verify")
         }
         return file
+    }
+}
+
+/// One image of a `docker save` archive, an item of its `manifest.json`: the configuration's file, the
+/// names, the layers' files (bottom first). Fields a `docker save` adds beyond these are not read.
+struct DockerArchiveItem: Codable, Sendable {
+    /// `<hex>.json` (or `blobs/sha256/<hex>`); `nil` in a damaged archive.
+    var config: String?
+    var repoTags: [String]?
+    /// `<hex>/layer.tar` (or `blobs/sha256/<hex>`); `nil` in a damaged archive.
+    var layers: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case config = "Config"
+        case repoTags = "RepoTags"
+        case layers = "Layers"
     }
 }
 

@@ -13,9 +13,11 @@ extension OCIStore {
         /// The configuration's JSON, as stored.
         public var configData: Data
 
-        /// The configuration as a dictionary.
-        public func configuration() throws -> [String: Any] {
-            try OCIJSON.dictionary(configData, what: "configuration \(manifest.config.digest)")
+        /// The configuration, read.
+        ///
+        /// - Throws: `ImageError` with code `.invalidDocument` when it is not an image configuration.
+        public func configuration() throws -> OCIImageConfiguration {
+            try OCIJSON.decode(OCIImageConfiguration.self, configData, what: "configuration \(manifest.config.digest)")
         }
     }
 
@@ -64,12 +66,10 @@ extension OCIStore {
 
     func engineImage(_ image: StoredImage) throws -> EngineImage {
         let config = try image.configuration()
-        let labels = (config["config"] as? [String: Any])?["Labels"] as? [String: String] ?? [:]
         let digest = image.manifestDescriptor.digest
         let names = try withNames { $0.names(of: digest) }
         return EngineImage(
-            id: image.manifest.config.digest, names: names, labels: labels,
-            architecture: config["architecture"] as? String ?? "",
-            diffIDs: (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? [])
+            id: image.manifest.config.digest, names: names, labels: config.config?.labels ?? [:],
+            architecture: config.architecture, diffIDs: config.rootfs.diffIDs)
     }
 }

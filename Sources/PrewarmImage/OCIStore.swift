@@ -84,7 +84,7 @@ public final class OCIStore: Sendable {
             }
         }
         if let existing = manager.contents(atPath: layoutPath) {
-            let version = (try? OCIJSON.dictionary(existing, what: layoutPath))?["imageLayoutVersion"] as? String
+            let version = (try? OCIJSON.decode(OCILayout.self, existing, what: layoutPath))?.imageLayoutVersion
             guard version == "1.0.0" else {
                 throw ImageError(
                     .unsupported,
