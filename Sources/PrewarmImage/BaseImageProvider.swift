@@ -78,7 +78,7 @@ public struct LayoutBaseProvider: BaseImageProvider {
     }
 
     private func blobFile(_ digest: String) throws -> String {
-        guard OCIStore.isValidDigest(digest) else {
+        guard OCIStore.Layout.isValidDigest(digest) else {
             throw ImageError(.missingBase, "\(layout) names '\(digest)', which is not a sha256 digest")
         }
         return layout + "/blobs/sha256/" + digest.dropFirst("sha256:".count)

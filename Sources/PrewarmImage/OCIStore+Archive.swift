@@ -43,7 +43,7 @@ extension OCIStore {
             OCIIndex.self, try reader.data("index.json") ?? Data(), what: "index.json of \(reader.path)")
         for (name, entry) in reader.files where name.hasPrefix("blobs/sha256/") {
             let digest = "sha256:" + name.dropFirst("blobs/sha256/".count)
-            guard Self.isValidDigest(digest) else { continue }
+            guard Layout.isValidDigest(digest) else { continue }
             if isIntact(digest, size: Int64(entry.size)) { continue }
             do {
                 try writeBlob(expected: digest) { append in try reader.stream(entry, to: append) }
@@ -189,7 +189,7 @@ extension OCIStore {
     static func statedDigest(_ name: String) -> String? {
         for part in name.split(separator: "/").reversed() {
             let hex = part.hasSuffix(".json") ? part.dropLast(5) : part
-            if isValidDigest("sha256:" + hex) { return "sha256:" + hex }
+            if Layout.isValidDigest("sha256:" + hex) { return "sha256:" + hex }
         }
         return nil
     }

@@ -110,7 +110,7 @@ extension OCIStore {
         key: String, source: String, rewritten: inout [String], write: (inout TarWriter) throws -> Void
     ) throws -> OCIDescriptor {
         try layerFlights.with(key) {
-            if let known = state.withLock({ $0.layers[key] }), isIntact(known.digest, size: known.size) {
+            if let known = madeLayers.withLock({ $0[key] }), isIntact(known.digest, size: known.size) {
                 return known
             }
             var hasher = SHA256()
@@ -127,7 +127,7 @@ extension OCIStore {
             if !isIntact(digest, size: size) {
                 let damaged = hasBlob(digest)
                 do {
-                    _ = try ingest(expected: digest) { ingest in
+                    _ = try blobs.ingest(expected: digest) { ingest in
                         var tar = TarWriter { try ingest.append($0) }
                         try write(&tar)
                         try tar.finish()
@@ -138,7 +138,7 @@ extension OCIStore {
                 if damaged { rewritten.append(digest) }
             }
             let descriptor = OCIDescriptor(mediaType: OCIMediaType.layer, digest: digest, size: size)
-            state.withLock { $0.layers[key] = descriptor }
+            madeLayers.withLock { $0[key] = descriptor }
             return descriptor
         }
     }

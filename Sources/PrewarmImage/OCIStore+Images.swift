@@ -72,4 +72,47 @@ extension OCIStore {
             id: image.manifest.config.digest, names: names, labels: config.config?.labels ?? [:],
             architecture: config.architecture, diffIDs: config.rootfs.diffIDs)
     }
+
+    // MARK: - Integrity of images
+
+    /// The first layer (or the configuration) of `image` that is missing or damaged, or `nil`.
+    func damagedBlob(of image: StoredImage) -> OCIDescriptor? {
+        image.manifest.layers.first { !isIntact($0.digest, size: $0.size) }
+    }
+
+    /// The image named `name`, but only when every blob it needs is intact: its manifest and
+    /// configuration (hashed as they are read), every layer (see `isIntact`).
+    ///
+    /// - Returns: `nil` when no image has that name, or when one of its layers is missing or
+    ///   damaged (a build makes it again, rewriting the layers it makes).
+    /// - Throws: `ImageError` with code `.corrupt` when `index.json` is lost or damaged, or when
+    ///   the image's manifest or configuration is missing or damaged: then the damaged blob and
+    ///   the name are removed, so that the next build makes the image again.
+    public func intactImage(named name: String, platform: OCIPlatform? = nil) throws -> StoredImage? {
+        guard let entry = try descriptor(named: name) else { return nil }
+        let image: StoredImage?
+        do {
+            image = try storedImage(entry, platform: platform, name: name)
+        } catch let error as ImageError where error.code == .corrupt || error.code == .invalidDocument {
+            try updateNames { table in
+                table.entry(named: name) == entry ? [NameChange(name: name, entry: nil)] : []
+            }
+            throw ImageError(
+                .corrupt, "\(error.message); the name \(name) was removed, so the next build makes the image again")
+        }
+        guard let image, damagedBlob(of: image) == nil else { return nil }
+        return image
+    }
+
+    /// Throws unless every layer of the base `image` is intact.
+    ///
+    /// - Throws: `ImageError` with code `.corrupt`, saying which layer and what to do.
+    func requireIntactLayers(_ image: StoredImage, of name: String) throws {
+        guard let layer = damagedBlob(of: image) else { return }
+        throw ImageError(
+            .corrupt,
+            "the local copy of base image \(name) in the OCI store at \(path) is damaged (its layer \(layer.digest) is "
+                + "missing or does not hash to its name); bring it back with `prewarm import FILE` (a `docker save` or "
+                + "OCI layout tar of it) or a pull")
+    }
 }

@@ -10,35 +10,10 @@ extension OCIStore: RegistryBlobStore {
     }
 
     public func temporaryBlobPath() async throws -> String {
-        try await blocking { [self] in try temporaryFilePath() }
+        try await blocking { [self] in try writeArea.temporaryFilePath() }
     }
 
     public func ingestVerifiedBlob(from temporaryPath: String, digest: String) async throws {
-        try await blocking { [self] in try ingestDownloadedBlob(from: temporaryPath, digest: digest) }
-    }
-
-    /// Syncs the verified download at `temporaryPath` and renames it to blob `digest` (or removes it when
-    /// the store has that blob intact already).
-    ///
-    /// - Throws: `ImageError` with code `.io` when it cannot be renamed.
-    func ingestDownloadedBlob(from temporaryPath: String, digest: String) throws {
-        let target = try blobPath(digest)
-        if isIntact(digest) {
-            try? FileManager.default.removeItem(atPath: temporaryPath)
-            return
-        }
-        let size = Self.fileSize(temporaryPath) ?? 0
-        let descriptor = open(temporaryPath, O_RDONLY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            closeDescriptor(descriptor)
-        }
-        guard rename(temporaryPath, target) == 0 else {
-            let reason = systemErrorMessage()
-            try? FileManager.default.removeItem(atPath: temporaryPath)
-            throw ImageError(.io, "cannot move a downloaded blob to \(target): \(reason)")
-        }
-        recordVerified(String(digest.dropFirst("sha256:".count)), file: target)
-        countWritten(Int(size), toBlob: true)
+        try await blocking { [self] in try blobs.moveIn(downloaded: temporaryPath, digest: digest) }
     }
 }

@@ -35,6 +35,12 @@ import PrewarmSupport
 ///   left is known to be abandoned, and is removed when the store is next opened for use (and by
 ///   `verify(repair:)` and `garbageCollect()`), while a live writer's files are never touched.
 ///
+/// The store is composed of parts with one job each, and their own invariants (written at the top of
+/// their files), as containerization's `ImageStore` is of a reference manager and a content store:
+/// ``Layout`` (where each file is), ``WriteArea`` (this object's temporary files), ``Integrity`` (the
+/// verified-at records), ``Blobs`` (the content store) and ``Names`` (`index.json` and the names log).
+/// `OCIStore` composes them into images: building, importing, exporting, verifying and collecting.
+///
 /// The synchronous methods block on file I/O and locks; the `ImageEngine` and `RegistryBlobStore`
 /// methods run them on the store's own ``BlockingExecutor``, off the cooperative thread pool.
 ///
@@ -47,7 +53,14 @@ public final class OCIStore: Sendable {
     /// Asked for a base image that is not in the store (when pulls are allowed).
     public let baseProvider: (any BaseImageProvider)?
 
-    let state = Locked(StoreState())
+    let layout: Layout
+    let writeArea: WriteArea
+    let integrity: Integrity
+    let blobs: Blobs
+    let names: Names
+    /// Layer blobs made by this object, by what they were made from (`emulator sha256:…`,
+    /// `layer sha256:…`), and the locks that make each once.
+    let madeLayers = Locked([String: OCIDescriptor]())
     let layerFlights = KeyedLocks()
     /// Where the `async` methods run their blocking work.
     let executor = BlockingExecutor(label: "prewarm.oci-store")
@@ -68,6 +81,12 @@ public final class OCIStore: Sendable {
     private init(path: String, baseProvider: (any BaseImageProvider)?, opening: Opening) throws {
         self.path = URL(fileURLWithPath: path).standardizedFileURL.path
         self.baseProvider = baseProvider
+        layout = Layout(root: self.path)
+        writeArea = WriteArea(in: layout.temporaryDirectory)
+        integrity = Integrity(layout: layout, writeArea: writeArea)
+        let blobs = Blobs(layout: layout, integrity: integrity, writeArea: writeArea)
+        self.blobs = blobs
+        names = Names(layout: layout, writeArea: writeArea, syncBlobs: { blobs.syncDirectory() })
         let manager = FileManager.default
         if opening == .verify {
             guard FileTree.isDirectory(self.path) else {
@@ -77,36 +96,28 @@ public final class OCIStore: Sendable {
             }
         } else {
             do {
-                try manager.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
-                try manager.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+                try manager.createDirectory(atPath: layout.blobDirectory, withIntermediateDirectories: true)
+                try manager.createDirectory(atPath: layout.temporaryDirectory, withIntermediateDirectories: true)
             } catch {
                 throw ImageError(.io, "cannot create the OCI store at \(self.path)", cause: error)
             }
         }
-        if let existing = manager.contents(atPath: layoutPath) {
-            let version = (try? OCIJSON.decode(OCILayout.self, existing, what: layoutPath))?.imageLayoutVersion
+        if let existing = manager.contents(atPath: layout.layoutPath) {
+            let version = (try? OCIJSON.decode(OCILayout.self, existing, what: layout.layoutPath))?.imageLayoutVersion
             guard version == "1.0.0" else {
                 throw ImageError(
                     .unsupported,
-                    "\(layoutPath) says image layout version \(version ?? "?"), not 1.0.0; use another `ociStore`",
+                    "\(layout.layoutPath) says image layout version \(version ?? "?"), not 1.0.0; use another `ociStore`",
                     setting: .ociStore)
             }
         } else if opening == .use {
-            try writeAtomically(Self.layoutContent, to: layoutPath)
+            try writeArea.writeAtomically(Self.layoutContent, to: layout.layoutPath)
         }
         guard opening == .use else { return }
-        ScratchDirectory.removeAbandoned(in: temporaryDirectory)
-        if !manager.fileExists(atPath: indexPath) {
-            try withIndexLock {
-                // Only a new store gets an empty `index.json`; one that lost it says so below.
-                if !manager.fileExists(atPath: indexPath), try Self.list(blobDirectory).isEmpty,
-                    !manager.fileExists(atPath: indexBackupPath)
-                {
-                    try writeAtomically(try OCIJSON.encode(OCIIndex(manifests: [])), to: indexPath)
-                }
-            }
-        }
-        _ = try names()
+        ScratchDirectory.removeAbandoned(in: layout.temporaryDirectory)
+        // Only a new store gets an empty `index.json`; one that lost it says so below.
+        try names.createIfNew()
+        _ = try nameTable()
     }
 
     /// Opens the existing layout at `path` for `verifyStore(repair:)`, making and changing nothing: a lost or
@@ -149,14 +160,8 @@ public final class OCIStore: Sendable {
     /// the next store object that names images (or `verify --repair`) folds it. It blocks on files; an
     /// `async` caller may prefer ``withStore(path:baseProvider:_:)``, which closes on the store's executor.
     public func close() {
-        if state.withLock({ $0.namedImages }), (try? flushNames()) != nil {
-            state.withLock { $0.namedImages = false }
-        }
-        let area = state.withLock { state in
-            defer { state.writeArea = nil }
-            return state.writeArea
-        }
-        area?.remove()
+        names.flushIfNamed()
+        writeArea.close()
     }
 
     /// ``close()`` run on the store's executor, off the cooperative thread pool.
@@ -164,96 +169,8 @@ public final class OCIStore: Sendable {
         _ = try? await executor.run { [self] in close() }
     }
 
-    /// Bytes this store object has written to files in the store (blobs, temporary files,
-    /// `index.json` and the names log; not the verified-at records) since it was created.
-    public var bytesWritten: Int64 { state.withLock { $0.bytesWritten } }
-
-    /// Of `bytesWritten`, the bytes written to blobs (through their temporary files): each blob
-    /// the store did not have counts once, a blob it had not at all.
-    public var blobBytesWritten: Int64 { state.withLock { $0.blobBytesWritten } }
-
-    // MARK: - Paths
-
-    var blobDirectory: String { path + "/blobs/sha256" }
-    var layoutPath: String { path + "/oci-layout" }
-    var temporaryDirectory: String { path + "/.tmp" }
-    var indexPath: String { path + "/index.json" }
-    var indexBackupPath: String { path + "/" + Self.backupName }
-    var namesLogPath: String { path + "/.prewarm-names.log" }
-    var verifiedLogPath: String { path + "/.prewarm-verified.log" }
-    var indexLockPath: String { path + "/.prewarm-index.lock" }
-    var gcLockPath: String { path + "/.prewarm-gc.lock" }
-
-    /// The file of blob `digest`, whether or not it exists.
-    ///
-    /// - Throws: `ImageError` with code `.invalidDigest` when `digest` is not `sha256:` and 64
-    ///   lowercase hex digits.
-    public func blobPath(_ digest: String) throws -> String {
-        guard Self.isValidDigest(digest) else {
-            throw ImageError(.invalidDigest, "'\(digest)' is not a sha256 digest (sha256: and 64 hex digits)")
-        }
-        return blobDirectory + "/" + digest.dropFirst("sha256:".count)
-    }
-
-    static func isValidDigest(_ digest: String) -> Bool {
-        guard digest.hasPrefix("sha256:") else { return false }
-        let hex = digest.utf8.dropFirst("sha256:".count)
-        return hex.count == 64
-            && hex.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-    }
-
-    /// This object's write area under `.tmp/`, made (and locked) on first use.
-    ///
-    /// - Throws: `ImageError` with code `.io` when it cannot be made.
-    func writeArea() throws -> String {
-        try state.withLock { state in
-            if let area = state.writeArea { return area.path }
-            let area = try ScratchDirectory(in: temporaryDirectory)
-            state.writeArea = area
-            return area.path
-        }
-    }
-
-    /// A new path for a temporary file, in this object's write area, on the file system of `blobs/`.
-    func temporaryFilePath() throws -> String {
-        try writeArea() + "/" + UUID().uuidString + ".partial"
-    }
-
-    // MARK: - Locks
-
-    /// Runs `body` holding the shared writer lock, during which `garbageCollect()` waits: a
-    /// client that writes blobs and names them in several steps (a pull) holds it throughout.
-    public func withSharedLock<T>(_ body: () throws -> T) throws -> T {
-        try FileLock.with(path: gcLockPath, exclusive: false, body)
-    }
-
-    func withIndexLock<T>(_ body: () throws -> T) throws -> T {
-        try FileLock.with(path: indexLockPath, exclusive: true, body)
-    }
-
     /// Runs `body` on the store's executor, off the cooperative pool (it blocks on files and locks).
     func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await executor.run(body)
     }
-}
-
-/// The mutable state of an `OCIStore` (kept behind a `Locked`).
-struct StoreState: Sendable {
-    var bytesWritten: Int64 = 0
-    var blobBytesWritten: Int64 = 0
-    /// Layer blobs made in this process, by what they were made from (`emulator sha256:…`,
-    /// `layer sha256:…`).
-    var layers: [String: OCIDescriptor] = [:]
-    /// The names as last read from `index.json` and the names log.
-    var names: CachedNames?
-    /// Whether this object named images since it was last closed (so that `close()` folds the names log).
-    var namedImages = false
-    /// Blobs found intact, and damaged, with what `stat` said of them then (see `isIntact`).
-    var verifiedBlobs: [String: FileKey] = [:]
-    var damagedBlobs: [String: FileKey] = [:]
-    /// Where this object writes its temporary files (see `OCIStore.writeArea()`).
-    var writeArea: ScratchDirectory?
-    /// How far this object read `.prewarm-verified.log`.
-    var verifiedLogInode: UInt64?
-    var verifiedLogOffset: UInt64 = 0
 }
