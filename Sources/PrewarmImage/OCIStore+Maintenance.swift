@@ -107,7 +107,7 @@ extension OCIStore {
         }
     }
 
-    /// What killed writes left under `.tmp/`: every write area whose process is gone (see `writeArea()`) and
+    /// What killed writes left under `.tmp/`: every write area whose process is gone (see `WriteArea`) and
     /// that holds a file, and anything else there but a write area being made (`prewarm-<UUID>.new`). A live
     /// writer's area is never among them; an empty one of a process that ended without removing it (prewarm
     /// ends with `_exit`) is no leftover either, though `removeLeftovers()` removes it.
