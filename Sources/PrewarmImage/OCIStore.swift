@@ -36,10 +36,11 @@ import PrewarmSupport
 ///   `verify(repair:)` and `garbageCollect()`), while a live writer's files are never touched.
 ///
 /// The store is composed of parts with one job each, and their own invariants (written at the top of
-/// their files), as containerization's `ImageStore` is of a reference manager and a content store:
-/// ``Layout`` (where each file is), ``WriteArea`` (this object's temporary files), ``Integrity`` (the
-/// verified-at records), ``Blobs`` (the content store) and ``Names`` (`index.json` and the names log).
-/// `OCIStore` composes them into images: building, importing, exporting, verifying and collecting.
+/// their files), as an image store is of a content store and a reference manager:
+/// ``Layout`` (where each file is, `OCIStore+Layout.swift`), ``WriteArea`` (this object's temporary
+/// files), ``Integrity`` (the verified-at records), ``Blobs`` (the content store) and ``Names``
+/// (`index.json` and the names log). `OCIStore` composes them into images: building, importing,
+/// exporting, verifying and collecting.
 ///
 /// The synchronous methods block on file I/O and locks; the `ImageEngine` and `RegistryBlobStore`
 /// methods run them on the store's own ``BlockingExecutor``, off the cooperative thread pool.
@@ -53,10 +54,15 @@ public final class OCIStore: Sendable {
     /// Asked for a base image that is not in the store (when pulls are allowed).
     public let baseProvider: (any BaseImageProvider)?
 
+    /// Where each file of the store is.
     let layout: Layout
+    /// Where this object writes its temporary files, and what it wrote.
     let writeArea: WriteArea
+    /// The verified-at records of the blobs.
     let integrity: Integrity
+    /// The content store: the blobs under `blobs/sha256`.
     let blobs: Blobs
+    /// The names of the images: `index.json` and the names log.
     let names: Names
     /// Layer blobs made by this object, by what they were made from (`emulator sha256:…`,
     /// `layer sha256:…`), and the locks that make each once.
