@@ -179,4 +179,14 @@ public final class OCIStore: Sendable {
     func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await executor.run(body)
     }
+
+    /// Runs `body` with this store on the store's executor, off the cooperative thread pool: for an `async`
+    /// caller of the synchronous methods that block on files and locks (`export`, `importArchive`,
+    /// `setName`, `verifyStore`, …).
+    ///
+    /// - Returns: what `body` returns.
+    /// - Throws: what `body` throws.
+    public func run<T: Sendable>(_ body: @escaping @Sendable (OCIStore) throws -> T) async throws -> T {
+        try await executor.run { [self] in try body(self) }
+    }
 }

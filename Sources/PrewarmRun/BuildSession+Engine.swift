@@ -180,7 +180,9 @@ extension BuildSession {
                 if try await docker.image(named: reference) == nil { missing.append(reference) }
             }
             if !missing.isEmpty {
-                try store.export(names: missing, format: .docker, to: scratch + "/bases.tar")
+                try await store.run { [missing] in
+                    try $0.export(names: missing, format: .docker, to: scratch + "/bases.tar")
+                }
                 try await docker.load(archivePath: scratch + "/bases.tar")
             }
             return (local, missing, images)
