@@ -33,7 +33,7 @@ public struct RegistryBaseProvider: BaseImageProvider {
         let descriptor = OCIDescriptor(
             mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
             size: Int64(pulled.manifest.data.count), platform: pulled.platform)
-        try store.setName(reference, to: descriptor)
+        try await store.blocking { try store.setName(reference, to: descriptor) }
         return true
     }
 }
@@ -51,6 +51,11 @@ public struct LayoutBaseProvider: BaseImageProvider {
     public func provide(_ reference: String, platform: OCIPlatform, pull: Bool, into store: OCIStore) async throws
         -> Bool
     {
+        // Reading the layout and copying its blobs blocks: it runs on the store's executor.
+        try await store.blocking { try copyImage(reference, platform: platform, into: store) }
+    }
+
+    private func copyImage(_ reference: String, platform: OCIPlatform, into store: OCIStore) throws -> Bool {
         let indexPath = layout + "/index.json"
         guard let data = FileManager.default.contents(atPath: indexPath) else {
             throw EngineError(.missingBase, "cannot read \(indexPath): the base images' OCI layout is not there")
@@ -78,7 +83,7 @@ public struct LayoutBaseProvider: BaseImageProvider {
     }
 
     private func blobFile(_ digest: String) throws -> String {
-        guard OCIStore.isValidDigest(digest) else {
+        guard OCIStore.Layout.isValidDigest(digest) else {
             throw EngineError(.missingBase, "\(layout) names '\(digest)', which is not a sha256 digest")
         }
         return layout + "/blobs/sha256/" + digest.dropFirst("sha256:".count)

@@ -166,7 +166,7 @@ extension DockerEngine {
             added: ImageMetadata.addedHistory(lambdaLayers: request.layers.count), created: created)
         var image: [String: Any] = [
             "architecture": base["Architecture"] as? String ?? "", "os": base["Os"] as? String ?? "linux",
-            "created": created, "config": config, "history": history,
+            "created": created, "config": config, "history": history.map(\.jsonObject),
             "rootfs": ["type": "layers", "diff_ids": baseDiffIDs + diffIDs],
         ]
         if let variant = base["Variant"] as? String, !variant.isEmpty { image["variant"] = variant }

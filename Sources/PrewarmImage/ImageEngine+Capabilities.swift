@@ -93,6 +93,8 @@ public struct ContentRemoval: Sendable, Hashable {
 
 // The defaults of the capabilities: what an engine that does not have them does.
 extension ImageEngine {
+    public func close() {}
+
     public var sharesImagesWithSAM: Bool { false }
 
     public var buildsAsSAM: Bool { false }

@@ -135,6 +135,11 @@ public protocol ImageEngine: Sendable {
 
     // MARK: - Capabilities (each has a default: see ImageEngine+Capabilities.swift)
 
+    /// Lets go of what the engine holds open, once whoever opened it is done (the OCI store folds its
+    /// names log and removes its write area); closing twice does nothing, and using the engine afterwards
+    /// opens what it needs again. Never throws: what it cannot tidy, the next opener does. Default: nothing.
+    func close()
+
     /// Whether `sam local` looks for its images in this engine and builds its own there (a Docker
     /// engine): a build of a name then races SAM's own, so prewarm holds SAM's build lock for the name
     /// (`SAMBuildLock`) while it builds. Default: `false` (no lock is taken).

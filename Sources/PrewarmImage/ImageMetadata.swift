@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmHTTP
+import PrewarmOCI
 
 /// The `created` time and the `history` of an image prewarm builds, chosen so that the same inputs give
 /// the same configuration (and so the same image ID), yet `docker images` shows a sensible age and
@@ -40,38 +41,53 @@ enum ImageMetadata {
     /// The history of an image: `baseHistory` when it has one entry per base layer (entries with
     /// `empty_layer` do not count), else one entry per base layer naming `baseName`; then `added`.
     static func history(
-        baseHistory: [[String: Any]], baseLayerCount: Int, baseName: String, baseCreated: String, added: [String],
-        created: String
-    ) -> [[String: Any]] {
-        let layerEntries = baseHistory.filter { ($0["empty_layer"] as? Bool) != true }.count
-        var history: [[String: Any]] =
+        baseHistory: [OCIImageConfiguration.History], baseLayerCount: Int, baseName: String, baseCreated: String,
+        added: [String], created: String
+    ) -> [OCIImageConfiguration.History] {
+        let layerEntries = baseHistory.filter { $0.emptyLayer != true }.count
+        var history =
             layerEntries == baseLayerCount
             ? baseHistory
             : (0..<baseLayerCount).map { index in
-                ["created": baseCreated, "created_by": "layer \(index + 1) of \(baseLayerCount) of \(baseName)"]
+                OCIImageConfiguration.History(
+                    created: baseCreated, createdBy: "layer \(index + 1) of \(baseLayerCount) of \(baseName)")
             }
-        for entry in added { history.append(["created": created, "created_by": entry, "comment": "prewarm"]) }
+        for entry in added {
+            history.append(OCIImageConfiguration.History(created: created, createdBy: entry, comment: "prewarm"))
+        }
         return history
+    }
+}
+
+extension OCIImageConfiguration.History {
+    /// This entry as `JSONSerialization` writes it, for the configuration the Docker engine assembles.
+    var jsonObject: [String: Any] {
+        var object: [String: Any] = [:]
+        if let created { object["created"] = created }
+        if let createdBy { object["created_by"] = createdBy }
+        if let author { object["author"] = author }
+        if let comment { object["comment"] = comment }
+        if let emptyLayer { object["empty_layer"] = emptyLayer }
+        return object
     }
 }
 
 extension DockerEngine {
     /// The base's history in image-configuration form, oldest first, from `GET /images/NAME/history`
     /// (newest first there, times in seconds). Empty when the engine has none to give.
-    func baseHistory(_ name: String) async throws -> [[String: Any]] {
+    func baseHistory(_ name: String) async throws -> [OCIImageConfiguration.History] {
         let response = try await send(
             HTTPRequest(url: url("/images/\(Self.escapePath(name))/history")), doing: "read the history of \(name)")
         guard response.isSuccess,
             let entries = (try? JSONSerialization.jsonObject(with: response.body)) as? [[String: Any]]
         else { return [] }
         return entries.reversed().map { entry in
-            var converted: [String: Any] = [
-                "created": ImageMetadata.rfc3339(seconds: (entry["Created"] as? Int) ?? 0),
-                "created_by": entry["CreatedBy"] as? String ?? "",
-            ]
-            if let comment = entry["Comment"] as? String, !comment.isEmpty { converted["comment"] = comment }
+            var converted = OCIImageConfiguration.History(
+                created: ImageMetadata.rfc3339(seconds: (entry["Created"] as? Int) ?? 0),
+                createdBy: entry["CreatedBy"] as? String ?? "")
+            if let comment = entry["Comment"] as? String, !comment.isEmpty { converted.comment = comment }
             // The API does not say which entries made no layer; a size of 0 is the sign docker gives.
-            if (entry["Size"] as? Int) == 0 { converted["empty_layer"] = true }
+            if (entry["Size"] as? Int) == 0 { converted.emptyLayer = true }
             return converted
         }
     }

@@ -43,7 +43,7 @@ extension OCIStore {
             OCIIndex.self, try reader.data("index.json") ?? Data(), what: "index.json of \(reader.path)")
         for (name, entry) in reader.files where name.hasPrefix("blobs/sha256/") {
             let digest = "sha256:" + name.dropFirst("blobs/sha256/".count)
-            guard Self.isValidDigest(digest) else { continue }
+            guard Layout.isValidDigest(digest) else { continue }
             if isIntact(digest, size: Int64(entry.size)) { continue }
             do {
                 try writeBlob(expected: digest) { append in try reader.stream(entry, to: append) }
@@ -78,9 +78,10 @@ extension OCIStore {
         for descriptor in manifests {
             let manifest = try OCIJSON.decode(
                 OCIManifest.self, try requireBlob(descriptor.digest, of: descriptor.digest), what: descriptor.digest)
-            let config = try OCIJSON.dictionary(
-                try requireBlob(manifest.config.digest, of: descriptor.digest), what: manifest.config.digest)
-            let diffIDs = (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? []
+            let config = try OCIJSON.decode(
+                OCIImageConfiguration.self, try requireBlob(manifest.config.digest, of: descriptor.digest),
+                what: manifest.config.digest)
+            let diffIDs = config.rootfs.diffIDs
             guard diffIDs.count == manifest.layers.count else {
                 throw EngineError(
                     .invalidArchive,
@@ -102,14 +103,14 @@ extension OCIStore {
 
     private func importDockerSave(_ reader: TarReader) throws -> [String] {
         guard
-            let items = (try? JSONSerialization.jsonObject(with: try reader.data("manifest.json") ?? Data()))
-                as? [[String: Any]]
+            let items = try? JSONDecoder().decode(
+                [DockerArchiveItem].self, from: try reader.data("manifest.json") ?? Data())
         else {
             throw EngineError(.invalidArchive, "manifest.json of \(reader.path) is not a list of images")
         }
         var named: [(name: String, descriptor: OCIDescriptor)] = []
         for item in items {
-            guard let configName = item["Config"] as? String, let layerNames = item["Layers"] as? [String],
+            guard let configName = item.config, let layerNames = item.layers,
                 let configData = try reader.data(configName)
             else {
                 throw EngineError(
@@ -120,8 +121,9 @@ extension OCIStore {
                 throw EngineError(
                     .digestMismatch, "\(configName) in \(reader.path) has digest \(configDigest), not its name's")
             }
-            let config = try OCIJSON.dictionary(configData, what: "\(configName) in \(reader.path)")
-            let diffIDs = (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? []
+            let config = try OCIJSON.decode(
+                OCIImageConfiguration.self, configData, what: "\(configName) in \(reader.path)")
+            let diffIDs = config.rootfs.diffIDs
             guard diffIDs.count == layerNames.count else {
                 throw EngineError(
                     .invalidArchive,
@@ -176,10 +178,8 @@ extension OCIStore {
             let (manifestDigest, manifestSize) = try writeBlob(try OCIJSON.encode(manifest))
             let descriptor = OCIDescriptor(
                 mediaType: OCIMediaType.imageManifest, digest: manifestDigest, size: manifestSize,
-                platform: OCIPlatform(
-                    os: config["os"] as? String ?? "linux", architecture: config["architecture"] as? String ?? "",
-                    variant: config["variant"] as? String))
-            for tag in item["RepoTags"] as? [String] ?? [] { named.append((DockerEngine.normalize(tag), descriptor)) }
+                platform: config.platform)
+            for tag in item.repoTags ?? [] { named.append((DockerEngine.normalize(tag), descriptor)) }
         }
         try setNames(named)
         return named.map(\.name).sorted()
@@ -190,7 +190,7 @@ extension OCIStore {
     static func statedDigest(_ name: String) -> String? {
         for part in name.split(separator: "/").reversed() {
             let hex = part.hasSuffix(".json") ? part.dropLast(5) : part
-            if isValidDigest("sha256:" + hex) { return "sha256:" + hex }
+            if Layout.isValidDigest("sha256:" + hex) { return "sha256:" + hex }
         }
         return nil
     }
@@ -234,7 +234,7 @@ extension OCIStore {
     }
 
     private func writeDockerArchive(_ names: [String], platform: OCIPlatform?, into tar: inout TarWriter) throws {
-        var items: [[String: Any]] = []
+        var items: [DockerArchiveItem] = []
         var repositories: [String: [String: String]] = [:]
         var written: Set<String> = []
         for name in names {
@@ -256,13 +256,13 @@ extension OCIStore {
                 }
                 layerNames.append(hex + "/layer.tar")
             }
-            items.append(["Config": configHex + ".json", "RepoTags": [name], "Layers": layerNames])
+            items.append(DockerArchiveItem(config: configHex + ".json", repoTags: [name], layers: layerNames))
             let (repository, tag) = DockerEngine.splitReference(name)
             if let tag, let top = layerNames.last {
                 repositories[repository, default: [:]][tag] = String(top.dropLast("/layer.tar".count))
             }
         }
-        try tar.addFile("manifest.json", contents: try OCIJSON.encode(object: items))
+        try tar.addFile("manifest.json", contents: try OCIJSON.encode(items))
         try tar.addFile("repositories", contents: try OCIJSON.encode(repositories))
     }
 
@@ -277,7 +277,7 @@ extension OCIStore {
             entries.append(entry)
         }
         let blobs = try reachableBlobs(from: entries).sorted()
-        try tar.addFile("oci-layout", contents: Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+        try tar.addFile("oci-layout", contents: Self.layoutContent)
         try tar.addFile("index.json", contents: try OCIJSON.encode(OCIIndex(manifests: entries)))
         try tar.addDirectory("blobs")
         try tar.addDirectory("blobs/sha256")
@@ -298,6 +298,22 @@ extension OCIStore {
                 .corrupt, "blob \(file) does not match its digest; the OCI store is damaged: run verify")
         }
         return file
+    }
+}
+
+/// One image of a `docker save` archive, an item of its `manifest.json`: the configuration's file, the
+/// names, the layers' files (bottom first). Fields a `docker save` adds beyond these are not read.
+struct DockerArchiveItem: Codable, Sendable {
+    /// `<hex>.json` (or `blobs/sha256/<hex>`); `nil` in a damaged archive.
+    var config: String?
+    var repoTags: [String]?
+    /// `<hex>/layer.tar` (or `blobs/sha256/<hex>`); `nil` in a damaged archive.
+    var layers: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case config = "Config"
+        case repoTags = "RepoTags"
+        case layers = "Layers"
     }
 }
 

@@ -27,7 +27,7 @@ extension OCIStore {
             }
             try requireIntactLayers(base, of: request.baseImage)
             var config = try base.configuration()
-            let architecture = config["architecture"] as? String ?? ""
+            let architecture = config.architecture
             guard architecture == platform.architecture else {
                 throw EngineError(
                     .missingBase,
@@ -35,8 +35,8 @@ extension OCIStore {
                         + "\(platform.architecture) as \(platform) needs; import the \(platform.architecture) image"
                 )
             }
-            var settings = config["config"] as? [String: Any] ?? [:]
-            if let triggers = settings["OnBuild"] as? [Any], !triggers.isEmpty {
+            var settings = config.config ?? OCIImageConfiguration.Settings()
+            if let triggers = settings.onBuild, !triggers.isEmpty {
                 throw EngineError(
                     .buildFailed,
                     "base image \(request.baseImage) has ONBUILD instructions, which the OCI engine cannot run; "
@@ -51,33 +51,29 @@ extension OCIStore {
             }
             output("\(added.count) layer(s) on \(base.manifest.layers.count) of \(request.baseImage)")
 
-            var labels = settings["Labels"] as? [String: Any] ?? [:]
+            var labels = settings.labels ?? [:]
             for (key, value) in request.labels { labels[key] = value }
-            settings["Labels"] = labels
-            config["config"] = settings
-            let baseCreated = ImageMetadata.created(baseCreated: config["created"] as? String, environment: [:])
-            let created = ImageMetadata.created(baseCreated: config["created"] as? String)
-            config["created"] = created
+            settings.labels = labels
+            config.config = settings
+            let baseCreated = ImageMetadata.created(baseCreated: config.created, environment: [:])
+            let created = ImageMetadata.created(baseCreated: config.created)
+            config.created = created
             // They describe the container the base was built in, not this image.
-            for key in ["container", "container_config", "docker_version"] { config.removeValue(forKey: key) }
-            var rootfs = config["rootfs"] as? [String: Any] ?? [:]
-            rootfs["type"] = "layers"
-            rootfs["diff_ids"] = (rootfs["diff_ids"] as? [String] ?? []) + added.map(\.layer.digest)
-            config["rootfs"] = rootfs
-            config["history"] = ImageMetadata.history(
-                baseHistory: config["history"] as? [[String: Any]] ?? [], baseLayerCount: base.manifest.layers.count,
+            for key in ["container", "container_config", "docker_version"] { config.otherFields[key] = nil }
+            config.rootfs.type = "layers"
+            config.rootfs.diffIDs += added.map(\.layer.digest)
+            config.history = ImageMetadata.history(
+                baseHistory: config.history ?? [], baseLayerCount: base.manifest.layers.count,
                 baseName: request.baseImage, baseCreated: baseCreated, added: added.map(\.history), created: created)
-            let configData = try OCIJSON.encode(dictionary: config)
+            let configData = try OCIJSON.encode(config)
             let (configDigest, configSize) = try writeBlob(configData)
 
             let manifest = OCIManifest(
                 config: OCIDescriptor(mediaType: OCIMediaType.imageConfig, digest: configDigest, size: configSize),
                 layers: base.manifest.layers + added.map(\.layer))
-            let variant = config["variant"] as? String
             let descriptor = try addManifest(
                 try OCIJSON.encode(manifest), mediaType: OCIMediaType.imageManifest, names: [request.name],
-                platform: OCIPlatform(
-                    os: config["os"] as? String ?? "linux", architecture: architecture, variant: variant))
+                platform: config.platform)
             output("named \(request.name): \(descriptor.digest)")
             let stored = StoredImage(manifestDescriptor: descriptor, manifest: manifest, configData: configData)
             var image = try engineImage(stored)
@@ -114,7 +110,7 @@ extension OCIStore {
         key: String, source: String, rewritten: inout [String], write: (inout TarWriter) throws -> Void
     ) throws -> OCIDescriptor {
         try layerFlights.with(key) {
-            if let known = state.withLock({ $0.layers[key] }), isIntact(known.digest, size: known.size) {
+            if let known = madeLayers.withLock({ $0[key] }), isIntact(known.digest, size: known.size) {
                 return known
             }
             var hasher = SHA256()
@@ -130,19 +126,19 @@ extension OCIStore {
             let digest = "sha256:" + Hex.string(hasher.finalize())
             if !isIntact(digest, size: size) {
                 let damaged = hasBlob(digest)
-                let ingest = try BlobIngest(store: self)
-                var tar = TarWriter { try ingest.append($0) }
-                try write(&tar)
-                try tar.finish()
                 do {
-                    _ = try ingest.commit(expected: digest)
+                    _ = try blobs.ingest(expected: digest) { ingest in
+                        var tar = TarWriter { try ingest.append($0) }
+                        try write(&tar)
+                        try tar.finish()
+                    }
                 } catch let error as EngineError where error.code == .digestMismatch {
                     throw EngineError(.digestMismatch, "\(source) changed while it was archived; run the build again")
                 }
                 if damaged { rewritten.append(digest) }
             }
             let descriptor = OCIDescriptor(mediaType: OCIMediaType.layer, digest: digest, size: size)
-            state.withLock { $0.layers[key] = descriptor }
+            madeLayers.withLock { $0[key] = descriptor }
             return descriptor
         }
     }

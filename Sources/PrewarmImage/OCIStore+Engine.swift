@@ -9,7 +9,7 @@ extension OCIStore: ImageEngine {
     public var description: String { "oci store at \(path)" }
 
     public func image(named name: String) async throws -> EngineImage? {
-        try await Self.blocking { [self] in
+        try await blocking { [self] in
             guard let image = try intactImage(named: name) else { return nil }
             return try engineImage(image)
         }
@@ -21,7 +21,7 @@ extension OCIStore: ImageEngine {
         // A damaged base is provided again when a provider can; else the damage is the error.
         var damage: EngineError?
         do {
-            if let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) }) {
+            if let found = try await blocking({ [self] in try baseImage(reference, platform: platform) }) {
                 return found
             }
         } catch let error as EngineError where error.code == .corrupt && baseProvider != nil {
@@ -36,8 +36,7 @@ extension OCIStore: ImageEngine {
                 guard let damage else { throw failure }
                 throw EngineError(.corrupt, "\(damage.message); a pull failed: \(failure.description)")
             }
-            if provided, let found = try await Self.blocking({ [self] in try baseImage(reference, platform: platform) })
-            {
+            if provided, let found = try await blocking({ [self] in try baseImage(reference, platform: platform) }) {
                 return found
             }
         }
@@ -68,11 +67,11 @@ extension OCIStore: ImageEngine {
     public func build(_ request: ImageBuildRequest, output: @escaping @Sendable (String) -> Void) async throws
         -> EngineImage
     {
-        try await Self.blocking { [self] in try buildImage(request, output: output) }
+        try await blocking { [self] in try buildImage(request, output: output) }
     }
 
     public func remove(_ name: String) async throws {
-        try await Self.blocking { [self] in try removeName(name) }
+        try await blocking { [self] in try removeName(name) }
     }
 
     /// Removes the name `name` from `index.json` (its blobs go at the next `garbageCollect()`).
@@ -82,7 +81,7 @@ extension OCIStore: ImageEngine {
     }
 
     public func names(inRepository repository: String) async throws -> [String] {
-        try await Self.blocking { [self] in
+        try await blocking { [self] in
             try withNames { $0.names(inRepository: repository) }
         }
     }

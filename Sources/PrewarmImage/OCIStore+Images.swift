@@ -13,9 +13,11 @@ extension OCIStore {
         /// The configuration's JSON, as stored.
         public var configData: Data
 
-        /// The configuration as a dictionary.
-        public func configuration() throws -> [String: Any] {
-            try OCIJSON.dictionary(configData, what: "configuration \(manifest.config.digest)")
+        /// The configuration, read.
+        ///
+        /// - Throws: `EngineError` with code `.invalidDocument` when it is not an image configuration.
+        public func configuration() throws -> OCIImageConfiguration {
+            try OCIJSON.decode(OCIImageConfiguration.self, configData, what: "configuration \(manifest.config.digest)")
         }
     }
 
@@ -64,12 +66,62 @@ extension OCIStore {
 
     func engineImage(_ image: StoredImage) throws -> EngineImage {
         let config = try image.configuration()
-        let labels = (config["config"] as? [String: Any])?["Labels"] as? [String: String] ?? [:]
         let digest = image.manifestDescriptor.digest
         let names = try withNames { $0.names(of: digest) }
         return EngineImage(
-            id: image.manifest.config.digest, names: names, labels: labels,
-            architecture: config["architecture"] as? String ?? "",
-            diffIDs: (config["rootfs"] as? [String: Any])?["diff_ids"] as? [String] ?? [])
+            id: image.manifest.config.digest, names: names, labels: config.config?.labels ?? [:],
+            architecture: config.architecture, diffIDs: config.rootfs.diffIDs)
+    }
+
+    // MARK: - Integrity of images
+
+    /// The first layer (or the configuration) of `image` that is missing or damaged, or `nil`.
+    func damagedBlob(of image: StoredImage) -> OCIDescriptor? {
+        image.manifest.layers.first { !isIntact($0.digest, size: $0.size) }
+    }
+
+    /// The image named `name`, but only when every blob it needs is intact: its manifest and
+    /// configuration (hashed as they are read), every layer (see `isIntact`).
+    ///
+    /// - Returns: `nil` when no image has that name, or when one of its layers is missing or
+    ///   damaged (a build makes it again, rewriting the layers it makes).
+    /// - Throws: `EngineError` with code `.corrupt` when `index.json` is lost or damaged, or when
+    ///   the image's manifest or configuration is missing or damaged: then the damaged blob and
+    ///   the name are removed, so that the next build makes the image again.
+    public func intactImage(named name: String, platform: OCIPlatform? = nil) throws -> StoredImage? {
+        guard let entry = try descriptor(named: name) else { return nil }
+        let image: StoredImage?
+        do {
+            image = try storedImage(entry, platform: platform, name: name)
+        } catch let error as EngineError where error.code == .corrupt || error.code == .invalidDocument {
+            throw try forgetDamaged(name, entry: entry, error.message)
+        } catch let error as RegistryError where error.code == .invalidDocument {
+            throw try forgetDamaged(name, entry: entry, error.message)
+        }
+        guard let image, damagedBlob(of: image) == nil else { return nil }
+        return image
+    }
+
+    /// Removes `name`, whose image is damaged (`reason`), so that the next build makes it again.
+    ///
+    /// - Returns: the `.corrupt` error to throw, saying so.
+    private func forgetDamaged(_ name: String, entry: OCIDescriptor, _ reason: String) throws -> EngineError {
+        try updateNames { table in
+            table.entry(named: name) == entry ? [NameChange(name: name, entry: nil)] : []
+        }
+        return EngineError(
+            .corrupt, "\(reason); the name \(name) was removed, so the next build makes the image again")
+    }
+
+    /// Throws unless every layer of the base `image` is intact.
+    ///
+    /// - Throws: `EngineError` with code `.corrupt`, saying which layer and what to do.
+    func requireIntactLayers(_ image: StoredImage, of name: String) throws {
+        guard let layer = damagedBlob(of: image) else { return }
+        throw EngineError(
+            .corrupt,
+            "the local copy of base image \(name) in the OCI store at \(path) is damaged (its layer \(layer.digest) is "
+                + "missing or does not hash to its name); bring it back with `prewarm import FILE` (a `docker save` or "
+                + "OCI layout tar of it) or a pull")
     }
 }

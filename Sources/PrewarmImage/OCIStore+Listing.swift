@@ -33,12 +33,8 @@ extension OCIStore {
             }
             for platform in platforms {
                 guard let image = try storedImage(entry, platform: platform, name: name) else { continue }
-                struct Configuration: Decodable {
-                    struct Inner: Decodable { var Labels: [String: String]? }
-                    var architecture: String?
-                    var config: Inner?
-                }
-                let configuration = try? JSONDecoder().decode(Configuration.self, from: image.configData)
+                let configuration = try? image.configuration()
+                let architecture = configuration.map(\.architecture).flatMap { $0.isEmpty ? nil : $0 }
                 let size =
                     image.manifestDescriptor.size + image.manifest.config.size
                     + image.manifest.layers.reduce(0) { $0 + $1.size }
@@ -46,8 +42,8 @@ extension OCIStore {
                 let stored = blob.flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate] }
                 listed.append(
                     ListedImage(
-                        name: name, architecture: configuration?.architecture ?? "unknown", size: size,
-                        stored: stored as? Date, template: configuration?.config?.Labels?["dev.prewarm.template"],
+                        name: name, architecture: architecture ?? "unknown", size: size,
+                        stored: stored as? Date, template: configuration?.config?.labels?["dev.prewarm.template"],
                         manifestDigest: image.manifestDescriptor.digest))
             }
         }

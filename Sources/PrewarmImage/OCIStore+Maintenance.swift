@@ -52,33 +52,33 @@ extension OCIStore {
         try withVerifyLock(repair: repair) {
             var report = VerifyReport()
             report.problems += try checkLayoutFiles(repair: repair)
-            if repair, let restored = try restoreIndex() {
-                report.problems.append(Problem(path: indexPath, message: restored))
+            if repair, let restored = try names.restore() {
+                report.problems.append(Problem(path: layout.indexPath, message: restored))
             }
             let table: NameTable
             do {
-                table = try names()
+                table = try nameTable()
             } catch let error as EngineError where error.code == .corrupt {
-                report.problems.append(Problem(path: indexPath, message: error.message))
+                report.problems.append(Problem(path: layout.indexPath, message: error.message))
                 table = NameTable()
             }
             var damaged: Set<String> = []
             var intact: [String: FileKey] = [:]
-            for name in try Self.listIfPresent(blobDirectory) {
-                let file = blobDirectory + "/" + name
+            for name in try Layout.listIfPresent(layout.blobDirectory) {
+                let file = layout.blobDirectory + "/" + name
                 let digest = "sha256:" + name
-                guard Self.isValidDigest(digest) else {
+                guard Layout.isValidDigest(digest) else {
                     report.problems.append(Problem(path: file, message: "not a blob name (64 lowercase hex digits)"))
                     continue
                 }
-                let before = Self.fileKey(file)
+                let before = FileKey.of(file)
                 let actual = try ContentDigest.file(file)
                 report.blobsChecked += 1
                 if actual != digest {
                     damaged.insert(digest)
                     report.problems.append(Problem(path: file, message: "content has digest \(actual), not its name"))
                     if repair { unlink(file) }
-                } else if let before, Self.fileKey(file) == before {
+                } else if let before, FileKey.of(file) == before {
                     intact[name] = before
                 }
             }
@@ -90,7 +90,7 @@ extension OCIStore {
                     report.damagedImages.append(name)
                     // A damaged blob is a problem already; a missing one only shows here.
                     if !blobListed {
-                        report.problems.append(Problem(path: indexPath, message: "image \(name): \(reason)"))
+                        report.problems.append(Problem(path: layout.indexPath, message: "image \(name): \(reason)"))
                     }
                 }
             }
@@ -100,20 +100,20 @@ extension OCIStore {
                     try updateNames { _ in removed.map { NameChange(name: $0, entry: nil) } }
                 }
                 try flushNames()
-                try replaceVerifiedRecords(intact)
-                if !damaged.isEmpty { AtomicFile.syncDirectory(blobDirectory) }
+                try integrity.replace(with: intact)
+                if !damaged.isEmpty { AtomicFile.syncDirectory(layout.blobDirectory) }
             }
             return report
         }
     }
 
-    /// What killed writes left under `.tmp/`: every write area whose process is gone (see `writeArea()`) and
+    /// What killed writes left under `.tmp/`: every write area whose process is gone (see `WriteArea`) and
     /// that holds a file, and anything else there but a write area being made (`prewarm-<UUID>.new`). A live
     /// writer's area is never among them; an empty one of a process that ended without removing it (prewarm
     /// ends with `_exit`) is no leftover either, though `removeLeftovers()` removes it.
     func leftovers() throws -> [String] {
-        try Self.listIfPresent(temporaryDirectory).sorted().compactMap { name in
-            let file = temporaryDirectory + "/" + name
+        try Layout.listIfPresent(layout.temporaryDirectory).sorted().compactMap { name in
+            let file = layout.temporaryDirectory + "/" + name
             guard FileTree.isDirectory(file) else { return file }
             if name.hasSuffix(".new") || ScratchDirectory.isInUse(file) { return nil }
             let files = (try? FileManager.default.contentsOfDirectory(atPath: file)) ?? []
@@ -129,16 +129,15 @@ extension OCIStore {
             let size = Self.bytes(under: file)
             if FileTree.remove(file) { freed += size }
         }
-        ScratchDirectory.removeAbandoned(in: temporaryDirectory)
+        ScratchDirectory.removeAbandoned(in: layout.temporaryDirectory)
         return freed
     }
 
     /// Runs `body` under the lock `verifyStore` needs: the exclusive one to repair; else the shared one, so
     /// that a repair or a collection does not change the store meanwhile, unless no writer ever made its file.
     private func withVerifyLock<T>(repair: Bool, _ body: () throws -> T) throws -> T {
-        if repair || FileManager.default.fileExists(atPath: gcLockPath) {
-            return try FileLock.with(path: gcLockPath, exclusive: repair, body)
-        }
+        if repair { return try blobs.withCollectorLock(body) }
+        if FileManager.default.fileExists(atPath: layout.gcLockPath) { return try blobs.withWriterLock(body) }
         return try body()
     }
 
@@ -146,22 +145,23 @@ extension OCIStore {
     /// OCI image layout) and the blob directory; with `repair`, made again (and `.tmp/`, silently).
     private func checkLayoutFiles(repair: Bool) throws -> [Problem] {
         var problems: [Problem] = []
-        if !FileManager.default.fileExists(atPath: layoutPath) {
-            if repair { try writeAtomically(Self.layoutContent, to: layoutPath) }
+        if !FileManager.default.fileExists(atPath: layout.layoutPath) {
+            if repair { try writeArea.writeAtomically(Self.layoutContent, to: layout.layoutPath) }
             problems.append(
                 Problem(
-                    path: layoutPath,
+                    path: layout.layoutPath,
                     message: repair
                         ? "was missing; written again" : "is missing, so the directory is not an OCI image layout"))
         }
-        if !FileTree.isDirectory(blobDirectory) {
+        if !FileTree.isDirectory(layout.blobDirectory) {
             problems.append(
-                Problem(path: blobDirectory, message: repair ? "was missing; made again" : "is missing"))
+                Problem(path: layout.blobDirectory, message: repair ? "was missing; made again" : "is missing"))
         }
         if repair {
             do {
-                try FileManager.default.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
-                try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: layout.blobDirectory, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: layout.temporaryDirectory, withIntermediateDirectories: true)
             } catch {
                 throw EngineError(.io, "cannot repair the OCI store at \(path)", cause: error)
             }
@@ -208,18 +208,18 @@ extension OCIStore {
     /// - Throws: `EngineError` with code `.corrupt` when a named image's manifest is missing
     ///   or damaged (nothing is removed then: `verify()` says what is wrong).
     public func garbageCollect(gracePeriod: TimeInterval = 600) throws -> (removedBlobs: Int, freedBytes: Int64) {
-        try FileLock.with(path: gcLockPath, exclusive: true) {
+        try blobs.withCollectorLock {
             try flushNames()
             var removed = 0
             var freed: Int64 = 0
             for blob in try unneededBlobs(gracePeriod: gracePeriod) {
-                if unlink(blobDirectory + "/" + blob.digest.dropFirst("sha256:".count)) == 0 {
+                if unlink(layout.blobDirectory + "/" + blob.digest.dropFirst("sha256:".count)) == 0 {
                     removed += 1
                     freed += blob.bytes
                 }
             }
             freed += try removeLeftovers()
-            if removed > 0 { AtomicFile.syncDirectory(blobDirectory) }
+            if removed > 0 { AtomicFile.syncDirectory(layout.blobDirectory) }
             return (removed, freed)
         }
     }
@@ -241,9 +241,9 @@ extension OCIStore {
         let needed = try reachableBlobs(from: try index().manifests)
         let now = Date().timeIntervalSince1970
         var blobs: [(digest: String, bytes: Int64)] = []
-        for name in try Self.list(blobDirectory).sorted() where !needed.contains("sha256:" + name) {
+        for name in try Layout.list(layout.blobDirectory).sorted() where !needed.contains("sha256:" + name) {
             var status = stat()
-            guard lstat(blobDirectory + "/" + name, &status) == 0 else { continue }
+            guard lstat(layout.blobDirectory + "/" + name, &status) == 0 else { continue }
             let modified = TimeInterval(status.st_mtim.tv_sec) + TimeInterval(status.st_mtim.tv_nsec) / 1e9
             guard now - modified >= gracePeriod else { continue }
             blobs.append(("sha256:" + name, Int64(status.st_size)))
@@ -294,18 +294,5 @@ extension OCIStore {
             total += Int64(status.st_size)
         }
         return total
-    }
-
-    /// The names in `directory`; none when it does not exist.
-    static func listIfPresent(_ directory: String) throws -> [String] {
-        FileTree.isDirectory(directory) ? try list(directory) : []
-    }
-
-    static func list(_ directory: String) throws -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw EngineError(.io, "cannot list \(directory)", cause: error)
-        }
     }
 }

@@ -6,31 +6,14 @@ import PrewarmSupport
 /// `.tmp/`, on the same file system as `blobs/`, and a verified one is renamed into place.
 extension OCIStore: RegistryBlobStore {
     public func blobPath(digest: String) async throws -> String? {
-        isIntact(digest) ? try blobPath(digest) : nil
+        try await blocking { [self] in isIntact(digest) ? try blobPath(digest) : nil }
     }
 
     public func temporaryBlobPath() async throws -> String {
-        try temporaryFilePath()
+        try await blocking { [self] in try writeArea.temporaryFilePath() }
     }
 
     public func ingestVerifiedBlob(from temporaryPath: String, digest: String) async throws {
-        let target = try blobPath(digest)
-        if isIntact(digest) {
-            try? FileManager.default.removeItem(atPath: temporaryPath)
-            return
-        }
-        let size = Self.fileSize(temporaryPath) ?? 0
-        let descriptor = open(temporaryPath, O_RDONLY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
-        guard rename(temporaryPath, target) == 0 else {
-            let reason = systemErrorMessage()
-            try? FileManager.default.removeItem(atPath: temporaryPath)
-            throw EngineError(.io, "cannot move a downloaded blob to \(target): \(reason)")
-        }
-        recordVerified(String(digest.dropFirst("sha256:".count)), file: target)
-        countWritten(Int(size), toBlob: true)
+        try await blocking { [self] in try blobs.moveIn(downloaded: temporaryPath, digest: digest) }
     }
 }

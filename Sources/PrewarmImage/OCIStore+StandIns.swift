@@ -9,7 +9,7 @@ extension OCIStore {
     ///
     /// - Throws: `EngineError` when the store's names cannot be read.
     public func standInNames() throws -> [String] {
-        try names().allNames.filter { name in
+        try nameTable().allNames.filter { name in
             guard let entry = try descriptor(named: name) else { return false }
             var platforms: [OCIPlatform?] = [nil]
             if OCIMediaType.isIndex(entry.mediaType), let data = try readBlob(entry.digest),

@@ -35,16 +35,41 @@ import PrewarmSupport
 ///   left is known to be abandoned, and is removed when the store is next opened for use (and by
 ///   `verify(repair:)` and `garbageCollect()`), while a live writer's files are never touched.
 ///
-/// The synchronous methods block on file I/O and locks; the `ImageEngine` methods run them off
-/// the cooperative thread pool.
-public final class OCIStore: @unchecked Sendable {
+/// The store is composed of parts with one job each, and their own invariants (written at the top of
+/// their files), as an image store is of a content store and a reference manager:
+/// ``Layout`` (where each file is, `OCIStore+Layout.swift`), ``WriteArea`` (this object's temporary
+/// files), ``Integrity`` (the verified-at records), ``Blobs`` (the content store) and ``Names``
+/// (`index.json` and the names log). `OCIStore` composes them into images: building, importing,
+/// exporting, verifying and collecting.
+///
+/// The synchronous methods block on file I/O and locks; the `ImageEngine` and `RegistryBlobStore`
+/// methods run them on the store's own ``BlockingExecutor``, off the cooperative thread pool.
+///
+/// Whoever opens a store closes it (``close()``) when done with it, or opens it with
+/// ``withStore(path:baseProvider:_:)``: closing folds the names log into `index.json` and removes the
+/// write area; nothing is done when the object merely goes away.
+public final class OCIStore: Sendable {
     /// The layout's directory.
     public let path: String
     /// Asked for a base image that is not in the store (when pulls are allowed).
     public let baseProvider: (any BaseImageProvider)?
 
-    let state = Locked(StoreState())
+    /// Where each file of the store is.
+    let layout: Layout
+    /// Where this object writes its temporary files, and what it wrote.
+    let writeArea: WriteArea
+    /// The verified-at records of the blobs.
+    let integrity: Integrity
+    /// The content store: the blobs under `blobs/sha256`.
+    let blobs: Blobs
+    /// The names of the images: `index.json` and the names log.
+    let names: Names
+    /// Layer blobs made by this object, by what they were made from (`emulator sha256:…`,
+    /// `layer sha256:…`), and the locks that make each once.
+    let madeLayers = Locked([String: OCIDescriptor]())
     let layerFlights = KeyedLocks()
+    /// Where the `async` methods run their blocking work.
+    let executor = BlockingExecutor(label: "prewarm.oci-store")
 
     /// Opens the layout at `path`, creating it (and its directories) when absent.
     ///
@@ -62,6 +87,12 @@ public final class OCIStore: @unchecked Sendable {
     private init(path: String, baseProvider: (any BaseImageProvider)?, opening: Opening) throws {
         self.path = URL(fileURLWithPath: path).standardizedFileURL.path
         self.baseProvider = baseProvider
+        layout = Layout(root: self.path)
+        writeArea = WriteArea(in: layout.temporaryDirectory)
+        integrity = Integrity(layout: layout, writeArea: writeArea)
+        let blobs = Blobs(layout: layout, integrity: integrity, writeArea: writeArea)
+        self.blobs = blobs
+        names = Names(layout: layout, writeArea: writeArea, syncBlobs: { blobs.syncDirectory() })
         let manager = FileManager.default
         if opening == .verify {
             guard FileTree.isDirectory(self.path) else {
@@ -71,36 +102,30 @@ public final class OCIStore: @unchecked Sendable {
             }
         } else {
             do {
-                try manager.createDirectory(atPath: blobDirectory, withIntermediateDirectories: true)
-                try manager.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+                try manager.createDirectory(atPath: layout.blobDirectory, withIntermediateDirectories: true)
+                try manager.createDirectory(atPath: layout.temporaryDirectory, withIntermediateDirectories: true)
             } catch {
                 throw EngineError(.io, "cannot create the OCI store at \(self.path)", cause: error)
             }
         }
-        if let existing = manager.contents(atPath: layoutPath) {
-            let version = (try? OCIJSON.dictionary(existing, what: layoutPath))?["imageLayoutVersion"] as? String
+        if let existing = manager.contents(atPath: layout.layoutPath) {
+            let version = (try? OCIJSON.decode(OCILayout.self, existing, what: layout.layoutPath))?.imageLayoutVersion
             guard version == "1.0.0" else {
                 throw EngineError(
                     .unsupported,
-                    "\(layoutPath) says image layout version \(version ?? "?"), not 1.0.0; use another \(EngineInput.storePath)"
-                )
+                    """
+                    \(layout.layoutPath) says image layout version \(version ?? "?"), not 1.0.0; \
+                    use another \(EngineInput.storePath)
+                    """)
             }
         } else if opening == .use {
-            try writeAtomically(Self.layoutContent, to: layoutPath)
+            try writeArea.writeAtomically(Self.layoutContent, to: layout.layoutPath)
         }
         guard opening == .use else { return }
-        ScratchDirectory.removeAbandoned(in: temporaryDirectory)
-        if !manager.fileExists(atPath: indexPath) {
-            try withIndexLock {
-                // Only a new store gets an empty `index.json`; one that lost it says so below.
-                if !manager.fileExists(atPath: indexPath), try Self.list(blobDirectory).isEmpty,
-                    !manager.fileExists(atPath: indexBackupPath)
-                {
-                    try writeAtomically(try OCIJSON.encode(OCIIndex(manifests: [])), to: indexPath)
-                }
-            }
-        }
-        _ = try names()
+        ScratchDirectory.removeAbandoned(in: layout.temporaryDirectory)
+        // Only a new store gets an empty `index.json`; one that lost it says so below.
+        try names.createIfNew()
+        _ = try nameTable()
     }
 
     /// Opens the existing layout at `path` for `verifyStore(repair:)`, making and changing nothing: a lost or
@@ -116,105 +141,54 @@ public final class OCIStore: @unchecked Sendable {
     /// What `oci-layout` holds.
     static let layoutContent = Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
 
-    /// Folds the names this object logged into `index.json`, so that the layout is complete for
-    /// other tools once the store is no longer used.
-    deinit {
-        if state.withLock({ $0.namedImages }) { try? flushNames() }
-        state.withLock { $0.writeArea }?.remove()
-    }
-
-    /// Bytes this store object has written to files in the store (blobs, temporary files,
-    /// `index.json` and the names log; not the verified-at records) since it was created.
-    public var bytesWritten: Int64 { state.withLock { $0.bytesWritten } }
-
-    /// Of `bytesWritten`, the bytes written to blobs (through their temporary files): each blob
-    /// the store did not have counts once, a blob it had not at all.
-    public var blobBytesWritten: Int64 { state.withLock { $0.blobBytesWritten } }
-
-    // MARK: - Paths
-
-    var blobDirectory: String { path + "/blobs/sha256" }
-    var layoutPath: String { path + "/oci-layout" }
-    var temporaryDirectory: String { path + "/.tmp" }
-    var indexPath: String { path + "/index.json" }
-    var indexBackupPath: String { path + "/" + Self.backupName }
-    var namesLogPath: String { path + "/.prewarm-names.log" }
-    var verifiedLogPath: String { path + "/.prewarm-verified.log" }
-    var indexLockPath: String { path + "/.prewarm-index.lock" }
-    var gcLockPath: String { path + "/.prewarm-gc.lock" }
-
-    /// The file of blob `digest`, whether or not it exists.
+    /// Opens the layout at `path` (as `init(path:baseProvider:)` does), runs `body` with it, and closes it
+    /// (``close()``) however `body` ends.
     ///
-    /// - Throws: `EngineError` with code `.invalidDigest` when `digest` is not `sha256:` and 64
-    ///   lowercase hex digits.
-    public func blobPath(_ digest: String) throws -> String {
-        guard Self.isValidDigest(digest) else {
-            throw EngineError(.invalidDigest, "'\(digest)' is not a sha256 digest (sha256: and 64 hex digits)")
+    /// - Returns: what `body` returns.
+    /// - Throws: what `init(path:baseProvider:)` or `body` throws.
+    public static func withStore<T>(
+        path: String, baseProvider: (any BaseImageProvider)? = nil, _ body: (OCIStore) async throws -> T
+    ) async throws -> T {
+        let store = try OCIStore(path: path, baseProvider: baseProvider)
+        do {
+            let result = try await body(store)
+            await store.closeOffThePool()
+            return result
+        } catch {
+            await store.closeOffThePool()
+            throw error
         }
-        return blobDirectory + "/" + digest.dropFirst("sha256:".count)
     }
 
-    static func isValidDigest(_ digest: String) -> Bool {
-        guard digest.hasPrefix("sha256:") else { return false }
-        let hex = digest.utf8.dropFirst("sha256:".count)
-        return hex.count == 64
-            && hex.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-    }
-
-    /// This object's write area under `.tmp/`, made (and locked) on first use.
+    /// Ends this object's use of the store: folds the names it logged into `index.json`, so that the layout
+    /// is complete for other tools, and removes its write area under `.tmp/` (with whatever a write under
+    /// way left there). Closing a closed store does nothing; using it again afterwards makes a new write area.
     ///
-    /// - Throws: `EngineError` with code `.io` when it cannot be made.
-    func writeArea() throws -> String {
-        try state.withLock { state in
-            if let area = state.writeArea { return area.path }
-            let area = try ScratchDirectory(in: temporaryDirectory)
-            state.writeArea = area
-            return area.path
-        }
+    /// A failure to fold the log is not reported: the names are in the log, which every reader applies, and
+    /// the next store object that names images (or `verify --repair`) folds it. It blocks on files; an
+    /// `async` caller may prefer ``withStore(path:baseProvider:_:)``, which closes on the store's executor.
+    public func close() {
+        names.flushIfNamed()
+        writeArea.close()
     }
 
-    /// A new path for a temporary file, in this object's write area, on the file system of `blobs/`.
-    func temporaryFilePath() throws -> String {
-        try writeArea() + "/" + UUID().uuidString + ".partial"
+    /// ``close()`` run on the store's executor, off the cooperative thread pool.
+    func closeOffThePool() async {
+        _ = try? await executor.run { [self] in close() }
     }
 
-    // MARK: - Locks
-
-    /// Runs `body` holding the shared writer lock, during which `garbageCollect()` waits: a
-    /// client that writes blobs and names them in several steps (a pull) holds it throughout.
-    public func withSharedLock<T>(_ body: () throws -> T) throws -> T {
-        try FileLock.with(path: gcLockPath, exclusive: false, body)
+    /// Runs `body` on the store's executor, off the cooperative pool (it blocks on files and locks).
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await executor.run(body)
     }
 
-    func withIndexLock<T>(_ body: () throws -> T) throws -> T {
-        try FileLock.with(path: indexLockPath, exclusive: true, body)
+    /// Runs `body` with this store on the store's executor, off the cooperative thread pool: for an `async`
+    /// caller of the synchronous methods that block on files and locks (`export`, `importArchive`,
+    /// `setName`, `verifyStore`, …).
+    ///
+    /// - Returns: what `body` returns.
+    /// - Throws: what `body` throws.
+    public func run<T: Sendable>(_ body: @escaping @Sendable (OCIStore) throws -> T) async throws -> T {
+        try await executor.run { [self] in try body(self) }
     }
-
-    /// Runs `body` on a thread of its own, off the cooperative pool (it blocks on files and locks).
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
-    }
-}
-
-/// The mutable state of an `OCIStore` (kept behind a `Locked`).
-struct StoreState {
-    var bytesWritten: Int64 = 0
-    var blobBytesWritten: Int64 = 0
-    /// Layer blobs made in this process, by what they were made from (`emulator sha256:…`,
-    /// `layer sha256:…`).
-    var layers: [String: OCIDescriptor] = [:]
-    /// The names as last read from `index.json` and the names log.
-    var names: CachedNames?
-    /// Whether this object named images (so that it folds the names log into `index.json` at the end).
-    var namedImages = false
-    /// Blobs found intact, and damaged, with what `stat` said of them then (see `isIntact`).
-    var verifiedBlobs: [String: FileKey] = [:]
-    var damagedBlobs: [String: FileKey] = [:]
-    /// Where this object writes its temporary files (see `OCIStore.writeArea()`).
-    var writeArea: ScratchDirectory?
-    /// How far this object read `.prewarm-verified.log`.
-    var verifiedLogInode: UInt64?
-    var verifiedLogOffset: UInt64 = 0
 }

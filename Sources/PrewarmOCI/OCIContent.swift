@@ -3,7 +3,7 @@ import PrewarmSupport
 
 /// The media types and JSON documents of an OCI image layout (image-spec 1.1), as `OCIStore`
 /// writes and reads them. Unknown fields of documents read from elsewhere are not kept, except
-/// in image configurations, which are handled as dictionaries so that a base's settings
+/// in image configurations (``OCIImageConfiguration``), which keep them so that a base's settings
 /// survive untouched.
 public enum OCIMediaType {
     public static let imageIndex = "application/vnd.oci.image.index.v1+json"
@@ -146,30 +146,11 @@ package enum OCIJSON {
         }
     }
 
-    package static func encode(dictionary: [String: Any]) throws -> Data {
-        try encode(object: dictionary)
-    }
-
-    package static func encode(object: Any) throws -> Data {
-        do {
-            return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        } catch {
-            throw RegistryError(.io, "cannot encode an image configuration", cause: error)
-        }
-    }
-
     package static func decode<T: Decodable>(_ type: T.Type, _ data: Data, what: String) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
             throw RegistryError(.invalidDocument, "\(what) is not a valid OCI document", cause: error)
         }
-    }
-
-    package static func dictionary(_ data: Data, what: String) throws -> [String: Any] {
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw RegistryError(.invalidDocument, "\(what) is not a JSON object")
-        }
-        return object
     }
 }

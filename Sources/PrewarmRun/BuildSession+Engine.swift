@@ -174,6 +174,7 @@ extension BuildSession {
             defer { directory.remove() }
             let scratch = directory.path
             let store = try OCIStore(path: scratch + "/store")
+            defer { store.close() }
             let provider = LayoutBaseProvider(layout: layout)
             var local: Set<String> = []
             var missing: [String] = []
@@ -187,7 +188,9 @@ extension BuildSession {
                 if try await docker.image(named: reference) == nil { missing.append(reference) }
             }
             if !missing.isEmpty {
-                try store.export(names: missing, format: .docker, to: scratch + "/bases.tar")
+                try await store.run { [missing] in
+                    try $0.export(names: missing, format: .docker, to: scratch + "/bases.tar")
+                }
                 try await docker.load(archivePath: scratch + "/bases.tar")
             }
             return (local, missing, images)

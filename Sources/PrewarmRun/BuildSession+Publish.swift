@@ -34,7 +34,9 @@ extension BuildSession {
                         events(.note(standInNote(names: report.images)))
                     }
                 }
-                try store.export(names: report.images, format: .docker, to: archive)
+                try await store.run { [images = report.images] in
+                    try $0.export(names: images, format: .docker, to: archive)
+                }
                 try await docker.load(archivePath: archive)
                 report.loadedInto = docker.description
                 events(.loaded(count: report.images.count, engine: docker.description))

@@ -105,6 +105,8 @@ public struct BuildSession: Sendable {
         try validate()
         let emulators = try locateEmulators()
         let setup = try await makeEngine()
+        // The OCI store this run opened is closed when the run ends, however it ends.
+        defer { setup.store?.close() }
         events(.engineChosen(setup.engine.description, reason: setup.reason))
         for note in setup.notes + [shardNote].compactMap({ $0 }) { events(.note(note)) }
         events(.planned(plan))

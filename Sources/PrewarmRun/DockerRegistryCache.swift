@@ -24,12 +24,13 @@ public struct DockerRegistryCache: BuildCache {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let store = try OCIStore(path: scratch.path + "/store")
+        defer { store.close() }
         guard
             try await RegistryBuildCache.pull(
                 key: key, from: from, client: client, into: store, as: name, platform: platform)
         else { return nil }
         let archive = scratch.path + "/image.tar"
-        try store.export(names: [name], format: .docker, to: archive, platform: platform)
+        try await store.run { try $0.export(names: [name], format: .docker, to: archive, platform: platform) }
         try await docker.load(archivePath: archive)
         return try await docker.image(named: name)
     }

@@ -33,6 +33,8 @@ public struct Doctor: Sendable {
         let plan = session.plan
         var report = DoctorReport()
         let engine = await checkEngine(&report, session: session)
+        // What doctor opened it closes (an engine the program provided is the program's).
+        defer { if configuration.engineSelection.provided == nil { engine?.close() } }
         checkEmulators(&report, plan: plan)
         if let engine { await checkBases(&report, plan: plan, engine: engine) }
         await checkLayerCache(&report, plan: plan)

@@ -17,10 +17,18 @@ public struct GarbageCollection: Sendable {
     public let engine: any ImageEngine
     /// List what would be removed, remove nothing.
     public var dryRun: Bool
+    /// Whether this opened the engine (from a selection), and so closes it in ``close()``.
+    private let opened: Bool
 
+    /// Cleans `engine`, which its caller opened and closes.
     public init(engine: any ImageEngine, dryRun: Bool = false) {
+        self.init(engine: engine, dryRun: dryRun, opened: false)
+    }
+
+    private init(engine: any ImageEngine, dryRun: Bool, opened: Bool) {
         self.engine = engine
         self.dryRun = dryRun
+        self.opened = opened
     }
 
     /// Cleans the engine of `selection`, opened for maintenance (``EngineSelection/open(environment:)``).
@@ -30,7 +38,13 @@ public struct GarbageCollection: Sendable {
         _ selection: EngineSelection, environment: [String: String] = ProcessInfo.processInfo.environment,
         dryRun: Bool = false
     ) async throws {
-        self.init(engine: try await selection.open(environment: environment), dryRun: dryRun)
+        let engine = try await selection.open(environment: environment)
+        self.init(engine: engine, dryRun: dryRun, opened: selection.provided == nil)
+    }
+
+    /// Closes the engine when this opened it (``ImageEngine/close()``); call it when done.
+    public func close() {
+        if opened { engine.close() }
     }
 
     /// Where the engine is, for the last line of a clean: the OCI store's directory, else the engine's

@@ -57,11 +57,10 @@ public struct RegistryBuildCache: BuildCache {
         let reference = from.withTag(try RegistryTag.forContentKey(key))
         guard try await client.exists(reference) else { return false }
         let pulled = try await client.pull(reference, platform: platform, into: store)
-        try store.setName(
-            name,
-            to: OCIDescriptor(
-                mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
-                size: Int64(pulled.manifest.data.count), platform: pulled.platform))
+        let descriptor = OCIDescriptor(
+            mediaType: pulled.manifest.mediaType, digest: pulled.manifest.digest,
+            size: Int64(pulled.manifest.data.count), platform: pulled.platform)
+        try await store.run { try $0.setName(name, to: descriptor) }
         return true
     }
 

@@ -58,9 +58,11 @@ import Testing
         let together = directory.path + "/together.tar"
         try await Self.save(bases, host: host, to: together)
         let store = try OCIStore(path: directory.path + "/together")
+        defer { store.close() }
         #expect(try store.importArchive(path: together) == bases.sorted())
 
         let single = try OCIStore(path: directory.path + "/single")
+        defer { single.close() }
         for (index, base) in bases.enumerated() {
             let archive = directory.path + "/single-\(index).tar"
             try await Self.save(base, host: host, to: archive)
@@ -79,6 +81,7 @@ import Testing
                 skopeo, ["copy", "docker-archive:\(directory.path)/single-0.tar", "\(transport):\(archive):\(base)"])
             try #require(copy.status == 0, "\(copy.stderr)")
             let other = try OCIStore(path: directory.path + "/skopeo-\(transport)")
+            defer { other.close() }
             #expect(try other.importArchive(path: archive) == [base], "\(transport)")
             let image = try #require(try other.storedImage(named: base))
             if transport == "docker-archive" {
@@ -134,6 +137,7 @@ import Testing
 
         // The OCI engine: base imported from dockerd, built, exported, loaded.
         let store = try OCIStore(path: directory.path + "/store")
+        defer { store.close() }
         let baseArchive = directory.path + "/base.tar"
         try await Self.save(base, host: host, to: baseArchive)
         #expect(try store.importArchive(path: baseArchive) == [base])

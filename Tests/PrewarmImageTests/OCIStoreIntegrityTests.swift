@@ -29,7 +29,8 @@ import Testing
         }
     }
 
-    /// A store with the base and `count` images `fn<i>:x`, each with the emulator and layer i.
+    /// A store with the base and `count` images `fn<i>:x`, each with the emulator and layer i; the caller
+    /// closes it.
     static func buildImages(_ count: Int, in directory: TemporaryDirectory) async throws -> (
         OCIStore, String, [String], [String: String]
     ) {
@@ -50,6 +51,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-integrity")
         defer { directory.remove() }
         let (store, emulator, layers, digests) = try await Self.buildImages(2, in: directory)
+        defer { store.close() }
         let image = try #require(try store.storedImage(named: "fn0:x"))
         let emulatorLayer = image.manifest.layers[1]
         try Self.damage(try store.blobPath(emulatorLayer.digest), damage)
@@ -61,6 +63,7 @@ import Testing
 
         // A build (as --force-image-build does) rewrites the damaged blob: the same image again.
         let again = try OCIStore(path: store.path)
+        defer { again.close() }
         _ = try await again.build(OCIStoreTests.request("fn0:x", emulator: emulator, layers: [layers[0]])) { _ in }
         #expect(try again.descriptor(named: "fn0:x")?.digest == digests["fn0:x"])
         #expect(try ContentDigest.file(store.blobPath(emulatorLayer.digest)) == emulatorLayer.digest)
@@ -72,6 +75,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-integrity-base")
         defer { directory.remove() }
         let (store, emulator, layers, _) = try await Self.buildImages(1, in: directory)
+        defer { store.close() }
         let base = try #require(try store.storedImage(named: OCIStoreTests.baseName))
         try Self.damage(try store.blobPath(base.manifest.layers[0].digest), .flip)
         let error = await #expect(throws: EngineError.self) {
@@ -96,6 +100,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-integrity-repair")
         defer { directory.remove() }
         let (store, emulator, layers, digests) = try await Self.buildImages(4, in: directory)
+        defer { store.close() }
         let images = try (0..<4).map { try #require(try store.storedImage(named: "fn\($0):x")) }
         try Self.damage(try store.blobPath(images[0].manifest.layers[2].digest), .flip)  // fn0's own layer
         try Self.damage(try store.blobPath(images[1].manifest.config.digest), .truncate)
@@ -109,9 +114,12 @@ import Testing
         #expect(checked.leftovers == [leftover])
         #expect(FileManager.default.fileExists(atPath: leftover), "without repair nothing changes")
 
-        let repaired = try OCIStore.openForRepair(path: store.path).verifyStore(repair: true)
+        let repairer = try OCIStore.openForRepair(path: store.path)
+        defer { repairer.close() }
+        let repaired = try repairer.verifyStore(repair: true)
         #expect(repaired.damagedImages == ["fn0:x", "fn1:x", "fn2:x"])
         let after = try OCIStore(path: store.path)
+        defer { after.close() }
         #expect(try after.verifyStore().problems.isEmpty)
         for index in 0..<3 { #expect(try after.descriptor(named: "fn\(index):x") == nil) }
         #expect(try await after.image(named: "fn3:x") != nil)
@@ -135,6 +143,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-integrity-replaced")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
+        defer { store.close() }
         let data = Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
         let (digest, size) = try store.writeBlob(data)
         let file = try store.blobPath(digest)
@@ -175,6 +184,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-integrity-manifest")
         defer { directory.remove() }
         let (store, _, _, _) = try await Self.buildImages(1, in: directory)
+        defer { store.close() }
         let manifest = try #require(try store.descriptor(named: "fn0:x"))
         try Self.damage(try store.blobPath(manifest.digest), .flip)
         let error = await #expect(throws: EngineError.self) { _ = try await store.image(named: "fn0:x") }
@@ -188,6 +198,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-integrity-index")
         defer { directory.remove() }
         let (store, _, _, digests) = try await Self.buildImages(3, in: directory)
+        defer { store.close() }
         let names = try store.index().manifests.compactMap { $0.annotations?[OCIAnnotation.imageName] }.sorted()
         let index = store.path + "/index.json"
         switch damage {
@@ -201,10 +212,13 @@ import Testing
         #expect(message.contains("prewarm verify --repair --oci-store \(store.path)"))
         #expect(!message.contains("\n") && !message.contains("DecodingError"), "\(message)")
 
-        let report = try OCIStore.openForRepair(path: store.path).verifyStore(repair: true)
+        let repairer = try OCIStore.openForRepair(path: store.path)
+        defer { repairer.close() }
+        let report = try repairer.verifyStore(repair: true)
         #expect(
             report.problems.contains { $0.message.contains("restored \(names.count) name(s)") }, "\(report.problems)")
         let restored = try OCIStore(path: store.path)
+        defer { restored.close() }
         #expect(
             try restored.index().manifests.compactMap { $0.annotations?[OCIAnnotation.imageName] }.sorted() == names)
         for (name, digest) in digests { #expect(try restored.descriptor(named: name)?.digest == digest) }
@@ -218,7 +232,9 @@ import Testing
         defer { directory.remove() }
         let path = directory.path + "/store"
         let writer = try OCIStore(path: path)
+        defer { writer.close() }
         let reader = try OCIStore(path: path)
+        defer { reader.close() }
         let manifest = try writer.addManifest(Data("{}".utf8), mediaType: OCIMediaType.imageManifest, names: [])
         for index in 0..<300 {
             try writer.setName("img:\(index)", to: manifest)
@@ -315,6 +331,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-import-shared")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
+        defer { store.close() }
         let archive = try Self.writeTwoImageArchive(in: directory)
         #expect(try store.importArchive(path: archive) == ["example.com/first:1", "example.com/second:1"])
         let first = try #require(try store.storedImage(named: "example.com/first:1"))
@@ -324,6 +341,7 @@ import Testing
         #expect(try store.verify().isEmpty)
 
         let bad = try OCIStore(path: directory.path + "/bad")
+        defer { bad.close() }
         let error = #expect(throws: EngineError.self) {
             try bad.importArchive(path: Self.writeTwoImageArchive(in: directory, wrongGzipDiffID: true))
         }

@@ -105,6 +105,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-layout")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
+        defer { store.close() }
         #expect(try store.importArchive(path: Self.writeBaseArchive(in: directory)) == [Self.baseName])
         let (emulator, layers) = try Self.writeSources(in: directory, layers: 2)
         let name = "public.ecr.aws/lambda/python:3.12-rapid-x86_64"
@@ -164,6 +165,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-skopeo")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
+        defer { store.close() }
         _ = try store.importArchive(path: Self.writeBaseArchive(in: directory))
         let (emulator, layers) = try Self.writeSources(in: directory, layers: 1)
         let built = try await store.build(Self.request("fn:tag-x86_64", emulator: emulator, layers: layers)) { _ in }
@@ -186,6 +188,7 @@ import Testing
         defer { directory.remove() }
         let storePath = directory.path + "/store"
         let setup = try OCIStore(path: storePath)
+        defer { setup.close() }
         _ = try setup.importArchive(path: Self.writeBaseArchive(in: directory))
         _ = try setup.importArchive(
             path: Self.writeBaseArchive(
@@ -204,6 +207,7 @@ import Testing
         }
         let before = try Self.blobs(setup)
         let store = try OCIStore(path: storePath)
+        defer { store.close() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for request in requests { group.addTask { _ = try await store.build(request) { _ in } } }
             try await group.waitForAll()
@@ -215,6 +219,7 @@ import Testing
         #expect(store.blobBytesWritten == added.values.reduce(0, +), "every new blob written exactly once")
 
         let second = try OCIStore(path: storePath)
+        defer { second.close() }
         for request in requests { _ = try await second.build(request) { _ in } }
         #expect(second.bytesWritten == 0, "a second run writes nothing")
         #expect(try Self.blobs(second) == after)
@@ -227,6 +232,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-damage")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
+        defer { store.close() }
         _ = try store.importArchive(path: Self.writeBaseArchive(in: directory))
         let (emulator, layers) = try Self.writeSources(in: directory, layers: 1)
         let built = try await store.build(Self.request("fn:a", emulator: emulator, layers: layers)) { _ in }
@@ -252,9 +258,9 @@ import Testing
         #expect(
             !FileManager.default.fileExists(atPath: leftover) && !FileManager.default.fileExists(atPath: configPath))
         // Building again restores the configuration; the store is whole again.
-        let rebuilt = try await OCIStore(path: store.path).build(
-            Self.request("fn:a", emulator: emulator, layers: layers)
-        ) { _ in }
+        let rebuilt = try await OCIStore.withStore(path: store.path) { again in
+            try await again.build(Self.request("fn:a", emulator: emulator, layers: layers)) { _ in }
+        }
         #expect(rebuilt.id == built.id)
         #expect(try store.verify().isEmpty)
 
@@ -263,7 +269,8 @@ import Testing
         bytes[bytes.startIndex] ^= 0xff
         try bytes.write(to: URL(fileURLWithPath: configPath))
         #expect(try store.verify().count == 1)
-        _ = try await OCIStore(path: store.path).build(Self.request("fn:a", emulator: emulator, layers: layers)) { _ in
+        _ = try await OCIStore.withStore(path: store.path) { again in
+            try await again.build(Self.request("fn:a", emulator: emulator, layers: layers)) { _ in }
         }
         #expect(try store.verify().isEmpty)
     }
@@ -305,6 +312,7 @@ import Testing
         }
         // Opened for use, the store removes what the killed writer left.
         let store = try OCIStore(path: path)
+        defer { store.close() }
         #expect(try FileManager.default.contentsOfDirectory(atPath: path + "/.tmp").isEmpty)
         if mode == "blob" {
             #expect(try Self.blobs(store).isEmpty, "no blob under a name")
@@ -320,6 +328,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-mismatch")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
+        defer { store.close() }
         let wrong = ContentDigest.text("other")
         #expect(throws: EngineError.self) { try store.writeBlob(Data("content".utf8), expected: wrong) }
         #expect(throws: EngineError.self) {
@@ -340,13 +349,14 @@ import Testing
         let directory = try TemporaryDirectory("oci-names")
         defer { directory.remove() }
         let path = directory.path + "/store"
-        let manifest = try OCIStore(path: path).addManifest(
-            Data("{}".utf8), mediaType: "application/vnd.oci.image.manifest.v1+json", names: [])
+        let manifest = try await OCIStore.withStore(path: path) { store in
+            try store.addManifest(Data("{}".utf8), mediaType: "application/vnd.oci.image.manifest.v1+json", names: [])
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<40 {
                 group.addTask {
                     // A store object of its own, as another process would have.
-                    try OCIStore(path: path).setName("img:\(index)", to: manifest)
+                    try await OCIStore.withStore(path: path) { try $0.setName("img:\(index)", to: manifest) }
                 }
             }
             try await group.waitForAll()
@@ -360,6 +370,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-gc")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
+        defer { store.close() }
         _ = try store.importArchive(path: Self.writeBaseArchive(in: directory))
         let (emulator, layers) = try Self.writeSources(in: directory, layers: 2)
         let keep = try await store.build(Self.request("fn:keep", emulator: emulator, layers: [layers[0]])) { _ in }
@@ -388,6 +399,7 @@ import Testing
         defer { directory.remove() }
         let path = directory.path + "/store"
         let store = try OCIStore(path: path)
+        defer { store.close() }
         let collected = Locked<(Int, Int64)?>(nil)
         let blob = try store.withSharedLock {
             let (digest, _) = try store.writeBlob(Data("{}".utf8))
@@ -414,6 +426,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-export")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/a")
+        defer { store.close() }
         _ = try store.importArchive(path: Self.writeBaseArchive(in: directory))
         let (emulator, layers) = try Self.writeSources(in: directory, layers: 2)
         let built = try await store.build(Self.request("fn:x", emulator: emulator, layers: layers)) { _ in }
@@ -421,6 +434,7 @@ import Testing
         try store.export(names: ["fn:x", Self.baseName], format: format, to: archive)
 
         let other = try OCIStore(path: directory.path + "/b")
+        defer { other.close() }
         #expect(try other.importArchive(path: archive) == ["fn:x", Self.baseName].sorted())
         let imported = try #require(try await other.image(named: "fn:x"))
         #expect(imported.id == built.id)
@@ -439,6 +453,7 @@ import Testing
         let directory = try TemporaryDirectory("oci-missing")
         defer { directory.remove() }
         let store = try OCIStore(path: directory.path + "/store")
+        defer { store.close() }
         let error = await #expect(throws: EngineError.self) {
             _ = try await store.prepareBase(
                 "public.ecr.aws/lambda/nodejs:20-arm64", platform: OCIPlatform(architecture: "arm64"), pull: false)

@@ -53,6 +53,7 @@ import Testing
         let images = Set(try Planner().plan(template).functions.map(\.image))
         #expect(images.count == 3)
         let store = try OCIStore(path: project)
+        defer { store.close() }
         for image in images {
             #expect(try await store.image(named: image) != nil, "\(image) is in the store")
         }

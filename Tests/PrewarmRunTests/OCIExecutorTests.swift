@@ -49,6 +49,7 @@ import Testing
             .plan(try await TemplateLoader().load(template))
         let storePath = directory.path + "/store"
         let setup = try OCIStore(path: storePath)
+        defer { setup.close() }
         try Self.addBase("public.ecr.aws/lambda/python:3.12-x86_64", architecture: "amd64", to: setup)
         try Self.addBase("public.ecr.aws/lambda/python:3.12-arm64", architecture: "arm64", to: setup)
         let blobsBefore = try FileManager.default.contentsOfDirectory(atPath: storePath + "/blobs/sha256")
@@ -75,6 +76,7 @@ import Testing
                 plan.graph, executor: executor)
         }
         let cold = try OCIStore(path: storePath)
+        defer { cold.close() }
         let first = await run(cold)
         let images = plan.graph.nodes.filter { $0.kind == .image }
         #expect(images.count == 12)
@@ -96,6 +98,7 @@ import Testing
         }
 
         let warm = try OCIStore(path: storePath)
+        defer { warm.close() }
         let second = await run(warm)
         #expect(count(second).built == 0 && count(second).failed == 0, "\(second.outcomes)")
         #expect(warm.bytesWritten == 0, "a second run writes nothing")

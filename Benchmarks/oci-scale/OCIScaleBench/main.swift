@@ -17,6 +17,7 @@ let (storePath, baseArchive, app) = (arguments[1], arguments[2], arguments[3])
 let base = "public.ecr.aws/lambda/python:3.12-x86_64"
 do {
     let store = try OCIStore(path: storePath)
+    defer { store.close() }
     _ = try store.importArchive(path: baseArchive)
     let emulator = ImageBuildRequest.Source(path: app + "/rie/aws-lambda-rie-x86_64")
     @Sendable func request(_ index: Int) -> ImageBuildRequest {

@@ -54,6 +54,7 @@ struct BuildMetadata: Encodable {
             (detail?.nodes ?? []).compactMap { node in node.duration.map { (node.nodeID, $0.seconds) } },
             uniquingKeysWith: { first, _ in first })
         let store = report.ociStore.flatMap { try? OCIStore(path: $0) }
+        defer { store?.close() }
         functions = report.plan.functions.map { function in
             let outcome = report.summary.outcomes[function.nodeID]
             let words = outcome.map(OutcomeWord.of)

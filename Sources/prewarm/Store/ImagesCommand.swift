@@ -44,6 +44,7 @@ struct ImagesCommand: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
+        defer { store.close() }
         var images = try store.listImages()
         if let template {
             let path = URL(fileURLWithPath: template).standardizedFileURL.path

@@ -22,7 +22,7 @@ struct StoreOptions: ParsableArguments {
         BuildConfiguration.ociStorePath(path, environment: environment)
     }
 
-    /// Opens the store (creating it when absent).
+    /// Opens the store (creating it when absent); the caller closes it (`OCIStore.close()`).
     ///
     /// - Throws: `EngineError` when the directory cannot be used as one.
     func open() throws -> OCIStore {
@@ -57,6 +57,7 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
+        defer { store.close() }
         for file in files {
             do {
                 let names = try store.importArchive(path: file)
@@ -124,6 +125,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try store.open()
+        defer { store.close() }
         var names = images
         if !functions.isEmpty {
             var configuration = BuildConfiguration(templatePath: try TemplateArgument.located(template))
@@ -220,12 +222,17 @@ struct GCCommand: AsyncParsableCommand {
                         "the template has functions that cannot be planned; gc removes nothing until it plans cleanly",
                     exitCode: .partialFailure)
             }
-            try await removeTemplateImages(of: plan, try await GarbageCollection(selection, dryRun: dryRun))
+            let gc = try await GarbageCollection(selection, dryRun: dryRun)
+            defer { gc.close() }
+            try await removeTemplateImages(of: plan, gc)
             return
         }
         let gc = try await GarbageCollection(selection, dryRun: dryRun)
+        defer { gc.close() }
         switch engine {
         case .oci:
+            let store = try store.open()
+            defer { store.close() }
             if standIns, dryRun {
                 let names = try await gc.removeStandIns()
                 for name in names { print("would remove stand-in \(name)") }

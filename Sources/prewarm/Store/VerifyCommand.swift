@@ -33,7 +33,9 @@ struct VerifyCommand: ParsableCommand {
         let directory = store.directory(environment: ProcessInfo.processInfo.environment)
         let report: OCIStore.VerifyReport
         do {
-            report = try OCIStore.openForRepair(path: directory).verifyStore(repair: repair)
+            let opened = try OCIStore.openForRepair(path: directory)
+            defer { opened.close() }
+            report = try opened.verifyStore(repair: repair)
         } catch let error as any PrewarmError {
             throw CommandFailure(message: error.description, exitCode: .unusableInput)
         }
