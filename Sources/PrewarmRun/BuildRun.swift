@@ -114,7 +114,7 @@ public struct BuildRun: Sendable {
         case .succeeded(.built(let artifact)): return .succeeded(NodeOutput(digest: artifact.digest, name: name))
         case .succeeded(.upToDate(let artifact)):
             return .skipped(reused: NodeOutput(digest: artifact.digest, name: name), reason: "up to date")
-        case .failed(let message): return .failed(message: message)
+        case .failed(let error): return .failed(message: "\(error)")
         case .skipped(let reason): return .skipped(reused: nil, reason: reason)
         case .interrupted: return .interrupted
         }

@@ -98,7 +98,10 @@ extension NodeExecutor {
 /// How a node ended.
 public enum NodeOutcome: Sendable {
     case succeeded(WorkResult)
-    case failed(message: String)
+    /// The node's work threw `error` (after the retries a transient error is worth). The error is kept as
+    /// it was thrown, as swift-service-lifecycle's `ChildTaskResult` keeps it, for the edge to render and to
+    /// ask (`ranOutOfSpace`, its code); the journal records its description.
+    case failed(any Error & Sendable)
     /// Not started because a node it needs failed (or `--fail-fast` stopped the run).
     case skipped(reason: String)
     /// Started or waiting when the run was cancelled (Ctrl-C, SIGTERM).
@@ -231,7 +234,7 @@ public struct Scheduler: Sendable {
         } catch is CancellationError {
             return .interrupted
         } catch {
-            return Task.isCancelled ? .interrupted : .failed(message: "\(error)")
+            return Task.isCancelled ? .interrupted : .failed(error)
         }
     }
 }

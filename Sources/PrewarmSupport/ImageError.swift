@@ -5,7 +5,7 @@
 /// an engine's lost connection, timeout or 5xx/429 answer sets it. The code does not decide it: an
 /// `.engineUnavailable` at the start of a run, or a `.registry` or `.download` failure that its client
 /// has retried already, is not transient.
-public struct ImageError: TransientError, Sendable, CustomStringConvertible {
+public struct ImageError: TransientError, OutOfSpaceError, Sendable, CustomStringConvertible {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
@@ -76,6 +76,8 @@ public struct ImageError: TransientError, Sendable, CustomStringConvertible {
     /// Whether doing the same work again may succeed, and nothing has retried it yet; `false` unless
     /// the thrower says so.
     public var isTransient: Bool
+    /// Whether the underlying error says the file system written to is full (see ``OutOfSpaceError``).
+    public var isOutOfSpace: Bool
     /// The setting that `message` tells the reader to change, when it names one (by its `Setting.mention`).
     public var setting: Setting?
 
@@ -88,6 +90,7 @@ public struct ImageError: TransientError, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.cause = cause.map(describeSystemError)
+        self.isOutOfSpace = cause?.ranOutOfSpace ?? false
         self.isTransient = transient
         self.setting = setting
     }

@@ -143,8 +143,8 @@ import Testing
         #expect(attempts["layer:2"] == 3)  // gave up after 2 retries
         #expect(attempts["base:1"] == 1)  // permanent: no retry
         #expect(retries.filter { $0.hasPrefix("layer:1") }.count == 2)
-        if case .failed(let message) = summary.outcomes["layer:2"] {
-            #expect(message == "connection reset")
+        if case .failed(let error) = summary.outcomes["layer:2"] {
+            #expect("\(error)" == "connection reset")
         } else {
             Issue.record("layer:2 should have failed")
         }

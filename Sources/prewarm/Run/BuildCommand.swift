@@ -282,14 +282,14 @@ struct BuildOutput: Sendable {
         reporter.finish(run.summary, runID: run.runID.rawValue, planErrors: plan.errors.count)
         let functionsByNode = Dictionary(grouping: plan.functions, by: \.nodeID)
         // A full disk fails every node that writes after it: said once, not once per node.
-        let diskFull = [systemErrorMessage(ENOSPC), systemErrorMessage(EDQUOT)]
         var full: [(node: String, message: String, functions: [String])] = []
         for node in plan.graph.nodes {
-            guard case .failed(let message) = run.summary.outcomes[node.id] else { continue }
+            guard case .failed(let error) = run.summary.outcomes[node.id] else { continue }
+            let message = "\(error)"
             // Which functions it fails: the image's own, or those of every image that needs it.
             let affected = plan.graph.nodes.filter { $0.id == node.id || $0.needs.contains(node.id) }
                 .flatMap { functionsByNode[$0.id] ?? [] }.map { "\($0.name) (\($0.architecture.rawValue))" }
-            if diskFull.contains(where: message.contains) {
+            if error.ranOutOfSpace {
                 full.append((node.id, message, affected))
                 continue
             }

@@ -28,7 +28,7 @@ enum OutcomeWord {
         switch outcome {
         case .succeeded(.built(let artifact)): ("built", artifact.digest, nil)
         case .succeeded(.upToDate(let artifact)): ("up-to-date", artifact.digest, nil)
-        case .failed(let message): ("failed", nil, SettingFlags.render(message))
+        case .failed(let error): ("failed", nil, SettingFlags.render("\(error)"))
         case .skipped(let reason): ("skipped", nil, SettingFlags.render(reason))
         case .interrupted: ("interrupted", nil, nil)
         }
