@@ -160,12 +160,12 @@ public struct BuildConfiguration: Sendable {
     }
 
     /// `$HOME`, else the user's home directory.
-    public static func home(_ environment: [String: String]) -> String {
+    package static func home(_ environment: [String: String]) -> String {
         environment["HOME"] ?? NSHomeDirectory()
     }
 
     /// `path` with a leading `~` replaced by `$HOME`.
-    public static func expandingTilde(_ path: String, environment: [String: String]) -> String {
+    package static func expandingTilde(_ path: String, environment: [String: String]) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }
         return home(environment) + path.dropFirst()
     }

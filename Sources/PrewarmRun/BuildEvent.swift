@@ -30,9 +30,9 @@ public enum BuildEvent: Sendable {
     /// pull failed, used as the engine already has it.
     case warning(node: String, message: String)
     /// The scheduler is done: the run as recorded (pushing and loading come after).
-    case built(BuildRun.Report)
+    case built(RunReport)
     /// An image (or index) pushed to the `push` repository.
-    case pushed(ImagePublisher.Pushed)
+    case pushed(PushedImage)
     /// Images of the OCI store loaded into a Docker engine (`load`).
     case loaded(count: Int, engine: String)
 }
@@ -65,7 +65,7 @@ public struct BuildReport: Sendable {
     /// The function images that were built or found up to date, by name, sorted.
     public var images: [String]
     /// What was pushed to `push`; empty without it.
-    public var pushed: [ImagePublisher.Pushed]
+    public var pushed: [PushedImage]
     /// The Docker engine the images were loaded into (`load`); `nil` when they were not.
     public var loadedInto: String?
     /// Journal writes that failed (the run went on); empty when all were recorded.

@@ -10,18 +10,18 @@ import PrewarmPlan
 /// are claimed in the journal before they are built, so that two processes sharing the
 /// journal never build the same image at the same time: the second waits for the first and
 /// then finds the image up to date.
-public struct BuildRun: Sendable {
-    public var plan: Plan
+package struct BuildRun: Sendable {
+    package var plan: Plan
     /// The template's path, as the journal identifies runs of one template.
-    public var templatePath: String
+    package var templatePath: String
     /// The options of the run, as JSON, recorded in the journal.
-    public var optionsJSON: String
-    public var prewarmVersion: String
-    public var scheduler: Scheduler
+    package var optionsJSON: String
+    package var prewarmVersion: String
+    package var scheduler: Scheduler
     /// How often a node waits for another process's claim to go.
-    public var claimPollInterval: Duration = .milliseconds(500)
+    package var claimPollInterval: Duration = .milliseconds(500)
 
-    public init(plan: Plan, templatePath: String, optionsJSON: String, prewarmVersion: String, scheduler: Scheduler) {
+    package init(plan: Plan, templatePath: String, optionsJSON: String, prewarmVersion: String, scheduler: Scheduler) {
         self.plan = plan
         self.templatePath = templatePath
         self.optionsJSON = optionsJSON
@@ -29,18 +29,13 @@ public struct BuildRun: Sendable {
         self.scheduler = scheduler
     }
 
-    /// What a run ended with.
-    public struct Report: Sendable {
-        public var runID: RunID
-        public var summary: RunSummary
-        /// Journal writes that failed (the run went on); empty when all were recorded.
-        public var journalProblems: [String]
-    }
+    /// What a run ended with (``RunReport``).
+    package typealias Report = RunReport
 
     /// Runs the graph. Cancelling the calling task interrupts the run (see `Scheduler`).
     ///
     /// - Throws: `JournalError` when the run cannot be recorded at its start.
-    public func run(
+    package func run(
         executor: some NodeExecutor, journal: Journal, events: @escaping @Sendable (SchedulerEvent) -> Void = { _ in }
     ) async throws -> Report {
         let record = try await journal.beginRun(
@@ -119,6 +114,16 @@ public struct BuildRun: Sendable {
         case .interrupted: return .interrupted
         }
     }
+}
+
+/// What a build's run of the scheduler ended with, as the journal recorded it.
+public struct RunReport: Sendable {
+    /// The run, as the journal records it.
+    public var runID: RunID
+    /// Every node's outcome, and whether the run was interrupted.
+    public var summary: RunSummary
+    /// Journal writes that failed (the run went on); empty when all were recorded.
+    public var journalProblems: [String]
 }
 
 /// Claims an image's content key in the journal before building it; waits while another

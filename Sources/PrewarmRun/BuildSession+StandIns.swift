@@ -8,7 +8,7 @@ extension BuildSession {
     /// Whether the template brings its own base images (`Metadata.Prewarm.BaseImages`) or, with no
     /// `emulatorDirectory` given, its own emulator (`Metadata.Prewarm.EmulatorDirectory`). Such bases and
     /// emulators may be stand-ins (the quickstart's are), so their images get a store of their own.
-    public var templateSuppliesImages: Bool {
+    package var templateSuppliesImages: Bool {
         plan.settings.baseImages != nil
             || (configuration.emulatorDirectory == nil && plan.settings.emulatorDirectory != nil)
     }
@@ -16,7 +16,7 @@ extension BuildSession {
     /// The OCI store of this build: `ociStore` when given; else, for a template that brings its own
     /// bases or emulator, `.prewarm/oci` in its project directory (beside the journal); else the default,
     /// `$XDG_CACHE_HOME/prewarm/oci` or `~/.cache/prewarm/oci`.
-    public var ociStorePath: String {
+    package var ociStorePath: String {
         guard configuration.ociStore == nil, templateSuppliesImages else { return configuration.resolvedOCIStore }
         return URL(fileURLWithPath: TemplateLocation.projectDirectory(of: plan.template))
             .appendingPathComponent(".prewarm/oci").path

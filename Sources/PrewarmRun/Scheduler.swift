@@ -3,32 +3,32 @@ import PrewarmPlan
 import PrewarmSupport
 
 /// Limits and policies of a run.
-public struct SchedulerOptions: Sendable {
+package struct SchedulerOptions: Sendable {
     /// Image builds at once (`--jobs`); default: the number of cores.
-    public var jobs: Int
+    package var jobs: Int
     /// Layer downloads and base-image fetches at once (`--download-jobs`).
-    public var downloadJobs: Int
+    package var downloadJobs: Int
     /// When a node whose work failed transiently is done again: `retries + 1` attempts, waiting
     /// `retryDelay`, then twice as long each time (the last quarter of each wait random), at most 30 s
     /// (or `retryDelay` when it is longer).
-    public var retry: RetryPolicy
+    package var retry: RetryPolicy
     /// Stop everything at the first failure (`--fail-fast`) instead of building what does not
     /// depend on it.
-    public var failFast: Bool
+    package var failFast: Bool
 
     /// How many times a node that failed transiently is done again (`--retries`); 0 never.
-    public var retries: Int {
+    package var retries: Int {
         get { retry.maxAttempts - 1 }
         set { retry.maxAttempts = max(0, newValue) + 1 }
     }
 
     /// The wait before the first retry of a node, before jitter.
-    public var retryDelay: Duration {
+    package var retryDelay: Duration {
         get { retry.initialDelay }
         set { retry.initialDelay = newValue }
     }
 
-    public init(
+    package init(
         jobs: Int, downloadJobs: Int, retries: Int = 2, retryDelay: Duration = .seconds(1), failFast: Bool = false
     ) {
         self.jobs = max(1, jobs)
@@ -76,7 +76,7 @@ public enum WorkResult: Sendable, Equatable {
 }
 
 /// The work behind each kind of node: fetch a layer, make a base image available, build an image.
-public protocol NodeExecutor: Sendable {
+package protocol NodeExecutor: Sendable {
     /// Does `node`, whose needs are all done (their results are in `inputs`, by node ID).
     ///
     /// - Throws: any error; one that ``isTransient(_:)`` accepts is retried with backoff (the node
@@ -90,7 +90,7 @@ public protocol NodeExecutor: Sendable {
 }
 
 extension NodeExecutor {
-    public func isTransient(_ error: any Error) -> Bool {
+    package func isTransient(_ error: any Error) -> Bool {
         error.isWorthRetrying
     }
 }
@@ -142,14 +142,14 @@ public struct RunSummary: Sendable {
 /// A failed node fails the nodes that need it (they are skipped) and nothing else, unless
 /// `failFast`. Cancelling the calling task stops starting new work, cancels what runs, and
 /// reports every unfinished node as interrupted.
-public struct Scheduler: Sendable {
-    public var options: SchedulerOptions
+package struct Scheduler: Sendable {
+    package var options: SchedulerOptions
 
-    public init(options: SchedulerOptions) {
+    package init(options: SchedulerOptions) {
         self.options = options
     }
 
-    public func run(
+    package func run(
         _ graph: BuildGraph, executor: some NodeExecutor,
         events: @escaping @Sendable (SchedulerEvent) -> Void = { _ in }
     ) async -> RunSummary {
