@@ -84,11 +84,13 @@ public struct BuildConfiguration: Sendable {
     public var pull = true
     /// Build every image again, even when it is up to date.
     public var force = false
-    /// Continue the latest unfinished run of this template (what it verified is kept).
+    /// Continue the latest unfinished run of this template (what it verified is kept), with the options it
+    /// was recorded with (architectures, functions, jobs, download jobs, pulls, force) but for those in
+    /// `resumeOverrides`; `BuildSession.resumption` says which it took.
     public var resume = false
-    /// Images the resumed run built, by node ID (their image IDs), set by `BuildSession.resumption`:
-    /// with `force`, they are not built again while they are still there as built.
-    public var resumedImages: [String: String] = [:]
+    /// With `resume`: the options given again, whose values here win over those the resumed run recorded;
+    /// empty: every recorded option is taken.
+    public var resumeOverrides: Set<BuildSession.ResumedOption> = []
     /// The SQLite journal; `nil`: `.prewarm/journal.sqlite` next to the template.
     public var journalPath: String?
 

@@ -15,6 +15,10 @@ public enum BuildEvent: Sendable {
     /// Layers by ARN the cache does not hold: how many, the first one's name, where the AWS credentials come
     /// from, and the cache they go into.
     case layerDownloads(count: Int, first: String, credentialSource: String, cacheDirectory: String)
+    /// `resume` continues this run with the options it recorded (`taken`, those that differ from the ones
+    /// asked for) but for `overridden` (`BuildConfiguration.resumeOverrides`). First of all, when either is
+    /// not empty.
+    case resumedOptions(RunID, taken: [BuildSession.ResumedOption], overridden: [BuildSession.ResumedOption])
     /// `resume` found this unfinished run: what it verified is kept, the rest is done.
     case resuming(RunID, outcome: RunOutcome)
     /// `resume` found no unfinished run: the latest one succeeded, and it is checked that all is still there.
@@ -70,6 +74,12 @@ public struct BuildReport: Sendable {
     public var loadedInto: String?
     /// Journal writes that failed (the run went on); empty when all were recorded.
     public var journalProblems: [String]
+
+    /// How every planned function's image ended, in plan order.
+    public var functions: [FunctionResult] { summary.functionResults(of: plan) }
+
+    /// The failed nodes, for the reader (a full disk apart).
+    public var failures: FailureReport { FailureReport(plan: plan, outcomes: summary.outcomes) }
 
     /// Every node built or up to date, every function planned, and the run not interrupted.
     public var succeeded: Bool {

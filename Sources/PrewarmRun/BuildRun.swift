@@ -80,7 +80,7 @@ package struct BuildRun: Sendable {
         } catch {
             problems.append("\(error)")
         }
-        return Report(runID: runID, summary: summary, journalProblems: problems)
+        return Report(runID: runID, summary: summary, plan: plan, journalProblems: problems)
     }
 
     static func plannedNode(_ node: BuildGraph.Node) -> PlannedNode {
@@ -114,16 +114,6 @@ package struct BuildRun: Sendable {
         case .interrupted: return .interrupted
         }
     }
-}
-
-/// What a build's run of the scheduler ended with, as the journal recorded it.
-public struct RunReport: Sendable {
-    /// The run, as the journal records it.
-    public var runID: RunID
-    /// Every node's outcome, and whether the run was interrupted.
-    public var summary: RunSummary
-    /// Journal writes that failed (the run went on); empty when all were recorded.
-    public var journalProblems: [String]
 }
 
 /// Claims an image's content key in the journal before building it; waits while another

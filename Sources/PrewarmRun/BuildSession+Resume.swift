@@ -12,29 +12,32 @@ extension BuildSession {
         case architectures, functions, jobs, downloadJobs, pull, force
     }
 
-    /// The run a build with `resume` continues, and the configuration to continue it with.
+    /// The run a build with `resume` continues, and the configuration it continues it with.
     public struct Resumption: Sendable {
         /// The run resumed.
         public var run: RunID
-        /// `configuration` with the recorded options of `run`, but for those given again.
+        /// The configuration asked for, with the recorded options of `run` but for those in
+        /// `BuildConfiguration.resumeOverrides`: the session's `configuration`.
         public var configuration: BuildConfiguration
-        /// The recorded options now in force (those that differ from the defaults), by name.
+        /// The recorded options now in force (those that differ from the ones asked for), by name.
         public var taken: [ResumedOption]
-        /// The options given again, whose new values win over the recorded ones.
+        /// The options given again (`resumeOverrides`), whose new values win over the recorded ones.
         public var overridden: [ResumedOption]
+        /// The images `run` built, by node ID (their image IDs): with `force`, they are not built again
+        /// while they are still there as built.
+        package var builtImages: [String: String]
     }
 
     /// For a configuration with `resume`: the latest unfinished run of its template, and the
     /// configuration that resumes it with that run's recorded options (architectures, functions,
-    /// jobs, pulls, force). Options in `explicit` were given again and keep `configuration`'s values.
+    /// jobs, pulls, force). Options in `resumeOverrides` were given again and keep `configuration`'s values.
     ///
     /// - Returns: `nil` when `resume` is off, or the journal has no unfinished run of the template.
     /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found, `.journal`
     ///   when the journal cannot be read.
-    public static func resumption(
-        of configuration: BuildConfiguration, explicit: Set<ResumedOption>
-    ) async throws -> Resumption? {
+    package static func resumption(of configuration: BuildConfiguration) async throws -> Resumption? {
         guard configuration.resume else { return nil }
+        let explicit = configuration.resumeOverrides
         let template: String
         do {
             template = try TemplateLoader.locate(configuration.templatePath)
@@ -57,10 +60,8 @@ extension BuildSession {
         } catch let error as JournalError {
             throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
         }
-        guard let run, let recorded = try? JSONDecoder().decode(RecordedOptions.self, from: Data(run.optionsJSON.utf8))
-        else { return nil }
+        guard let run, let recorded = RecordedRunOptions(json: run.optionsJSON) else { return nil }
         var resumed = configuration
-        resumed.resumedImages = built
         var taken: [ResumedOption] = []
         func take(_ option: ResumedOption, differs: Bool, _ apply: () -> Void) {
             guard !explicit.contains(option), differs else { return }
@@ -84,17 +85,6 @@ extension BuildSession {
         if let force = recorded.force { take(.force, differs: force != configuration.force) { resumed.force = force } }
         return Resumption(
             run: run.id, configuration: resumed, taken: taken,
-            overridden: ResumedOption.allCases.filter(explicit.contains))
-    }
-
-    /// The options as `BuildSession.run` records them (every field optional, for runs recorded by
-    /// other versions).
-    struct RecordedOptions: Decodable {
-        var arch: [String]?
-        var functions: [String]?
-        var jobs: Int?
-        var downloadJobs: Int?
-        var pull: Bool?
-        var force: Bool?
+            overridden: ResumedOption.allCases.filter(explicit.contains), builtImages: built)
     }
 }

@@ -28,14 +28,20 @@ public struct BuildSession: Sendable {
     public let samReady: SAMReadyConfiguration?
     /// The template's path, as found (see `BuildConfiguration.templatePath`).
     public let templatePath: String
+    /// With `configuration.resume`: the run continued and the recorded options taken from it (then
+    /// `configuration` is the resumed one); `nil` without `resume`, or when there is no unfinished run.
+    public let resumption: Resumption?
 
-    /// Reads the template and plans it.
+    /// Resolves `resume` (the run to continue and its recorded options), then reads the template and plans it.
     ///
     /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found or read at
-    ///   all (its `cause` is the `TemplateError`), `.plan` when `functions` names a function the template
-    ///   does not have (its `cause` is the `PlanError`). A single function that cannot be planned is not an error: it
+    ///   all (its `cause` is the `TemplateError`), `.journal` when `resume` cannot read the journal, `.plan`
+    ///   when `functions` names a function the template does not have (its `cause` is the `PlanError`). A single function that cannot be planned is not an error: it
     ///   is in `plan.errors`, and the others are built.
     public init(_ configuration: BuildConfiguration) async throws {
+        let resumption = try await Self.resumption(of: configuration)
+        let configuration = resumption?.configuration ?? configuration
+        self.resumption = resumption
         self.configuration = configuration
         let path: String
         let template: Template
@@ -102,6 +108,9 @@ public struct BuildSession: Sendable {
     ///   layer that must be downloaded, an unusable journal or configuration), or, with code `.publish`, when
     ///   the images were built but pushing or loading them failed.
     public func run(events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) async throws -> BuildReport {
+        if let resumption, !resumption.taken.isEmpty || !resumption.overridden.isEmpty {
+            events(.resumedOptions(resumption.run, taken: resumption.taken, overridden: resumption.overridden))
+        }
         try validate()
         let emulators = try locateEmulators()
         let setup = try await makeEngine()
@@ -113,11 +122,10 @@ public struct BuildSession: Sendable {
 
         let absoluteTemplate = URL(fileURLWithPath: plan.template).standardizedFileURL.path
         let journal = try await openJournal()
-        var options = RunOptionsJSON(
+        var options = RecordedRunOptions(
             arch: configuration.architectures?.map(\.rawValue) ?? [], functions: configuration.functions,
             jobs: configuration.jobs, downloadJobs: configuration.downloadJobs, pull: configuration.pull,
-            force: configuration.force, resumeOf: nil, engine: setup.engine.description,
-            forSAM: configuration.forSAM)
+            force: configuration.force, engine: setup.engine.description, forSAM: configuration.forSAM)
         if configuration.resume {
             // Everything the earlier run finished is found up to date (its image still exists with the
             // same content key) and is not done again; the rest runs.
@@ -149,7 +157,7 @@ public struct BuildSession: Sendable {
         buildOptions.templateBringsBases = plan.settings.baseImages != nil
         buildOptions.standInEmulator = emulatorIsStandIn
         buildOptions.templatePath = absoluteTemplate
-        buildOptions.resumedImages = configuration.resumedImages
+        buildOptions.resumedImages = resumption?.builtImages ?? [:]
         let executor = EngineExecutor(
             engine: setup.engine, emulators: emulators, options: buildOptions, layers: layers, cache: setup.cache,
             output: { node, line in events(.output(node: node, line: line)) },
@@ -158,7 +166,7 @@ public struct BuildSession: Sendable {
             },
             warning: { node, message in events(.warning(node: node, message: message)) })
         let buildRun = BuildRun(
-            plan: plan, templatePath: absoluteTemplate, optionsJSON: Self.jsonLine(options),
+            plan: plan, templatePath: absoluteTemplate, optionsJSON: options.json,
             prewarmVersion: configuration.prewarmVersion,
             scheduler: Scheduler(
                 options: SchedulerOptions(
@@ -240,26 +248,4 @@ public struct BuildSession: Sendable {
                 })
         ).sorted()
     }
-
-    static func jsonLine(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// The options of a run, as recorded in the journal.
-struct RunOptionsJSON: Encodable {
-    var arch: [String]
-    var functions: [String]
-    var jobs: Int
-    var downloadJobs: Int
-    var pull: Bool
-    var force: Bool
-    var resumeOf: Int64?
-    /// Which engine, and where.
-    var engine: String
-    /// Whether the images are named after the `--for-sam` derived template (`EngineCleanup` keeps them).
-    var forSAM: Bool
 }

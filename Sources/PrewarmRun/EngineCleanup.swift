@@ -63,10 +63,9 @@ package struct EngineCleanup: Sendable {
     ///
     /// - Throws: `JournalError` when the journal cannot be read.
     package static func namesOfLatestBuilds(in journal: Journal, templatePath: String) async throws -> Set<String> {
-        struct Options: Decodable { var forSAM: Bool? }
         var latest: [Bool: RunID] = [:]
         for run in try await journal.runs() where run.templatePath == templatePath {
-            let forSAM = (try? JSONDecoder().decode(Options.self, from: Data(run.optionsJSON.utf8)))?.forSAM ?? false
+            let forSAM = RecordedRunOptions(json: run.optionsJSON)?.forSAM ?? false
             if latest[forSAM] == nil { latest[forSAM] = run.id }
         }
         var names: Set<String> = []

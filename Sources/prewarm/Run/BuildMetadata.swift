@@ -54,8 +54,9 @@ struct BuildMetadata: Encodable {
             (detail?.nodes ?? []).compactMap { node in node.duration.map { (node.nodeID, $0.seconds) } },
             uniquingKeysWith: { first, _ in first })
         let store = report.ociStore.flatMap { try? OCIStore(path: $0) }
-        functions = report.plan.functions.map { function in
-            let outcome = report.summary.outcomes[function.nodeID]
+        functions = report.functions.map { result in
+            let function = result.function
+            let outcome = result.outcome
             let words = outcome.map(OutcomeWord.of)
             var imageID: String?
             if case .succeeded(let result) = outcome { imageID = result.artifact.digest }

@@ -167,7 +167,9 @@ final class ProgressReporter: Sendable {
 
     /// The end of the run: the summary (a line or a JSON object) and, for people, the function
     /// table, on standard output.
-    func finish(_ summary: RunSummary, runID: Int64, planErrors: Int) {
+    func finish(_ run: RunReport, planErrors: Int) {
+        let summary = run.summary
+        let runID = run.runID.rawValue
         let seconds = (ContinuousClock.now - start).seconds
         state.withLock { state in
             // The region goes, and stays gone: nothing is drawn after the summary.
@@ -183,7 +185,7 @@ final class ProgressReporter: Sendable {
                     SummaryLine(
                         run: runID, built: summary.built, upToDate: summary.upToDate, failed: summary.failed,
                         skipped: summary.skipped, interrupted: summary.interrupted, notPlanned: planErrors,
-                        seconds: seconds, functions: FunctionLine.lines(plan, outcomes: summary.outcomes))))
+                        seconds: seconds, functions: FunctionLine.lines(run.functions))))
         case .plain, .tty, .auto:
             var parts = ["\(summary.built) built", "\(summary.upToDate) up to date"]
             if summary.failed > 0 { parts.append("\(summary.failed) failed") }
@@ -193,7 +195,7 @@ final class ProgressReporter: Sendable {
             if !plan.functions.isEmpty || !plan.errors.isEmpty {
                 // Cut to the terminal's width on a terminal; whole in a log.
                 let width = mode == .tty ? terminal.width : Int.max
-                let table = FunctionTable.render(plan, outcomes: summary.outcomes, width: width)
+                let table = FunctionTable.render(run.functions, planErrors: plan.errors, width: width)
                 write(table.hasSuffix("\n") ? table : table + "\n")
             }
             emit("run \(runID): " + parts.joined(separator: ", ") + String(format: " in %.1fs", seconds))
@@ -250,9 +252,10 @@ struct FunctionLine: Encodable {
     var outcome: String
     var error: String?
 
-    static func lines(_ plan: Plan, outcomes: [String: NodeOutcome]) -> [FunctionLine] {
-        plan.functions.map { function in
-            let (word, _, error) = outcomes[function.nodeID].map(OutcomeWord.of) ?? ("not-run", nil, nil)
+    static func lines(_ results: [FunctionResult]) -> [FunctionLine] {
+        results.map { result in
+            let function = result.function
+            let (word, _, error) = result.outcome.map(OutcomeWord.of) ?? ("not-run", nil, nil)
             return FunctionLine(
                 function: function.name, architecture: function.architecture.rawValue, image: function.image,
                 node: function.nodeID, outcome: word, error: error)

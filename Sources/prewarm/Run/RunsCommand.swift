@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PrewarmJournal
 import PrewarmPlan
+import PrewarmRun
 import PrewarmSupport
 
 /// `prewarm runs`: the runs recorded in a template's journal, newest first.
@@ -77,9 +78,7 @@ struct RunJSON: Encodable {
 
     /// The engine `run`'s options record (see the property).
     static func engine(of run: RunRecord) -> String? {
-        struct Options: Decodable { var engine: String? }
-        let options = try? JSONDecoder().decode(Options.self, from: Data(run.optionsJSON.utf8))
-        return options?.engine.flatMap { $0.isEmpty ? nil : $0 }
+        RecordedRunOptions(json: run.optionsJSON)?.engine.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 
