@@ -1,5 +1,6 @@
 import PrewarmJournal
 import PrewarmPlan
+import PrewarmSupport
 
 /// What a `BuildSession` tells as it goes, in this order: the engine, notes about setting it up, the
 /// plan, the layers to download, the run it resumes, every node's events, the end of the build, then
@@ -26,13 +27,13 @@ public enum BuildEvent: Sendable {
     /// A node started, is retried, or finished.
     case node(SchedulerEvent)
     /// A line of an engine's build output for a node.
-    case output(node: String, line: String)
+    case output(node: NodeID, line: String)
     /// Building a node found a blob of the OCI store damaged (it no longer hashed to its name) and wrote it
     /// again: the node, the blob's digest, the store's directory.
-    case rewroteDamagedBlob(node: String, blob: String, store: String)
+    case rewroteDamagedBlob(node: NodeID, blob: String, store: String)
     /// Something the reader must know about a node that still succeeded, on one line: a base image whose
     /// pull failed, used as the engine already has it.
-    case warning(node: String, message: String)
+    case warning(node: NodeID, message: String)
     /// The scheduler is done: the run as recorded (pushing and loading come after).
     case built(RunReport)
     /// An image (or index) pushed to the `push` repository.

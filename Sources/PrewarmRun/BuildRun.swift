@@ -1,6 +1,7 @@
 import Foundation
 import PrewarmJournal
 import PrewarmPlan
+import PrewarmSupport
 
 /// One `prewarm build`: runs a plan's graph with the scheduler and records the run and every
 /// node in the journal as it goes.
@@ -89,10 +90,10 @@ package struct BuildRun: Sendable {
         switch node.payload {
         case .layer:
             kind = .layer
-            key = node.id
+            key = node.id.rawValue
         case .base:
             kind = .base
-            key = node.id
+            key = node.id.rawValue
         case .image(let image):
             kind = .image
             key = image.contentKey
@@ -128,7 +129,7 @@ struct ClaimingExecutor<Inner: NodeExecutor>: NodeExecutor {
         inner.isTransient(error)
     }
 
-    func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
+    func execute(_ node: BuildGraph.Node, inputs: [NodeID: WorkResult], attempt: Int) async throws -> WorkResult {
         guard case .image(let image) = node.payload else {
             return try await inner.execute(node, inputs: inputs, attempt: attempt)
         }

@@ -25,7 +25,7 @@ extension BuildSession {
         public var overridden: [ResumedOption]
         /// The images `run` built, by node ID (their image IDs): with `force`, they are not built again
         /// while they are still there as built.
-        package var builtImages: [String: String]
+        package var builtImages: [NodeID: String]
     }
 
     /// For a configuration with `resume`: the latest unfinished run of its template, and the
@@ -47,7 +47,7 @@ extension BuildSession {
         let path = BuildConfiguration.journalPath(configuration.journalPath, forTemplate: template)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let run: RunRecord?
-        var built: [String: String] = [:]
+        var built: [NodeID: String] = [:]
         do {
             let journal = try await Journal(path: path)
             run = try await journal.latestUnfinishedRun(

@@ -239,7 +239,7 @@ public struct BuildSession: Sendable {
     }
 
     /// The function images whose node succeeded, by name, sorted.
-    func builtImages(_ outcomes: [String: NodeOutcome]) -> [String] {
+    func builtImages(_ outcomes: [NodeID: NodeOutcome]) -> [String] {
         Array(
             Set(
                 plan.functions.compactMap { function -> String? in

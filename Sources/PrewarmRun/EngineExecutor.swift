@@ -30,7 +30,7 @@ package struct BuildOptions: Sendable {
     package var templatePath: String?
     /// Images the run being resumed built, by node ID: their image IDs. With `forceRebuild`, such an
     /// image is not built again while the engine still holds it under its name with that ID and key.
-    package var resumedImages: [String: String] = [:]
+    package var resumedImages: [NodeID: String] = [:]
 
     package init(pull: Bool, forceRebuild: Bool, workDirectory: String, prewarmVersion: String) {
         self.pull = pull
@@ -67,21 +67,21 @@ package struct EngineExecutor: NodeExecutor {
     /// Where images are fetched from before building them, and kept after (`--cache-from`/`--cache-to`).
     package let cache: (any BuildCache)?
     /// Receives the engine's build output: node ID, line.
-    package let output: @Sendable (String, String) -> Void
+    package let output: @Sendable (NodeID, String) -> Void
     /// Told of each blob of the engine's store that a node's build found damaged and wrote again: node ID,
     /// blob digest (see `EngineImage.rewrittenBlobs`).
-    package let rewroteBlob: @Sendable (String, String) -> Void
+    package let rewroteBlob: @Sendable (NodeID, String) -> Void
     /// Receives what the reader must know although the node succeeded: node ID, one line (a base whose pull
     /// failed, used as the engine has it).
-    package let warning: @Sendable (String, String) -> Void
+    package let warning: @Sendable (NodeID, String) -> Void
     private let emulatorDigests = DigestCache()
 
     package init(
         engine: any ImageEngine, emulators: EmulatorLocator, options: BuildOptions,
         layers: any LayerProvider = TemplateLayerProvider(), cache: (any BuildCache)? = nil,
-        output: @escaping @Sendable (String, String) -> Void = { _, _ in },
-        rewroteBlob: @escaping @Sendable (String, String) -> Void = { _, _ in },
-        warning: @escaping @Sendable (String, String) -> Void = { _, _ in }
+        output: @escaping @Sendable (NodeID, String) -> Void = { _, _ in },
+        rewroteBlob: @escaping @Sendable (NodeID, String) -> Void = { _, _ in },
+        warning: @escaping @Sendable (NodeID, String) -> Void = { _, _ in }
     ) {
         self.engine = engine
         self.emulators = emulators
@@ -93,7 +93,7 @@ package struct EngineExecutor: NodeExecutor {
         self.warning = warning
     }
 
-    package func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
+    package func execute(_ node: BuildGraph.Node, inputs: [NodeID: WorkResult], attempt: Int) async throws -> WorkResult
     {
         switch node.payload {
         case .layer(let source):
@@ -117,7 +117,7 @@ package struct EngineExecutor: NodeExecutor {
     ///
     /// - Throws: the pull's error when the engine has no usable copy either; what `prepareBase` throws
     ///   without a pull.
-    private func prepareBase(_ reference: String, platform: OCIPlatform, nodeID: String) async throws -> EngineImage {
+    private func prepareBase(_ reference: String, platform: OCIPlatform, nodeID: NodeID) async throws -> EngineImage {
         let pull = options.pull && !options.localBases.contains(reference)
         do {
             return try await engine.prepareBase(reference, platform: platform, pull: pull)
@@ -133,7 +133,7 @@ package struct EngineExecutor: NodeExecutor {
         }
     }
 
-    private func build(_ planned: PlannedImage, node: BuildGraph.Node, inputs: [String: WorkResult]) async throws
+    private func build(_ planned: PlannedImage, node: BuildGraph.Node, inputs: [NodeID: WorkResult]) async throws
         -> WorkResult
     {
         let emulator = try emulators.emulator(for: planned.architecture.rawValue)
@@ -201,7 +201,7 @@ package struct EngineExecutor: NodeExecutor {
     /// context, so that each of SAM's builds is a cache hit of the classic builder. Nothing is skipped
     /// here: when the builder has every step, this build is itself a cache hit, and SAM re-tags the name
     /// to an image of the same ID.
-    private func buildAsSAM(_ planned: PlannedImage, emulator: String, engine: DockerEngine, nodeID: String)
+    private func buildAsSAM(_ planned: PlannedImage, emulator: String, engine: DockerEngine, nodeID: NodeID)
         async throws -> WorkResult
     {
         let contextPath =
@@ -227,7 +227,7 @@ package struct EngineExecutor: NodeExecutor {
     /// Tags of the current form (`…rapid-x86_64`, `…rapid-arm64`) are never removed, whatever
     /// built them, so nothing another function or architecture needs is lost. Failures only
     /// show in the build output.
-    func removeStaleRapidImages(besides name: String, nodeID: String) async {
+    func removeStaleRapidImages(besides name: String, nodeID: NodeID) async {
         guard let colon = name.firstIndex(of: ":"), name[colon...].contains("rapid-") else { return }
         let repository = String(name[..<colon])
         guard let names = try? await engine.names(inRepository: repository) else { return }
@@ -271,10 +271,10 @@ package struct EngineExecutor: NodeExecutor {
     /// (base reference, platform, layer sources in order) and the digests of the base image
     /// (the result of `planned.baseNodeID`), each layer's content and the emulator. A need
     /// missing from `inputs` counts as `-`.
-    package static func buildKey(_ planned: PlannedImage, inputs: [String: WorkResult], emulatorDigest: String)
+    package static func buildKey(_ planned: PlannedImage, inputs: [NodeID: WorkResult], emulatorDigest: String)
         -> String
     {
-        func digest(_ id: String) -> String {
+        func digest(_ id: NodeID) -> String {
             inputs[id]?.artifact.digest ?? "-"
         }
         var lines = ["prewarm-build-key/1", planned.contentKey, "emulator \(emulatorDigest)"]

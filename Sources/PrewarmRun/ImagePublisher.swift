@@ -25,7 +25,7 @@ package struct ImagePublisher: Sendable {
     /// Pushes every function image of `plan` whose node succeeded.
     ///
     /// - Returns: what was pushed, in plan order.
-    package func publish(_ plan: Plan, outcomes: [String: NodeOutcome]) async throws -> [Pushed] {
+    package func publish(_ plan: Plan, outcomes: [NodeID: NodeOutcome]) async throws -> [Pushed] {
         var pushed: [Pushed] = []
         var byFunction: [(name: String, images: [(OCIDescriptor, Architecture)])] = []
         for function in plan.functions {

@@ -48,7 +48,7 @@ public struct FailureReport: Sendable {
     /// A failed node.
     public struct Failure: Sendable {
         /// The node's ID.
-        public var node: String
+        public var node: NodeID
         /// What its work threw.
         public var error: any Error & Sendable
         /// The functions it fails, as `Name (arch)`, sorted: the image's own, or those of every image that
@@ -65,7 +65,7 @@ public struct FailureReport: Sendable {
     public var isEmpty: Bool { failures.isEmpty && outOfSpace.isEmpty }
 
     /// The failures among `outcomes`, in the order of `plan`'s graph.
-    public init(plan: Plan, outcomes: [String: NodeOutcome]) {
+    public init(plan: Plan, outcomes: [NodeID: NodeOutcome]) {
         let functionsByNode = Dictionary(grouping: plan.functions, by: \.nodeID)
         for node in plan.graph.nodes {
             guard case .failed(let error) = outcomes[node.id] else { continue }

@@ -81,7 +81,7 @@ package protocol NodeExecutor: Sendable {
     ///
     /// - Throws: any error; one that ``isTransient(_:)`` accepts is retried with backoff (the node
     ///   is done again, from the start), every other one fails the node at once.
-    func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
+    func execute(_ node: BuildGraph.Node, inputs: [NodeID: WorkResult], attempt: Int) async throws -> WorkResult
 
     /// Whether `error` is worth doing the node again for. The default: what the error says as a
     /// `TransientError` (PrewarmSupport), e.g. an `ImageError` of an engine's lost connection or 5xx answer,
@@ -121,7 +121,7 @@ public enum SchedulerEvent: Sendable {
 
 /// The end of a run: every node's outcome.
 public struct RunSummary: Sendable {
-    public var outcomes: [String: NodeOutcome]
+    public var outcomes: [NodeID: NodeOutcome]
     public var cancelled: Bool
 
     public func count(where predicate: (NodeOutcome) -> Bool) -> Int {
@@ -156,7 +156,7 @@ package struct Scheduler: Sendable {
         var state = RunState(graph: graph)
         let clock = ContinuousClock()
 
-        await withTaskGroup(of: (String, NodeOutcome, Duration).self) { group in
+        await withTaskGroup(of: (NodeID, NodeOutcome, Duration).self) { group in
             var running = [BuildGraph.Kind: Int]()
             var stopping = false
 
@@ -216,7 +216,7 @@ package struct Scheduler: Sendable {
     /// HTTP clients of registries, Lambda and layer downloads retry their own requests and throw
     /// errors that are not transient (see `TransientError`), so no failure is retried at both layers.
     static func attempt(
-        _ node: BuildGraph.Node, inputs: [String: WorkResult], executor: some NodeExecutor, options: SchedulerOptions,
+        _ node: BuildGraph.Node, inputs: [NodeID: WorkResult], executor: some NodeExecutor, options: SchedulerOptions,
         events: @Sendable (SchedulerEvent) -> Void
     ) async -> NodeOutcome {
         do {
@@ -242,9 +242,9 @@ package struct Scheduler: Sendable {
 /// What the scheduler knows about the graph as it runs.
 struct RunState {
     let graph: BuildGraph
-    var outcomes: [String: NodeOutcome] = [:]
-    private var waitingOn: [String: Int] = [:]
-    private var dependents: [String: [String]] = [:]
+    var outcomes: [NodeID: NodeOutcome] = [:]
+    private var waitingOn: [NodeID: Int] = [:]
+    private var dependents: [NodeID: [NodeID]] = [:]
     /// Ready nodes by kind, each queue in the order they became ready (a sequence number, so that
     /// nodes of different kinds start oldest first too), read from `heads`.
     private var ready: [BuildGraph.Kind: [(sequence: Int, node: BuildGraph.Node)]] = [:]
@@ -259,7 +259,7 @@ struct RunState {
         }
     }
 
-    mutating func makeReady(_ id: String) {
+    mutating func makeReady(_ id: NodeID) {
         guard let node = graph.node(id) else { return }
         ready[node.kind, default: []].append((sequence, node))
         sequence += 1
@@ -288,8 +288,8 @@ struct RunState {
         }
     }
 
-    func inputs(of node: BuildGraph.Node) -> [String: WorkResult] {
-        var inputs: [String: WorkResult] = [:]
+    func inputs(of node: BuildGraph.Node) -> [NodeID: WorkResult] {
+        var inputs: [NodeID: WorkResult] = [:]
         for need in node.needs {
             if case .succeeded(let result) = outcomes[need] { inputs[need] = result }
         }
@@ -298,7 +298,7 @@ struct RunState {
 
     /// Records `outcome`; makes dependents ready, or skips them (transitively) when it failed.
     /// Returns the nodes skipped because of it.
-    mutating func finish(_ id: String, _ outcome: NodeOutcome) -> [(id: String, outcome: NodeOutcome)] {
+    mutating func finish(_ id: NodeID, _ outcome: NodeOutcome) -> [(id: NodeID, outcome: NodeOutcome)] {
         outcomes[id] = outcome
         guard case .succeeded = outcome else {
             guard case .interrupted = outcome else { return skipDependents(of: id) }
@@ -313,8 +313,8 @@ struct RunState {
 
     /// Marks every node that needs `id`, directly or not, skipped. (A ready node never needs a
     /// failed one, and `nextReady` passes over nodes that have an outcome.)
-    private mutating func skipDependents(of id: String) -> [(id: String, outcome: NodeOutcome)] {
-        var skipped: [(id: String, outcome: NodeOutcome)] = []
+    private mutating func skipDependents(of id: NodeID) -> [(id: NodeID, outcome: NodeOutcome)] {
+        var skipped: [(id: NodeID, outcome: NodeOutcome)] = []
         var pending = dependents[id] ?? []
         while let dependent = pending.popLast() {
             guard outcomes[dependent] == nil else { continue }

@@ -37,13 +37,13 @@ struct LiveRegion {
     let plan: Plan
     let terminal: Terminal
     let total: Int
-    private(set) var running: [String: (label: String, since: ContinuousClock.Instant, attempt: Int)] = [:]
+    private(set) var running: [NodeID: (label: String, since: ContinuousClock.Instant, attempt: Int)] = [:]
     private(set) var counts: [String: Int] = [:]
     private(set) var finished = 0
     /// How many lines the region drawn last took, to move back over them.
     private var drawnLines = 0
     /// The functions each image node builds, for labels.
-    private let functionsByNode: [String: [PlannedFunction]]
+    private let functionsByNode: [NodeID: [PlannedFunction]]
 
     init(plan: Plan, terminal: Terminal) {
         self.plan = plan

@@ -159,7 +159,7 @@ final class ProgressReporter: Sendable {
 
     /// A blob of the OCI store that building `node` found damaged and wrote again: with `json`, a
     /// `repaired` event (people get a line on standard error from `BuildOutput`).
-    func repaired(node: String, blob: String) {
+    func repaired(node: NodeID, blob: String) {
         guard mode == .json else { return }
         let kind = plan.graph.nodes.first { $0.id == node }?.kind.rawValue ?? "image"
         emit(JSONText.line(ProgressLine(event: "repaired", node: node, kind: kind, blob: blob)))
@@ -217,7 +217,7 @@ final class ProgressReporter: Sendable {
 struct ProgressLine: Encodable {
     var schemaVersion = JSONSchema.version
     var event: String
-    var node: String
+    var node: NodeID
     var kind: String
     var attempt: Int?
     var outcome: String?
@@ -248,7 +248,7 @@ struct FunctionLine: Encodable {
     var function: String
     var architecture: String
     var image: String
-    var node: String
+    var node: NodeID
     var outcome: String
     var error: String?
 

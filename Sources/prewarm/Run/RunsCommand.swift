@@ -85,7 +85,7 @@ struct RunJSON: Encodable {
 /// `status --format json`: the run and its nodes.
 struct RunDetailJSON: Encodable {
     struct Node: Encodable {
-        var id: String
+        var id: NodeID
         var kind: String
         var contentKey: String
         /// The journal's state: pending, running, succeeded, failed, skipped, interrupted.
