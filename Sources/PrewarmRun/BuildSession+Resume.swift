@@ -36,11 +36,11 @@ extension BuildSession {
     /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found, `.journal`
     ///   when the journal cannot be read.
     package static func resumption(of configuration: BuildConfiguration) async throws -> Resumption? {
-        guard configuration.resume else { return nil }
-        let explicit = configuration.resumeOverrides
+        guard configuration.resume.enabled else { return nil }
+        let explicit = configuration.resume.overrides
         let template: String
         do {
-            template = try TemplateLoader.locate(configuration.templatePath)
+            template = try TemplateLoader.locate(configuration.template.path)
         } catch let error as TemplateError {
             throw BuildSessionError(.template, error.description, cause: error)
         }
@@ -70,19 +70,25 @@ extension BuildSession {
         }
         if let arch = recorded.arch {
             let architectures = arch.compactMap(Architecture.init(name:))
-            take(.architectures, differs: !architectures.isEmpty) { resumed.architectures = architectures }
+            take(.architectures, differs: !architectures.isEmpty) { resumed.images.architectures = architectures }
         }
         if let functions = recorded.functions {
-            take(.functions, differs: !functions.isEmpty) { resumed.functions = functions }
+            take(.functions, differs: !functions.isEmpty) { resumed.images.functions = functions }
         }
-        if let jobs = recorded.jobs { take(.jobs, differs: jobs != configuration.jobs) { resumed.jobs = jobs } }
+        if let jobs = recorded.jobs {
+            take(.jobs, differs: jobs != configuration.limits.jobs) { resumed.limits.jobs = jobs }
+        }
         if let downloadJobs = recorded.downloadJobs {
-            take(.downloadJobs, differs: downloadJobs != configuration.downloadJobs) {
-                resumed.downloadJobs = downloadJobs
+            take(.downloadJobs, differs: downloadJobs != configuration.limits.downloadJobs) {
+                resumed.limits.downloadJobs = downloadJobs
             }
         }
-        if let pull = recorded.pull { take(.pull, differs: pull != configuration.pull) { resumed.pull = pull } }
-        if let force = recorded.force { take(.force, differs: force != configuration.force) { resumed.force = force } }
+        if let pull = recorded.pull {
+            take(.pull, differs: pull != configuration.images.pull) { resumed.images.pull = pull }
+        }
+        if let force = recorded.force {
+            take(.force, differs: force != configuration.images.force) { resumed.images.force = force }
+        }
         return Resumption(
             run: run.id, configuration: resumed, taken: taken,
             overridden: ResumedOption.allCases.filter(explicit.contains), builtImages: built)

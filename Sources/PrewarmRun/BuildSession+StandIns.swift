@@ -10,7 +10,7 @@ extension BuildSession {
     /// emulators may be stand-ins (the quickstart's are), so their images get a store of their own.
     package var templateSuppliesImages: Bool {
         plan.settings.baseImages != nil
-            || (configuration.emulatorDirectory == nil && plan.settings.emulatorDirectory != nil)
+            || (configuration.inputs.emulatorDirectory == nil && plan.settings.emulatorDirectory != nil)
     }
 
     /// The OCI store of this build: `ociStore` when given; else, for a template that brings its own
@@ -25,14 +25,16 @@ extension BuildSession {
     /// Whether the emulator directory of this build (`emulatorDirectory`, else the template's) holds
     /// ``StandIn/emulatorMarker``.
     var emulatorIsStandIn: Bool {
-        guard let directory = configuration.emulatorDirectory ?? plan.settings.emulatorDirectory else { return false }
+        guard let directory = configuration.inputs.emulatorDirectory ?? plan.settings.emulatorDirectory else {
+            return false
+        }
         return FileManager.default.fileExists(atPath: directory + "/" + StandIn.emulatorMarker)
     }
 
     /// Whether what the template brings is marked a stand-in: its emulator (``emulatorIsStandIn``), or one of
     /// `bases` (its base images, as provided).
     func suppliesStandIns(bases: [EngineImage]) -> Bool {
-        (configuration.emulatorDirectory == nil && emulatorIsStandIn) || bases.contains(where: \.isStandIn)
+        (configuration.inputs.emulatorDirectory == nil && emulatorIsStandIn) || bases.contains(where: \.isStandIn)
     }
 
     /// The line for images built on stand-ins that go, as the user asked, into a Docker engine under the

@@ -24,11 +24,11 @@ public struct BuildSession: Sendable {
     public private(set) var plan: Plan
     /// With a `shard`: which, and how many of the template's images it has, for the reader.
     private let shardNote: String?
-    /// With `configuration.forSAM`: the SAM configuration written before planning.
+    /// With `configuration.sam.enabled`: the SAM configuration written before planning.
     public let samReady: SAMReadyConfiguration?
     /// The template's path, as found (see `BuildConfiguration.templatePath`).
     public let templatePath: String
-    /// With `configuration.resume`: the run continued and the recorded options taken from it (then
+    /// With `configuration.resume.enabled`: the run continued and the recorded options taken from it (then
     /// `configuration` is the resumed one); `nil` without `resume`, or when there is no unfinished run.
     public let resumption: Resumption?
 
@@ -46,24 +46,24 @@ public struct BuildSession: Sendable {
         let path: String
         let template: Template
         do {
-            path = try TemplateLoader.locate(configuration.templatePath)
+            path = try TemplateLoader.locate(configuration.template.path)
             template = try await TemplateLoader(
-                overrides: configuration.parameterOverrides, limits: configuration.templateLimits,
-                languageExtensions: configuration.languageExtensions
+                overrides: configuration.template.parameterOverrides, limits: configuration.template.limits,
+                languageExtensions: configuration.template.languageExtensions
             ).load(path)
         } catch let error as TemplateError {
             throw BuildSessionError(
                 .template, error.description,
                 remedy: error.code == .fileNotFound
-                    ? nil : .editTemplate(error.location?.file ?? configuration.templatePath ?? ""),
+                    ? nil : .editTemplate(error.location?.file ?? configuration.template.path ?? ""),
                 cause: error)
         }
         let options = PlanOptions(
-            architectures: configuration.architectures, invokeImages: configuration.invokeImages,
-            functions: configuration.functions)
+            architectures: configuration.images.architectures, invokeImages: configuration.images.invokeImages,
+            functions: configuration.images.functions)
         var planned =
             configuration.effectiveEngine == .oci ? Self.skippingDockerBuiltImages(template, path: path) : template
-        if configuration.forSAM {
+        if configuration.sam.enabled {
             let ready = try await Self.writeSAMConfiguration(for: template, configuration: configuration)
             samReady = ready
             planned = try await Self.loadDerived(ready, configuration: configuration)
@@ -75,7 +75,7 @@ public struct BuildSession: Sendable {
         }
         do {
             let whole = try Planner(options: options).plan(planned)
-            if let shard = configuration.shard {
+            if let shard = configuration.images.shard {
                 let part = whole.restricted(to: shard)
                 plan = part
                 shardNote =
@@ -90,7 +90,7 @@ public struct BuildSession: Sendable {
         // The journal, the run and the messages stay those of the user's template.
         // Warnings too: at the lines of the user's template, not of the derived one (a missing CodeUri
         // directory is missing in both).
-        if configuration.forSAM {
+        if configuration.sam.enabled {
             plan.template = template.path
             plan.warnings = template.warnings.map(\.description)
         }
@@ -123,10 +123,11 @@ public struct BuildSession: Sendable {
         let absoluteTemplate = URL(fileURLWithPath: plan.template).standardizedFileURL.path
         let journal = try await openJournal()
         var options = RecordedRunOptions(
-            arch: configuration.architectures?.map(\.rawValue) ?? [], functions: configuration.functions,
-            jobs: configuration.jobs, downloadJobs: configuration.downloadJobs, pull: configuration.pull,
-            force: configuration.force, engine: setup.engine.description, forSAM: configuration.forSAM)
-        if configuration.resume {
+            arch: configuration.images.architectures?.map(\.rawValue) ?? [], functions: configuration.images.functions,
+            jobs: configuration.limits.jobs, downloadJobs: configuration.limits.downloadJobs,
+            pull: configuration.images.pull,
+            force: configuration.images.force, engine: setup.engine.description, forSAM: configuration.sam.enabled)
+        if configuration.resume.enabled {
             // Everything the earlier run finished is found up to date (its image still exists with the
             // same content key) and is not done again; the rest runs.
             do {
@@ -151,7 +152,7 @@ public struct BuildSession: Sendable {
         let work = scratch.path
 
         var buildOptions = BuildOptions(
-            pull: configuration.pull, forceRebuild: configuration.force, workDirectory: work,
+            pull: configuration.images.pull, forceRebuild: configuration.images.force, workDirectory: work,
             prewarmVersion: configuration.prewarmVersion)
         buildOptions.localBases = setup.localBases
         buildOptions.templateBringsBases = plan.settings.baseImages != nil
@@ -170,8 +171,8 @@ public struct BuildSession: Sendable {
             prewarmVersion: configuration.prewarmVersion,
             scheduler: Scheduler(
                 options: SchedulerOptions(
-                    jobs: configuration.jobs, downloadJobs: configuration.downloadJobs,
-                    retries: configuration.retries, failFast: configuration.failFast)))
+                    jobs: configuration.limits.jobs, downloadJobs: configuration.limits.downloadJobs,
+                    retries: configuration.limits.retries, failFast: configuration.limits.failFast)))
         let run: BuildRun.Report
         do {
             run = try await buildRun.run(executor: executor, journal: journal) { events(.node($0)) }
@@ -192,7 +193,8 @@ public struct BuildSession: Sendable {
 
     /// Settings that cannot be used together.
     func validate() throws {
-        guard configuration.jobs >= 1, configuration.downloadJobs >= 1, configuration.retries >= 0 else {
+        guard configuration.limits.jobs >= 1, configuration.limits.downloadJobs >= 1, configuration.limits.retries >= 0
+        else {
             throw BuildSessionError(
                 .configuration, "jobs and downloadJobs must be at least 1, and retries cannot be negative")
         }
@@ -206,8 +208,8 @@ public struct BuildSession: Sendable {
     /// The emulator of every architecture of the plan, checked before anything is built.
     func locateEmulators() throws -> EmulatorLocator {
         let emulators = EmulatorLocator(
-            directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
-            directorySource: configuration.emulatorDirectory != nil
+            directory: configuration.inputs.emulatorDirectory ?? plan.settings.emulatorDirectory,
+            directorySource: configuration.inputs.emulatorDirectory != nil
                 ? Setting.emulatorDirectory.mention : "the template's Metadata.Prewarm.EmulatorDirectory",
             environment: configuration.environment)
         do {

@@ -121,8 +121,8 @@ struct DoctorCommand: AsyncParsableCommand {
 
     private func checkEmulators(_ report: inout DoctorReport, plan: Plan, _ configuration: BuildConfiguration) {
         let emulators = EmulatorLocator(
-            directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
-            directorySource: configuration.emulatorDirectory != nil
+            directory: configuration.inputs.emulatorDirectory ?? plan.settings.emulatorDirectory,
+            directorySource: configuration.inputs.emulatorDirectory != nil
                 ? Setting.emulatorDirectory.mention : "the template's Metadata.Prewarm.EmulatorDirectory",
             environment: configuration.environment)
         for architecture in [Architecture.x86_64, .arm64] {
@@ -182,7 +182,7 @@ struct DoctorCommand: AsyncParsableCommand {
             report.fail("layer cache", "\(directory): \(problem); pass --layer-cache-basedir")
             return
         }
-        let store = LayerStore(baseDirectory: directory, maxExpandedSize: configuration.maxLayerSize)
+        let store = LayerStore(baseDirectory: directory, maxExpandedSize: configuration.inputs.maxLayerSize)
         let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
         report.pass("layer cache", "\(directory) is writable; \(verified.count) layer(s) by ARN cached")
         guard let first = missing.first else { return }

@@ -119,15 +119,15 @@ struct BuildCommand: AsyncParsableCommand {
     func configuration() throws -> BuildConfiguration {
         var configuration = try inputs.configuration()
         forSAM.apply(to: &configuration)
-        if let jobs { configuration.jobs = jobs }
-        if let downloadJobs { configuration.downloadJobs = downloadJobs }
-        configuration.retries = retries
-        configuration.failFast = failFast
-        configuration.force = forceImageBuild
-        configuration.resume = resume
+        if let jobs { configuration.limits.jobs = jobs }
+        if let downloadJobs { configuration.limits.downloadJobs = downloadJobs }
+        configuration.limits.retries = retries
+        configuration.limits.failFast = failFast
+        configuration.images.force = forceImageBuild
+        configuration.resume.enabled = resume
         // --resume continues with the interrupted run's options; flags given again win.
-        configuration.resumeOverrides = explicitOptions
-        configuration.shard = shard
+        configuration.resume.overrides = explicitOptions
+        configuration.images.shard = shard
         return configuration
     }
 
