@@ -8,10 +8,11 @@ import PrewarmTemplate
 /// One build of a template's images, made from a `BuildConfiguration`: what `prewarm build` does, for
 /// any Swift program.
 ///
-/// Making a session reads and plans the template. `run(events:)` then checks that the emulators are
-/// there, chooses and sets up the engine (loading the template's base images, opening the OCI store and
-/// the registries), resolves AWS credentials when layers by ARN must be downloaded, opens the journal
-/// (finding the run to resume), runs the graph, and pushes or loads the images as configured. It prints
+/// Making a session resolves `resume` (the run to continue, and the recorded options it is continued
+/// with, which decide the plan: see `resumption`), then reads and plans the template. `run(events:)` then
+/// checks that the emulators are there, chooses and sets up the engine (loading the template's base images,
+/// opening the OCI store and the registries), resolves AWS credentials when layers by ARN must be
+/// downloaded, opens the journal, runs the graph, and pushes or loads the images as configured. It prints
 /// nothing: it tells what it does through `BuildEvent`s, and returns a `BuildReport`.
 ///
 /// ```swift

@@ -114,8 +114,9 @@ public enum NodeOutcome: Sendable {
 public enum SchedulerEvent: Sendable {
     /// Attempt `attempt` (from 1) of the node begins.
     case started(BuildGraph.Node, attempt: Int)
-    /// Attempt `attempt` failed with the transient `error`; attempt `attempt + 1` starts after `delay`.
-    case retrying(BuildGraph.Node, attempt: Int, error: String, delay: Duration)
+    /// Attempt `attempt` failed with the transient `error` (kept as thrown, for the edge to render);
+    /// attempt `attempt + 1` starts after `delay`.
+    case retrying(BuildGraph.Node, attempt: Int, error: any Error & Sendable, delay: Duration)
     case finished(BuildGraph.Node, NodeOutcome, duration: Duration)
 }
 
@@ -223,7 +224,7 @@ package struct Scheduler: Sendable {
             let result = try await options.retry.run(
                 retryingWhen: executor.isTransient,
                 willRetry: { attempt, error, delay in
-                    events(.retrying(node, attempt: attempt, error: "\(error)", delay: delay))
+                    events(.retrying(node, attempt: attempt, error: error, delay: delay))
                 }
             ) { attempt in
                 if Task.isCancelled { throw CancellationError() }

@@ -102,7 +102,7 @@ final class ProgressReporter: Sendable {
         case .started(let node, let attempt):
             live.started(node, attempt: attempt, at: .now)
         case .retrying(let node, let attempt, let error, let delay):
-            let error = SettingFlags.render(error)
+            let error = SettingFlags.render("\(error)")
             lines.append(
                 live.fit(
                     live.paint("↻", "skipped") + " \(live.label(node)): attempt \(attempt) failed: \(error); "
@@ -120,7 +120,7 @@ final class ProgressReporter: Sendable {
         case .started(let node, let attempt):
             if attempt > 1 { emit("          retry   \(node.id) (attempt \(attempt))") }
         case .retrying(let node, let attempt, let error, let delay):
-            let error = SettingFlags.render(error)
+            let error = SettingFlags.render("\(error)")
             emit(
                 "          wait    \(node.id): attempt \(attempt) failed: \(error); "
                     + "retrying in \(String(format: "%.1fs", delay.seconds))")
@@ -147,7 +147,7 @@ final class ProgressReporter: Sendable {
             return JSONText.line(
                 ProgressLine(
                     event: "retrying", node: node.id, kind: node.kind.rawValue, attempt: attempt,
-                    error: SettingFlags.render(error), seconds: delay.seconds))
+                    error: SettingFlags.render("\(error)"), seconds: delay.seconds))
         case .finished(let node, let outcome, let duration):
             let (word, output, error) = OutcomeWord.of(outcome)
             return JSONText.line(
