@@ -50,7 +50,7 @@ extension BuildSession {
     }
 
     /// Says, as one note, how many functions' images `sam local` will build anyway and why, and with
-    /// `forSAM` the command line to use and what could not be carried over.
+    /// `sam.enabled` the command line to use and what could not be carried over.
     func reportSAMBuilds(events: @Sendable (BuildEvent) -> Void) {
         // One line, however many functions: `prewarm plan` names them. With --for-sam no template layer is
         // left; Image functions without a Runtime still build, from cache.

@@ -174,7 +174,7 @@ public struct BuildSession: Sendable {
                 options: SchedulerOptions(
                     jobs: configuration.limits.jobs, downloadJobs: configuration.limits.downloadJobs,
                     retries: configuration.limits.retries, failFast: configuration.limits.failFast)))
-        let run: BuildRun.Report
+        let run: RunReport
         do {
             run = try await buildRun.run(executor: executor, journal: journal) { events(.node($0)) }
         } catch let error as JournalError {
