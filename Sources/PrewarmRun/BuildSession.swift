@@ -27,7 +27,7 @@ public struct BuildSession: Sendable {
     private let shardNote: String?
     /// With `configuration.sam.enabled`: the SAM configuration written before planning.
     public let samReady: SAMReadyConfiguration?
-    /// The template's path, as found (see `BuildConfiguration.templatePath`).
+    /// The template's path, as found (see `BuildConfiguration.template.path`).
     public let templatePath: String
     /// With `configuration.resume.enabled`: the run continued and the recorded options taken from it (then
     /// `configuration` is the resumed one); `nil` without `resume`, or when there is no unfinished run.
