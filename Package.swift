@@ -167,7 +167,8 @@ let package = Package(
         ),
         // A test helper: a separate process that uses a journal as prewarm does, so that tests can
         // race several processes on one journal file.
-        .executableTarget(name: "JournalRacer", dependencies: ["PrewarmJournal"], path: "Tests/JournalRacer"),
+        .executableTarget(
+            name: "JournalRacer", dependencies: ["PrewarmJournal", "PrewarmSupport"], path: "Tests/JournalRacer"),
         // Benchmarks/layer-download/run.sh: downloads a layer zip with LayerStore, to compare with curl.
         .executableTarget(
             name: "LayerFetchBench",

@@ -33,6 +33,8 @@ public struct ArchiveError: PrewarmError {
     public var text: Message
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
+    /// Whether the underlying error says the file system written to is full (see `OutOfSpaceError`).
+    public var isOutOfSpace: Bool
     /// For `.layerTooLarge` past the extraction limit: that limit, in bytes (the input is
     /// ``ArchiveInput/maxExpandedSize``).
     public var limit: Int64?
@@ -42,6 +44,7 @@ public struct ArchiveError: PrewarmError {
         self.code = code
         self.text = text
         self.cause = cause.map(describeSystemError)
+        self.isOutOfSpace = cause?.ranOutOfSpace ?? false
         self.limit = limit
     }
 }

@@ -55,6 +55,8 @@ public struct EngineError: PrewarmError, TransientError {
     public var text: Message
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
+    /// Whether the underlying error says the file system written to is full (see `OutOfSpaceError`).
+    public var isOutOfSpace: Bool
     /// Whether doing the same work again may succeed, and nothing has retried it yet; `false` unless
     /// the thrower says so.
     public var isTransient: Bool
@@ -65,6 +67,7 @@ public struct EngineError: PrewarmError, TransientError {
         self.code = code
         self.text = text
         self.cause = cause.map(describeSystemError)
+        self.isOutOfSpace = cause?.ranOutOfSpace ?? false
         self.isTransient = transient
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 
 extension Journal {
     /// Records the nodes run `run` plans to do, as ``NodeState/pending``, keeping their order.
@@ -18,7 +19,7 @@ extension Journal {
                         INSERT INTO nodes (run_id, node_id, kind, content_key, state) VALUES (?, ?, ?, ?, 'pending')
                         ON CONFLICT (run_id, node_id) DO NOTHING
                         """,
-                        [run.rawValue, node.id, node.kind.rawValue, node.contentKey])
+                        [run.rawValue, node.id.rawValue, node.kind.rawValue, node.contentKey])
                 }
             }
         }
@@ -33,7 +34,7 @@ extension Journal {
     ///
     /// - Throws: ``JournalError`` with code ``JournalError/Code/notFound`` when the run has no such
     ///   node, or when the write fails.
-    public func startNode(_ nodeID: String, in run: RunID) throws {
+    public func startNode(_ nodeID: NodeID, in run: RunID) throws {
         let startedAt = now()
         try performing("record the start of \(nodeID) in run \(run)") {
             try connection.writeTransaction {
@@ -43,7 +44,7 @@ extension Journal {
                         duration = NULL, output_digest = NULL, output_name = NULL, error_message = NULL
                     WHERE run_id = ? AND node_id = ?
                     """,
-                    [startedAt, run.rawValue, nodeID])
+                    [startedAt, run.rawValue, nodeID.rawValue])
                 guard connection.changes == 1 else { throw nodeNotFound(nodeID, in: run) }
             }
         }
@@ -58,7 +59,7 @@ extension Journal {
     ///
     /// - Throws: ``JournalError`` with code ``JournalError/Code/notFound`` when the run has no such
     ///   node, or when the write fails.
-    public func finishNode(_ nodeID: String, in run: RunID, result: NodeResult) throws {
+    public func finishNode(_ nodeID: NodeID, in run: RunID, result: NodeResult) throws {
         let endedAt = now()
         let output: NodeOutput?
         let message: String?
@@ -76,7 +77,10 @@ extension Journal {
                         output_name = ?4, error_message = ?5
                     WHERE run_id = ?6 AND node_id = ?7
                     """,
-                    [result.state.rawValue, endedAt, output?.digest, output?.name, message, run.rawValue, nodeID])
+                    [
+                        result.state.rawValue, endedAt, output?.digest, output?.name, message, run.rawValue,
+                        nodeID.rawValue,
+                    ])
                 guard connection.changes == 1 else { throw nodeNotFound(nodeID, in: run) }
                 try connection.execute(
                     """
@@ -84,7 +88,7 @@ extension Journal {
                     WHERE content_key = (SELECT content_key FROM nodes WHERE run_id = ?1 AND node_id = ?2)
                         AND run_id = ?1 AND pid = ?3
                     """,
-                    [run.rawValue, nodeID, identity.processID])
+                    [run.rawValue, nodeID.rawValue, identity.processID])
             }
         }
     }
@@ -92,13 +96,13 @@ extension Journal {
     /// Node `nodeID` of run `run`; `nil` when the run has no such node.
     ///
     /// A node recorded as running in a run whose process is dead reads as ``NodeState/interrupted``.
-    public func node(_ nodeID: String, in run: RunID) throws -> NodeRecord? {
+    public func node(_ nodeID: NodeID, in run: RunID) throws -> NodeRecord? {
         try performing("read \(nodeID) of run \(run)") {
             try connection.readTransaction {
                 guard
                     var node = try connection.queryFirst(
                         "SELECT \(Journal.nodeColumns) FROM nodes WHERE run_id = ? AND node_id = ?",
-                        [run.rawValue, nodeID], row: nodeRecord)
+                        [run.rawValue, nodeID.rawValue], row: nodeRecord)
                 else { return nil }
                 if node.state == .running, try isInterrupted(run) { node.state = .interrupted }
                 return node
@@ -132,7 +136,7 @@ extension Journal {
     /// The node in `row` (of ``nodeColumns``), as recorded.
     func nodeRecord(_ row: SQLRow) throws -> NodeRecord {
         let runID = RunID(rawValue: try row.int64(0))
-        let nodeID = try row.text(1)
+        let nodeID = NodeID(try row.text(1))
         let kindText = try row.text(2)
         let stateText = try row.text(4)
         guard let kind = NodeKind(rawValue: kindText), let state = NodeState(rawValue: stateText) else {
@@ -154,7 +158,7 @@ extension Journal {
         return record?.outcome == .interrupted
     }
 
-    func nodeNotFound(_ nodeID: String, in run: RunID) -> JournalError {
+    func nodeNotFound(_ nodeID: NodeID, in run: RunID) -> JournalError {
         JournalError(.notFound, "node \(nodeID) of run \(run) is not in journal \(path)")
     }
 }

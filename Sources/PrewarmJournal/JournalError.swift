@@ -55,6 +55,11 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+extension JournalError: OutOfSpaceError {
+    /// Whether the file system holding the journal is full (code ``Code/diskFull``).
+    public var isOutOfSpace: Bool { code == .diskFull }
+}
+
 extension JournalError {
     /// The error for a SQLite failure while doing `action` (“record the end of run 3”) on the
     /// journal at `path`.

@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 
 /// What a node of the build graph produces.
 public enum NodeKind: String, Sendable, Hashable, CaseIterable {
@@ -29,12 +30,12 @@ public enum NodeState: String, Sendable, Hashable, CaseIterable {
 /// A node of the build graph, as a run records it before starting any work.
 public struct PlannedNode: Sendable, Hashable {
     /// The node's id in the graph, such as `image:samcli/lambda-python:3.12-x86_64-abc`.
-    public var id: String
+    public var id: NodeID
     public var kind: NodeKind
     /// The hash of everything that decides the node's output.
     public var contentKey: String
 
-    public init(id: String, kind: NodeKind, contentKey: String) {
+    public init(id: NodeID, kind: NodeKind, contentKey: String) {
         self.id = id
         self.kind = kind
         self.contentKey = contentKey
@@ -81,7 +82,7 @@ public struct NodeRecord: Sendable, Hashable {
     /// The run the node belongs to.
     public var runID: RunID
     /// The node's id in the graph, such as `image:samcli/lambda-python:3.12-x86_64-abc`.
-    public var nodeID: String
+    public var nodeID: NodeID
     public var kind: NodeKind
     /// The hash of everything that decides the node's output.
     public var contentKey: String
@@ -104,7 +105,7 @@ public struct NodeRecord: Sendable, Hashable {
     public var errorMessage: String?
 
     public init(
-        runID: RunID, nodeID: String, kind: NodeKind, contentKey: String, state: NodeState, attempts: Int,
+        runID: RunID, nodeID: NodeID, kind: NodeKind, contentKey: String, state: NodeState, attempts: Int,
         startedAt: Date?, endedAt: Date?, duration: Duration?, output: NodeOutput?, errorMessage: String?
     ) {
         self.runID = runID

@@ -42,10 +42,13 @@ public struct RegistryError: PrewarmError {
     public var text: Message
     /// What the system said, when an underlying error caused this one.
     public var cause: String?
+    /// Whether the underlying error says the file system written to is full (see `OutOfSpaceError`).
+    public var isOutOfSpace: Bool
 
     public init(_ code: Code, _ text: Message, cause: (any Error)? = nil) {
         self.code = code
         self.text = text
         self.cause = cause.map(describeSystemError)
+        self.isOutOfSpace = cause?.ranOutOfSpace ?? false
     }
 }

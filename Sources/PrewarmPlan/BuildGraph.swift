@@ -32,13 +32,13 @@ public struct BuildGraph: Sendable {
     /// One unit of work.
     public struct Node: Sendable, Hashable, Identifiable {
         /// Stable across runs for the same template: `layer:…`, `base:…`, `image:…`.
-        public var id: String
+        public var id: NodeID
         public var kind: Kind
         /// The nodes that must be done before this one, by ID.
-        public var needs: [String]
+        public var needs: [NodeID]
         public var payload: Payload
 
-        public init(id: String, kind: Kind, needs: [String], payload: Payload) {
+        public init(id: NodeID, kind: Kind, needs: [NodeID], payload: Payload) {
             self.id = id
             self.kind = kind
             self.needs = needs
@@ -47,12 +47,12 @@ public struct BuildGraph: Sendable {
     }
 
     public private(set) var nodes: [Node] = []
-    private var positions: [String: Int] = [:]
+    private var positions: [NodeID: Int] = [:]
 
     public init() {}
 
     /// The node with `id`, or `nil` when the graph has none.
-    public func node(_ id: String) -> Node? {
+    public func node(_ id: NodeID) -> Node? {
         positions[id].map { nodes[$0] }
     }
 
@@ -69,8 +69,8 @@ public struct BuildGraph: Sendable {
 
     /// The ID of the node that makes the base image `reference` available for `architecture`:
     /// `base:<reference>@<platform>`.
-    public static func baseNodeID(reference: String, architecture: Architecture) -> String {
-        "base:\(reference)@\(architecture.platform)"
+    public static func baseNodeID(reference: String, architecture: Architecture) -> NodeID {
+        NodeID("base:\(reference)@\(architecture.platform)")
     }
 
     /// How many nodes of each kind.
@@ -87,7 +87,7 @@ public struct PlannedImage: Sendable, Hashable {
     public var baseImage: String
     /// The graph node that makes `baseImage` available for `architecture`; one of the image
     /// node's needs, whose result is the base image's ID.
-    public var baseNodeID: String
+    public var baseNodeID: NodeID
     public var architecture: Architecture
     /// The layers in the order they are applied (later ones overwrite earlier ones).
     public var layers: [PlannedLayer]
@@ -100,7 +100,7 @@ public struct PlannedImage: Sendable, Hashable {
     /// - Parameter baseNodeID: the node that provides the base; by default the ID the planner
     ///   gives it, `BuildGraph.baseNodeID(reference:architecture:)`.
     public init(
-        name: String, baseImage: String, baseNodeID: String? = nil, architecture: Architecture,
+        name: String, baseImage: String, baseNodeID: NodeID? = nil, architecture: Architecture,
         layers: [PlannedLayer], contentKey: String
     ) {
         self.name = name

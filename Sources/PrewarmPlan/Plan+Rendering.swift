@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 import PrewarmTemplate
 
 /// The version of every JSON document prewarm prints (`schemaVersion`), written in this one place: it
@@ -21,7 +22,7 @@ extension Plan {
         if let shards {
             let split = ShardSplit(graph, count: shards)
             for index in document.functions.indices {
-                document.functions[index].shard = split.shard(of: document.functions[index].node)
+                document.functions[index].shard = split.shard(of: NodeID(document.functions[index].node))
             }
             document.shards = (1...split.count).map { index in
                 JSONPlan.ShardSummary(
@@ -53,15 +54,15 @@ extension Plan {
                 (shape, label) = ("cylinder", "\(reference)\n\(architecture.platform)")
             case .image(let image): (shape, label) = ("box", image.name)
             }
-            lines.append("  \(quoted(node.id)) [shape=\(shape), label=\(quoted(label))];")
-            for need in node.needs { lines.append("  \(quoted(need)) -> \(quoted(node.id));") }
+            lines.append("  \(quoted(node.id.rawValue)) [shape=\(shape), label=\(quoted(label))];")
+            for need in node.needs { lines.append("  \(quoted(need.rawValue)) -> \(quoted(node.id.rawValue));") }
         }
         for function in functions {
             let id = "function:\(function.name)@\(function.architecture)"
             lines.append(
                 "  \(quoted(id)) [shape=ellipse, style=dashed, label=\(quoted("\(function.name)\n\(function.architecture)"))];"
             )
-            lines.append("  \(quoted(function.nodeID)) -> \(quoted(id)) [style=dashed];")
+            lines.append("  \(quoted(function.nodeID.rawValue)) -> \(quoted(id)) [style=dashed];")
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
@@ -182,7 +183,7 @@ private struct JSONPlan: Encodable {
             Function(
                 name: $0.name, architecture: $0.architecture.rawValue, packageType: $0.packageType.rawValue,
                 runtime: $0.runtime, baseImage: $0.baseImage, image: $0.image, layers: $0.layers.map(\.name),
-                contentKey: $0.contentKey, node: $0.nodeID,
+                contentKey: $0.contentKey, node: $0.nodeID.rawValue,
                 samBuildsOnInvoke: $0.samBuildsOnInvoke.map {
                     Function.SAMBuild(reason: $0.code.rawValue, message: $0.message)
                 })
@@ -196,7 +197,7 @@ private struct JSONPlan: Encodable {
         warnings = plan.warnings
         graph = Graph(
             nodes: plan.graph.nodes.map { node in
-                var entry = Node(id: node.id, kind: node.kind.rawValue, needs: node.needs)
+                var entry = Node(id: node.id.rawValue, kind: node.kind.rawValue, needs: node.needs.map(\.rawValue))
                 switch node.payload {
                 case .layer(.arn(let arn)): entry.arn = arn.text
                 case .layer(.local(let path)): entry.path = path
@@ -207,7 +208,7 @@ private struct JSONPlan: Encodable {
                     entry.image = image.name
                     entry.platform = image.architecture.platform
                     entry.contentKey = image.contentKey
-                    entry.base = image.baseNodeID
+                    entry.base = image.baseNodeID.rawValue
                 }
                 return entry
             })

@@ -1,3 +1,4 @@
+import PrewarmSupport
 import PrewarmTemplate
 
 /// A layer of a planned function: the name SAM CLI gives it and where its content is.
@@ -6,9 +7,9 @@ public struct PlannedLayer: Sendable, Hashable {
     public var name: String
     public var source: BuildGraph.LayerSource
     /// The graph node that provides it.
-    public var nodeID: String
+    public var nodeID: NodeID
 
-    public init(name: String, source: BuildGraph.LayerSource, nodeID: String) {
+    public init(name: String, source: BuildGraph.LayerSource, nodeID: NodeID) {
         self.name = name
         self.source = source
         self.nodeID = nodeID
@@ -27,7 +28,7 @@ public struct PlannedFunction: Sendable, Hashable {
     public var layers: [PlannedLayer]
     public var contentKey: String
     /// The graph node that builds `image`.
-    public var nodeID: String
+    public var nodeID: NodeID
 }
 
 /// A function (or nested stack, or layer) that could not be planned, and why.

@@ -135,7 +135,7 @@ public struct Planner: Sendable {
         for layer in layers {
             graph.insert(BuildGraph.Node(id: layer.nodeID, kind: .layer, needs: [], payload: .layer(layer.source)))
         }
-        let imageID = "image:\(imageName)"
+        let imageID = NodeID("image:\(imageName)")
         var image = PlannedImage(
             name: imageName, baseImage: baseImage, baseNodeID: baseID, architecture: architecture, layers: layers,
             contentKey: key)
@@ -220,13 +220,14 @@ public struct Planner: Sendable {
         case .arn(let text, let location):
             do {
                 let arn = try LayerARN(layer: text)
-                return PlannedLayer(name: arn.samName, source: .arn(arn), nodeID: "layer:\(arn.text)")
+                return PlannedLayer(name: arn.samName, source: .arn(arn), nodeID: NodeID("layer:\(arn.text)"))
             } catch {
                 throw Failure(error: error, location: location)
             }
         case .template(let layer):
             return PlannedLayer(
-                name: layer.logicalID, source: .local(path: layer.contentPath), nodeID: "layer:\(layer.contentPath)")
+                name: layer.logicalID, source: .local(path: layer.contentPath),
+                nodeID: NodeID("layer:\(layer.contentPath)"))
         }
     }
 
@@ -237,8 +238,8 @@ public struct Planner: Sendable {
             ?? options.invokeImages.last { $0.function == nil }?.image
     }
 
-    private static func unique(_ ids: [String]) -> [String] {
-        var seen: Set<String> = []
+    private static func unique(_ ids: [NodeID]) -> [NodeID] {
+        var seen: Set<NodeID> = []
         return ids.filter { seen.insert($0).inserted }
     }
 }

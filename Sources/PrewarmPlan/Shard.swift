@@ -1,3 +1,5 @@
+import PrewarmSupport
+
 /// One of N parts of a plan's images, so that N machines (a CI matrix) split one template between them.
 ///
 /// The images are split by affinity (``ShardSplit``): images that share layers and bases tend to land in
@@ -79,7 +81,7 @@ public struct ShardSplit: Sendable {
             }
             let unique = Array(Set(dependencies)).sorted()
             for dependency in unique { users[dependency, default: 0] += 1 }
-            needs.append((node.id, unique))
+            needs.append((node.id.rawValue, unique))
         }
         // Images grouped by their most shared layer (bases only when there is no layer), then by name.
         func primary(_ dependencies: [String]) -> String {
@@ -271,8 +273,8 @@ public struct ShardSplit: Sendable {
     }
 
     /// The shard of the image node `nodeID`; `nil` for a node that is not an image of the graph.
-    public func shard(of nodeID: String) -> Int? {
-        shards[nodeID]
+    public func shard(of nodeID: NodeID) -> Int? {
+        shards[nodeID.rawValue]
     }
 }
 
@@ -281,7 +283,7 @@ extension BuildGraph {
     /// (topological) order.
     public func restricted(to shard: Shard) -> BuildGraph {
         let split = ShardSplit(self, count: shard.count)
-        var kept: Set<String> = []
+        var kept: Set<NodeID> = []
         for node in nodes.reversed() {
             if node.kind == .image {
                 guard split.shard(of: node.id) == shard.index else { continue }

@@ -1,5 +1,6 @@
 import PrewarmJournal
 import PrewarmPlan
+import PrewarmSupport
 
 /// What a `BuildSession` tells as it goes, in this order: the engine, notes about setting it up, the
 /// plan, the layers to download, the run it resumes, every node's events, the end of the build, then
@@ -15,6 +16,10 @@ public enum BuildEvent: Sendable {
     /// Layers by ARN the cache does not hold: how many, the first one's name, where the AWS credentials come
     /// from, and the cache they go into.
     case layerDownloads(count: Int, first: String, credentialSource: String, cacheDirectory: String)
+    /// `resume` continues this run with the options it recorded (`taken`, those that differ from the ones
+    /// asked for) but for `overridden` (`BuildConfiguration.resumeOverrides`). First of all, when either is
+    /// not empty.
+    case resumedOptions(RunID, taken: [BuildSession.ResumedOption], overridden: [BuildSession.ResumedOption])
     /// `resume` found this unfinished run: what it verified is kept, the rest is done.
     case resuming(RunID, outcome: RunOutcome)
     /// `resume` found no unfinished run: the latest one succeeded, and it is checked that all is still there.
@@ -22,17 +27,17 @@ public enum BuildEvent: Sendable {
     /// A node started, is retried, or finished.
     case node(SchedulerEvent)
     /// A line of an engine's build output for a node.
-    case output(node: String, line: String)
+    case output(node: NodeID, line: String)
     /// Building a node found a blob of the OCI store damaged (it no longer hashed to its name) and wrote it
     /// again: the node, the blob's digest, the store's directory.
-    case rewroteDamagedBlob(node: String, blob: String, store: String)
+    case rewroteDamagedBlob(node: NodeID, blob: String, store: String)
     /// Something the reader must know about a node that still succeeded, on one line: a base image whose
     /// pull failed, used as the engine already has it.
-    case warning(node: String, message: String)
+    case warning(node: NodeID, message: String)
     /// The scheduler is done: the run as recorded (pushing and loading come after).
-    case built(BuildRun.Report)
+    case built(RunReport)
     /// An image (or index) pushed to the `push` repository.
-    case pushed(ImagePublisher.Pushed)
+    case pushed(PushedImage)
     /// Images of the OCI store loaded into a Docker engine (`load`).
     case loaded(count: Int, engine: String)
 }
@@ -65,11 +70,17 @@ public struct BuildReport: Sendable {
     /// The function images that were built or found up to date, by name, sorted.
     public var images: [String]
     /// What was pushed to `push`; empty without it.
-    public var pushed: [ImagePublisher.Pushed]
+    public var pushed: [PushedImage]
     /// The Docker engine the images were loaded into (`load`); `nil` when they were not.
     public var loadedInto: String?
     /// Journal writes that failed (the run went on); empty when all were recorded.
     public var journalProblems: [String]
+
+    /// How every planned function's image ended, in plan order.
+    public var functions: [FunctionResult] { summary.functionResults(of: plan) }
+
+    /// The failed nodes, for the reader (a full disk apart).
+    public var failures: FailureReport { FailureReport(plan: plan, outcomes: summary.outcomes) }
 
     /// Every node built or up to date, every function planned, and the run not interrupted.
     public var succeeded: Bool {

@@ -1,6 +1,7 @@
 import Foundation
 import PrewarmJournal
 import PrewarmPlan
+import PrewarmSupport
 
 /// One `prewarm build`: runs a plan's graph with the scheduler and records the run and every
 /// node in the journal as it goes.
@@ -10,18 +11,18 @@ import PrewarmPlan
 /// are claimed in the journal before they are built, so that two processes sharing the
 /// journal never build the same image at the same time: the second waits for the first and
 /// then finds the image up to date.
-public struct BuildRun: Sendable {
-    public var plan: Plan
+package struct BuildRun: Sendable {
+    package var plan: Plan
     /// The template's path, as the journal identifies runs of one template.
-    public var templatePath: String
+    package var templatePath: String
     /// The options of the run, as JSON, recorded in the journal.
-    public var optionsJSON: String
-    public var prewarmVersion: String
-    public var scheduler: Scheduler
+    package var optionsJSON: String
+    package var prewarmVersion: String
+    package var scheduler: Scheduler
     /// How often a node waits for another process's claim to go.
-    public var claimPollInterval: Duration = .milliseconds(500)
+    package var claimPollInterval: Duration = .milliseconds(500)
 
-    public init(plan: Plan, templatePath: String, optionsJSON: String, prewarmVersion: String, scheduler: Scheduler) {
+    package init(plan: Plan, templatePath: String, optionsJSON: String, prewarmVersion: String, scheduler: Scheduler) {
         self.plan = plan
         self.templatePath = templatePath
         self.optionsJSON = optionsJSON
@@ -29,18 +30,13 @@ public struct BuildRun: Sendable {
         self.scheduler = scheduler
     }
 
-    /// What a run ended with.
-    public struct Report: Sendable {
-        public var runID: RunID
-        public var summary: RunSummary
-        /// Journal writes that failed (the run went on); empty when all were recorded.
-        public var journalProblems: [String]
-    }
+    /// What a run ended with (``RunReport``).
+    package typealias Report = RunReport
 
     /// Runs the graph. Cancelling the calling task interrupts the run (see `Scheduler`).
     ///
     /// - Throws: `JournalError` when the run cannot be recorded at its start.
-    public func run(
+    package func run(
         executor: some NodeExecutor, journal: Journal, events: @escaping @Sendable (SchedulerEvent) -> Void = { _ in }
     ) async throws -> Report {
         let record = try await journal.beginRun(
@@ -85,7 +81,7 @@ public struct BuildRun: Sendable {
         } catch {
             problems.append("\(error)")
         }
-        return Report(runID: runID, summary: summary, journalProblems: problems)
+        return Report(runID: runID, summary: summary, plan: plan, journalProblems: problems)
     }
 
     static func plannedNode(_ node: BuildGraph.Node) -> PlannedNode {
@@ -94,10 +90,10 @@ public struct BuildRun: Sendable {
         switch node.payload {
         case .layer:
             kind = .layer
-            key = node.id
+            key = node.id.rawValue
         case .base:
             kind = .base
-            key = node.id
+            key = node.id.rawValue
         case .image(let image):
             kind = .image
             key = image.contentKey
@@ -114,7 +110,7 @@ public struct BuildRun: Sendable {
         case .succeeded(.built(let artifact)): return .succeeded(NodeOutput(digest: artifact.digest, name: name))
         case .succeeded(.upToDate(let artifact)):
             return .skipped(reused: NodeOutput(digest: artifact.digest, name: name), reason: "up to date")
-        case .failed(let message): return .failed(message: message)
+        case .failed(let error): return .failed(message: "\(error)")
         case .skipped(let reason): return .skipped(reused: nil, reason: reason)
         case .interrupted: return .interrupted
         }
@@ -133,7 +129,7 @@ struct ClaimingExecutor<Inner: NodeExecutor>: NodeExecutor {
         inner.isTransient(error)
     }
 
-    func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
+    func execute(_ node: BuildGraph.Node, inputs: [NodeID: WorkResult], attempt: Int) async throws -> WorkResult {
         guard case .image(let image) = node.payload else {
             return try await inner.execute(node, inputs: inputs, attempt: attempt)
         }

@@ -12,7 +12,8 @@ extension BuildSession {
     func prepareLayers(events: @Sendable (BuildEvent) -> Void) async throws -> LayerFetcher {
         let environment = configuration.environment
         let store = LayerStore(
-            baseDirectory: configuration.resolvedLayerCacheDirectory, maxExpandedSize: configuration.maxLayerSize)
+            baseDirectory: configuration.resolvedLayerCacheDirectory, maxExpandedSize: configuration.inputs.maxLayerSize
+        )
         let (verified, missing) = LayerFetcher.verifiedLayers(
             of: plan.graph, in: store, known: samReady?.installedLayers ?? [:])
         for layer in verified.values.sorted(by: { $0.name < $1.name }) where !layer.verifiedByPrewarm {

@@ -12,39 +12,42 @@ extension BuildSession {
         case architectures, functions, jobs, downloadJobs, pull, force
     }
 
-    /// The run a build with `resume` continues, and the configuration to continue it with.
+    /// The run a build with `resume` continues, and the configuration it continues it with.
     public struct Resumption: Sendable {
         /// The run resumed.
         public var run: RunID
-        /// `configuration` with the recorded options of `run`, but for those given again.
+        /// The configuration asked for, with the recorded options of `run` but for those in
+        /// `BuildConfiguration.resumeOverrides`: the session's `configuration`.
         public var configuration: BuildConfiguration
-        /// The recorded options now in force (those that differ from the defaults), by name.
+        /// The recorded options now in force (those that differ from the ones asked for), by name.
         public var taken: [ResumedOption]
-        /// The options given again, whose new values win over the recorded ones.
+        /// The options given again (`resumeOverrides`), whose new values win over the recorded ones.
         public var overridden: [ResumedOption]
+        /// The images `run` built, by node ID (their image IDs): with `force`, they are not built again
+        /// while they are still there as built.
+        package var builtImages: [NodeID: String]
     }
 
     /// For a configuration with `resume`: the latest unfinished run of its template, and the
     /// configuration that resumes it with that run's recorded options (architectures, functions,
-    /// jobs, pulls, force). Options in `explicit` were given again and keep `configuration`'s values.
+    /// jobs, pulls, force). Options in `resumeOverrides` were given again and keep `configuration`'s values.
     ///
     /// - Returns: `nil` when `resume` is off, or the journal has no unfinished run of the template.
     /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found, `.journal`
     ///   when the journal cannot be read.
-    public static func resumption(
-        of configuration: BuildConfiguration, explicit: Set<ResumedOption>
-    ) async throws -> Resumption? {
-        guard configuration.resume else { return nil }
+    package static func resumption(of configuration: BuildConfiguration) async throws -> Resumption? {
+        guard configuration.resume.enabled else { return nil }
+        let explicit = configuration.resume.overrides
         let template: String
         do {
-            template = try TemplateLoader.locate(configuration.templatePath)
+            template = try TemplateLoader.locate(configuration.template.path)
         } catch let error as TemplateError {
             throw BuildSessionError(.template, error.description, cause: error)
         }
         let path = BuildConfiguration.journalPath(configuration.journalPath, forTemplate: template)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let run: RunRecord?
-        var built: [String: String] = [:]
+        var built: [NodeID: String] = [:]
         do {
             let journal = try await Journal(path: path)
             run = try await journal.latestUnfinishedRun(
@@ -57,10 +60,8 @@ extension BuildSession {
         } catch let error as JournalError {
             throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
         }
-        guard let run, let recorded = try? JSONDecoder().decode(RecordedOptions.self, from: Data(run.optionsJSON.utf8))
-        else { return nil }
+        guard let run, let recorded = RecordedRunOptions(json: run.optionsJSON) else { return nil }
         var resumed = configuration
-        resumed.resumedImages = built
         var taken: [ResumedOption] = []
         func take(_ option: ResumedOption, differs: Bool, _ apply: () -> Void) {
             guard !explicit.contains(option), differs else { return }
@@ -69,32 +70,27 @@ extension BuildSession {
         }
         if let arch = recorded.arch {
             let architectures = arch.compactMap(Architecture.init(name:))
-            take(.architectures, differs: !architectures.isEmpty) { resumed.architectures = architectures }
+            take(.architectures, differs: !architectures.isEmpty) { resumed.images.architectures = architectures }
         }
         if let functions = recorded.functions {
-            take(.functions, differs: !functions.isEmpty) { resumed.functions = functions }
+            take(.functions, differs: !functions.isEmpty) { resumed.images.functions = functions }
         }
-        if let jobs = recorded.jobs { take(.jobs, differs: jobs != configuration.jobs) { resumed.jobs = jobs } }
+        if let jobs = recorded.jobs {
+            take(.jobs, differs: jobs != configuration.limits.jobs) { resumed.limits.jobs = jobs }
+        }
         if let downloadJobs = recorded.downloadJobs {
-            take(.downloadJobs, differs: downloadJobs != configuration.downloadJobs) {
-                resumed.downloadJobs = downloadJobs
+            take(.downloadJobs, differs: downloadJobs != configuration.limits.downloadJobs) {
+                resumed.limits.downloadJobs = downloadJobs
             }
         }
-        if let pull = recorded.pull { take(.pull, differs: pull != configuration.pull) { resumed.pull = pull } }
-        if let force = recorded.force { take(.force, differs: force != configuration.force) { resumed.force = force } }
+        if let pull = recorded.pull {
+            take(.pull, differs: pull != configuration.images.pull) { resumed.images.pull = pull }
+        }
+        if let force = recorded.force {
+            take(.force, differs: force != configuration.images.force) { resumed.images.force = force }
+        }
         return Resumption(
             run: run.id, configuration: resumed, taken: taken,
-            overridden: ResumedOption.allCases.filter(explicit.contains))
-    }
-
-    /// The options as `BuildSession.run` records them (every field optional, for runs recorded by
-    /// other versions).
-    struct RecordedOptions: Decodable {
-        var arch: [String]?
-        var functions: [String]?
-        var jobs: Int?
-        var downloadJobs: Int?
-        var pull: Bool?
-        var force: Bool?
+            overridden: ResumedOption.allCases.filter(explicit.contains), builtImages: built)
     }
 }

@@ -13,20 +13,21 @@ extension BuildSession {
         -> SAMReadyConfiguration
     {
         let store = LayerStore(
-            baseDirectory: configuration.resolvedLayerCacheDirectory, maxExpandedSize: configuration.maxLayerSize)
-        let overrides = configuration.parameterOverrides.values.map { pair in
+            baseDirectory: configuration.resolvedLayerCacheDirectory, maxExpandedSize: configuration.inputs.maxLayerSize
+        )
+        let overrides = configuration.template.parameterOverrides.values.map { pair in
             pair.value.contains(" ") ? "\(pair.name)=\"\(pair.value)\"" : "\(pair.name)=\(pair.value)"
         }
-        let invokeImages = configuration.invokeImages.map { image in
+        let invokeImages = configuration.images.invokeImages.map { image in
             image.function.map { "\($0)=\(image.image)" } ?? image.image
         }
         let parameters = SAMReadyConfiguration.Parameters(
-            carried: configuration.samParameters, parameterOverrides: overrides, invokeImages: invokeImages,
-            skipPullImage: configuration.pull ? configuration.samSkipPullImage : true)
+            carried: configuration.sam.parameters, parameterOverrides: overrides, invokeImages: invokeImages,
+            skipPullImage: configuration.images.pull ? configuration.sam.skipPullImage : true)
         do {
             return try await SAMReadyConfiguration.write(
                 template: template, originalPath: template.path, store: store, parameters: parameters,
-                directory: configuration.samConfigDirectory)
+                directory: configuration.sam.configDirectory)
         } catch let error as any PrewarmError {
             throw BuildSessionError(.configuration, "--for-sam: \(error.message)", cause: error)
         } catch let error as TemplateError {
@@ -39,7 +40,8 @@ extension BuildSession {
         -> Template
     {
         do {
-            return try await TemplateLoader(overrides: configuration.parameterOverrides).load(ready.templatePath)
+            return try await TemplateLoader(overrides: configuration.template.parameterOverrides).load(
+                ready.templatePath)
         } catch let error as TemplateError {
             throw BuildSessionError(
                 .template, "--for-sam: the derived template \(ready.templatePath): \(error.description)",
@@ -48,7 +50,7 @@ extension BuildSession {
     }
 
     /// Says, as one note, how many functions' images `sam local` will build anyway and why, and with
-    /// `forSAM` the command line to use and what could not be carried over.
+    /// `sam.enabled` the command line to use and what could not be carried over.
     func reportSAMBuilds(events: @Sendable (BuildEvent) -> Void) {
         // One line, however many functions: `prewarm plan` names them. With --for-sam no template layer is
         // left; Image functions without a Runtime still build, from cache.

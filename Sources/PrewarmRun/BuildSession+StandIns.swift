@@ -8,15 +8,15 @@ extension BuildSession {
     /// Whether the template brings its own base images (`Metadata.Prewarm.BaseImages`) or, with no
     /// `emulatorDirectory` given, its own emulator (`Metadata.Prewarm.EmulatorDirectory`). Such bases and
     /// emulators may be stand-ins (the quickstart's are), so their images get a store of their own.
-    public var templateSuppliesImages: Bool {
+    package var templateSuppliesImages: Bool {
         plan.settings.baseImages != nil
-            || (configuration.emulatorDirectory == nil && plan.settings.emulatorDirectory != nil)
+            || (configuration.inputs.emulatorDirectory == nil && plan.settings.emulatorDirectory != nil)
     }
 
     /// The OCI store of this build: `ociStore` when given; else, for a template that brings its own
     /// bases or emulator, `.prewarm/oci` in its project directory (beside the journal); else the default,
     /// `$XDG_CACHE_HOME/prewarm/oci` or `~/.cache/prewarm/oci`.
-    public var ociStorePath: String {
+    package var ociStorePath: String {
         guard configuration.engineSelection.ociStore == nil, templateSuppliesImages else {
             return configuration.resolvedOCIStore
         }
@@ -27,14 +27,16 @@ extension BuildSession {
     /// Whether the emulator directory of this build (`emulatorDirectory`, else the template's) holds
     /// ``StandIn/emulatorMarker``.
     var emulatorIsStandIn: Bool {
-        guard let directory = configuration.emulatorDirectory ?? plan.settings.emulatorDirectory else { return false }
+        guard let directory = configuration.inputs.emulatorDirectory ?? plan.settings.emulatorDirectory else {
+            return false
+        }
         return FileManager.default.fileExists(atPath: directory + "/" + StandIn.emulatorMarker)
     }
 
     /// Whether what the template brings is marked a stand-in: its emulator (``emulatorIsStandIn``), or one of
     /// `bases` (its base images, as provided).
     func suppliesStandIns(bases: [EngineImage]) -> Bool {
-        (configuration.emulatorDirectory == nil && emulatorIsStandIn) || bases.contains(where: \.isStandIn)
+        (configuration.inputs.emulatorDirectory == nil && emulatorIsStandIn) || bases.contains(where: \.isStandIn)
     }
 
     /// The line for images built on stand-ins that go, as the user asked, into a Docker engine under the

@@ -8,10 +8,11 @@ import PrewarmTemplate
 /// One build of a template's images, made from a `BuildConfiguration`: what `prewarm build` does, for
 /// any Swift program.
 ///
-/// Making a session reads and plans the template. `run(events:)` then checks that the emulators are
-/// there, chooses and sets up the engine (loading the template's base images, opening the OCI store and
-/// the registries), resolves AWS credentials when layers by ARN must be downloaded, opens the journal
-/// (finding the run to resume), runs the graph, and pushes or loads the images as configured. It prints
+/// Making a session resolves `resume` (the run to continue, and the recorded options it is continued
+/// with, which decide the plan: see `resumption`), then reads and plans the template. `run(events:)` then
+/// checks that the emulators are there, chooses and sets up the engine (loading the template's base images,
+/// opening the OCI store and the registries), resolves AWS credentials when layers by ARN must be
+/// downloaded, opens the journal, runs the graph, and pushes or loads the images as configured. It prints
 /// nothing: it tells what it does through `BuildEvent`s, and returns a `BuildReport`.
 ///
 /// ```swift
@@ -24,40 +25,46 @@ public struct BuildSession: Sendable {
     public private(set) var plan: Plan
     /// With a `shard`: which, and how many of the template's images it has, for the reader.
     private let shardNote: String?
-    /// With `configuration.forSAM`: the SAM configuration written before planning.
+    /// With `configuration.sam.enabled`: the SAM configuration written before planning.
     public let samReady: SAMReadyConfiguration?
-    /// The template's path, as found (see `BuildConfiguration.templatePath`).
+    /// The template's path, as found (see `BuildConfiguration.template.path`).
     public let templatePath: String
+    /// With `configuration.resume.enabled`: the run continued and the recorded options taken from it (then
+    /// `configuration` is the resumed one); `nil` without `resume`, or when there is no unfinished run.
+    public let resumption: Resumption?
 
-    /// Reads the template and plans it.
+    /// Resolves `resume` (the run to continue and its recorded options), then reads the template and plans it.
     ///
     /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found or read at
-    ///   all (its `cause` is the `TemplateError`), `.plan` when `functions` names a function the template
-    ///   does not have (its `cause` is the `PlanError`). A single function that cannot be planned is not an error: it
+    ///   all (its `cause` is the `TemplateError`), `.journal` when `resume` cannot read the journal, `.plan`
+    ///   when `functions` names a function the template does not have (its `cause` is the `PlanError`). A single function that cannot be planned is not an error: it
     ///   is in `plan.errors`, and the others are built.
     public init(_ configuration: BuildConfiguration) async throws {
+        let resumption = try await Self.resumption(of: configuration)
+        let configuration = resumption?.configuration ?? configuration
+        self.resumption = resumption
         self.configuration = configuration
         let path: String
         let template: Template
         do {
-            path = try TemplateLoader.locate(configuration.templatePath)
+            path = try TemplateLoader.locate(configuration.template.path)
             template = try await TemplateLoader(
-                overrides: configuration.parameterOverrides, limits: configuration.templateLimits,
-                languageExtensions: configuration.languageExtensions
+                overrides: configuration.template.parameterOverrides, limits: configuration.template.limits,
+                languageExtensions: configuration.template.languageExtensions
             ).load(path)
         } catch let error as TemplateError {
             throw BuildSessionError(
                 .template, error.description,
                 remedy: error.code == .fileNotFound
-                    ? nil : .editTemplate(error.location?.file ?? configuration.templatePath ?? ""),
+                    ? nil : .editTemplate(error.location?.file ?? configuration.template.path ?? ""),
                 cause: error)
         }
         let options = PlanOptions(
-            architectures: configuration.architectures, invokeImages: configuration.invokeImages,
-            functions: configuration.functions)
+            architectures: configuration.images.architectures, invokeImages: configuration.images.invokeImages,
+            functions: configuration.images.functions)
         var planned =
             configuration.effectiveEngine == .oci ? Self.skippingDockerBuiltImages(template, path: path) : template
-        if configuration.forSAM {
+        if configuration.sam.enabled {
             let ready = try await Self.writeSAMConfiguration(for: template, configuration: configuration)
             samReady = ready
             planned = try await Self.loadDerived(ready, configuration: configuration)
@@ -69,7 +76,7 @@ public struct BuildSession: Sendable {
         }
         do {
             let whole = try Planner(options: options).plan(planned)
-            if let shard = configuration.shard {
+            if let shard = configuration.images.shard {
                 let part = whole.restricted(to: shard)
                 plan = part
                 shardNote =
@@ -84,7 +91,7 @@ public struct BuildSession: Sendable {
         // The journal, the run and the messages stay those of the user's template.
         // Warnings too: at the lines of the user's template, not of the derived one (a missing CodeUri
         // directory is missing in both).
-        if configuration.forSAM {
+        if configuration.sam.enabled {
             plan.template = template.path
             plan.warnings = template.warnings.map(\.description)
         }
@@ -102,6 +109,9 @@ public struct BuildSession: Sendable {
     ///   layer that must be downloaded, an unusable journal or configuration), or, with code `.publish`, when
     ///   the images were built but pushing or loading them failed.
     public func run(events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) async throws -> BuildReport {
+        if let resumption, !resumption.taken.isEmpty || !resumption.overridden.isEmpty {
+            events(.resumedOptions(resumption.run, taken: resumption.taken, overridden: resumption.overridden))
+        }
         try validate()
         let emulators = try locateEmulators()
         let setup = try await makeEngine()
@@ -115,12 +125,12 @@ public struct BuildSession: Sendable {
 
         let absoluteTemplate = URL(fileURLWithPath: plan.template).standardizedFileURL.path
         let journal = try await openJournal()
-        var options = RunOptionsJSON(
-            arch: configuration.architectures?.map(\.rawValue) ?? [], functions: configuration.functions,
-            jobs: configuration.jobs, downloadJobs: configuration.downloadJobs, pull: configuration.pull,
-            force: configuration.force, resumeOf: nil, engine: setup.engine.description,
-            forSAM: configuration.forSAM)
-        if configuration.resume {
+        var options = RecordedRunOptions(
+            arch: configuration.images.architectures?.map(\.rawValue) ?? [], functions: configuration.images.functions,
+            jobs: configuration.limits.jobs, downloadJobs: configuration.limits.downloadJobs,
+            pull: configuration.images.pull,
+            force: configuration.images.force, engine: setup.engine.description, forSAM: configuration.sam.enabled)
+        if configuration.resume.enabled {
             // Everything the earlier run finished is found up to date (its image still exists with the
             // same content key) and is not done again; the rest runs.
             do {
@@ -145,13 +155,13 @@ public struct BuildSession: Sendable {
         let work = scratch.path
 
         var buildOptions = BuildOptions(
-            pull: configuration.pull, forceRebuild: configuration.force, workDirectory: work,
+            pull: configuration.images.pull, forceRebuild: configuration.images.force, workDirectory: work,
             prewarmVersion: configuration.prewarmVersion)
         buildOptions.localBases = setup.localBases
         buildOptions.templateBringsBases = plan.settings.baseImages != nil
         buildOptions.standInEmulator = emulatorIsStandIn
         buildOptions.templatePath = absoluteTemplate
-        buildOptions.resumedImages = configuration.resumedImages
+        buildOptions.resumedImages = resumption?.builtImages ?? [:]
         let executor = EngineExecutor(
             engine: setup.engine, emulators: emulators, options: buildOptions, layers: layers, cache: setup.cache,
             output: { node, line in events(.output(node: node, line: line)) },
@@ -160,13 +170,13 @@ public struct BuildSession: Sendable {
             },
             warning: { node, message in events(.warning(node: node, message: message)) })
         let buildRun = BuildRun(
-            plan: plan, templatePath: absoluteTemplate, optionsJSON: Self.jsonLine(options),
+            plan: plan, templatePath: absoluteTemplate, optionsJSON: options.json,
             prewarmVersion: configuration.prewarmVersion,
             scheduler: Scheduler(
                 options: SchedulerOptions(
-                    jobs: configuration.jobs, downloadJobs: configuration.downloadJobs,
-                    retries: configuration.retries, failFast: configuration.failFast)))
-        let run: BuildRun.Report
+                    jobs: configuration.limits.jobs, downloadJobs: configuration.limits.downloadJobs,
+                    retries: configuration.limits.retries, failFast: configuration.limits.failFast)))
+        let run: RunReport
         do {
             run = try await buildRun.run(executor: executor, journal: journal) { events(.node($0)) }
         } catch let error as JournalError {
@@ -186,7 +196,8 @@ public struct BuildSession: Sendable {
 
     /// Settings that cannot be used together.
     func validate() throws {
-        guard configuration.jobs >= 1, configuration.downloadJobs >= 1, configuration.retries >= 0 else {
+        guard configuration.limits.jobs >= 1, configuration.limits.downloadJobs >= 1, configuration.limits.retries >= 0
+        else {
             throw BuildSessionError(
                 .configuration, "jobs and downloadJobs must be at least 1, and retries cannot be negative")
         }
@@ -203,8 +214,8 @@ public struct BuildSession: Sendable {
     /// The emulator of every architecture of the plan, checked before anything is built.
     func locateEmulators() throws -> EmulatorLocator {
         let emulators = EmulatorLocator(
-            directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
-            directorySource: configuration.emulatorDirectory != nil
+            directory: configuration.inputs.emulatorDirectory ?? plan.settings.emulatorDirectory,
+            directorySource: configuration.inputs.emulatorDirectory != nil
                 ? "\(Setting.emulatorDirectory)" : "the template's Metadata.Prewarm.EmulatorDirectory",
             environment: configuration.environment)
         do {
@@ -236,7 +247,7 @@ public struct BuildSession: Sendable {
     }
 
     /// The function images whose node succeeded, by name, sorted.
-    func builtImages(_ outcomes: [String: NodeOutcome]) -> [String] {
+    func builtImages(_ outcomes: [NodeID: NodeOutcome]) -> [String] {
         Array(
             Set(
                 plan.functions.compactMap { function -> String? in
@@ -245,26 +256,4 @@ public struct BuildSession: Sendable {
                 })
         ).sorted()
     }
-
-    static func jsonLine(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// The options of a run, as recorded in the journal.
-struct RunOptionsJSON: Encodable {
-    var arch: [String]
-    var functions: [String]
-    var jobs: Int
-    var downloadJobs: Int
-    var pull: Bool
-    var force: Bool
-    var resumeOf: Int64?
-    /// Which engine, and where.
-    var engine: String
-    /// Whether the images are named after the `--for-sam` derived template (`EngineCleanup` keeps them).
-    var forSAM: Bool
 }

@@ -8,19 +8,19 @@ import PrewarmSupport
 /// engine under the name SAM looks for, so that a developer's machine gets the images CI built with one
 /// command. Keys hold no absolute path, so a cache filled from one checkout serves another. Keeping images
 /// in a cache (`--cache-to`) stays with the OCI store.
-public struct DockerRegistryCache: BuildCache {
-    public let docker: DockerEngine
-    public let client: RegistryClient
+package struct DockerRegistryCache: BuildCache {
+    package let docker: DockerEngine
+    package let client: RegistryClient
     /// Where images are looked for (`--cache-from`).
-    public let from: ImageReference
+    package let from: ImageReference
 
-    public init(docker: DockerEngine, client: RegistryClient, from: ImageReference) {
+    package init(docker: DockerEngine, client: RegistryClient, from: ImageReference) {
         self.docker = docker
         self.client = client
         self.from = from
     }
 
-    public func fetch(key: String, name: String, platform: OCIPlatform) async throws -> EngineImage? {
+    package func fetch(key: String, name: String, platform: OCIPlatform) async throws -> EngineImage? {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let store = try OCIStore(path: scratch.path + "/store")
@@ -36,5 +36,5 @@ public struct DockerRegistryCache: BuildCache {
     }
 
     /// Keeps nothing: `--cache-to` works with the OCI store.
-    public func store(key: String, name: String) async throws {}
+    package func store(key: String, name: String) async throws {}
 }

@@ -13,7 +13,7 @@ extension Doctor {
             report.fail("layer cache", "\(directory): \(problem); pass \(Setting.layerCacheDirectory.mention)")
             return
         }
-        let store = LayerStore(baseDirectory: directory, maxExpandedSize: configuration.maxLayerSize)
+        let store = LayerStore(baseDirectory: directory, maxExpandedSize: configuration.inputs.maxLayerSize)
         let (verified, missing) = LayerFetcher.verifiedLayers(of: plan.graph, in: store)
         report.pass("layer cache", "\(directory) is writable; \(verified.count) layer(s) by ARN cached")
         guard let first = missing.first else { return }

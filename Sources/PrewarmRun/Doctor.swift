@@ -115,8 +115,8 @@ public struct Doctor: Sendable {
 
     func checkEmulators(_ report: inout DoctorReport, plan: Plan) {
         let emulators = EmulatorLocator(
-            directory: configuration.emulatorDirectory ?? plan.settings.emulatorDirectory,
-            directorySource: configuration.emulatorDirectory != nil
+            directory: configuration.inputs.emulatorDirectory ?? plan.settings.emulatorDirectory,
+            directorySource: configuration.inputs.emulatorDirectory != nil
                 ? "\(Setting.emulatorDirectory)" : "the template's Metadata.Prewarm.EmulatorDirectory",
             environment: configuration.environment)
         for architecture in [Architecture.x86_64, .arm64] {
@@ -159,7 +159,7 @@ public struct Doctor: Sendable {
             return  // each stand-in is a failure of its own
         } else if missing.isEmpty {
             report.pass("base images", "\(present) of \(present) present")
-        } else if !configuration.pull {
+        } else if !configuration.images.pull {
             report.fail(
                 "base images",
                 "\(missing.count) missing and pulls are off: \(missing.joined(separator: ", ")); load them, or "

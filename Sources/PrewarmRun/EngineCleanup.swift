@@ -17,36 +17,36 @@ import PrewarmPlan
 /// the latest build and the latest `--for-sam` build of the template gave (``namesOfLatestBuilds(in:templatePath:)``:
 /// a `--for-sam` build names images after its derived template, which `sam local --config-file` uses) are
 /// never touched.
-public struct EngineCleanup: Sendable {
+package struct EngineCleanup: Sendable {
     /// One image to remove, and why.
-    public struct Removal: Sendable, Hashable {
-        public enum Reason: String, Sendable, Hashable {
+    package struct Removal: Sendable, Hashable {
+        package enum Reason: String, Sendable, Hashable {
             /// No name holds it.
             case dangling
             /// Its names are ones this template's plan no longer gives.
             case superseded
         }
-        public var image: ImageSummary
-        public var reason: Reason
+        package var image: DockerEngine.ImageSummary
+        package var reason: Reason
     }
 
     /// The template's absolute path, as builds record it.
-    public var templatePath: String
+    package var templatePath: String
     /// Every image name the template's plan gives.
-    public var plannedNames: Set<String>
+    package var plannedNames: Set<String>
 
-    public init(templatePath: String, plannedNames: Set<String>) {
+    package init(templatePath: String, plannedNames: Set<String>) {
         self.templatePath = templatePath
         self.plannedNames = plannedNames
     }
 
-    public init(plan: Plan, templatePath: String) {
+    package init(plan: Plan, templatePath: String) {
         self.init(templatePath: templatePath, plannedNames: Set(plan.functions.map(\.image)))
     }
 
     /// The removals among `images` (as `ImageEngine.images(labeled: ImageLabels.template)` lists
     /// them), oldest first.
-    public func removals(among images: [ImageSummary]) -> [Removal] {
+    package func removals(among images: [DockerEngine.ImageSummary]) -> [Removal] {
         var removals: [Removal] = []
         for image in images where image.labels[ImageLabels.template] == templatePath {
             if image.isDangling {
@@ -62,11 +62,10 @@ public struct EngineCleanup: Sendable {
     /// run, gave (built, or found up to date), as the journal recorded them.
     ///
     /// - Throws: `JournalError` when the journal cannot be read.
-    public static func namesOfLatestBuilds(in journal: Journal, templatePath: String) async throws -> Set<String> {
-        struct Options: Decodable { var forSAM: Bool? }
+    package static func namesOfLatestBuilds(in journal: Journal, templatePath: String) async throws -> Set<String> {
         var latest: [Bool: RunID] = [:]
         for run in try await journal.runs() where run.templatePath == templatePath {
-            let forSAM = (try? JSONDecoder().decode(Options.self, from: Data(run.optionsJSON.utf8)))?.forSAM ?? false
+            let forSAM = RecordedRunOptions(json: run.optionsJSON)?.forSAM ?? false
             if latest[forSAM] == nil { latest[forSAM] = run.id }
         }
         var names: Set<String> = []

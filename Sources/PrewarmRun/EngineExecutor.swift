@@ -6,33 +6,33 @@ import PrewarmPlan
 import PrewarmSupport
 
 /// What a build may do, beyond what the plan says.
-public struct BuildOptions: Sendable {
+package struct BuildOptions: Sendable {
     /// Pull base images from their registry (`--skip-pull-image` turns it off).
-    public var pull: Bool
+    package var pull: Bool
     /// Rebuild every image even when it is up to date (`--force-image-build`).
-    public var forceRebuild: Bool
+    package var forceRebuild: Bool
     /// Where an engine writes the archive it sends while it builds (see
     /// `ImageBuildRequest.workDirectory`); a temporary directory.
-    public var workDirectory: String
+    package var workDirectory: String
     /// prewarm's version, recorded on every image.
-    public var prewarmVersion: String
+    package var prewarmVersion: String
     /// Base images that come from a local source (the template's `Metadata.Prewarm.BaseImages`) and
     /// are never pulled.
-    public var localBases: Set<String> = []
+    package var localBases: Set<String> = []
     /// Whether the template brings its own base images (`Metadata.Prewarm.BaseImages`), which may be
     /// stand-ins (``StandIn``); without it, a stand-in base is an error, never built on.
-    public var templateBringsBases = false
+    package var templateBringsBases = false
     /// Whether the emulator is a stand-in (its directory holds ``StandIn/emulatorMarker``): every image built
     /// with it is labelled ``StandIn/label``, so that `prewarm gc --stand-ins` finds it.
-    public var standInEmulator = false
+    package var standInEmulator = false
     /// The template's absolute path, recorded on every image (`dev.prewarm.template`) so that
     /// `prewarm gc --engine docker` removes only what this template's builds made.
-    public var templatePath: String?
+    package var templatePath: String?
     /// Images the run being resumed built, by node ID: their image IDs. With `forceRebuild`, such an
     /// image is not built again while the engine still holds it under its name with that ID and key.
-    public var resumedImages: [String: String] = [:]
+    package var resumedImages: [NodeID: String] = [:]
 
-    public init(pull: Bool, forceRebuild: Bool, workDirectory: String, prewarmVersion: String) {
+    package init(pull: Bool, forceRebuild: Bool, workDirectory: String, prewarmVersion: String) {
         self.pull = pull
         self.forceRebuild = forceRebuild
         self.workDirectory = workDirectory
@@ -41,12 +41,12 @@ public struct BuildOptions: Sendable {
 }
 
 /// The labels prewarm puts on every image it builds.
-public enum ImageLabels {
+package enum ImageLabels {
     /// The build key: what decides the image's content (see `EngineExecutor.buildKey`).
-    public static let contentKey = "dev.prewarm.content-key"
-    public static let version = "dev.prewarm.version"
+    package static let contentKey = "dev.prewarm.content-key"
+    package static let version = "dev.prewarm.version"
     /// The absolute path of the template whose build made the image.
-    public static let template = "dev.prewarm.template"
+    package static let template = "dev.prewarm.template"
 }
 
 /// Does the nodes of a build graph against an `ImageEngine`:
@@ -58,30 +58,30 @@ public enum ImageLabels {
 ///   layers and the emulator; when the engine already has the image with that key, does
 ///   nothing; else hands the engine the base, the emulator and the layer directories, and the
 ///   engine builds it (writing whatever archive it sends itself).
-public struct EngineExecutor: NodeExecutor {
-    public let engine: any ImageEngine
-    public let emulators: EmulatorLocator
-    public let options: BuildOptions
+package struct EngineExecutor: NodeExecutor {
+    package let engine: any ImageEngine
+    package let emulators: EmulatorLocator
+    package let options: BuildOptions
     /// Makes each layer's files available as a directory.
-    public let layers: any LayerProvider
+    package let layers: any LayerProvider
     /// Where images are fetched from before building them, and kept after (`--cache-from`/`--cache-to`).
-    public let cache: (any BuildCache)?
+    package let cache: (any BuildCache)?
     /// Receives the engine's build output: node ID, line.
-    public let output: @Sendable (String, String) -> Void
+    package let output: @Sendable (NodeID, String) -> Void
     /// Told of each blob of the engine's store that a node's build found damaged and wrote again: node ID,
     /// blob digest (see `EngineImage.rewrittenBlobs`).
-    public let rewroteBlob: @Sendable (String, String) -> Void
+    package let rewroteBlob: @Sendable (NodeID, String) -> Void
     /// Receives what the reader must know although the node succeeded: node ID, one line (a base whose pull
     /// failed, used as the engine has it).
-    public let warning: @Sendable (String, String) -> Void
+    package let warning: @Sendable (NodeID, String) -> Void
     private let emulatorDigests = DigestCache()
 
-    public init(
+    package init(
         engine: any ImageEngine, emulators: EmulatorLocator, options: BuildOptions,
         layers: any LayerProvider = TemplateLayerProvider(), cache: (any BuildCache)? = nil,
-        output: @escaping @Sendable (String, String) -> Void = { _, _ in },
-        rewroteBlob: @escaping @Sendable (String, String) -> Void = { _, _ in },
-        warning: @escaping @Sendable (String, String) -> Void = { _, _ in }
+        output: @escaping @Sendable (NodeID, String) -> Void = { _, _ in },
+        rewroteBlob: @escaping @Sendable (NodeID, String) -> Void = { _, _ in },
+        warning: @escaping @Sendable (NodeID, String) -> Void = { _, _ in }
     ) {
         self.engine = engine
         self.emulators = emulators
@@ -93,7 +93,7 @@ public struct EngineExecutor: NodeExecutor {
         self.warning = warning
     }
 
-    public func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
+    package func execute(_ node: BuildGraph.Node, inputs: [NodeID: WorkResult], attempt: Int) async throws -> WorkResult
     {
         switch node.payload {
         case .layer(let source):
@@ -117,7 +117,7 @@ public struct EngineExecutor: NodeExecutor {
     ///
     /// - Throws: the pull's error when the engine has no usable copy either; what `prepareBase` throws
     ///   without a pull.
-    private func prepareBase(_ reference: String, platform: OCIPlatform, nodeID: String) async throws -> EngineImage {
+    private func prepareBase(_ reference: String, platform: OCIPlatform, nodeID: NodeID) async throws -> EngineImage {
         let pull = options.pull && !options.localBases.contains(reference)
         do {
             return try await engine.prepareBase(reference, platform: platform, pull: pull)
@@ -133,7 +133,7 @@ public struct EngineExecutor: NodeExecutor {
         }
     }
 
-    private func build(_ planned: PlannedImage, node: BuildGraph.Node, inputs: [String: WorkResult]) async throws
+    private func build(_ planned: PlannedImage, node: BuildGraph.Node, inputs: [NodeID: WorkResult]) async throws
         -> WorkResult
     {
         let emulator = try emulators.emulator(for: planned.architecture.rawValue)
@@ -199,7 +199,7 @@ public struct EngineExecutor: NodeExecutor {
     /// context, so that each of SAM's builds is a cache hit of the classic builder. Nothing is skipped
     /// here: when the builder has every step, this build is itself a cache hit, and SAM re-tags the name
     /// to an image of the same ID.
-    private func buildAsSAM(_ planned: PlannedImage, emulator: String, nodeID: String) async throws -> WorkResult {
+    private func buildAsSAM(_ planned: PlannedImage, emulator: String, nodeID: NodeID) async throws -> WorkResult {
         let request = SAMImageBuildRequest(
             name: planned.name, baseImage: planned.baseImage,
             emulatorDirectory: (emulator as NSString).deletingLastPathComponent,
@@ -228,7 +228,7 @@ public struct EngineExecutor: NodeExecutor {
     /// Tags of the current form (`…rapid-x86_64`, `…rapid-arm64`) are never removed, whatever
     /// built them, so nothing another function or architecture needs is lost. Failures only
     /// show in the build output.
-    func removeStaleRapidImages(besides name: String, nodeID: String) async {
+    func removeStaleRapidImages(besides name: String, nodeID: NodeID) async {
         guard let colon = name.firstIndex(of: ":"), name[colon...].contains("rapid-") else { return }
         let repository = String(name[..<colon])
         guard let names = try? await engine.names(inRepository: repository) else { return }
@@ -255,7 +255,7 @@ public struct EngineExecutor: NodeExecutor {
 
     /// Whether `name`'s tag is a rapid tag of an older SAM CLI: it has `rapid-` followed by
     /// something other than just an architecture.
-    public static func isStaleRapidTag(_ name: String) -> Bool {
+    package static func isStaleRapidTag(_ name: String) -> Bool {
         guard let colon = name.lastIndex(of: ":") else { return false }
         let tag = name[name.index(after: colon)...]
         guard let rapid = tag.range(of: "rapid-", options: .backwards) else { return false }
@@ -270,9 +270,10 @@ public struct EngineExecutor: NodeExecutor {
     /// (base reference, platform, layer sources in order) and the digests of the base image
     /// (the result of `planned.baseNodeID`), each layer's content and the emulator. A need
     /// missing from `inputs` counts as `-`.
-    public static func buildKey(_ planned: PlannedImage, inputs: [String: WorkResult], emulatorDigest: String) -> String
+    package static func buildKey(_ planned: PlannedImage, inputs: [NodeID: WorkResult], emulatorDigest: String)
+        -> String
     {
-        func digest(_ id: String) -> String {
+        func digest(_ id: NodeID) -> String {
             inputs[id]?.artifact.digest ?? "-"
         }
         var lines = ["prewarm-build-key/1", planned.contentKey, "emulator \(emulatorDigest)"]

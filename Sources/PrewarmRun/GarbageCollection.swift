@@ -12,16 +12,16 @@ import PrewarmSupport
 ///   named image needs (the OCI store's blobs).
 ///
 /// With `dryRun`, each says what it would remove and removes nothing.
-public struct GarbageCollection: Sendable {
+package struct GarbageCollection: Sendable {
     /// The engine cleaned.
-    public let engine: any ImageEngine
+    package let engine: any ImageEngine
     /// List what would be removed, remove nothing.
-    public var dryRun: Bool
+    package var dryRun: Bool
     /// Whether this opened the engine (from a selection), and so closes it in ``close()``.
     private let opened: Bool
 
     /// Cleans `engine`, which its caller opened and closes.
-    public init(engine: any ImageEngine, dryRun: Bool = false) {
+    package init(engine: any ImageEngine, dryRun: Bool = false) {
         self.init(engine: engine, dryRun: dryRun, opened: false)
     }
 
@@ -34,7 +34,7 @@ public struct GarbageCollection: Sendable {
     /// Cleans the engine of `selection`, opened for maintenance (``EngineSelection/open(environment:)``).
     ///
     /// - Throws: `EngineError` when the engine named does not answer, or the store cannot be opened.
-    public init(
+    package init(
         _ selection: EngineSelection, environment: [String: String] = ProcessInfo.processInfo.environment,
         dryRun: Bool = false
     ) async throws {
@@ -43,20 +43,20 @@ public struct GarbageCollection: Sendable {
     }
 
     /// Closes the engine when this opened it (``ImageEngine/close()``); call it when done.
-    public func close() {
+    package func close() {
         if opened { engine.close() }
     }
 
     /// Where the engine is, for the last line of a clean: the OCI store's directory, else the engine's
     /// description.
-    public var place: String { engine.storageDirectory ?? engine.description }
+    package var place: String { engine.storageDirectory ?? engine.description }
 
     /// Removes every name of a stand-in base or of an image built on one (``ImageEngine/namesOfStandIns()``):
     /// their content goes with ``removeUnneededContent(olderThan:)``, or, in a Docker engine, with the last name.
     ///
     /// - Returns: the names removed (with `dryRun`, that would be), sorted.
     /// - Throws: `EngineError` when the engine cannot be asked, or refuses to remove a name.
-    public func removeStandIns() async throws -> [String] {
+    package func removeStandIns() async throws -> [String] {
         let names = try await engine.namesOfStandIns()
         if !dryRun {
             for name in names { try await engine.remove(name) }
@@ -65,12 +65,12 @@ public struct GarbageCollection: Sendable {
     }
 
     /// One image of a template's leftovers, and whether the engine removed it.
-    public struct ImageRemoval: Sendable {
+    package struct ImageRemoval: Sendable {
         /// The image, and why it goes.
-        public var removal: EngineCleanup.Removal
+        package var removal: EngineCleanup.Removal
         /// Why the engine kept it (a container still uses it); `nil` when it was removed (or, with `dryRun`,
         /// would be).
-        public var refusal: (any Error & Sendable)?
+        package var refusal: (any Error & Sendable)?
     }
 
     /// Removes the images that builds of `plan`'s template made and that nothing needs any more
@@ -80,7 +80,7 @@ public struct GarbageCollection: Sendable {
     /// - Returns: every such image, oldest first, each with the engine's refusal when it kept it.
     /// - Throws: `EngineError` when the engine cannot list its images, `JournalError` when the journal
     ///   cannot be read.
-    public func removeTemplateImages(of plan: Plan, journalPath: String? = nil) async throws -> [ImageRemoval] {
+    package func removeTemplateImages(of plan: Plan, journalPath: String? = nil) async throws -> [ImageRemoval] {
         let templatePath = URL(fileURLWithPath: plan.template).standardizedFileURL.path
         let images = try await engine.images(labeled: ImageLabels.template)
         // What the latest builds made stays, --for-sam's (named after the derived template) included.
@@ -109,7 +109,7 @@ public struct GarbageCollection: Sendable {
     ///
     /// - Returns: `nil` when the engine keeps no content of its own apart from its images.
     /// - Throws: `EngineError` when the engine's storage cannot be read.
-    public func unneededContent(olderThan gracePeriod: TimeInterval) async throws -> [StoredContent]? {
+    package func unneededContent(olderThan gracePeriod: TimeInterval) async throws -> [StoredContent]? {
         try await engine.unneededContent(olderThan: gracePeriod)
     }
 
@@ -118,7 +118,7 @@ public struct GarbageCollection: Sendable {
     ///
     /// - Returns: `nil` when the engine keeps no such content; else what was removed.
     /// - Throws: `EngineError` when the engine's storage cannot be read or changed.
-    public func removeUnneededContent(olderThan gracePeriod: TimeInterval) async throws -> ContentRemoval? {
+    package func removeUnneededContent(olderThan gracePeriod: TimeInterval) async throws -> ContentRemoval? {
         try await engine.removeUnneededContent(olderThan: gracePeriod)
     }
 }

@@ -8,29 +8,24 @@ import PrewarmSupport
 /// each function's image as the tag `<function>-<arch>`, and for a function built for several
 /// architectures also an OCI image index, tagged `<function>`, holding them all. Blobs the
 /// registry already has are not sent again.
-public struct ImagePublisher: Sendable {
-    public let store: OCIStore
-    public let client: RegistryClient
-    public let repository: ImageReference
+package struct ImagePublisher: Sendable {
+    package let store: OCIStore
+    package let client: RegistryClient
+    package let repository: ImageReference
 
-    public init(store: OCIStore, client: RegistryClient, repository: ImageReference) {
+    package init(store: OCIStore, client: RegistryClient, repository: ImageReference) {
         self.store = store
         self.client = client
         self.repository = repository
     }
 
-    /// A tag pushed, and what it holds.
-    public struct Pushed: Sendable, Hashable {
-        public var reference: String
-        public var digest: String
-        /// The platforms: one for an image, several for an index.
-        public var platforms: [String]
-    }
+    /// A tag pushed, and what it holds (``PushedImage``).
+    package typealias Pushed = PushedImage
 
     /// Pushes every function image of `plan` whose node succeeded.
     ///
     /// - Returns: what was pushed, in plan order.
-    public func publish(_ plan: Plan, outcomes: [String: NodeOutcome]) async throws -> [Pushed] {
+    package func publish(_ plan: Plan, outcomes: [NodeID: NodeOutcome]) async throws -> [Pushed] {
         var pushed: [Pushed] = []
         var byFunction: [(name: String, images: [(OCIDescriptor, Architecture)])] = []
         for function in plan.functions {
@@ -64,7 +59,7 @@ public struct ImagePublisher: Sendable {
     }
 
     /// A valid tag for a function (and architecture): `Orders/PlaceOrder` → `Orders-PlaceOrder-arm64`.
-    public static func tag(for function: String, architecture: Architecture?) -> String {
+    package static func tag(for function: String, architecture: Architecture?) -> String {
         var text = function.map { character -> Character in
             character.isASCII && (character.isLetter || character.isNumber || "_.-".contains(character))
                 ? character : "-"
@@ -73,4 +68,14 @@ public struct ImagePublisher: Sendable {
         let suffix = architecture.map { "-\($0.rawValue)" } ?? ""
         return String(String(text).prefix(128 - suffix.count)) + suffix
     }
+}
+
+/// A tag pushed to the `push` repository, and what it holds.
+public struct PushedImage: Sendable, Hashable {
+    /// The tag's reference (`registry/repository:tag`).
+    public var reference: String
+    /// The digest of the manifest or index pushed.
+    public var digest: String
+    /// The platforms: one for an image, several for an index.
+    public var platforms: [String]
 }

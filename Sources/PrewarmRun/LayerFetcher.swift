@@ -11,16 +11,16 @@ import PrewarmSupport
 ///
 /// The scheduler runs one layer node per distinct layer, so however many functions and architectures use
 /// an ARN, it is looked up and downloaded once; `LayerStore`'s locks make that also hold across processes.
-public struct LayerFetcher: LayerProvider {
-    public let store: LayerStore
+package struct LayerFetcher: LayerProvider {
+    package let store: LayerStore
     /// Lambda, for layers the cache does not hold; `nil` when the plan needs none (no credentials were asked).
     /// Downloads go through its HTTP client, which carries the AWS CA bundle.
-    public let lambda: LambdaClient?
+    package let lambda: LambdaClient?
     /// Layers already verified in the cache before the run started (see `verifiedLayers`), by SAM name, so
     /// that they are not hashed twice.
-    public let verified: [String: CachedLayer]
+    package let verified: [String: CachedLayer]
 
-    public init(store: LayerStore, lambda: LambdaClient?, verified: [String: CachedLayer] = [:]) {
+    package init(store: LayerStore, lambda: LambdaClient?, verified: [String: CachedLayer] = [:]) {
         self.store = store
         self.lambda = lambda
         self.verified = verified
@@ -31,7 +31,7 @@ public struct LayerFetcher: LayerProvider {
     /// uses it, without credentials: it is among `verified` with `verifiedByPrewarm` `false`, and the build
     /// says so. `known` are layers verified in this process already (the template layers `--for-sam` has
     /// just installed), by SAM name: they are taken as they are, not hashed again.
-    public static func verifiedLayers(
+    package static func verifiedLayers(
         of graph: BuildGraph, in store: LayerStore, known: [String: CachedLayer] = [:]
     ) -> (verified: [String: CachedLayer], missing: [LayerARN]) {
         var verified: [String: CachedLayer] = [:]
@@ -49,7 +49,7 @@ public struct LayerFetcher: LayerProvider {
         return (verified, missing)
     }
 
-    public func prepare(_ source: BuildGraph.LayerSource) async throws -> PreparedLayer {
+    package func prepare(_ source: BuildGraph.LayerSource) async throws -> PreparedLayer {
         switch source {
         case .local(let path):
             var isDirectory: ObjCBool = false

@@ -4,15 +4,15 @@ import PrewarmPlan
 import PrewarmSupport
 
 /// A layer's files, ready to go into images.
-public struct PreparedLayer: Sendable, Hashable {
+package struct PreparedLayer: Sendable, Hashable {
     /// The directory holding the layer's files (what goes under `/opt`).
-    public var directory: String
+    package var directory: String
     /// `sha256:…` of the directory's content (`ContentDigest.directory`): what image build keys use.
-    public var digest: String
+    package var digest: String
     /// Whether this run had to fetch or extract it (`false`: it was already there and verified).
-    public var fetched: Bool
+    package var fetched: Bool
 
-    public init(directory: String, digest: String, fetched: Bool) {
+    package init(directory: String, digest: String, fetched: Bool) {
         self.directory = directory
         self.digest = digest
         self.fetched = fetched
@@ -21,15 +21,15 @@ public struct PreparedLayer: Sendable, Hashable {
 
 /// Makes a layer's files available as a directory: reads a template layer, or downloads,
 /// verifies and extracts a layer by ARN.
-public protocol LayerProvider: Sendable {
+package protocol LayerProvider: Sendable {
     func prepare(_ source: BuildGraph.LayerSource) async throws -> PreparedLayer
 }
 
 /// Template layers that are directories, read where they are; nothing else.
-public struct TemplateLayerProvider: LayerProvider {
-    public init() {}
+package struct TemplateLayerProvider: LayerProvider {
+    package init() {}
 
-    public func prepare(_ source: BuildGraph.LayerSource) async throws -> PreparedLayer {
+    package func prepare(_ source: BuildGraph.LayerSource) async throws -> PreparedLayer {
         switch source {
         case .local(let path):
             return PreparedLayer(directory: path, digest: try ContentDigest.directory(path), fetched: false)

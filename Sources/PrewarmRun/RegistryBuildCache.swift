@@ -4,7 +4,7 @@ import PrewarmOCI
 import PrewarmSupport
 
 /// Images kept somewhere by build key, so that a build done once is fetched, not done again.
-public protocol BuildCache: Sendable {
+package protocol BuildCache: Sendable {
     /// Puts the image whose build key is `key` into the engine, named `name`, when the cache has it.
     ///
     /// - Returns: the image, or `nil` when the cache has none for `key`.
@@ -20,26 +20,26 @@ public protocol BuildCache: Sendable {
 /// A build cache in an ordinary registry (`--cache-from`, `--cache-to`): the image of build key K is
 /// the tag `pw-<K's hex>` of a repository, and blobs the registry already has are not sent again.
 /// This is how a CI matrix or a fleet of runners shares work, with no server of prewarm's own.
-public struct RegistryBuildCache: BuildCache {
-    public let store: OCIStore
-    public let client: RegistryClient
+package struct RegistryBuildCache: BuildCache {
+    package let store: OCIStore
+    package let client: RegistryClient
     /// Where images are looked for (`--cache-from`).
-    public let from: ImageReference?
+    package let from: ImageReference?
     /// Where built images are kept (`--cache-to`).
-    public let to: ImageReference?
+    package let to: ImageReference?
     /// Pushes go one at a time: images built at once share blobs (the emulator, the base), and
     /// Distribution refuses a manifest whose blob another upload of the same repository is still
     /// writing (`DIGEST_INVALID`, seen in CI), where one after another each finds them with `HEAD`.
     private let pushes = SerialQueue()
 
-    public init(store: OCIStore, client: RegistryClient, from: ImageReference?, to: ImageReference?) {
+    package init(store: OCIStore, client: RegistryClient, from: ImageReference?, to: ImageReference?) {
         self.store = store
         self.client = client
         self.from = from
         self.to = to
     }
 
-    public func fetch(key: String, name: String, platform: OCIPlatform) async throws -> EngineImage? {
+    package func fetch(key: String, name: String, platform: OCIPlatform) async throws -> EngineImage? {
         guard let from,
             try await Self.pull(key: key, from: from, client: client, into: store, as: name, platform: platform)
         else { return nil }
@@ -64,7 +64,7 @@ public struct RegistryBuildCache: BuildCache {
         return true
     }
 
-    public func store(key: String, name: String) async throws {
+    package func store(key: String, name: String) async throws {
         guard let to else { return }
         guard let descriptor = try store.descriptor(named: name) else {
             throw EngineError(.notFound, "cannot keep \(name) in the cache: the OCI store has no such image")

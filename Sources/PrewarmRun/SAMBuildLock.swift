@@ -10,15 +10,15 @@ import PrewarmSupport
 /// is the file's existence, and a file older than 300 s counts as stale; prewarm also counts as stale a
 /// lock whose process is gone (a killed prewarm or `sam local` leaves its file behind), so that a
 /// resumed build does not wait out those 300 s.
-public struct SAMBuildLock: Sendable {
+package struct SAMBuildLock: Sendable {
     /// The lock file.
-    public let lockPath: String
+    package let lockPath: String
     /// The status file beside it.
-    public let statusPath: String
+    package let statusPath: String
 
     /// The lock SAM CLI uses for building `name`, under `temporaryDirectory` (Python's
     /// `tempfile.gettempdir()`: `$TMPDIR`, else `/tmp`).
-    public init(name: String, temporaryDirectory: String = SAMBuildLock.temporaryDirectory()) {
+    package init(name: String, temporaryDirectory: String = SAMBuildLock.temporaryDirectory()) {
         let safe = String(
             name.replacingOccurrences(of: ":", with: "_").replacingOccurrences(of: "/", with: "_").map { character in
                 character.isASCII && (character.isLetter || character.isNumber || "-_.".contains(character))
@@ -29,7 +29,7 @@ public struct SAMBuildLock: Sendable {
     }
 
     /// Python's `tempfile.gettempdir()` on Linux: the first of `TMPDIR`, `TEMP`, `TMP` that is set, else `/tmp`.
-    public static func temporaryDirectory(environment: [String: String] = ProcessInfo.processInfo.environment)
+    package static func temporaryDirectory(environment: [String: String] = ProcessInfo.processInfo.environment)
         -> String
     {
         for key in ["TMPDIR", "TEMP", "TMP"] {
@@ -43,7 +43,7 @@ public struct SAMBuildLock: Sendable {
     /// Runs `body` holding the lock: waits while a fresh lock of another holder (a `sam local` building the
     /// name) exists, takes it, and releases it with `completed` or `failed` as `body` returns or throws.
     /// A lock that cannot be written does not stop the build: SAM then only builds the name itself too.
-    public func holding<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    package func holding<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         let staleAfter: TimeInterval = 300
         while let attributes = try? FileManager.default.attributesOfItem(atPath: lockPath),
             let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) < staleAfter,
@@ -67,7 +67,7 @@ public struct SAMBuildLock: Sendable {
 
     /// Whether the process whose ID the lock file holds (its first line) still runs; `true` when the
     /// file says no process ID, as SAM CLI's own lock may not.
-    public func holderIsAlive() -> Bool {
+    package func holderIsAlive() -> Bool {
         guard let text = try? String(contentsOfFile: lockPath, encoding: .utf8),
             let pid = text.split(whereSeparator: \.isNewline).first.flatMap({
                 Int32($0.trimmingCharacters(in: .whitespaces))

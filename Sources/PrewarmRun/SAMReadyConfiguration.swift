@@ -40,17 +40,17 @@ public struct SAMReadyConfiguration: Sendable {
     }
 
     /// What the written `samconfig.toml` carries besides `template_file` and `layer_cache_basedir`.
-    public struct Parameters: Sendable {
+    package struct Parameters: Sendable {
         /// The user's own `local_invoke` parameters (over `global`), carried over as they are.
-        public var carried: [String: SAMConfigValue]
+        package var carried: [String: SAMConfigValue]
         /// `--parameter-overrides` given to prewarm; when not empty they replace the carried ones.
-        public var parameterOverrides: [String]
+        package var parameterOverrides: [String]
         /// `--invoke-image` given to prewarm; when not empty they replace the carried ones.
-        public var invokeImages: [String]
+        package var invokeImages: [String]
         /// `skip_pull_image`: prewarm's `--skip-pull-image`, else the user's value.
-        public var skipPullImage: Bool?
+        package var skipPullImage: Bool?
 
-        public init(
+        package init(
             carried: [String: SAMConfigValue] = [:], parameterOverrides: [String] = [], invokeImages: [String] = [],
             skipPullImage: Bool? = nil
         ) {
@@ -62,7 +62,7 @@ public struct SAMReadyConfiguration: Sendable {
     }
 
     /// The ARN prewarm gives a template layer whose content has `digest`.
-    public static func layerARN(for layer: LayerDefinition, digest: String) -> String {
+    package static func layerARN(for layer: LayerDefinition, digest: String) -> String {
         let name = layer.qualifiedName.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }
         let hash = digest.hasPrefix("sha256:") ? digest.dropFirst(7).prefix(12) : digest.prefix(12)
         return "arn:aws:lambda:us-east-1:123456789012:layer:pw-\(String(name).prefix(100))-\(hash):1"
@@ -76,7 +76,7 @@ public struct SAMReadyConfiguration: Sendable {
     ///   template cannot be read again; `CommandFailure`-worthy I/O errors as `FileError` `.io`.
     ///
     /// - Parameter directory: where to write; `nil`: `.prewarm/sam` in the template's project directory.
-    public static func write(
+    package static func write(
         template: Template, originalPath: String, store: LayerStore, parameters: Parameters, directory: String? = nil
     ) async throws -> SAMReadyConfiguration {
         let original = URL(fileURLWithPath: originalPath).standardizedFileURL

@@ -3,32 +3,32 @@ import PrewarmPlan
 import PrewarmSupport
 
 /// Limits and policies of a run.
-public struct SchedulerOptions: Sendable {
+package struct SchedulerOptions: Sendable {
     /// Image builds at once (`--jobs`); default: the number of cores.
-    public var jobs: Int
+    package var jobs: Int
     /// Layer downloads and base-image fetches at once (`--download-jobs`).
-    public var downloadJobs: Int
+    package var downloadJobs: Int
     /// When a node whose work failed transiently is done again: `retries + 1` attempts, waiting
     /// `retryDelay`, then twice as long each time (the last quarter of each wait random), at most 30 s
     /// (or `retryDelay` when it is longer).
-    public var retry: RetryPolicy
+    package var retry: RetryPolicy
     /// Stop everything at the first failure (`--fail-fast`) instead of building what does not
     /// depend on it.
-    public var failFast: Bool
+    package var failFast: Bool
 
     /// How many times a node that failed transiently is done again (`--retries`); 0 never.
-    public var retries: Int {
+    package var retries: Int {
         get { retry.maxAttempts - 1 }
         set { retry.maxAttempts = max(0, newValue) + 1 }
     }
 
     /// The wait before the first retry of a node, before jitter.
-    public var retryDelay: Duration {
+    package var retryDelay: Duration {
         get { retry.initialDelay }
         set { retry.initialDelay = newValue }
     }
 
-    public init(
+    package init(
         jobs: Int, downloadJobs: Int, retries: Int = 2, retryDelay: Duration = .seconds(1), failFast: Bool = false
     ) {
         self.jobs = max(1, jobs)
@@ -76,12 +76,12 @@ public enum WorkResult: Sendable, Equatable {
 }
 
 /// The work behind each kind of node: fetch a layer, make a base image available, build an image.
-public protocol NodeExecutor: Sendable {
+package protocol NodeExecutor: Sendable {
     /// Does `node`, whose needs are all done (their results are in `inputs`, by node ID).
     ///
     /// - Throws: any error; one that ``isTransient(_:)`` accepts is retried with backoff (the node
     ///   is done again, from the start), every other one fails the node at once.
-    func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult
+    func execute(_ node: BuildGraph.Node, inputs: [NodeID: WorkResult], attempt: Int) async throws -> WorkResult
 
     /// Whether `error` is worth doing the node again for. The default: what the error says as a
     /// `TransientError` (PrewarmSupport), e.g. an `EngineError` of an engine's lost connection or 5xx answer,
@@ -90,7 +90,7 @@ public protocol NodeExecutor: Sendable {
 }
 
 extension NodeExecutor {
-    public func isTransient(_ error: any Error) -> Bool {
+    package func isTransient(_ error: any Error) -> Bool {
         error.isWorthRetrying
     }
 }
@@ -98,7 +98,10 @@ extension NodeExecutor {
 /// How a node ended.
 public enum NodeOutcome: Sendable {
     case succeeded(WorkResult)
-    case failed(message: String)
+    /// The node's work threw `error` (after the retries a transient error is worth). The error is kept as
+    /// it was thrown, as swift-service-lifecycle's `ChildTaskResult` keeps it, for the edge to render and to
+    /// ask (`ranOutOfSpace`, its code); the journal records its description.
+    case failed(any Error & Sendable)
     /// Not started because a node it needs failed (or `--fail-fast` stopped the run).
     case skipped(reason: String)
     /// Started or waiting when the run was cancelled (Ctrl-C, SIGTERM).
@@ -111,14 +114,15 @@ public enum NodeOutcome: Sendable {
 public enum SchedulerEvent: Sendable {
     /// Attempt `attempt` (from 1) of the node begins.
     case started(BuildGraph.Node, attempt: Int)
-    /// Attempt `attempt` failed with the transient `error`; attempt `attempt + 1` starts after `delay`.
-    case retrying(BuildGraph.Node, attempt: Int, error: String, delay: Duration)
+    /// Attempt `attempt` failed with the transient `error` (kept as thrown, for the edge to render);
+    /// attempt `attempt + 1` starts after `delay`.
+    case retrying(BuildGraph.Node, attempt: Int, error: any Error & Sendable, delay: Duration)
     case finished(BuildGraph.Node, NodeOutcome, duration: Duration)
 }
 
 /// The end of a run: every node's outcome.
 public struct RunSummary: Sendable {
-    public var outcomes: [String: NodeOutcome]
+    public var outcomes: [NodeID: NodeOutcome]
     public var cancelled: Bool
 
     public func count(where predicate: (NodeOutcome) -> Bool) -> Int {
@@ -139,21 +143,21 @@ public struct RunSummary: Sendable {
 /// A failed node fails the nodes that need it (they are skipped) and nothing else, unless
 /// `failFast`. Cancelling the calling task stops starting new work, cancels what runs, and
 /// reports every unfinished node as interrupted.
-public struct Scheduler: Sendable {
-    public var options: SchedulerOptions
+package struct Scheduler: Sendable {
+    package var options: SchedulerOptions
 
-    public init(options: SchedulerOptions) {
+    package init(options: SchedulerOptions) {
         self.options = options
     }
 
-    public func run(
+    package func run(
         _ graph: BuildGraph, executor: some NodeExecutor,
         events: @escaping @Sendable (SchedulerEvent) -> Void = { _ in }
     ) async -> RunSummary {
         var state = RunState(graph: graph)
         let clock = ContinuousClock()
 
-        await withTaskGroup(of: (String, NodeOutcome, Duration).self) { group in
+        await withTaskGroup(of: (NodeID, NodeOutcome, Duration).self) { group in
             var running = [BuildGraph.Kind: Int]()
             var stopping = false
 
@@ -214,14 +218,14 @@ public struct Scheduler: Sendable {
     /// HTTP clients of registries, Lambda and layer downloads retry their own requests and throw
     /// errors that are not transient (see `TransientError`), so no failure is retried at both layers.
     static func attempt(
-        _ node: BuildGraph.Node, inputs: [String: WorkResult], executor: some NodeExecutor, options: SchedulerOptions,
+        _ node: BuildGraph.Node, inputs: [NodeID: WorkResult], executor: some NodeExecutor, options: SchedulerOptions,
         events: @Sendable (SchedulerEvent) -> Void
     ) async -> NodeOutcome {
         do {
             let result = try await options.retry.run(
                 retryingWhen: executor.isTransient,
                 willRetry: { attempt, error, delay in
-                    events(.retrying(node, attempt: attempt, error: "\(error)", delay: delay))
+                    events(.retrying(node, attempt: attempt, error: error, delay: delay))
                 }
             ) { attempt in
                 if Task.isCancelled { throw CancellationError() }
@@ -232,7 +236,7 @@ public struct Scheduler: Sendable {
         } catch is CancellationError {
             return .interrupted
         } catch {
-            return Task.isCancelled ? .interrupted : .failed(message: "\(error)")
+            return Task.isCancelled ? .interrupted : .failed(error)
         }
     }
 }
@@ -240,9 +244,9 @@ public struct Scheduler: Sendable {
 /// What the scheduler knows about the graph as it runs.
 struct RunState {
     let graph: BuildGraph
-    var outcomes: [String: NodeOutcome] = [:]
-    private var waitingOn: [String: Int] = [:]
-    private var dependents: [String: [String]] = [:]
+    var outcomes: [NodeID: NodeOutcome] = [:]
+    private var waitingOn: [NodeID: Int] = [:]
+    private var dependents: [NodeID: [NodeID]] = [:]
     /// Ready nodes by kind, each queue in the order they became ready (a sequence number, so that
     /// nodes of different kinds start oldest first too), read from `heads`.
     private var ready: [BuildGraph.Kind: [(sequence: Int, node: BuildGraph.Node)]] = [:]
@@ -257,7 +261,7 @@ struct RunState {
         }
     }
 
-    mutating func makeReady(_ id: String) {
+    mutating func makeReady(_ id: NodeID) {
         guard let node = graph.node(id) else { return }
         ready[node.kind, default: []].append((sequence, node))
         sequence += 1
@@ -286,8 +290,8 @@ struct RunState {
         }
     }
 
-    func inputs(of node: BuildGraph.Node) -> [String: WorkResult] {
-        var inputs: [String: WorkResult] = [:]
+    func inputs(of node: BuildGraph.Node) -> [NodeID: WorkResult] {
+        var inputs: [NodeID: WorkResult] = [:]
         for need in node.needs {
             if case .succeeded(let result) = outcomes[need] { inputs[need] = result }
         }
@@ -296,7 +300,7 @@ struct RunState {
 
     /// Records `outcome`; makes dependents ready, or skips them (transitively) when it failed.
     /// Returns the nodes skipped because of it.
-    mutating func finish(_ id: String, _ outcome: NodeOutcome) -> [(id: String, outcome: NodeOutcome)] {
+    mutating func finish(_ id: NodeID, _ outcome: NodeOutcome) -> [(id: NodeID, outcome: NodeOutcome)] {
         outcomes[id] = outcome
         guard case .succeeded = outcome else {
             guard case .interrupted = outcome else { return skipDependents(of: id) }
@@ -311,8 +315,8 @@ struct RunState {
 
     /// Marks every node that needs `id`, directly or not, skipped. (A ready node never needs a
     /// failed one, and `nextReady` passes over nodes that have an outcome.)
-    private mutating func skipDependents(of id: String) -> [(id: String, outcome: NodeOutcome)] {
-        var skipped: [(id: String, outcome: NodeOutcome)] = []
+    private mutating func skipDependents(of id: NodeID) -> [(id: NodeID, outcome: NodeOutcome)] {
+        var skipped: [(id: NodeID, outcome: NodeOutcome)] = []
         var pending = dependents[id] ?? []
         while let dependent = pending.popLast() {
             guard outcomes[dependent] == nil else { continue }

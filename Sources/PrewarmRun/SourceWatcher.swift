@@ -16,16 +16,16 @@ import PrewarmSupport
 ///
 /// It looks by polling (path, size, modification time, mode, inode of every file), which works
 /// the same on every file system and needs no descriptor per directory.
-public struct SourceWatcher: Sendable {
+package struct SourceWatcher: Sendable {
     /// The files and directories watched.
-    public let roots: [String]
+    package let roots: [String]
     let templateDirectory: String
     let templatePath: String
     /// `build.toml` of the build that wrote the template; `nil` for a source template.
     let buildRecord: String?
 
     /// Watches the template at `templatePath` and the local layers at `layers`.
-    public init(templatePath: String, layers: [String] = []) {
+    package init(templatePath: String, layers: [String] = []) {
         let template = URL(fileURLWithPath: templatePath).standardizedFileURL
         self.templatePath = template.path
         templateDirectory = template.deletingLastPathComponent().path
@@ -33,7 +33,7 @@ public struct SourceWatcher: Sendable {
         roots = [templateDirectory] + Array(Set(layers)).sorted() + (buildRecord.map { [$0] } ?? [])
     }
 
-    public init(plan: Plan) {
+    package init(plan: Plan) {
         var layers: [String] = []
         for node in plan.graph.nodes {
             if case .layer(.local(let path)) = node.payload { layers.append(path) }
@@ -42,7 +42,7 @@ public struct SourceWatcher: Sendable {
     }
 
     /// A fingerprint of everything watched: equal fingerprints mean nothing changed.
-    public func fingerprint() -> [String: String] {
+    package func fingerprint() -> [String: String] {
         var result: [String: String] = [:]
         walk(templateDirectory, templatesOnly: true, into: &result)
         for root in roots.dropFirst() { walk(root, templatesOnly: false, into: &result) }
@@ -52,7 +52,7 @@ public struct SourceWatcher: Sendable {
     /// Whether the build that wrote the template has finished: `sam build` writes `build.toml` before it
     /// builds and the templates last, so a build under way has no template yet, or one older than its
     /// `build.toml`. Always `true` for a source template.
-    public func buildIsComplete() -> Bool {
+    package func buildIsComplete() -> Bool {
         guard let buildRecord else { return true }
         var template = stat()
         var record = stat()
@@ -62,7 +62,7 @@ public struct SourceWatcher: Sendable {
     }
 
     /// The paths whose fingerprint differs between `old` and `new`, sorted.
-    public static func changes(from old: [String: String], to new: [String: String]) -> [String] {
+    package static func changes(from old: [String: String], to new: [String: String]) -> [String] {
         Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }.sorted()
     }
 
@@ -71,7 +71,7 @@ public struct SourceWatcher: Sendable {
     ///
     /// - Returns: the paths that changed since `since`.
     /// - Throws: `CancellationError` when the task is cancelled.
-    public func nextChange(
+    package func nextChange(
         since: [String: String], interval: Duration = .milliseconds(300), quiet: Duration = .milliseconds(500)
     ) async throws -> (changed: [String], fingerprint: [String: String]) {
         var current = since

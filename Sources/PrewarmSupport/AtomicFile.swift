@@ -22,22 +22,22 @@ public enum AtomicFile {
         let temporary = (temporaryDirectory ?? directory) + "/." + UUID().uuidString + ".partial"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw FileError(.io, "cannot create \(temporary): \(systemErrorMessage())")
+            throw FileError(.io, "cannot create \(temporary)", cause: POSIXError.current)
         }
         do {
             defer { close(descriptor) }
             try writeAll(descriptor, data, path: temporary)
             guard fsync(descriptor) == 0 else {
-                throw FileError(.io, "cannot sync \(temporary): \(systemErrorMessage())")
+                throw FileError(.io, "cannot sync \(temporary)", cause: POSIXError.current)
             }
         } catch {
             unlink(temporary)
             throw error
         }
         guard rename(temporary, path) == 0 else {
-            let reason = systemErrorMessage()
+            let reason = POSIXError.current
             unlink(temporary)
-            throw FileError(.io, "cannot rename \(temporary) to \(path): \(reason)")
+            throw FileError(.io, "cannot rename \(temporary) to \(path)", cause: reason)
         }
         syncDirectory(directory)
     }
@@ -53,7 +53,7 @@ public enum AtomicFile {
                 let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw FileError(.io, "cannot write \(path): \(systemErrorMessage())")
+                    throw FileError(.io, "cannot write \(path)", cause: POSIXError.current)
                 }
                 offset += written
             }

@@ -4,7 +4,7 @@
 /// `RegistryError`, `LayerStoreError`, `EngineError`, …), each with a `code` to tell its kinds apart. A
 /// program that only shows a failure catches `any PrewarmError` and prints it, spelling the inputs its
 /// ``text`` mentions its own way; one that acts on a kind catches the module's type and looks at its code.
-public protocol PrewarmError: Error, Sendable, CustomStringConvertible {
+public protocol PrewarmError: OutOfSpaceError, Sendable, CustomStringConvertible {
     /// What failed, where, and what to do, on one line, with the inputs to change as values.
     var text: Message { get }
     /// What the system said, when an underlying error caused this one.

@@ -11,12 +11,13 @@
 
 import Foundation
 import PrewarmJournal
+import PrewarmSupport
 
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-func nodeID(_ key: String) -> String { "image:samcli/lambda-racer:\(key)" }
+func nodeID(_ key: String) -> NodeID { NodeID("image:samcli/lambda-racer:\(key)") }
 
 func build(journalPath: String, goFile: String, keyCount: Int) async throws {
     let journal = try await Journal(path: journalPath)

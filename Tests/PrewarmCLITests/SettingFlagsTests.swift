@@ -28,7 +28,8 @@ import Testing
         let node = BuildGraph.Node(
             id: "base:b@linux/amd64", kind: .base, needs: [], payload: .base(reference: "b", architecture: .x86_64))
         let error = "no Docker engine answers; point prewarm at one with \(Setting.dockerHost.mention)"
-        let line = ProgressReporter.jsonLine(for: .retrying(node, attempt: 1, error: error, delay: .seconds(1)))
+        let line = ProgressReporter.jsonLine(
+            for: .retrying(node, attempt: 1, error: BuildSessionError(.engine, error), delay: .seconds(1)))
         #expect(line.contains("point prewarm at one with --docker-host"), "\(line)")
     }
 

@@ -1,4 +1,5 @@
 import PrewarmPlan
+import PrewarmSupport
 import PrewarmTemplate
 import PrewarmTestKit
 import Testing
@@ -57,14 +58,14 @@ import Testing
 
     @Test func graphIsTopologicalAndImagesNeedTheirBaseAndLayers() async throws {
         let plan = try await plan(Self.shared)
-        var seen: Set<String> = []
+        var seen: Set<NodeID> = []
         for node in plan.graph.nodes {
             #expect(node.needs.allSatisfy(seen.contains), "\(node.id) comes before what it needs")
             seen.insert(node.id)
         }
         let a = try #require(plan.graph.node(plan.functions[0].nodeID))
         #expect(a.needs.count == 3)
-        #expect(a.needs.first?.hasPrefix("base:public.ecr.aws/lambda/python:3.12-x86_64@linux/amd64") == true)
+        #expect(a.needs.first?.rawValue.hasPrefix("base:public.ecr.aws/lambda/python:3.12-x86_64@linux/amd64") == true)
     }
 
     @Test func archOverrideBuildsEveryFunctionForEachArchitecture() async throws {

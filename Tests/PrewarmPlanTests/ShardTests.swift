@@ -1,4 +1,5 @@
 import PrewarmPlan
+import PrewarmSupport
 import PrewarmTemplate
 import PrewarmTestKit
 import Testing
@@ -31,7 +32,7 @@ import Testing
         return try Planner(options: PlanOptions()).plan(try await TemplateLoader().load(path))
     }
 
-    func images(_ graph: BuildGraph) -> Set<String> {
+    func images(_ graph: BuildGraph) -> Set<NodeID> {
         Set(graph.nodes.filter { $0.kind == .image }.map(\.id))
     }
 
@@ -49,13 +50,13 @@ import Testing
         // Functions with the same runtime, architecture and layers share an image: six distinct ones.
         #expect(all.count == 6)
         for count in 1...5 {
-            var seen: [String: Int] = [:]
+            var seen: [NodeID: Int] = [:]
             for index in 1...count {
                 let shard = try #require(Shard(index: index, count: count))
                 let part = plan.restricted(to: shard)
                 for id in images(part.graph) { seen[id, default: 0] += 1 }
                 // Every node a kept node needs is kept, before it; nothing else is.
-                var earlier: Set<String> = []
+                var earlier: Set<NodeID> = []
                 for node in part.graph.nodes {
                     #expect(node.needs.allSatisfy(earlier.contains), "\(node.id) in \(shard)")
                     earlier.insert(node.id)
@@ -93,7 +94,7 @@ import Testing
         }
         let a = try await plan(in: first)
         let b = try await plan(in: second)
-        #expect(a.graph.nodes.contains { $0.id.contains(first.path) }, "local layer node IDs hold the path")
+        #expect(a.graph.nodes.contains { $0.id.rawValue.contains(first.path) }, "local layer node IDs hold the path")
         #expect(
             Dictionary(uniqueKeysWithValues: a.functions.map { ($0.name, $0.contentKey) })
                 == Dictionary(uniqueKeysWithValues: b.functions.map { ($0.name, $0.contentKey) }))

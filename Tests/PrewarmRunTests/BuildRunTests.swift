@@ -26,8 +26,8 @@ import Testing
         let store: Store
         var delay: Duration = .milliseconds(30)
 
-        func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
-            guard case .image(let image) = node.payload else { return .upToDate(.base(imageID: node.id)) }
+        func execute(_ node: BuildGraph.Node, inputs: [NodeID: WorkResult], attempt: Int) async throws -> WorkResult {
+            guard case .image(let image) = node.payload else { return .upToDate(.base(imageID: node.id.rawValue)) }
             if await store.has(image.name) { return .upToDate(.image(imageID: image.name)) }
             try await Task.sleep(for: delay)
             await store.build(image.name)

@@ -21,9 +21,9 @@ import Testing
         try engine.addBase("public.ecr.aws/lambda/python:3.12-arm64", architecture: "arm64")
         var configuration = BuildConfiguration(templatePath: directory.path + "/project/template.yaml")
         configuration.engineSelection = EngineSelection(engine)
-        configuration.emulatorDirectory = directory.path + "/rie"
-        configuration.layerCacheDirectory = directory.path + "/layers"
-        configuration.pull = false
+        configuration.inputs.emulatorDirectory = directory.path + "/rie"
+        configuration.inputs.layerCacheDirectory = directory.path + "/layers"
+        configuration.images.pull = false
         configuration.environment = ["HOME": directory.path, "PATH": "/usr/bin:/bin"]
         return (engine, configuration)
     }

@@ -148,7 +148,7 @@ import Testing
             name: "fn:rapid-x86_64", baseImage: "b:1", baseNodeID: "the-base", architecture: .x86_64, layers: [],
             contentKey: "k")
         #expect(planned.baseNodeID == "the-base")
-        func key(_ inputs: [String: WorkResult]) -> String {
+        func key(_ inputs: [NodeID: WorkResult]) -> String {
             EngineExecutor.buildKey(planned, inputs: inputs, emulatorDigest: "sha256:e")
         }
         let a = key(["the-base": .upToDate(.base(imageID: "sha256:a"))])

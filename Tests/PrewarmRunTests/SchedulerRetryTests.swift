@@ -11,11 +11,11 @@ import Testing
 @Suite struct SchedulerRetryTests {
     /// Fails each node's first attempts with the error given for it.
     struct Failing: NodeExecutor {
-        let errors: [String: any Error & Sendable]
+        let errors: [NodeID: any Error & Sendable]
         let failures: Int
-        let attempts = Locked<[String: Int]>([:])
+        let attempts = Locked<[NodeID: Int]>([:])
 
-        func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
+        func execute(_ node: BuildGraph.Node, inputs: [NodeID: WorkResult], attempt: Int) async throws -> WorkResult {
             attempts.mutate { $0[node.id, default: 0] += 1 }
             if attempt <= failures, let error = errors[node.id] { throw error }
             return .built(.layer(directory: "/\(node.id)", digest: "out-\(node.id)"))
@@ -24,7 +24,7 @@ import Testing
 
     struct Plain: Error {}
 
-    func graph(_ ids: [String]) -> BuildGraph {
+    func graph(_ ids: [NodeID]) -> BuildGraph {
         var graph = BuildGraph()
         for id in ids {
             graph.insert(.init(id: id, kind: .layer, needs: [], payload: .layer(.local(path: "/\(id)"))))

@@ -18,8 +18,8 @@ import Testing
     actor Recorder {
         var running: [BuildGraph.Kind: Int] = [:]
         var peak: [BuildGraph.Kind: Int] = [:]
-        var finished: [String] = []
-        var attempts: [String: Int] = [:]
+        var finished: [NodeID] = []
+        var attempts: [NodeID: Int] = [:]
 
         func begin(_ node: BuildGraph.Node) -> Int {
             running[node.kind, default: 0] += 1
@@ -36,12 +36,12 @@ import Testing
 
     struct Workload: NodeExecutor {
         let recorder = Recorder()
-        var failing: Set<String> = []
+        var failing: Set<NodeID> = []
         /// Node ID → how many attempts fail transiently before one succeeds.
-        var flaky: [String: Int] = [:]
+        var flaky: [NodeID: Int] = [:]
         var delay: Duration = .milliseconds(20)
 
-        func execute(_ node: BuildGraph.Node, inputs: [String: WorkResult], attempt: Int) async throws -> WorkResult {
+        func execute(_ node: BuildGraph.Node, inputs: [NodeID: WorkResult], attempt: Int) async throws -> WorkResult {
             let count = await recorder.begin(node)
             do {
                 // Every need is done and handed over.
@@ -105,7 +105,7 @@ import Testing
     @Test func aFailureSkipsOnlyWhatNeedsIt() async {
         var workload = Workload()
         workload.failing = ["layer:0"]
-        var skipped: [String] = []
+        var skipped: [NodeID] = []
         let summary = await Scheduler(options: options()).run(graph(images: 9), executor: workload)
         for (id, outcome) in summary.outcomes {
             if case .skipped(let reason) = outcome {
@@ -143,8 +143,8 @@ import Testing
         #expect(attempts["layer:2"] == 3)  // gave up after 2 retries
         #expect(attempts["base:1"] == 1)  // permanent: no retry
         #expect(retries.filter { $0.hasPrefix("layer:1") }.count == 2)
-        if case .failed(let message) = summary.outcomes["layer:2"] {
-            #expect(message == "connection reset")
+        if case .failed(let error) = summary.outcomes["layer:2"] {
+            #expect("\(error)" == "connection reset")
         } else {
             Issue.record("layer:2 should have failed")
         }

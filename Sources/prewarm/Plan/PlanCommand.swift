@@ -51,7 +51,7 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try samConfig.settings(in: template.template.samConfigDirectory())
         var configuration = try template.configuration(config: config)
-        configuration.shard = shard
+        configuration.images.shard = shard
         let plan = try await BuildSession(configuration).plan
         // Errors in the plan name settings as the libraries do; here they are flags.
         switch format {

@@ -119,13 +119,15 @@ struct BuildCommand: AsyncParsableCommand {
     func configuration() throws -> BuildConfiguration {
         var configuration = try inputs.configuration()
         forSAM.apply(to: &configuration)
-        if let jobs { configuration.jobs = jobs }
-        if let downloadJobs { configuration.downloadJobs = downloadJobs }
-        configuration.retries = retries
-        configuration.failFast = failFast
-        configuration.force = forceImageBuild
-        configuration.resume = resume
-        configuration.shard = shard
+        if let jobs { configuration.limits.jobs = jobs }
+        if let downloadJobs { configuration.limits.downloadJobs = downloadJobs }
+        configuration.limits.retries = retries
+        configuration.limits.failFast = failFast
+        configuration.images.force = forceImageBuild
+        configuration.resume.enabled = resume
+        // --resume continues with the interrupted run's options; flags given again win.
+        configuration.resume.overrides = explicitOptions
+        configuration.images.shard = shard
         return configuration
     }
 
@@ -165,21 +167,7 @@ struct BuildCommand: AsyncParsableCommand {
                     exitCode: .unusableInput)
             }
         }
-        var configuration = try configuration()
-        // --resume continues with the interrupted run's options; flags given again win.
-        if let resumption = try await BuildSession.resumption(of: configuration, explicit: explicitOptions) {
-            configuration = resumption.configuration
-            if !resumption.taken.isEmpty {
-                Console.write(
-                    "prewarm: resuming run \(resumption.run) with its options: "
-                        + resumption.taken.map(Self.flag(for:)).joined(separator: ", "))
-            }
-            if !resumption.overridden.isEmpty {
-                Console.write(
-                    "prewarm: given again, so these override run \(resumption.run)'s: "
-                        + resumption.overridden.map(Self.flag(for:)).joined(separator: ", "))
-            }
-        }
+        let configuration = try configuration()
         let session = try await BuildSession(configuration)
         let reporter = ProgressReporter(mode: progress, plan: session.plan)
         let output = BuildOutput(plan: session.plan, reporter: reporter)
@@ -248,6 +236,17 @@ struct BuildOutput: Sendable {
             Console.write(
                 "prewarm: layers: \(count) to download (\(first)\(more)) with AWS credentials from \(source), "
                     + "into \(cache)")
+        case .resumedOptions(let run, let taken, let overridden):
+            if !taken.isEmpty {
+                Console.write(
+                    "prewarm: resuming run \(run) with its options: "
+                        + taken.map(BuildCommand.flag(for:)).joined(separator: ", "))
+            }
+            if !overridden.isEmpty {
+                Console.write(
+                    "prewarm: given again, so these override run \(run)'s: "
+                        + overridden.map(BuildCommand.flag(for:)).joined(separator: ", "))
+            }
         case .resuming(let run, let outcome):
             Console.write("prewarm: resuming run \(run) (\(outcome.rawValue))")
         case .nothingToResume:
@@ -277,30 +276,20 @@ struct BuildOutput: Sendable {
 
     /// The end of the build: journal problems, the summary, and every failure once on standard error,
     /// one line each, as `prewarm plan` prints its errors (the progress has them only among the other events).
-    private func finish(_ run: BuildRun.Report) {
+    private func finish(_ run: RunReport) {
         for problem in run.journalProblems { Console.warning("journal: \(problem)") }
-        reporter.finish(run.summary, runID: run.runID.rawValue, planErrors: plan.errors.count)
-        let functionsByNode = Dictionary(grouping: plan.functions, by: \.nodeID)
-        // A full disk fails every node that writes after it: said once, not once per node.
-        let diskFull = [systemErrorMessage(ENOSPC), systemErrorMessage(EDQUOT)]
-        var full: [(node: String, message: String, functions: [String])] = []
-        for node in plan.graph.nodes {
-            guard case .failed(let message) = run.summary.outcomes[node.id] else { continue }
-            // Which functions it fails: the image's own, or those of every image that needs it.
-            let affected = plan.graph.nodes.filter { $0.id == node.id || $0.needs.contains(node.id) }
-                .flatMap { functionsByNode[$0.id] ?? [] }.map { "\($0.name) (\($0.architecture.rawValue))" }
-            if diskFull.contains(where: message.contains) {
-                full.append((node.id, message, affected))
-                continue
-            }
-            let names = affected.isEmpty ? "" : " (functions: \(Array(Set(affected)).sorted().joined(separator: ", ")))"
-            Console.error("\(node.id): \(SettingFlags.render(message))\(names)")
+        reporter.finish(run, planErrors: plan.errors.count)
+        for failure in run.failures.failures {
+            let names = failure.functions.isEmpty ? "" : " (functions: \(failure.functions.joined(separator: ", ")))"
+            Console.error("\(failure.node): \(SettingFlags.render("\(failure.error)"))\(names)")
         }
+        // A full disk fails every node that writes after it: said once, not once per node.
+        let full = run.failures.outOfSpace
         if let first = full.first {
             let functions = Set(full.flatMap(\.functions)).sorted()
             let others = full.count > 1 ? " and \(full.count - 1) more node(s) the same way" : ""
             Console.error(
-                "\(first.node): \(SettingFlags.render(first.message))\(others); free space there, then run "
+                "\(first.node): \(SettingFlags.render("\(first.error)"))\(others); free space there, then run "
                     + "prewarm build --resume (functions: \(functions.joined(separator: ", ")))")
         }
     }

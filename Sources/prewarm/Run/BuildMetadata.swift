@@ -55,8 +55,9 @@ struct BuildMetadata: Encodable {
             uniquingKeysWith: { first, _ in first })
         let store = report.ociStore.flatMap { try? OCIStore(path: $0) }
         defer { store?.close() }
-        functions = report.plan.functions.map { function in
-            let outcome = report.summary.outcomes[function.nodeID]
+        functions = report.functions.map { result in
+            let function = result.function
+            let outcome = result.outcome
             let words = outcome.map(OutcomeWord.of)
             var imageID: String?
             if case .succeeded(let result) = outcome { imageID = result.artifact.digest }

@@ -37,13 +37,13 @@ struct LiveRegion {
     let plan: Plan
     let terminal: Terminal
     let total: Int
-    private(set) var running: [String: (label: String, since: ContinuousClock.Instant, attempt: Int)] = [:]
+    private(set) var running: [NodeID: (label: String, since: ContinuousClock.Instant, attempt: Int)] = [:]
     private(set) var counts: [String: Int] = [:]
     private(set) var finished = 0
     /// How many lines the region drawn last took, to move back over them.
     private var drawnLines = 0
     /// The functions each image node builds, for labels.
-    private let functionsByNode: [String: [PlannedFunction]]
+    private let functionsByNode: [NodeID: [PlannedFunction]]
 
     init(plan: Plan, terminal: Terminal) {
         self.plan = plan
@@ -181,17 +181,18 @@ struct LiveRegion {
 /// The table that ends a build: every function and architecture, its image, and how it ended,
 /// with the one-line reason of a failure.
 enum FunctionTable {
-    static func render(_ plan: Plan, outcomes: [String: NodeOutcome], width: Int) -> String {
+    static func render(_ results: [FunctionResult], planErrors: [PlanFailure], width: Int) -> String {
         var rows = [["FUNCTION", "ARCH", "IMAGE", "OUTCOME"]]
-        for function in plan.functions {
+        for result in results {
+            let function = result.function
             var outcome = "not-run"
-            if let ended = outcomes[function.nodeID] {
+            if let ended = result.outcome {
                 let (word, _, error) = OutcomeWord.of(ended)
                 outcome = error.map { "\(word): \($0)" } ?? word
             }
             rows.append([function.name, function.architecture.rawValue, function.image, outcome])
         }
-        for failure in plan.errors {
+        for failure in planErrors {
             // The library's message names settings; here they are flags, as in the error lines.
             rows.append([
                 failure.name, failure.architecture?.rawValue ?? "-", "-",

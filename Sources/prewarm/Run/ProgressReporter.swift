@@ -28,7 +28,7 @@ enum OutcomeWord {
         switch outcome {
         case .succeeded(.built(let artifact)): ("built", artifact.digest, nil)
         case .succeeded(.upToDate(let artifact)): ("up-to-date", artifact.digest, nil)
-        case .failed(let message): ("failed", nil, SettingFlags.render(message))
+        case .failed(let error): ("failed", nil, SettingFlags.render("\(error)"))
         case .skipped(let reason): ("skipped", nil, SettingFlags.render(reason))
         case .interrupted: ("interrupted", nil, nil)
         }
@@ -102,7 +102,7 @@ final class ProgressReporter: Sendable {
         case .started(let node, let attempt):
             live.started(node, attempt: attempt, at: .now)
         case .retrying(let node, let attempt, let error, let delay):
-            let error = SettingFlags.render(error)
+            let error = SettingFlags.render("\(error)")
             lines.append(
                 live.fit(
                     live.paint("↻", "skipped") + " \(live.label(node)): attempt \(attempt) failed: \(error); "
@@ -120,7 +120,7 @@ final class ProgressReporter: Sendable {
         case .started(let node, let attempt):
             if attempt > 1 { emit("          retry   \(node.id) (attempt \(attempt))") }
         case .retrying(let node, let attempt, let error, let delay):
-            let error = SettingFlags.render(error)
+            let error = SettingFlags.render("\(error)")
             emit(
                 "          wait    \(node.id): attempt \(attempt) failed: \(error); "
                     + "retrying in \(String(format: "%.1fs", delay.seconds))")
@@ -147,7 +147,7 @@ final class ProgressReporter: Sendable {
             return JSONText.line(
                 ProgressLine(
                     event: "retrying", node: node.id, kind: node.kind.rawValue, attempt: attempt,
-                    error: SettingFlags.render(error), seconds: delay.seconds))
+                    error: SettingFlags.render("\(error)"), seconds: delay.seconds))
         case .finished(let node, let outcome, let duration):
             let (word, output, error) = OutcomeWord.of(outcome)
             return JSONText.line(
@@ -159,7 +159,7 @@ final class ProgressReporter: Sendable {
 
     /// A blob of the OCI store that building `node` found damaged and wrote again: with `json`, a
     /// `repaired` event (people get a line on standard error from `BuildOutput`).
-    func repaired(node: String, blob: String) {
+    func repaired(node: NodeID, blob: String) {
         guard mode == .json else { return }
         let kind = plan.graph.nodes.first { $0.id == node }?.kind.rawValue ?? "image"
         emit(JSONText.line(ProgressLine(event: "repaired", node: node, kind: kind, blob: blob)))
@@ -167,7 +167,9 @@ final class ProgressReporter: Sendable {
 
     /// The end of the run: the summary (a line or a JSON object) and, for people, the function
     /// table, on standard output.
-    func finish(_ summary: RunSummary, runID: Int64, planErrors: Int) {
+    func finish(_ run: RunReport, planErrors: Int) {
+        let summary = run.summary
+        let runID = run.runID.rawValue
         let seconds = (ContinuousClock.now - start).seconds
         state.withLock { state in
             // The region goes, and stays gone: nothing is drawn after the summary.
@@ -183,7 +185,7 @@ final class ProgressReporter: Sendable {
                     SummaryLine(
                         run: runID, built: summary.built, upToDate: summary.upToDate, failed: summary.failed,
                         skipped: summary.skipped, interrupted: summary.interrupted, notPlanned: planErrors,
-                        seconds: seconds, functions: FunctionLine.lines(plan, outcomes: summary.outcomes))))
+                        seconds: seconds, functions: FunctionLine.lines(run.functions))))
         case .plain, .tty, .auto:
             var parts = ["\(summary.built) built", "\(summary.upToDate) up to date"]
             if summary.failed > 0 { parts.append("\(summary.failed) failed") }
@@ -193,7 +195,7 @@ final class ProgressReporter: Sendable {
             if !plan.functions.isEmpty || !plan.errors.isEmpty {
                 // Cut to the terminal's width on a terminal; whole in a log.
                 let width = mode == .tty ? terminal.width : Int.max
-                let table = FunctionTable.render(plan, outcomes: summary.outcomes, width: width)
+                let table = FunctionTable.render(run.functions, planErrors: plan.errors, width: width)
                 write(table.hasSuffix("\n") ? table : table + "\n")
             }
             emit("run \(runID): " + parts.joined(separator: ", ") + String(format: " in %.1fs", seconds))
@@ -215,7 +217,7 @@ final class ProgressReporter: Sendable {
 struct ProgressLine: Encodable {
     var schemaVersion = JSONSchema.version
     var event: String
-    var node: String
+    var node: NodeID
     var kind: String
     var attempt: Int?
     var outcome: String?
@@ -246,13 +248,14 @@ struct FunctionLine: Encodable {
     var function: String
     var architecture: String
     var image: String
-    var node: String
+    var node: NodeID
     var outcome: String
     var error: String?
 
-    static func lines(_ plan: Plan, outcomes: [String: NodeOutcome]) -> [FunctionLine] {
-        plan.functions.map { function in
-            let (word, _, error) = outcomes[function.nodeID].map(OutcomeWord.of) ?? ("not-run", nil, nil)
+    static func lines(_ results: [FunctionResult]) -> [FunctionLine] {
+        results.map { result in
+            let function = result.function
+            let (word, _, error) = result.outcome.map(OutcomeWord.of) ?? ("not-run", nil, nil)
             return FunctionLine(
                 function: function.name, architecture: function.architecture.rawValue, image: function.image,
                 node: function.nodeID, outcome: word, error: error)

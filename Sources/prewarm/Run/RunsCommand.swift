@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PrewarmJournal
 import PrewarmPlan
+import PrewarmRun
 import PrewarmSupport
 
 /// `prewarm runs`: the runs recorded in a template's journal, newest first.
@@ -77,16 +78,14 @@ struct RunJSON: Encodable {
 
     /// The engine `run`'s options record (see the property).
     static func engine(of run: RunRecord) -> String? {
-        struct Options: Decodable { var engine: String? }
-        let options = try? JSONDecoder().decode(Options.self, from: Data(run.optionsJSON.utf8))
-        return options?.engine.flatMap { $0.isEmpty ? nil : $0 }
+        RecordedRunOptions(json: run.optionsJSON)?.engine.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 
 /// `status --format json`: the run and its nodes.
 struct RunDetailJSON: Encodable {
     struct Node: Encodable {
-        var id: String
+        var id: NodeID
         var kind: String
         var contentKey: String
         /// The journal's state: pending, running, succeeded, failed, skipped, interrupted.

@@ -95,7 +95,7 @@ struct StatusCommand: AsyncParsableCommand {
             for node in detail.nodes {
                 let upToDate = RunDetailJSON.isUpToDate(node)
                 rows.append([
-                    node.nodeID, RunDetailJSON.outcome(node), String(node.attempts),
+                    node.nodeID.rawValue, RunDetailJSON.outcome(node), String(node.attempts),
                     node.duration.map { TimeText.duration($0.seconds) } ?? "-",
                     upToDate ? node.output?.digest ?? "" : node.errorMessage ?? node.output?.digest ?? "",
                 ])

@@ -48,7 +48,7 @@ struct WatchCommand: AsyncParsableCommand {
     func configuration() throws -> BuildConfiguration {
         var configuration = try inputs.configuration()
         forSAM.apply(to: &configuration)
-        if let jobs { configuration.jobs = jobs }
+        if let jobs { configuration.limits.jobs = jobs }
         return configuration
     }
 
@@ -58,7 +58,7 @@ struct WatchCommand: AsyncParsableCommand {
         // The reporter of the build under way, if any: the interrupt line goes above its live view.
         let current = Locked<ProgressReporter?>(nil)
         let task = Task<Void, any Error> {
-            var watcher = SourceWatcher(templatePath: configuration.templatePath ?? "template.yaml")
+            var watcher = SourceWatcher(templatePath: configuration.template.path ?? "template.yaml")
             while !Task.isCancelled {
                 var fingerprint = watcher.fingerprint()
                 do {

@@ -129,7 +129,7 @@ struct ExportCommand: AsyncParsableCommand {
         var names = images
         if !functions.isEmpty {
             var configuration = BuildConfiguration(templatePath: try TemplateArgument.located(template))
-            configuration.functions = functions
+            configuration.images.functions = functions
             let plan = try await BuildSession(configuration).plan
             for image in plan.functions.map(\.image) where !names.contains(image) { names.append(image) }
         }

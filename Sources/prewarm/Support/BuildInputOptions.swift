@@ -38,16 +38,16 @@ struct BuildInputOptions: ParsableArguments {
         if let path = config?.path { Console.write("prewarm: SAM configuration: \(path) [\(samConfig.configEnv)]") }
         let settings = config?.settings
         engine.apply(to: &configuration)
-        configuration.emulatorDirectory = rieDirectory
-        configuration.layerCacheDirectory = layers.cacheDirectory
+        configuration.inputs.emulatorDirectory = rieDirectory
+        configuration.inputs.layerCacheDirectory = layers.cacheDirectory
         // SAM CLI: the flag, else $SAM_LAYER_CACHE_BASEDIR, else the configuration file's value.
         if layers.cacheDirectory == nil, configuration.environment["SAM_LAYER_CACHE_BASEDIR"]?.isEmpty ?? true {
-            configuration.layerCacheDirectory = settings?.layerCacheBasedir
+            configuration.inputs.layerCacheDirectory = settings?.layerCacheBasedir
         }
-        configuration.samParameters = settings?.invokeParameters ?? [:]
-        configuration.samSkipPullImage = settings?.skipPullImage
-        configuration.maxLayerSize = layers.maxSize.bytes
-        configuration.pull = !(skipPullImage || settings?.skipPullImage == true)
+        configuration.sam.parameters = settings?.invokeParameters ?? [:]
+        configuration.sam.skipPullImage = settings?.skipPullImage
+        configuration.inputs.maxLayerSize = layers.maxSize.bytes
+        configuration.images.pull = !(skipPullImage || settings?.skipPullImage == true)
         configuration.journalPath = journal.path
         configuration.prewarmVersion = Prewarm.version
         configuration.environment = aws.applied(to: configuration.environment)

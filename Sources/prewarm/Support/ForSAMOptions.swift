@@ -24,7 +24,7 @@ struct ForSAMOptions: ParsableArguments {
     }
 
     func apply(to configuration: inout BuildConfiguration) {
-        configuration.forSAM = forSAM
-        configuration.samConfigDirectory = directory
+        configuration.sam.enabled = forSAM
+        configuration.sam.configDirectory = directory
     }
 }

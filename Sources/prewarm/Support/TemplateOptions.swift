@@ -189,13 +189,13 @@ struct TemplateOptions: ParsableArguments {
         if let note = location.builtBesideNote { Console.write("prewarm: note: \(note)") }
         let config = config?.settings
         var configuration = BuildConfiguration(templatePath: location.path)
-        configuration.parameterOverrides = try parsedOverrides(config: config)
-        configuration.architectures = try parsedArchitectures()
-        configuration.functions = functions
-        configuration.invokeImages = try parsedInvokeImages(config: config)
-        configuration.templateLimits = TemplateLimits(
+        configuration.template.parameterOverrides = try parsedOverrides(config: config)
+        configuration.images.architectures = try parsedArchitectures()
+        configuration.images.functions = functions
+        configuration.images.invokeImages = try parsedInvokeImages(config: config)
+        configuration.template.limits = TemplateLimits(
             stacks: maxNestedStacks, functions: maxFunctions, stackDepth: maxStackDepth)
-        configuration.languageExtensions =
+        configuration.template.languageExtensions =
             languageExtensions ?? TemplateLoader.languageExtensionsEnabled(environment: configuration.environment)
         return configuration
     }
