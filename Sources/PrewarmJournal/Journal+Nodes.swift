@@ -65,7 +65,7 @@ extension Journal {
         let message: String?
         switch result {
         case .succeeded(let made): (output, message) = (made, nil)
-        case .failed(let reason): (output, message) = (nil, reason)
+        case .failed(let failure): (output, message) = (nil, failure.message)
         case .interrupted: (output, message) = (nil, nil)
         case .skipped(let reused, let reason): (output, message) = (reused, reason)
         }

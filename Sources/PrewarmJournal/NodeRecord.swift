@@ -55,17 +55,33 @@ public struct NodeOutput: Sendable, Hashable {
     }
 }
 
+/// Why an attempt at a node failed, as the journal keeps it: the error rendered for people (the error itself
+/// stays with the run that threw it; a journal outlives it, so it keeps the words).
+public struct NodeFailure: Sendable, Hashable {
+    /// Why, ready to show to the user.
+    public var message: String
+
+    public init(message: String) {
+        self.message = message
+    }
+}
+
 /// How one attempt at a node ended.
 public enum NodeResult: Sendable, Hashable {
     /// Built; `output` is what was made.
     case succeeded(NodeOutput)
-    /// Failed; `message` says why, ready to show to the user.
-    case failed(message: String)
+    /// Failed, for the reason the journal keeps.
+    case failed(NodeFailure)
     /// Cancelled before it finished.
     case interrupted
     /// Not built: `reused` is an earlier run's output that was checked and reused, if any, and
     /// `reason` says why the node was skipped (for example that a dependency failed).
     case skipped(reused: NodeOutput?, reason: String?)
+
+    /// Failed; `message` says why, ready to show to the user.
+    public static func failed(message text: String) -> NodeResult {
+        .failed(NodeFailure(message: text))
+    }
 
     var state: NodeState {
         switch self {
