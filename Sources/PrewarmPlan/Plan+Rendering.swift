@@ -15,9 +15,13 @@ extension Plan {
     /// With `shards`, each function carries its image's `shard` and `"shards"` lists each shard's images,
     /// layers and cost (``ShardSplit``).
     public func json(pretty: Bool = true, shards: Int? = nil) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting =
-            pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        var text = JSONText(pretty: pretty, capacity: functions.count * 640 + graph.nodes.count * 320)
+        jsonDocument(shards: shards).write(to: &text)
+        return text.text
+    }
+
+    /// The document ``json(pretty:shards:)`` writes.
+    func jsonDocument(shards: Int?) -> JSONPlan {
         var document = JSONPlan(self)
         if let shards {
             let split = ShardSplit(graph, count: shards)
@@ -30,9 +34,7 @@ extension Plan {
                     layers: split.layerCounts[index - 1], cost: split.costs[index - 1])
             }
         }
-        // Encoding plain strings, arrays and structs of them cannot fail.
-        let data = (try? encoder.encode(document)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return document
     }
 
     /// The build graph in Graphviz's DOT language: layers, base images and images, and the
@@ -95,7 +97,9 @@ extension Plan {
 
 // MARK: - JSON shape
 
-private struct JSONPlan: Encodable {
+/// The plan's JSON document. `write(to:)` writes it (Plan+JSON.swift); it is `Encodable` too, so that tests
+/// can hold that against `JSONEncoder`'s bytes.
+struct JSONPlan: Encodable {
     struct Function: Encodable {
         var name: String
         var architecture: String
