@@ -120,6 +120,20 @@ extension EngineTests {
         /// Ctrl-C during the live view: the warning goes above the region, and the region goes whole, so
         /// that no `▸` line stays in the scrollback.
         @Test func ctrlCLeavesNoLineOfTheLiveRegion() async throws {
+            try await Self.interruptLeavesNoLineOfTheLiveRegion { $0 + ["--jobs", "1"] }
+        }
+
+        /// The same in `prewarm watch`, whose first build draws the same live view (its layers are new, so
+        /// it builds without `--force-image-build`, which watch does not take).
+        @Test func ctrlCInWatchLeavesNoLineOfTheLiveRegion() async throws {
+            try await Self.interruptLeavesNoLineOfTheLiveRegion { arguments in
+                ["watch"] + arguments.dropFirst().filter { $0 != "--force-image-build" } + ["--jobs", "1"]
+            }
+        }
+
+        /// Runs prewarm with `arguments(app's build arguments)` on a terminal, Ctrl-C once the live view is
+        /// drawn, and checks what stays on the screen.
+        static func interruptLeavesNoLineOfTheLiveRegion(_ arguments: ([String]) -> [String]) async throws {
             let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
             let app = try Self.app(host: host)
             defer { app.directory.remove() }
@@ -131,29 +145,7 @@ extension EngineTests {
                 [
                     Fixtures.path("tty/run_in_pty.py"), "--cols", "100", "--interrupt-after", "▸", "--",
                     PrewarmExecutable.path,
-                ] + app.arguments + ["--jobs", "1"],
-                environment: environment)
-            #expect(result.status == 130, "\(result.stdout)")
-            let screen = Self.screen(result.stdout)
-            #expect(screen.contains { $0.contains("interrupted: finishing the journal") }, "\(screen)")
-            #expect(!screen.contains { $0.hasPrefix("▸") }, "a line of the live region stayed: \(screen)")
-        }
-
-        /// The same in `prewarm watch`, whose first build draws the same live view (its layers are new, so
-        /// it builds without `--force-image-build`, which watch does not take).
-        @Test func ctrlCInWatchLeavesNoLineOfTheLiveRegion() async throws {
-            let host = try #require(BuildCommandTests.engines.first { $0.0 == "dockerd" }?.1)
-            let app = try Self.app(host: host)
-            defer { app.directory.remove() }
-            let python = try #require(CommandRunner.which("python3"))
-            var environment = ProcessInfo.processInfo.environment
-            environment.removeValue(forKey: "NO_COLOR")
-            let result = try await CommandRunner.run(
-                python,
-                [
-                    Fixtures.path("tty/run_in_pty.py"), "--cols", "100", "--interrupt-after", "▸", "--",
-                    PrewarmExecutable.path, "watch",
-                ] + app.arguments.dropFirst().filter { $0 != "--force-image-build" } + ["--jobs", "1"],
+                ] + arguments(app.arguments),
                 environment: environment)
             #expect(result.status == 130, "\(result.stdout)")
             let screen = Self.screen(result.stdout)
