@@ -52,7 +52,7 @@ public struct ShardSplit: Sendable {
     /// How many shards.
     public let count: Int
     /// Image node ID → its shard, from 1.
-    public let shards: [String: Int]
+    public let shards: [NodeID: Int]
     /// Each shard's cost, in order.
     public let costs: [Int]
     /// How many layers each shard prepares, in order.
@@ -103,7 +103,7 @@ public struct ShardSplit: Sendable {
             total = Self.costs(of: assigned, needs, weights: weights, count: count).reduce(0, +)
         }
         assigned = Self.improve(assigned, needs, weights: weights, count: count)
-        shards = assigned
+        shards = Dictionary(uniqueKeysWithValues: assigned.map { (NodeID($0.key), $0.value) })
         costs = Self.costs(of: assigned, needs, weights: weights, count: count)
         var layers = [Set<String>](repeating: [], count: count)
         for image in needs {
@@ -274,7 +274,7 @@ public struct ShardSplit: Sendable {
 
     /// The shard of the image node `nodeID`; `nil` for a node that is not an image of the graph.
     public func shard(of nodeID: NodeID) -> Int? {
-        shards[nodeID.rawValue]
+        shards[nodeID]
     }
 }
 
