@@ -231,12 +231,8 @@ struct GCCommand: AsyncParsableCommand {
         defer { gc.close() }
         switch engine {
         case .oci:
-            let store = try store.open()
-            defer { store.close() }
             if standIns, dryRun {
-                let names = try await gc.removeStandIns()
-                for name in names { print("would remove stand-in \(name)") }
-                print("would remove \(names.count) stand-in name(s); \(gc.place)")
+                try await removeStandIns(gc)
                 return
             }
             if standIns {
