@@ -1,3 +1,5 @@
+import PrewarmSupport
+
 /// JSON written straight into bytes, in the layout `JSONEncoder` gives with `.withoutEscapingSlashes`, and
 /// `.prettyPrinted` when `pretty`: two spaces of indent, `"key" : value`, an empty array or object as an
 /// opening and a closing line with an empty line between (without it, no space and no line at all). Keys
@@ -6,7 +8,7 @@
 /// A plan of thousands of functions is megabytes of JSON; `JSONEncoder` first builds a tree of boxed
 /// values and sorts every object's keys, which took as long as planning (`Benchmarks/plan-scale`).
 /// Tests compare this layout with `JSONEncoder`'s byte for byte.
-struct JSONText {
+struct JSONWriter {
     private(set) var bytes: [UInt8] = []
     /// The depth of the value being written, for the indent.
     private var depth = 0
@@ -89,10 +91,8 @@ struct JSONText {
             case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
             case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
                 bytes.append(contentsOf: "\\u00".utf8)
-                bytes.append(digits[Int(byte >> 4)])
-                bytes.append(digits[Int(byte & 0x0F)])
+                bytes.append(contentsOf: Hex.string(CollectionOfOne(byte)).utf8)
             default: bytes.append(byte)
             }
         }

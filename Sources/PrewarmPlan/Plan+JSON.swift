@@ -3,7 +3,7 @@
 /// as `null` (a function's `runtime` and `samBuildsOnInvoke`). `JSONPlanTests` holds the bytes against
 /// `JSONEncoder`'s encoding of the same `JSONPlan`.
 extension JSONPlan {
-    func write(to json: inout JSONText) {
+    func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("errors")
         json.beginArray()
@@ -74,7 +74,7 @@ extension JSONPlan {
 }
 
 extension JSONPlan.Function {
-    func write(to json: inout JSONText) {
+    func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("architecture")
         json.string(architecture)
@@ -114,7 +114,7 @@ extension JSONPlan.Function {
 }
 
 extension JSONPlan.Failure {
-    func write(to json: inout JSONText) {
+    func write(to json: inout JSONWriter) {
         json.beginObject()
         json.member("architecture", ifPresent: architecture)
         json.member("location", ifPresent: location)
@@ -127,7 +127,7 @@ extension JSONPlan.Failure {
 }
 
 extension JSONPlan.Node {
-    func write(to json: inout JSONText) {
+    func write(to json: inout JSONWriter) {
         json.beginObject()
         json.member("arn", ifPresent: arn)
         json.member("base", ifPresent: base)
@@ -147,7 +147,7 @@ extension JSONPlan.Node {
 }
 
 extension JSONPlan.Summary {
-    func write(to json: inout JSONText) {
+    func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("bases")
         json.int(bases)

@@ -15,9 +15,9 @@ extension Plan {
     /// With `shards`, each function carries its image's `shard` and `"shards"` lists each shard's images,
     /// layers and cost (``ShardSplit``).
     public func json(pretty: Bool = true, shards: Int? = nil) -> String {
-        var text = JSONText(pretty: pretty, capacity: functions.count * 640 + graph.nodes.count * 320)
-        jsonDocument(shards: shards).write(to: &text)
-        return text.text
+        var writer = JSONWriter(pretty: pretty, capacity: functions.count * 640 + graph.nodes.count * 320)
+        jsonDocument(shards: shards).write(to: &writer)
+        return writer.text
     }
 
     /// The document ``json(pretty:shards:)`` writes.

@@ -5,7 +5,7 @@ import Testing
 
 @testable import PrewarmPlan
 
-/// `Plan.json` writes its document by hand (`JSONText`), for speed; its bytes must be exactly those
+/// `Plan.json` writes its document by hand (`JSONWriter`), for speed; its bytes must be exactly those
 /// `JSONEncoder` gives for the same document, so that nothing reading plans sees a change.
 @Suite struct JSONPlanTests {
     /// Templates with errors, skipped resources, nested stacks, Image functions (null runtimes), layers
@@ -58,7 +58,7 @@ import Testing
             "a/path/with/slashes", "…é漢字🙂", "",
         ]
         for pretty in [true, false] {
-            var text = JSONText(pretty: pretty)
+            var text = JSONWriter(pretty: pretty)
             text.strings(strings)
             let encoder = JSONEncoder()
             encoder.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
