@@ -82,7 +82,7 @@ package final class GzipDigest {
         do {
             while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { try digest.update(block) }
         } catch let error as ArchiveError {
-            throw ArchiveError(error.code, "\(path) is \(error.message)")
+            throw ArchiveError(error.code, "\(path) is \(error.text)")
         } catch {
             throw ArchiveError(.io, "cannot read \(path)", cause: error)
         }

@@ -54,7 +54,7 @@ public struct EngineError: PrewarmError, TransientError {
     /// What failed, where, and what to do, on one line, with the inputs to change as values.
     public var text: Message
     /// What the system said, when an underlying error caused this one.
-    public var cause: String?
+    public var cause: Message?
     /// Whether the underlying error says the file system written to is full (see `OutOfSpaceError`).
     public var isOutOfSpace: Bool
     /// Whether doing the same work again may succeed, and nothing has retried it yet; `false` unless
@@ -66,7 +66,7 @@ public struct EngineError: PrewarmError, TransientError {
     public init(_ code: Code, _ text: Message, cause: (any Error)? = nil, transient: Bool = false) {
         self.code = code
         self.text = text
-        self.cause = cause.map(describeSystemError)
+        self.cause = cause.map(Message.init(describing:))
         self.isOutOfSpace = cause?.ranOutOfSpace ?? false
         self.isTransient = transient
     }

@@ -48,7 +48,7 @@ extension OCIStore {
             do {
                 try writeBlob(expected: digest) { append in try reader.stream(entry, to: append) }
             } catch let error as EngineError where error.code == .digestMismatch {
-                throw EngineError(.invalidArchive, "\(name) in \(reader.path): \(error.message)")
+                throw EngineError(.invalidArchive, "\(name) in \(reader.path): \(error.text)")
             }
         }
         var named: [(name: String, descriptor: OCIDescriptor)] = []
@@ -161,9 +161,9 @@ extension OCIStore {
                             }
                         }
                     } catch let error as EngineError where error.code == .digestMismatch {
-                        throw EngineError(.invalidArchive, "layer \(layerName) in \(reader.path): \(error.message)")
+                        throw EngineError(.invalidArchive, "layer \(layerName) in \(reader.path): \(error.text)")
                     } catch let error as ArchiveError where error.code == .invalidContent {
-                        throw EngineError(.invalidArchive, "layer \(layerName) in \(reader.path): \(error.message)")
+                        throw EngineError(.invalidArchive, "layer \(layerName) in \(reader.path): \(error.text)")
                     }
                 }
                 layers.append(

@@ -34,7 +34,7 @@ extension OCIStore: ImageEngine {
             } catch let failure as any PrewarmError {
                 // The damage is what to mend; why it could not be mended by a pull comes after.
                 guard let damage else { throw failure }
-                throw EngineError(.corrupt, "\(damage.message); a pull failed: \(failure.description)")
+                throw EngineError(.corrupt, "\(damage.text); a pull failed: \(failure.line)")
             }
             if provided, let found = try await blocking({ [self] in try baseImage(reference, platform: platform) }) {
                 return found

@@ -6,7 +6,7 @@ import PrewarmSupport
 ///
 /// `description` is one line, ready to print: what failed, which journal file, and what to do.
 /// The SQLite failure behind it, when there is one, is kept as `cause`.
-public struct JournalError: Error, Sendable, CustomStringConvertible {
+public struct JournalError: MessageError, CustomStringConvertible {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
@@ -41,17 +41,21 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     }
 
     public var code: Code
-    /// What failed, where, and what to do, on one line.
-    public var message: String
-    /// The failure behind this one, when there is one.
+    /// What failed, where, and what to do, on one line, with the inputs it mentions as values.
+    public var text: Message
+    /// The failure behind this one, when there is one: SQLite's words, kept out of ``text``.
     public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ text: Message, cause: (any Error & Sendable)? = nil) {
         self.code = code
-        self.message = message
+        self.text = text
         self.cause = cause
     }
 
+    /// ``text``, each input named by its mention.
+    public var message: String { text.description }
+    /// ``text``: SQLite's words are in ``cause``.
+    public var line: Message { text }
     public var description: String { message }
 }
 
@@ -82,7 +86,7 @@ extension JournalError {
             self.init(
                 .busy,
                 "cannot \(action): journal \(path) stayed locked by "
-                    + (JournalLockHolder.describe(path: path) ?? "another process")
+                    + "\(JournalLockHolder.describe(path: path) ?? "another process")"
                     + " for more than \(busyTimeout); try again when it is done",
                 cause: failure)
         case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY, SQLITE_AUTH:

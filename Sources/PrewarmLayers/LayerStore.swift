@@ -223,7 +223,7 @@ extension LayerStore {
         do {
             lock = try await FileLock.acquire(path: slot.lock)
         } catch let error as FileError {
-            throw LayerStoreError(.io, "layer \(slot.label): \(error.message)")
+            throw LayerStoreError(.io, "layer \(slot.label): \(error.text)")
         }
         defer { lock.release() }
         if let hit = verified(slot, expected: expected) { return hit }

@@ -38,14 +38,14 @@ public struct LayerStoreError: PrewarmError {
     /// What failed, where, and what to do, on one line, with the inputs to change as values.
     public var text: Message
     /// What the system said, when an underlying error caused this one.
-    public var cause: String?
+    public var cause: Message?
     /// Whether the underlying error says the file system written to is full (see `OutOfSpaceError`).
     public var isOutOfSpace: Bool
 
     public init(_ code: Code, _ text: Message, cause: (any Error)? = nil) {
         self.code = code
         self.text = text
-        self.cause = cause.map(describeSystemError)
+        self.cause = cause.map(Message.init(describing:))
         self.isOutOfSpace = cause?.ranOutOfSpace ?? false
     }
 }

@@ -16,8 +16,8 @@ extension LayerARN {
             try self.init(text)
         } catch {
             throw PlanError(
-                .invalidLayerARN, error.message,
-                hint: LayerARN.Malformed.hint + ", or !Ref a layer defined in the template")
+                .invalidLayerARN, "\(error.message)",
+                hint: "\(LayerARN.Malformed.hint), or !Ref a layer defined in the template")
         }
     }
 }

@@ -13,16 +13,19 @@ extension Plan {
     /// `{"schemaVersion", "template", "functions", "skipped", "errors", "warnings", "graph": {"nodes"}, "summary"}`.
     /// Keys are sorted, so the same plan always prints the same bytes.
     /// With `shards`, each function carries its image's `shard` and `"shards"` lists each shard's images,
-    /// layers and cost (``ShardSplit``).
-    public func json(pretty: Bool = true, shards: Int? = nil) -> String {
+    /// layers and cost (``ShardSplit``). `spell` spells the inputs that errors and warnings mention (a
+    /// program's flags); by default each is named by its mention.
+    public func json(
+        pretty: Bool = true, shards: Int? = nil, spell: (any MessageInput) -> String = { $0.mention }
+    ) -> String {
         var writer = JSONWriter(pretty: pretty, capacity: functions.count * 640 + graph.nodes.count * 320)
-        jsonDocument(shards: shards).write(to: &writer)
+        jsonDocument(shards: shards, spell: spell).write(to: &writer)
         return writer.text
     }
 
-    /// The document ``json(pretty:shards:)`` writes.
-    func jsonDocument(shards: Int?) -> JSONPlan {
-        var document = JSONPlan(self)
+    /// The document ``json(pretty:shards:spell:)`` writes.
+    func jsonDocument(shards: Int?, spell: (any MessageInput) -> String = { $0.mention }) -> JSONPlan {
+        var document = JSONPlan(self, spell: spell)
         if let shards {
             let split = ShardSplit(graph, count: shards)
             for index in document.functions.indices {
@@ -181,7 +184,7 @@ struct JSONPlan: Encodable {
     /// With `--shards N` only.
     var shards: [ShardSummary]?
 
-    init(_ plan: Plan) {
+    init(_ plan: Plan, spell: (any MessageInput) -> String) {
         template = plan.template
         functions = plan.functions.map {
             Function(
@@ -195,10 +198,10 @@ struct JSONPlan: Encodable {
         skipped = plan.skipped.map { Skipped(name: $0.name, reason: $0.reason, location: $0.location.description) }
         errors = plan.errors.map {
             Failure(
-                name: $0.name, architecture: $0.architecture?.rawValue, message: $0.message,
+                name: $0.name, architecture: $0.architecture?.rawValue, message: $0.text.rendered(spell),
                 location: $0.location?.description)
         }
-        warnings = plan.warnings
+        warnings = plan.warnings.map { $0.rendered(spell) }
         graph = Graph(
             nodes: plan.graph.nodes.map { node in
                 var entry = Node(id: node.id.rawValue, kind: node.kind.rawValue, needs: node.needs.map(\.rawValue))

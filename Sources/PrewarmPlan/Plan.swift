@@ -36,16 +36,30 @@ public struct PlanFailure: Sendable, Hashable {
     public var name: String
     /// The architecture the failure is about, when it is about one.
     public var architecture: Architecture?
-    /// What is wrong and what to do, on one line, without the location.
-    public var message: String
+    /// What is wrong and what to do, on one line, without the location, with the inputs it mentions as
+    /// values.
+    public var text: Message
     public var location: SourceLocation?
 
-    /// `file:line:column: function NAME: message`.
-    public var description: String {
-        let subject = architecture.map { "\(name) (\($0))" } ?? name
-        guard let location else { return "\(subject): \(message)" }
-        return "\(location): \(subject): \(message)"
+    public init(name: String, architecture: Architecture?, text: Message, location: SourceLocation?) {
+        self.name = name
+        self.architecture = architecture
+        self.text = text
+        self.location = location
     }
+
+    /// ``text``, each input named by its mention.
+    public var message: String { text.description }
+
+    /// `file:line:column: function NAME: message`, with the inputs it mentions as values.
+    public var line: Message {
+        let subject = architecture.map { "\(name) (\($0))" } ?? name
+        guard let location else { return "\(subject): " + text }
+        return "\(location): \(subject): " + text
+    }
+
+    /// `file:line:column: function NAME: message`.
+    public var description: String { line.description }
 }
 
 /// Everything `prewarm` will build for a template, and everything it will not.
@@ -54,7 +68,8 @@ public struct Plan: Sendable {
     public var functions: [PlannedFunction]
     public var skipped: [SkippedResource]
     public var errors: [PlanFailure]
-    public var warnings: [String]
+    /// What planning found that the reader should know, with the inputs each mentions as values.
+    public var warnings: [Message]
     public var graph: BuildGraph
     /// The template's own prewarm settings (`Metadata.Prewarm`).
     public var settings = PrewarmSettings()

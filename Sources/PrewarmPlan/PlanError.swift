@@ -1,6 +1,8 @@
+import PrewarmSupport
+
 /// An error found while planning one function: the template parsed, but this function cannot
 /// be given an image (unknown runtime, unpublished architecture, malformed layer ARN, …).
-public struct PlanError: Error, Sendable, CustomStringConvertible {
+public struct PlanError: MessageError, CustomStringConvertible {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
@@ -26,18 +28,28 @@ public struct PlanError: Error, Sendable, CustomStringConvertible {
     }
 
     public var code: Code
-    public var message: String
-    public var hint: String?
+    /// What is wrong, with the inputs it mentions as values.
+    public var problem: Message
+    /// What to do about it, when there is something useful to say.
+    public var advice: Message?
 
-    public init(_ code: Code, _ message: String, hint: String? = nil) {
+    public init(_ code: Code, _ problem: Message, hint advice: Message? = nil) {
         self.code = code
-        self.message = message
-        self.hint = hint
+        self.problem = problem
+        self.advice = advice
+    }
+
+    /// What is wrong, each input named by its mention.
+    public var message: String { problem.description }
+    /// What to do about it, each input named by its mention.
+    public var hint: String? { advice?.description }
+
+    /// `message; hint`, on one line, with the inputs it mentions as values.
+    public var line: Message {
+        guard let advice else { return problem }
+        return problem + "; " + advice
     }
 
     /// `message; hint`, on one line.
-    public var description: String {
-        guard let hint else { return message }
-        return "\(message); \(hint)"
-    }
+    public var description: String { line.description }
 }

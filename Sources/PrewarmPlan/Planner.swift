@@ -37,9 +37,9 @@ public struct Planner: Sendable {
             template: template.path, functions: [], skipped: template.skipped,
             errors: template.errors.map {
                 PlanFailure(
-                    name: $0.name, architecture: nil, message: $0.error.messageWithHint, location: $0.error.location)
+                    name: $0.name, architecture: nil, text: $0.error.problemWithAdvice, location: $0.error.location)
             },
-            warnings: template.warnings.map(\.description), graph: BuildGraph(), settings: template.settings)
+            warnings: template.warnings.map(\.line), graph: BuildGraph(), settings: template.settings)
         var owners: [String: (function: String, key: String, base: String)] = [:]
         let project = TemplateLocation.projectDirectory(of: template.path)
 
@@ -50,7 +50,7 @@ public struct Planner: Sendable {
             } catch let error as PlanError {
                 plan.errors.append(
                     PlanFailure(
-                        name: function.name, architecture: nil, message: error.description,
+                        name: function.name, architecture: nil, text: error.line,
                         location: function.location(of: "Architectures")))
                 continue
             }
@@ -62,7 +62,7 @@ public struct Planner: Sendable {
                 } catch let failure as Failure {
                     plan.errors.append(
                         PlanFailure(
-                            name: function.name, architecture: architecture, message: failure.error.description,
+                            name: function.name, architecture: architecture, text: failure.error.line,
                             location: failure.location))
                 }
             }

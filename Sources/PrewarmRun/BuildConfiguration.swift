@@ -151,6 +151,10 @@ public struct BuildConfiguration: Sendable {
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// The version recorded in the journal and on every image.
     public var prewarmVersion = PrewarmVersion.current
+    /// How the journal's records spell a setting that a node's failure mentions, as the program says it
+    /// (`prewarm status` shows the records later): a command line gives its flags. By default, the
+    /// setting's `Setting.mention`.
+    public var spellSetting: @Sendable (Setting) -> String = { $0.mention }
 
     /// The configuration of `prewarm build TEMPLATE` with no other flag.
     public init(templatePath: String? = nil) {

@@ -10,7 +10,7 @@ public enum BuildEvent: Sendable {
     /// `Engine.auto` chose it.
     case engineChosen(String, reason: EngineReason?)
     /// Something setting the engine up did, such as loading the template's base images into it.
-    case note(String)
+    case note(Message)
     /// The plan: its warnings, skipped resources and functions that could not be planned are for the reader.
     case planned(Plan)
     /// Layers by ARN the cache does not hold: how many, the first one's name, where the AWS credentials come
@@ -33,7 +33,7 @@ public enum BuildEvent: Sendable {
     case rewroteDamagedBlob(node: NodeID, blob: String, store: String)
     /// Something the reader must know about a node that still succeeded, on one line: a base image whose
     /// pull failed, used as the engine already has it.
-    case warning(node: NodeID, message: String)
+    case warning(node: NodeID, message: Message)
     /// The scheduler is done: the run as recorded (pushing and loading come after).
     case built(RunReport)
     /// An image (or index) pushed to the `push` repository.
@@ -74,7 +74,7 @@ public struct BuildReport: Sendable {
     /// The Docker engine the images were loaded into (`load`); `nil` when they were not.
     public var loadedInto: String?
     /// Journal writes that failed (the run went on); empty when all were recorded.
-    public var journalProblems: [String]
+    public var journalProblems: [Message]
 
     /// How every planned function's image ended, in plan order.
     public var functions: [FunctionResult] { summary.functionResults(of: plan) }

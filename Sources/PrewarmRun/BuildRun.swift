@@ -21,6 +21,8 @@ package struct BuildRun: Sendable {
     package var scheduler: Scheduler
     /// How often a node waits for another process's claim to go.
     package var claimPollInterval: Duration = .milliseconds(500)
+    /// How the journal's records spell the settings a failure mentions (`BuildConfiguration.spellSetting`).
+    package var spellSetting: @Sendable (Setting) -> String = { $0.mention }
 
     package init(plan: Plan, templatePath: String, optionsJSON: String, prewarmVersion: String, scheduler: Scheduler) {
         self.plan = plan
@@ -46,8 +48,8 @@ package struct BuildRun: Sendable {
 
         let (stream, continuation) = AsyncStream.makeStream(of: SchedulerEvent.self)
         // Not a child task: it must outlive a cancelled run to record how the run ended.
-        let writer = Task<[String], Never> {
-            var problems: [String] = []
+        let writer = Task<[Message], Never> { [spellSetting] in
+            var problems: [Message] = []
             for await event in stream {
                 do {
                     switch event {
@@ -55,12 +57,13 @@ package struct BuildRun: Sendable {
                         try await journal.startNode(node.id, in: runID)
                     case .finished(let node, let outcome, _):
                         try await journal.finishNode(
-                            node.id, in: runID, result: Self.journalResult(outcome, of: node))
+                            node.id, in: runID,
+                            result: Self.journalResult(outcome, of: node) { $0.rendered(settings: spellSetting) })
                     case .retrying:
                         break
                     }
                 } catch {
-                    problems.append("\(error)")
+                    problems.append(Message(describing: error))
                 }
             }
             return problems
@@ -79,7 +82,7 @@ package struct BuildRun: Sendable {
         do {
             try await journal.finishRun(runID, outcome: outcome)
         } catch {
-            problems.append("\(error)")
+            problems.append(Message(describing: error))
         }
         return Report(runID: runID, summary: summary, plan: plan, journalProblems: problems)
     }
@@ -102,16 +105,20 @@ package struct BuildRun: Sendable {
     }
 
     /// The journal's record of `outcome` of `node`: an artifact is recorded by its digest (a layer's
-    /// content digest, an image ID) and, for an image, its name; a layer's directory is not recorded.
-    static func journalResult(_ outcome: NodeOutcome, of node: BuildGraph.Node) -> NodeResult {
+    /// content digest, an image ID) and, for an image, its name; a layer's directory is not recorded. A
+    /// failure, or the reason a node was skipped, is recorded as text, written by `spell`: the journal
+    /// outlives the error, and `status` shows the text as it was said.
+    static func journalResult(
+        _ outcome: NodeOutcome, of node: BuildGraph.Node, spell: (Message) -> String = \.description
+    ) -> NodeResult {
         var name: String?
         if case .image(let image) = node.payload { name = image.name }
         switch outcome {
         case .succeeded(.built(let artifact)): return .succeeded(NodeOutput(digest: artifact.digest, name: name))
         case .succeeded(.upToDate(let artifact)):
             return .skipped(reused: NodeOutput(digest: artifact.digest, name: name), reason: "up to date")
-        case .failed(let error): return .failed(message: "\(error)")
-        case .skipped(let reason): return .skipped(reused: nil, reason: reason)
+        case .failed(let error): return .failed(message: spell(Message(describing: error)))
+        case .skipped(let reason): return .skipped(reused: nil, reason: spell(reason))
         case .interrupted: return .interrupted
         }
     }

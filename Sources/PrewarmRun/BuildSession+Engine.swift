@@ -19,7 +19,7 @@ struct EngineSetup: Sendable {
     /// With `load`: the Docker engine the OCI store's images go to after the build, found before it.
     var loadTarget: DockerEngine?
     /// What setting the engine up did.
-    var notes: [String] = []
+    var notes: [Message] = []
 }
 
 extension BuildSession {
@@ -55,7 +55,7 @@ extension BuildSession {
             do {
                 outcome = try await EngineSelection().discoverDocker(environment: configuration.environment)
             } catch let error as any PrewarmError {
-                throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
+                throw BuildSessionError(.engine, error.line, remedy: .change(.dockerHost), cause: error)
             }
             switch outcome {
             case .found(let docker, let candidate, _):
@@ -80,7 +80,7 @@ extension BuildSession {
         do {
             return try await configuration.engineSelection.dockerEngine(environment: configuration.environment)
         } catch let error as any PrewarmError {
-            throw BuildSessionError(.engine, error.description, remedy: .change(.dockerHost), cause: error)
+            throw BuildSessionError(.engine, error.line, remedy: .change(.dockerHost), cause: error)
         }
     }
 
@@ -95,8 +95,8 @@ extension BuildSession {
         } catch let error as any PrewarmError {
             throw BuildSessionError(
                 .engine,
-                "\(Setting.load.mention) needs a Docker engine to load the images into; nothing was built: "
-                    + error.description, remedy: .change(.dockerHost), cause: error)
+                "\(Setting.load) needs a Docker engine to load the images into; nothing was built: \(error.line)",
+                remedy: .change(.dockerHost), cause: error)
         }
     }
 
@@ -111,7 +111,7 @@ extension BuildSession {
                             credentials: DockerCredentials(environment: configuration.environment))),
                     from: try ImageReference(cacheFrom))
             } catch let error as any PrewarmError {
-                throw BuildSessionError(.configuration, error.description, cause: error)
+                throw BuildSessionError(.configuration, error.line, cause: error)
             }
         }
         let (local, loaded, bases) = try await loadTemplateBases(into: docker)
@@ -145,7 +145,7 @@ extension BuildSession {
         } catch let error as BuildSessionError {
             throw error
         } catch let error as any PrewarmError {
-            throw BuildSessionError(.configuration, error.description, cause: error)
+            throw BuildSessionError(.configuration, error.line, cause: error)
         }
     }
 
@@ -156,7 +156,7 @@ extension BuildSession {
         do {
             return try OCIStore(path: ociStorePath, baseProvider: ChainedBaseProvider(providers))
         } catch let error as any PrewarmError {
-            throw BuildSessionError(.engine, error.description, remedy: .change(.ociStore), cause: error)
+            throw BuildSessionError(.engine, error.line, remedy: .change(.ociStore), cause: error)
         }
     }
 

@@ -19,8 +19,10 @@ extension BuildSession {
         for layer in verified.values.sorted(by: { $0.name < $1.name }) where !layer.verifiedByPrewarm {
             events(
                 .note(
-                    "layers: \(layer.name): used as SAM CLI downloaded it into \(store.baseDirectory); not verified "
-                        + "by prewarm (no record of its zip's SHA-256)"))
+                    """
+                    layers: \(layer.name): used as SAM CLI downloaded it into \(store.baseDirectory); not verified \
+                    by prewarm (no record of its zip's SHA-256)
+                    """))
         }
         guard let first = missing.first else {
             return LayerFetcher(store: store, lambda: nil, verified: verified)
@@ -37,7 +39,7 @@ extension BuildSession {
                     cacheDirectory: store.baseDirectory))
             return LayerFetcher(store: store, lambda: lambda, verified: verified)
         } catch let error as AWSError {
-            throw BuildSessionError(.credentials, error.message, cause: error)
+            throw BuildSessionError(.credentials, "\(error.message)", cause: error)
         }
     }
 }

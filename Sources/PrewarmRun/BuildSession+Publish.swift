@@ -44,7 +44,7 @@ extension BuildSession {
         } catch let error as any PrewarmError {
             let setting = Setting(mentionedIn: error.text)
             throw BuildSessionError(
-                .publish, error.description, remedy: setting.map(BuildSessionError.Remedy.change), cause: error)
+                .publish, error.line, remedy: setting.map(BuildSessionError.Remedy.change), cause: error)
         }
     }
 }

@@ -42,7 +42,7 @@ extension BuildSession {
         do {
             template = try TemplateLoader.locate(configuration.template.path)
         } catch let error as TemplateError {
-            throw BuildSessionError(.template, error.description, cause: error)
+            throw BuildSessionError(.template, error.line, cause: error)
         }
         let path = BuildConfiguration.journalPath(configuration.journalPath, forTemplate: template)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
@@ -58,7 +58,7 @@ extension BuildSession {
                 }
             }
         } catch let error as JournalError {
-            throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
+            throw BuildSessionError(.journal, error.text, remedy: .change(.journalPath), cause: error)
         }
         guard let run, let recorded = RecordedRunOptions(json: run.optionsJSON) else { return nil }
         var resumed = configuration

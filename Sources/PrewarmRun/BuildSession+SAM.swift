@@ -29,9 +29,9 @@ extension BuildSession {
                 template: template, originalPath: template.path, store: store, parameters: parameters,
                 directory: configuration.sam.configDirectory)
         } catch let error as any PrewarmError {
-            throw BuildSessionError(.configuration, "--for-sam: \(error.message)", cause: error)
+            throw BuildSessionError(.configuration, "--for-sam: \(error.text)", cause: error)
         } catch let error as TemplateError {
-            throw BuildSessionError(.template, "--for-sam: \(error.description)", cause: error)
+            throw BuildSessionError(.template, "--for-sam: \(error.line)", cause: error)
         }
     }
 
@@ -44,7 +44,7 @@ extension BuildSession {
                 ready.templatePath)
         } catch let error as TemplateError {
             throw BuildSessionError(
-                .template, "--for-sam: the derived template \(ready.templatePath): \(error.description)",
+                .template, "--for-sam: the derived template \(ready.templatePath): \(error.line)",
                 cause: error)
         }
     }
@@ -54,7 +54,7 @@ extension BuildSession {
     func reportSAMBuilds(events: @Sendable (BuildEvent) -> Void) {
         // One line, however many functions: `prewarm plan` names them. With --for-sam no template layer is
         // left; Image functions without a Runtime still build, from cache.
-        if let summary = plan.samBuildsSummary(listing: 0) { events(.note(summary)) }
+        if let summary = plan.samBuildsSummary(listing: 0) { events(.note(Message(summary))) }
         guard let ready = samReady else { return }
         for warning in ready.warnings { events(.note("warning: \(warning)")) }
         events(.note("SAM-ready configuration in \(ready.directory); run: \(ready.invokeCommand)"))

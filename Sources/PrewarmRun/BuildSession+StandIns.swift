@@ -1,5 +1,6 @@
 import Foundation
 import PrewarmImage
+import PrewarmSupport
 import PrewarmTemplate
 
 // Images built on what the template brings (`Metadata.Prewarm`): kept out of the places a later build
@@ -41,8 +42,10 @@ extension BuildSession {
 
     /// The line for images built on stand-ins that go, as the user asked, into a Docker engine under the
     /// names `sam local` looks up (`names`): what they are and how to remove them.
-    func standInNote(names: [String]) -> String {
-        "the images going into the Docker engine are built on the template's stand-ins (Metadata.Prewarm) and "
-            + "cannot run handlers; remove them with `docker rmi \(names.sorted().joined(separator: " "))`"
+    func standInNote(names: [String]) -> Message {
+        """
+        the images going into the Docker engine are built on the template's stand-ins (Metadata.Prewarm) and \
+        cannot run handlers; remove them with `docker rmi \(names.sorted().joined(separator: " "))`
+        """
     }
 }

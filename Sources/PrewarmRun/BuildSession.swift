@@ -24,7 +24,7 @@ public struct BuildSession: Sendable {
     /// The plan of the template, as `configuration` asks for it (only its `shard`'s images, with one).
     public private(set) var plan: Plan
     /// With a `shard`: which, and how many of the template's images it has, for the reader.
-    private let shardNote: String?
+    private let shardNote: Message?
     /// With `configuration.sam.enabled`: the SAM configuration written before planning.
     public let samReady: SAMReadyConfiguration?
     /// The template's path, as found (see `BuildConfiguration.template.path`).
@@ -54,7 +54,7 @@ public struct BuildSession: Sendable {
             ).load(path)
         } catch let error as TemplateError {
             throw BuildSessionError(
-                .template, error.description,
+                .template, error.line,
                 remedy: error.code == .fileNotFound
                     ? nil : .editTemplate(error.location?.file ?? configuration.template.path ?? ""),
                 cause: error)
@@ -86,16 +86,16 @@ public struct BuildSession: Sendable {
                 shardNote = nil
             }
         } catch let error as PlanError {
-            throw BuildSessionError(.plan, error.description, remedy: .change(.functions), cause: error)
+            throw BuildSessionError(.plan, error.line, remedy: .change(.functions), cause: error)
         }
         // The journal, the run and the messages stay those of the user's template.
         // Warnings too: at the lines of the user's template, not of the derived one (a missing CodeUri
         // directory is missing in both).
         if configuration.sam.enabled {
             plan.template = template.path
-            plan.warnings = template.warnings.map(\.description)
+            plan.warnings = template.warnings.map(\.line)
         }
-        plan.warnings += Self.samBuildNotes(for: template, path: path)
+        plan.warnings += Self.samBuildNotes(for: template, path: path).map { Message($0) }
         templatePath = path
     }
 
@@ -141,7 +141,7 @@ public struct BuildSession: Sendable {
                     events(.nothingToResume)
                 }
             } catch let error as JournalError {
-                throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
+                throw BuildSessionError(.journal, error.text, remedy: .change(.journalPath), cause: error)
             }
         }
 
@@ -149,7 +149,7 @@ public struct BuildSession: Sendable {
         do {
             scratch = try ScratchDirectory()
         } catch let error as any PrewarmError {
-            throw BuildSessionError(.configuration, error.message, cause: error)
+            throw BuildSessionError(.configuration, error.text, cause: error)
         }
         defer { scratch.remove() }
         let work = scratch.path
@@ -169,18 +169,19 @@ public struct BuildSession: Sendable {
                 events(.rewroteDamagedBlob(node: node, blob: blob, store: store))
             },
             warning: { node, message in events(.warning(node: node, message: message)) })
-        let buildRun = BuildRun(
+        var buildRun = BuildRun(
             plan: plan, templatePath: absoluteTemplate, optionsJSON: options.json,
             prewarmVersion: configuration.prewarmVersion,
             scheduler: Scheduler(
                 options: SchedulerOptions(
                     jobs: configuration.limits.jobs, downloadJobs: configuration.limits.downloadJobs,
                     retries: configuration.limits.retries, failFast: configuration.limits.failFast)))
+        buildRun.spellSetting = configuration.spellSetting
         let run: RunReport
         do {
             run = try await buildRun.run(executor: executor, journal: journal) { events(.node($0)) }
         } catch let error as JournalError {
-            throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
+            throw BuildSessionError(.journal, error.text, remedy: .change(.journalPath), cause: error)
         }
         events(.built(run))
 
@@ -223,7 +224,7 @@ public struct BuildSession: Sendable {
                 _ = try emulators.emulator(for: architecture.rawValue)
             }
         } catch let error as any PrewarmError {
-            throw BuildSessionError(.emulator, error.description, remedy: .change(.emulatorDirectory), cause: error)
+            throw BuildSessionError(.emulator, error.line, remedy: .change(.emulatorDirectory), cause: error)
         }
         return emulators
     }
@@ -242,7 +243,7 @@ public struct BuildSession: Sendable {
         do {
             return try await Journal(path: path)
         } catch let error as JournalError {
-            throw BuildSessionError(.journal, error.message, remedy: .change(.journalPath), cause: error)
+            throw BuildSessionError(.journal, error.text, remedy: .change(.journalPath), cause: error)
         }
     }
 

@@ -4,7 +4,7 @@ import PrewarmSupport
 /// the error behind it, and what to do about it as data (`remedy`), so that each program says it its own way.
 ///
 /// Failures of single nodes are not errors: they are in the report's outcomes.
-public struct BuildSessionError: Error, Sendable, CustomStringConvertible {
+public struct BuildSessionError: MessageError, CustomStringConvertible {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
@@ -48,19 +48,23 @@ public struct BuildSessionError: Error, Sendable, CustomStringConvertible {
     }
 
     public var code: Code
-    /// What failed, where, and what to do, on one line; settings are named by their `Setting.mention`.
-    public var message: String
+    /// What failed, where, and what to do, on one line, with the settings and inputs it mentions as values.
+    public var text: Message
     /// What to do about it, when one thing helps.
     public var remedy: Remedy?
     /// The error behind this one.
     public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String, remedy: Remedy? = nil, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ text: Message, remedy: Remedy? = nil, cause: (any Error & Sendable)? = nil) {
         self.code = code
-        self.message = message
+        self.text = text
         self.remedy = remedy
         self.cause = cause
     }
 
+    /// ``text``, each setting named by its `Setting.mention`.
+    public var message: String { text.description }
+    /// ``text``: the remedy is data, for each program to say its own way.
+    public var line: Message { text }
     public var description: String { message }
 }

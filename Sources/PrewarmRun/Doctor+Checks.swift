@@ -10,7 +10,7 @@ extension Doctor {
     func checkLayerCache(_ report: inout DoctorReport, plan: Plan) async {
         let directory = configuration.resolvedLayerCacheDirectory
         if let problem = Self.writableProblem(directory) {
-            report.fail("layer cache", "\(directory): \(problem); pass \(Setting.layerCacheDirectory.mention)")
+            report.fail("layer cache", "\(directory): \(problem); pass \(Setting.layerCacheDirectory)")
             return
         }
         let store = LayerStore(baseDirectory: directory, maxExpandedSize: configuration.inputs.maxLayerSize)
@@ -23,17 +23,18 @@ extension Doctor {
             report.pass(
                 "AWS credentials", "\(missing.count) layer(s) to download, with credentials from \(credentials.source)")
         } catch {
-            report.fail("AWS credentials", (error as? AWSError)?.message ?? "\(error)")
+            report.fail("AWS credentials", Message((error as? AWSError)?.message ?? "\(error)"))
         }
     }
 
     func checkJournal(_ report: inout DoctorReport, path: String) {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if let problem = Self.writableProblem(directory) {
-            report.fail("journal", "\(directory): \(problem); pass \(Setting.journalPath.mention)")
+            report.fail("journal", "\(directory): \(problem); pass \(Setting.journalPath)")
         } else {
             report.pass(
-                "journal", path + (FileManager.default.fileExists(atPath: path) ? "" : " (created by the first build)"))
+                "journal",
+                "\(path)\(FileManager.default.fileExists(atPath: path) ? "" : " (created by the first build)")")
         }
     }
 

@@ -52,7 +52,7 @@ public struct Doctor: Sendable {
     func checkEngine(_ report: inout DoctorReport, session: BuildSession) async -> (any ImageEngine)? {
         let selection = configuration.engineSelection
         if let provided = selection.provided {
-            report.pass("engine", Self.line(provided, prefix: provided.description))
+            report.pass("engine", Message(Self.line(provided, prefix: provided.description)))
             return provided
         }
         // As build: a template that brings its own bases or emulator builds into the store beside it.
@@ -63,23 +63,23 @@ public struct Doctor: Sendable {
                 case .found(let docker, let candidate, _):
                     var line = Self.line(docker, prefix: "\(docker.description), found by \(candidate.origin)")
                     if !candidate.samLooksHere { line += "; sam local needs DOCKER_HOST=\(candidate.endpoint) for it" }
-                    report.pass("engine", line)
+                    report.pass("engine", Message(line))
                     return docker
                 case .none(let tried):
                     let what =
                         "no Docker engine is set (DOCKER_HOST, a docker context) and none answers at the usual "
                         + "sockets (\(tried.joined(separator: "; ")))"
                     if choice == .docker {
-                        report.fail("engine", "\(what); start one, or pass \(Setting.dockerHost.mention)")
+                        report.fail("engine", "\(what); start one, or pass \(Setting.dockerHost)")
                         return nil
                     }
                     report.warn(
                         "engine",
                         "\(what): prewarm would build into its OCI store, where sam local does not look; start an "
-                            + "engine or pass \(Setting.dockerHost.mention)")
+                            + "engine or pass \(Setting.dockerHost)")
                 }
             } catch let error as any PrewarmError {
-                report.fail("engine", error.message)
+                report.fail("engine", error.text)
                 return nil
             } catch {
                 report.fail("engine", "\(error)")
@@ -92,7 +92,7 @@ public struct Doctor: Sendable {
             if let problem = Self.writableProblem(directory) {
                 report.fail(
                     "engine",
-                    "the OCI store \(directory)\(role) cannot be created: \(problem); pass \(Setting.ociStore.mention)")
+                    "the OCI store \(directory)\(role) cannot be created: \(problem); pass \(Setting.ociStore)")
             } else {
                 report.pass("engine", "oci store at \(directory)\(role), created by the first build")
             }
@@ -100,10 +100,10 @@ public struct Doctor: Sendable {
         }
         do {
             let store = try OCIStore(path: directory)
-            report.pass("engine", store.description + role)
+            report.pass("engine", "\(store.description)\(role)")
             return store
         } catch {
-            report.fail("engine", (error as? any PrewarmError)?.message ?? "\(error)")
+            report.fail("engine", (error as? any PrewarmError)?.text ?? "\(error)")
             return nil
         }
     }
@@ -125,11 +125,11 @@ public struct Doctor: Sendable {
                 let path = try emulators.emulator(for: architecture.rawValue)
                 report.pass("emulator", "\(architecture.rawValue): \(path)")
             } catch {
-                let message = (error as? any PrewarmError)?.message ?? "\(error)"
+                let message: Message = (error as? any PrewarmError)?.text ?? "\(error)"
                 if needed {
                     report.fail(
                         "emulator",
-                        "\(architecture.rawValue): \(message); point \(Setting.emulatorDirectory.mention) at a "
+                        "\(architecture.rawValue): \(message); point \(Setting.emulatorDirectory) at a "
                             + "directory holding it")
                 } else {
                     report.warn(
@@ -148,7 +148,7 @@ public struct Doctor: Sendable {
             let found = (try? await engine.image(named: reference)) ?? nil
             if let found, found.isStandIn, plan.settings.baseImages == nil {
                 standIns += 1
-                report.fail("base images", EngineExecutor.standInBase(reference, engine: engine).message)
+                report.fail("base images", EngineExecutor.standInBase(reference, engine: engine).text)
             } else if let found, found.architecture == architecture.ociPlatform.architecture {
                 present += 1
             } else {
@@ -163,7 +163,7 @@ public struct Doctor: Sendable {
             report.fail(
                 "base images",
                 "\(missing.count) missing and pulls are off: \(missing.joined(separator: ", ")); load them, or "
-                    + "drop \(Setting.skipPull.mention)")
+                    + "drop \(Setting.skipPull)")
         } else {
             report.warn(
                 "base images", "\(missing.count) to pull first: \(missing.joined(separator: ", "))")

@@ -73,7 +73,7 @@ package struct EngineExecutor: NodeExecutor {
     package let rewroteBlob: @Sendable (NodeID, String) -> Void
     /// Receives what the reader must know although the node succeeded: node ID, one line (a base whose pull
     /// failed, used as the engine has it).
-    package let warning: @Sendable (NodeID, String) -> Void
+    package let warning: @Sendable (NodeID, Message) -> Void
     private let emulatorDigests = DigestCache()
 
     package init(
@@ -81,7 +81,7 @@ package struct EngineExecutor: NodeExecutor {
         layers: any LayerProvider = TemplateLayerProvider(), cache: (any BuildCache)? = nil,
         output: @escaping @Sendable (NodeID, String) -> Void = { _, _ in },
         rewroteBlob: @escaping @Sendable (NodeID, String) -> Void = { _, _ in },
-        warning: @escaping @Sendable (NodeID, String) -> Void = { _, _ in }
+        warning: @escaping @Sendable (NodeID, Message) -> Void = { _, _ in }
     ) {
         self.engine = engine
         self.emulators = emulators
@@ -128,7 +128,7 @@ package struct EngineExecutor: NodeExecutor {
             warning(
                 nodeID,
                 "the pull of \(reference) failed, so the engine's own copy (\(local.id)) is used: "
-                    + "\(pullError)")
+                    + "\(Message(describing: pullError))")
             return local
         }
     }

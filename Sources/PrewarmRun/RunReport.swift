@@ -11,13 +11,13 @@ public struct RunReport: Sendable {
     /// Every node's outcome, and whether the run was interrupted.
     public var summary: RunSummary
     /// Journal writes that failed (the run went on); empty when all were recorded.
-    public var journalProblems: [String]
+    public var journalProblems: [Message]
     /// How every planned function's image ended, in plan order.
     public var functions: [FunctionResult]
     /// The failed nodes, for the reader.
     public var failures: FailureReport
 
-    package init(runID: RunID, summary: RunSummary, plan: Plan, journalProblems: [String]) {
+    package init(runID: RunID, summary: RunSummary, plan: Plan, journalProblems: [Message]) {
         self.runID = runID
         self.summary = summary
         self.journalProblems = journalProblems

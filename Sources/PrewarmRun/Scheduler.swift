@@ -100,10 +100,10 @@ public enum NodeOutcome: Sendable {
     case succeeded(WorkResult)
     /// The node's work threw `error` (after the retries a transient error is worth). The error is kept as
     /// it was thrown, as swift-service-lifecycle's `ChildTaskResult` keeps it, for the edge to render and to
-    /// ask (`ranOutOfSpace`, its code); the journal records its description.
+    /// ask (`ranOutOfSpace`, its code); the journal records its line (``BuildRun``).
     case failed(any Error & Sendable)
-    /// Not started because a node it needs failed (or `--fail-fast` stopped the run).
-    case skipped(reason: String)
+    /// Not started because a node it needs failed (or `failFast` stopped the run).
+    case skipped(reason: Message)
     /// Started or waiting when the run was cancelled (Ctrl-C, SIGTERM).
     case interrupted
 }
@@ -205,7 +205,7 @@ package struct Scheduler: Sendable {
         let cancelled = Task.isCancelled
         for node in graph.nodes where state.outcomes[node.id] == nil {
             let outcome: NodeOutcome =
-                cancelled ? .interrupted : .skipped(reason: "\(Setting.failFast.mention) stopped the run")
+                cancelled ? .interrupted : .skipped(reason: "\(Setting.failFast) stopped the run")
             state.outcomes[node.id] = outcome
             events(.finished(node, outcome, duration: .zero))
         }

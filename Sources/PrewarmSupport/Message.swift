@@ -19,7 +19,7 @@ extension MessageInput {
 /// and rendered at the edge with ``rendered(_:)``.
 ///
 /// `description` names each input by its ``MessageInput/mention``.
-public struct Message: Sendable, CustomStringConvertible, ExpressibleByStringInterpolation {
+public struct Message: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringInterpolation {
     /// A piece of a message: text, or an input that it mentions.
     public enum Segment: Sendable {
         case text(String)
@@ -65,6 +65,15 @@ public struct Message: Sendable, CustomStringConvertible, ExpressibleByStringInt
     /// The message, with each input named by its ``MessageInput/mention``.
     public var description: String { rendered { $0.mention } }
 
+    /// Whether the two read the same, each input named by its mention.
+    public static func == (lhs: Message, rhs: Message) -> Bool {
+        lhs.description == rhs.description
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(description)
+    }
+
     /// `lhs` followed by `rhs`, keeping the inputs of both.
     public static func + (lhs: Message, rhs: Message) -> Message {
         var joined = lhs
@@ -92,6 +101,11 @@ public struct Message: Sendable, CustomStringConvertible, ExpressibleByStringInt
             segments += message.segments
         }
 
+        /// Embeds what `error` says (its ``MessageError/line``), keeping the inputs it mentions.
+        public mutating func appendInterpolation<E: MessageError>(_ error: E) {
+            segments += error.line.segments
+        }
+
         /// Any other value, as a string interpolation writes it.
         public mutating func appendInterpolation<T>(_ value: T) {
             appendText(String(describing: value))
@@ -105,5 +119,17 @@ public struct Message: Sendable, CustomStringConvertible, ExpressibleByStringInt
                 segments.append(.text(text))
             }
         }
+    }
+}
+
+extension Sequence<Message> {
+    /// The messages one after another, `separator` between each two, keeping the inputs of all.
+    public func joined(separator: String) -> Message {
+        var joined = Message("")
+        for (index, message) in self.enumerated() {
+            if index > 0 { joined = joined + Message(separator) }
+            joined = joined + message
+        }
+        return joined
     }
 }

@@ -21,7 +21,9 @@ extension IntrinsicResolver {
         -> ResolvedValue
     {
         guard requiresKnownValues else { return .string(unset.substitute) }
-        throw TemplateError(.parameter, unset.problem, at: location, hint: unset.hint)
+        var error = TemplateError(.parameter, unset.problem, at: location, hint: unset.hint)
+        error.parameterOverride = unset.override
+        throw error
     }
 
     func getAtt(_ argument: TemplateNode, at location: SourceLocation) throws -> ResolvedValue {

@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 
 extension IntrinsicResolver {
     /// The properties of a function that decide its image, where an unset parameter is an error.
@@ -17,20 +18,19 @@ extension IntrinsicResolver {
         guard names.count > 1 else { return error }
         let unset = names.compactMap { name in unsetParameters[name].map { (name, $0) } }
         // "pass `parameterOverrides` A=VALUE" for each: one flag with every value.
-        let prefix = "pass \(TemplateInput.parameterOverrides) "
         var values: [String] = []
-        var otherHints: [String] = []
+        var otherHints: [Message] = []
         for (_, parameter) in unset {
-            guard let hint = parameter.hint else { continue }
-            if hint.hasPrefix(prefix) {
-                values.append(String(hint.dropFirst(prefix.count)))
-            } else if !otherHints.contains(hint) {
+            if let override = parameter.override {
+                values.append(override)
+            } else if let hint = parameter.hint, !otherHints.contains(where: { $0.description == hint.description }) {
                 otherHints.append(hint)
             }
         }
         var hints = otherHints
         if !values.isEmpty {
-            hints.insert(prefix + (values.count == 1 ? values[0] : "'\(values.joined(separator: " "))'"), at: 0)
+            let value = values.count == 1 ? values[0] : "'\(values.joined(separator: " "))'"
+            hints.insert("pass \(TemplateInput.parameterOverrides) \(value)", at: 0)
         }
         return TemplateError(
             .parameter, unset.map(\.1.problem).joined(separator: "; "), at: error.location,

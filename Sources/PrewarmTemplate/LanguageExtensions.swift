@@ -123,8 +123,10 @@ enum LanguageExtensions {
             if parameters?[identifier] != nil || identifiers.contains(identifier) {
                 throw TemplateError(
                     .structure,
-                    "\(entry.key): identifier '\(identifier)' is also the name of a "
-                        + (identifiers.contains(identifier) ? "loop identifier around it" : "parameter"),
+                    """
+                    \(entry.key): identifier '\(identifier)' is also the name of a \
+                    \(identifiers.contains(identifier) ? "loop identifier around it" : "parameter")
+                    """,
                     at: items[0].location, hint: "rename the identifier")
             }
             let name = String(entry.key.dropFirst(loopPrefix.count))

@@ -101,8 +101,10 @@ public struct ParameterOverrides: Sendable, Hashable {
     static func invalid(_ argument: String, near token: String) -> TemplateError {
         TemplateError(
             .parameter, "\(TemplateInput.parameterOverrides): cannot read '\(token)' in '\(argument)'",
-            hint: "write Key=Value pairs separated by spaces (quote values with spaces: Key=\"a b\"), "
-                + "or ParameterKey=Key,ParameterValue=Value")
+            hint: """
+                write Key=Value pairs separated by spaces (quote values with spaces: Key="a b"), \
+                or ParameterKey=Key,ParameterValue=Value
+                """)
     }
 
     private struct Scanner {

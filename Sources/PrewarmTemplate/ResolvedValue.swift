@@ -1,3 +1,5 @@
+import PrewarmSupport
+
 /// The value of a template expression after its intrinsic functions were evaluated.
 public indirect enum ResolvedValue: Sendable, Hashable {
     case string(String)
@@ -56,13 +58,23 @@ public struct UnsetParameter: Sendable, Hashable {
     /// What SAM CLI evaluates the parameter to.
     public var substitute: String
     /// Why it has no value: "parameter 'Stage' (declared at line 3) has no Default and no value".
-    public var problem: String
-    /// What to do about it, e.g. "pass --parameter-overrides Stage=VALUE".
-    public var hint: String?
+    public var problem: Message
+    /// What to do about it, e.g. "pass `parameterOverrides` Stage=VALUE".
+    public var hint: Message?
+    /// The `Key=VALUE` to pass with the parameter overrides, when that is what to do: the hint then says so.
+    public var override: String?
 
-    public init(substitute: String, problem: String, hint: String?) {
+    public init(substitute: String, problem: Message, hint: Message?) {
         self.substitute = substitute
         self.problem = problem
         self.hint = hint
+    }
+
+    /// A parameter named `name` with no value: the hint is to pass one with the parameter overrides.
+    public init(substitute: String, problem: Message, overriding name: String) {
+        let override = "\(name)=VALUE"
+        self.init(
+            substitute: substitute, problem: problem, hint: "pass \(TemplateInput.parameterOverrides) \(override)")
+        self.override = override
     }
 }

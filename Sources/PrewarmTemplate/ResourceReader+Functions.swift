@@ -143,8 +143,10 @@ extension ResourceReader {
             warnings.append(
                 TemplateError(
                     .missingCode,
-                    "\(name): \(codeKey) \(namedCode.scalar ?? codePath) does not exist (\(codePath)); prewarm builds "
-                        + "the image, but sam local cannot invoke the function",
+                    """
+                    \(name): \(codeKey) \(namedCode.scalar ?? codePath) does not exist (\(codePath)); prewarm builds \
+                    the image, but sam local cannot invoke the function
+                    """,
                     at: namedCode.location, hint: "fix the path, or run sam build first if it makes it"))
         }
         let layerReferences =
@@ -204,7 +206,7 @@ extension ResourceReader {
                 case .skipped: continue
                 case .failed(let error):
                     throw TemplateError(
-                        .property, "uses layer \(id), which cannot be read: \(error.message)", at: node.location)
+                        .property, "uses layer \(id), which cannot be read: \(error.problem)", at: node.location)
                 case nil:
                     // SAM CLI reads the logical ID as a layer ARN, and fails on it.
                     throw TemplateError(
@@ -215,8 +217,10 @@ extension ResourceReader {
                 warnings.append(
                     TemplateError(
                         .property,
-                        "\(function): layer \(what) is only known after deployment; sam local leaves it out too, so "
-                            + "the image (and sam local) will not have this layer",
+                        """
+                        \(function): layer \(what) is only known after deployment; sam local leaves it out too, so \
+                        the image (and sam local) will not have this layer
+                        """,
                         at: node.location,
                         hint:
                             "pass the layer's ARN (a parameter with \(TemplateInput.parameterOverrides)) to have it locally"

@@ -56,10 +56,11 @@ extension ResourceReader {
             value = try resolver.resolve(entry.value)
         } catch let error as TemplateError where error.code == .parameter || error.code == .intrinsic {
             let substitute = (try? resolver.lenient.resolve(entry.value))?.string ?? entry.key
-            return .unset(
-                UnsetParameter(
-                    substitute: substitute,
-                    problem: "(\(entry.keyLocation)) a value that has none: \(error.message)", hint: error.hint))
+            var unset = UnsetParameter(
+                substitute: substitute,
+                problem: "(\(entry.keyLocation)) a value that has none: \(error.problem)", hint: error.advice)
+            unset.override = error.parameterOverride
+            return .unset(unset)
         }
         return Self.givenParameter(value, named: entry.key, at: entry.keyLocation)
     }

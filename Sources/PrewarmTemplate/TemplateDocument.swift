@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmSupport
 import Yams
 
 /// Reads a template file (YAML or JSON) into a `TemplateNode` tree.
@@ -88,7 +89,7 @@ public enum TemplateDocument {
             var message = "not valid YAML or JSON: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
             return TemplateError(
-                .syntax, message, at: SourceLocation(file: file, line: mark.line, column: mark.column))
+                .syntax, Message(message), at: SourceLocation(file: file, line: mark.line, column: mark.column))
         }
         switch error {
         case .scanner(let context, let problem, let mark, _),
@@ -201,8 +202,10 @@ public enum TemplateDocument {
             default:
                 throw TemplateError(
                     .syntax, "unknown tag \(tag)", at: node.location,
-                    hint: "CloudFormation knows !Ref, !Sub, !GetAtt, !If, !Join, !Select, !Split, !FindInMap, "
-                        + "!Equals, !Not, !And, !Or, !Condition, !Base64, !Cidr, !GetAZs, !ImportValue")
+                    hint: """
+                        CloudFormation knows !Ref, !Sub, !GetAtt, !If, !Join, !Select, !Split, !FindInMap, \
+                        !Equals, !Not, !And, !Or, !Condition, !Base64, !Cidr, !GetAZs, !ImportValue
+                        """)
             }
             let entry = TemplateMapping.Entry(key: longForm.0, keyLocation: node.location, value: longForm.1)
             return TemplateNode(.mapping(TemplateMapping([entry])), at: node.location)

@@ -1,8 +1,10 @@
+import PrewarmSupport
+
 /// An error caused by a template or by the values given for its parameters.
 ///
 /// Every such error says what is wrong, where (file, line, column, and the resource when
 /// there is one) and, where it helps, what to do. `description` is one line, ready to print.
-public struct TemplateError: Error, Sendable, CustomStringConvertible {
+public struct TemplateError: MessageError, CustomStringConvertible {
     /// What kind of problem this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
@@ -38,32 +40,46 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
     }
 
     public var code: Code
-    /// What is wrong, without the location.
-    public var message: String
+    /// What is wrong, without the location, with the inputs it mentions as values.
+    public var problem: Message
     /// Where it is wrong, when known.
     public var location: SourceLocation?
     /// What the user can do about it, when there is something useful to say.
-    public var hint: String?
+    public var advice: Message?
     /// The cap the template went past, for an error with code `.limit`: a command line can
-    /// replace `hint` with the option that raises it.
+    /// replace `advice` with the option that raises it.
     public var exceededLimit: TemplateLimits.Limit?
+    /// For an unset parameter whose advice is to pass it: the `Key=VALUE` to pass with the parameter
+    /// overrides, for a nested stack's message about the value its parent passes.
+    var parameterOverride: String?
 
-    public init(_ code: Code, _ message: String, at location: SourceLocation? = nil, hint: String? = nil) {
+    public init(_ code: Code, _ problem: Message, at location: SourceLocation? = nil, hint advice: Message? = nil) {
         self.code = code
-        self.message = message
+        self.problem = problem
         self.location = location
-        self.hint = hint
+        self.advice = advice
     }
 
-    /// The message with its hint, without the location: for reports that carry the location apart.
-    public var messageWithHint: String {
-        guard let hint else { return message }
-        return "\(message); \(hint)"
+    /// What is wrong, without the location, each input named by its mention.
+    public var message: String { problem.description }
+    /// What the user can do about it, each input named by its mention.
+    public var hint: String? { advice?.description }
+
+    /// The problem with its advice, without the location: for reports that carry the location apart.
+    public var problemWithAdvice: Message {
+        guard let advice else { return problem }
+        return problem + "; " + advice
+    }
+
+    /// ``problemWithAdvice``, each input named by its mention.
+    public var messageWithHint: String { problemWithAdvice.description }
+
+    /// `file:line:column: message; hint`, on one line, with the inputs it mentions as values.
+    public var line: Message {
+        guard let location else { return problemWithAdvice }
+        return "\(location): " + problemWithAdvice
     }
 
     /// `file:line:column: message; hint`, on one line.
-    public var description: String {
-        guard let location else { return messageWithHint }
-        return "\(location): \(messageWithHint)"
-    }
+    public var description: String { line.description }
 }

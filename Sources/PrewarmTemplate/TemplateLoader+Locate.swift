@@ -92,8 +92,10 @@ public struct TemplateLocation: Sendable, Hashable {
             else {
                 throw TemplateError(
                     .fileNotFound,
-                    "no template given and none of \(searchOrder.joined(separator: ", ")) in "
-                        + (directory ?? "the current directory"),
+                    """
+                    no template given and none of \(searchOrder.joined(separator: ", ")) in \
+                    \(directory ?? "the current directory")
+                    """,
                     hint: "give the template (prewarm build path/to/template.yaml), or run `sam build` first")
             }
             return TemplateLocation(path: found, origin: .found)

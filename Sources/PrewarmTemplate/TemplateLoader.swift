@@ -223,11 +223,11 @@ public struct TemplateLoader: Sendable {
                 case .value(let value) where !value.isEmpty:
                     text = value
                 case .unset(let parent):
-                    unset[entry.key] = UnsetParameter(
-                        substitute: parent.substitute,
-                        problem: "parameter '\(entry.key)' (declared at line \(entry.keyLocation.line)) has no value: "
-                            + "the parent stack passes it \(parent.problem)",
-                        hint: parent.hint)
+                    var inherited = parent
+                    inherited.problem =
+                        "parameter '\(entry.key)' (declared at line \(entry.keyLocation.line)) has no value: "
+                        + "the parent stack passes it \(parent.problem)"
+                    unset[entry.key] = inherited
                     continue
                 default:
                     if let defaultNode = entry.value["Default"] {
@@ -241,7 +241,7 @@ public struct TemplateLoader: Sendable {
                         substitute: entry.key,
                         problem: "parameter '\(entry.key)' (declared at line \(entry.keyLocation.line)) has no Default "
                             + "and no value",
-                        hint: "pass \(TemplateInput.parameterOverrides) \(entry.key)=VALUE")
+                        overriding: entry.key)
                     continue
                 }
                 parameters[entry.key] =

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PrewarmRun
+import PrewarmSupport
 
 /// The `prewarm` command.
 @main
@@ -58,7 +59,7 @@ struct Prewarm: AsyncParsableCommand {
 
     static func exit(withError error: Error) -> Never {
         if let (status, message) = ExitStatus.failure(for: error) {
-            Console.error(message)
+            Console.error(Message(message))
             Termination.exit(status.rawValue)
         }
         let code = exitCode(for: error)
@@ -76,7 +77,7 @@ struct Prewarm: AsyncParsableCommand {
             Termination.exit(ExitStatus.unusableInput.rawValue)
         }
         let message = self.message(for: error)
-        if !message.isEmpty { Console.error(message) }
+        if !message.isEmpty { Console.error(Message(message)) }
         Termination.exit(code.rawValue)
     }
 

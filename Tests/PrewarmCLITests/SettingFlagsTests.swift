@@ -19,7 +19,7 @@ import Testing
         #expect(Set(flags).count == flags.count)
         #expect(flags.allSatisfy { $0.hasPrefix("--") })
         #expect(
-            SettingFlags.render("drop `pull: false`, or raise `maxLayerSize`")
+            SettingFlags.render("drop \(Setting.skipPull), or raise \(Setting.maxLayerSize)")
                 == "drop --skip-pull-image, or raise --max-layer-size")
     }
 
@@ -27,7 +27,7 @@ import Testing
     @Test func aRetryInJSONProgressNamesTheFlag() {
         let node = BuildGraph.Node(
             id: "base:b@linux/amd64", kind: .base, needs: [], payload: .base(reference: "b", architecture: .x86_64))
-        let error = "no Docker engine answers; point prewarm at one with \(Setting.dockerHost.mention)"
+        let error: Message = "no Docker engine answers; point prewarm at one with \(Setting.dockerHost)"
         let line = ProgressReporter.jsonLine(
             for: .retrying(node, attempt: 1, error: BuildSessionError(.engine, error), delay: .seconds(1)))
         #expect(line.contains("point prewarm at one with --docker-host"), "\(line)")
@@ -48,7 +48,7 @@ import Testing
                 == "layer zip liar: expands past the limit of 2000 bytes (--max-layer-size) at entry 'zeros'; "
                 + "the archive is rejected", "rendered from its mentions, without reading the text")
         #expect(
-            error.map { SettingFlags.render($0.message) }
+            error.map { SettingFlags.render($0.text) }
                 == "layer zip liar: expands past the limit of 2000 bytes (--max-layer-size) at entry 'zeros'; "
                 + "the archive is rejected")
     }
@@ -60,18 +60,18 @@ import Testing
         try directory.write("given/aws-lambda-rie-arm64", "x")
         let locator = EmulatorLocator(directory: directory.path + "/given", environment: ["PATH": ""])
         let missing = #expect(throws: EngineError.self) { try locator.emulator(for: "x86_64") }
-        #expect(missing.map { SettingFlags.render($0.message) }?.contains("--rie-dir") == true)
+        #expect(missing.map { SettingFlags.render($0.text) }?.contains("--rie-dir") == true)
         let nowhere = #expect(throws: EngineError.self) {
             try EmulatorLocator(environment: ["PATH": ""]).emulator(for: "x86_64")
         }
-        #expect(nowhere.map { SettingFlags.render($0.message) }?.contains("pass --rie-dir DIR") == true)
+        #expect(nowhere.map { SettingFlags.render($0.text) }?.contains("pass --rie-dir DIR") == true)
     }
 
     /// Moved from ParameterOverridesTests.malformedInputIsAnError.
     @Test(arguments: ["JustAWord", "=value", "Key=\"unterminated", "ParameterKey=K ParameterValue=V"])
     func malformedOverridesNameTheFlag(_ argument: String) {
         let error = #expect(throws: TemplateError.self) { try ParameterOverrides(parsing: [argument]) }
-        #expect(error.map { SettingFlags.render($0.description) }?.contains("--parameter-overrides") == true)
+        #expect(error.map { SettingFlags.render($0) }?.contains("--parameter-overrides") == true)
     }
 
     /// Moved from JournalOpenTests.aJournalOfANewerSchemaIsRefusedAndLeftAlone.
@@ -79,7 +79,7 @@ import Testing
         let path = "/work/app/.prewarm/journal.sqlite"
         let error = JournalError.newerSchema(path: path, found: 99, known: Journal.schemaVersion)
         #expect(
-            SettingFlags.render(error.description)
+            SettingFlags.render(error)
                 == "journal \(path) was written by a newer prewarm (schema 99, this one knows "
                 + "\(Journal.schemaVersion)); upgrade prewarm or use --journal to start a new one")
     }
@@ -96,11 +96,25 @@ import Testing
         #expect(message.contains("move it away or pass --journal"))
     }
 
+    /// Only the inputs a message keeps as values are spelled: text that looks like a mention stays text.
     @Test func renderingKeepsWhatIsNotASetting() {
         #expect(
-            SettingFlags.render("run `eval x` or pass `parameterOverrides` A=1 and `pull: false`, `dangling")
+            SettingFlags.render(
+                "run `eval x` or pass \(Setting.parameterOverrides) A=1 and \(Setting.skipPull), `dangling")
                 == "run `eval x` or pass --parameter-overrides A=1 and --skip-pull-image, `dangling")
         #expect(SettingFlags.render("no mention") == "no mention")
-        #expect(SettingFlags.render("``maxLayerSize`") == "`--max-layer-size")
+        #expect(SettingFlags.render("`\(Setting.maxLayerSize)") == "`--max-layer-size")
+        #expect(SettingFlags.render("`maxLayerSize` as text") == "`maxLayerSize` as text")
+    }
+
+    /// A prewarm error behind another keeps its inputs: the cause is spelled too.
+    @Test func aWrappedErrorsInputsAreSpelled() {
+        let inner = ArchiveError(.layerTooLarge, "expands past the limit (\(ArchiveInput.maxExpandedSize))")
+        let outer = EngineError(.buildFailed, "cannot build image:fn", cause: inner)
+        #expect(
+            SettingFlags.render(outer) == "cannot build image:fn: expands past the limit (--max-layer-size)",
+            "\(outer)")
+        let session = BuildSessionError(.engine, "cannot start: \(outer.line)")
+        #expect(SettingFlags.render(session).contains("(--max-layer-size)"))
     }
 }

@@ -34,7 +34,7 @@ struct DoctorCommand: AsyncParsableCommand {
         let report = try await Doctor(try configuration()).run()
         // The library names settings by their mention; the command line spells them as its flags.
         let checks = report.checks.map { check in
-            DoctorReport.Check(name: check.name, state: check.state, detail: SettingFlags.render(check.detail))
+            DoctorJSON.Check(name: check.name, state: check.state, detail: SettingFlags.render(check.text))
         }
         switch format {
         case .json:
@@ -46,7 +46,7 @@ struct DoctorCommand: AsyncParsableCommand {
     }
 
     /// `✓ engine: docker at …`: the check's mark, name and detail.
-    static func line(_ check: DoctorReport.Check) -> String {
+    static func line(_ check: DoctorJSON.Check) -> String {
         let mark =
             switch check.state {
             case .ok: "✓"
@@ -61,5 +61,12 @@ struct DoctorCommand: AsyncParsableCommand {
 struct DoctorJSON: Encodable {
     var schemaVersion = JSONSchema.version
     var ok: Bool
-    var checks: [DoctorReport.Check]
+    var checks: [Check]
+
+    /// A check, its detail spelled with flags.
+    struct Check: Encodable {
+        var name: String
+        var state: DoctorReport.State
+        var detail: String
+    }
 }

@@ -53,14 +53,14 @@ struct PlanCommand: AsyncParsableCommand {
         var configuration = try template.configuration(config: config)
         configuration.images.shard = shard
         let plan = try await BuildSession(configuration).plan
-        // Errors in the plan name settings as the libraries do; here they are flags.
+        // Errors in the plan mention settings as values; here they are spelled as flags.
         switch format {
         case .text:
-            print(SettingFlags.render(TableText.render(plan.tableRows)), terminator: "")
+            print(TableText.render(plan.tableRows), terminator: "")
             for item in plan.skipped { print("skipped  \(item.name): \(item.reason)") }
             if let summary = plan.samBuildsSummary(listing: 10) { print(summary) }
             print(plan.summary)
-        case .json: print(SettingFlags.render(plan.json(shards: shards)))
+        case .json: print(plan.json(shards: shards, spell: SettingFlags.spell))
         case .dot: print(plan.dot(), terminator: "")
         }
         Console.report(plan, listingSkipped: format != .text)  // the table lists them already

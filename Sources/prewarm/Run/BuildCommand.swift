@@ -239,13 +239,15 @@ struct BuildOutput: Sendable {
         case .resumedOptions(let run, let taken, let overridden):
             if !taken.isEmpty {
                 Console.write(
-                    "prewarm: resuming run \(run) with its options: "
-                        + taken.map(BuildCommand.flag(for:)).joined(separator: ", "))
+                    "prewarm: resuming run \(run) with its options: \(taken.map(BuildCommand.flag(for:)).joined(separator: ", "))"
+                )
             }
             if !overridden.isEmpty {
                 Console.write(
-                    "prewarm: given again, so these override run \(run)'s: "
-                        + overridden.map(BuildCommand.flag(for:)).joined(separator: ", "))
+                    """
+                    prewarm: given again, so these override run \(run)'s: \
+                    \(overridden.map(BuildCommand.flag(for:)).joined(separator: ", "))
+                    """)
             }
         case .resuming(let run, let outcome):
             Console.write("prewarm: resuming run \(run) (\(outcome.rawValue))")
@@ -281,7 +283,7 @@ struct BuildOutput: Sendable {
         reporter.finish(run, planErrors: plan.errors.count)
         for failure in run.failures.failures {
             let names = failure.functions.isEmpty ? "" : " (functions: \(failure.functions.joined(separator: ", ")))"
-            Console.error("\(failure.node): \(SettingFlags.render("\(failure.error)"))\(names)")
+            Console.error("\(failure.node): \(SettingFlags.render(failure.error))\(names)")
         }
         // A full disk fails every node that writes after it: said once, not once per node.
         let full = run.failures.outOfSpace
@@ -289,7 +291,7 @@ struct BuildOutput: Sendable {
             let functions = Set(full.flatMap(\.functions)).sorted()
             let others = full.count > 1 ? " and \(full.count - 1) more node(s) the same way" : ""
             Console.error(
-                "\(first.node): \(SettingFlags.render("\(first.error)"))\(others); free space there, then run "
+                "\(first.node): \(SettingFlags.render(first.error))\(others); free space there, then run "
                     + "prewarm build --resume (functions: \(functions.joined(separator: ", ")))")
         }
     }

@@ -70,7 +70,7 @@ struct BuildMetadata: Encodable {
         functions += report.plan.errors.map { failure in
             Function(
                 name: failure.name, architecture: failure.architecture?.rawValue ?? "", image: "", outcome: "error",
-                error: SettingFlags.render(failure.message))
+                error: SettingFlags.render(failure.text))
         }
     }
 

@@ -196,7 +196,7 @@ enum FunctionTable {
             // The library's message names settings; here they are flags, as in the error lines.
             rows.append([
                 failure.name, failure.architecture?.rawValue ?? "-", "-",
-                "not-planned: \(SettingFlags.render(failure.message))",
+                "not-planned: \(SettingFlags.render(failure.text))",
             ])
         }
         // On a narrow terminal IMAGE is shortened in its middle, never OUTCOME's word dropped.

@@ -28,7 +28,7 @@ enum OutcomeWord {
         switch outcome {
         case .succeeded(.built(let artifact)): ("built", artifact.digest, nil)
         case .succeeded(.upToDate(let artifact)): ("up-to-date", artifact.digest, nil)
-        case .failed(let error): ("failed", nil, SettingFlags.render("\(error)"))
+        case .failed(let error): ("failed", nil, SettingFlags.render(error))
         case .skipped(let reason): ("skipped", nil, SettingFlags.render(reason))
         case .interrupted: ("interrupted", nil, nil)
         }
@@ -71,7 +71,7 @@ final class ProgressReporter: Sendable {
     /// Writes `line` (a message for people) to standard error. On a terminal with the live region drawn,
     /// the region is cleared first and drawn again below the line, so that no line of it is left behind in
     /// the scrollback (as the `▸` line was after Ctrl-C).
-    func message(_ line: String) {
+    func message(_ line: Message) {
         state.withLock { state in
             guard mode == .tty, var live = state.live else {
                 Console.write(line)
@@ -102,7 +102,7 @@ final class ProgressReporter: Sendable {
         case .started(let node, let attempt):
             live.started(node, attempt: attempt, at: .now)
         case .retrying(let node, let attempt, let error, let delay):
-            let error = SettingFlags.render("\(error)")
+            let error = SettingFlags.render(error)
             lines.append(
                 live.fit(
                     live.paint("↻", "skipped") + " \(live.label(node)): attempt \(attempt) failed: \(error); "
@@ -120,7 +120,7 @@ final class ProgressReporter: Sendable {
         case .started(let node, let attempt):
             if attempt > 1 { emit("          retry   \(node.id) (attempt \(attempt))") }
         case .retrying(let node, let attempt, let error, let delay):
-            let error = SettingFlags.render("\(error)")
+            let error = SettingFlags.render(error)
             emit(
                 "          wait    \(node.id): attempt \(attempt) failed: \(error); "
                     + "retrying in \(String(format: "%.1fs", delay.seconds))")
@@ -147,7 +147,7 @@ final class ProgressReporter: Sendable {
             return JSONText.line(
                 ProgressLine(
                     event: "retrying", node: node.id, kind: node.kind.rawValue, attempt: attempt,
-                    error: SettingFlags.render("\(error)"), seconds: delay.seconds))
+                    error: SettingFlags.render(error), seconds: delay.seconds))
         case .finished(let node, let outcome, let duration):
             let (word, output, error) = OutcomeWord.of(outcome)
             return JSONText.line(

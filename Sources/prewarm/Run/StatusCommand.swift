@@ -82,7 +82,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         switch format {
         case .json:
-            print(SettingFlags.render(JSONText.encode(RunDetailJSON(detail))))
+            print(JSONText.encode(RunDetailJSON(detail)))
         case .text:
             let run = detail.run
             // On a terminal, cut to its width: NODE is shortened in its middle, OUTCOME always shows.
@@ -100,9 +100,9 @@ struct StatusCommand: AsyncParsableCommand {
                     upToDate ? node.output?.digest ?? "" : node.errorMessage ?? node.output?.digest ?? "",
                 ])
             }
-            let rendered = rows.map { $0.map(SettingFlags.render) }
+            // The journal keeps each failure as the build said it, its settings spelled as flags.
             print(
-                TableText.render(rendered, width: width, shrinking: 0, kept: 1, keptWidth: "interrupted".count),
+                TableText.render(rows, width: width, shrinking: 0, kept: 1, keptWidth: "interrupted".count),
                 terminator: "")
         }
     }

@@ -74,7 +74,7 @@ struct WatchCommand: AsyncParsableCommand {
                 } catch let error as BuildSessionError where Self.waitsForAnEdit(error) {
                     // A template saved half-written, or removed by a `sam build` under way: the next
                     // good save builds.
-                    let message = ExitStatus.failure(for: error)?.message ?? error.description
+                    let message = ExitStatus.failure(for: error)?.message ?? SettingFlags.render(error)
                     Console.error("\(message); waiting for the next change")
                 }
                 Console.write("prewarm: watching \(watcher.roots.count) place(s) for changes; Ctrl-C stops")

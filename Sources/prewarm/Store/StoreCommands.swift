@@ -69,7 +69,7 @@ struct ImportCommand: ParsableCommand {
                 }
                 for name in names { print("imported \(name)") }
             } catch let error as any PrewarmError {
-                throw CommandFailure(message: "\(file): \(error.description)", exitCode: .unusableInput)
+                throw CommandFailure(message: "\(file): \(SettingFlags.render(error))", exitCode: .unusableInput)
             }
         }
     }
@@ -272,7 +272,7 @@ struct GCCommand: AsyncParsableCommand {
                 .trimmingCharacters(in: .whitespaces)
             if let refusal = result.refusal {
                 kept += 1
-                Console.warning("kept \(what): \((refusal as? any PrewarmError)?.message ?? "\(refusal)")")
+                Console.warning("kept \(what): \((refusal as? any PrewarmError)?.text ?? Message(describing: refusal))")
                 continue
             }
             print("\(dryRun ? "would remove" : "removed") \(result.removal.reason.rawValue) \(what)")

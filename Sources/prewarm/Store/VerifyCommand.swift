@@ -37,7 +37,7 @@ struct VerifyCommand: ParsableCommand {
             defer { opened.close() }
             report = try opened.verifyStore(repair: repair)
         } catch let error as any PrewarmError {
-            throw CommandFailure(message: error.description, exitCode: .unusableInput)
+            throw CommandFailure(message: SettingFlags.render(error), exitCode: .unusableInput)
         }
         for problem in report.problems { print(problem.description) }
         for leftover in report.leftovers {

@@ -28,23 +28,17 @@ enum ExitStatus: Int32 {
     static func failure(for error: any Error) -> (status: ExitStatus, message: String)? {
         switch error {
         case let failure as CommandFailure:
-            return (failure.exitCode, SettingFlags.render(failure.message))
+            return (failure.exitCode, failure.message)
         case let error as BuildSessionError:
             if let template = error.cause as? TemplateError, let limit = template.exceededLimit {
                 // The reader's caps are flags of the command line: say which raises this one.
                 var raised = template
-                raised.hint =
+                raised.advice =
                     "raise the limit with \(TemplateOptions.flag(raising: limit)) N if the template really is this large"
-                return (.unusableInput, raised.description)
+                return (.unusableInput, SettingFlags.render(raised))
             }
             return (error.code == .publish ? .partialFailure : .unusableInput, SettingFlags.render(error))
-        case let error as TemplateError:
-            return (.unusableInput, SettingFlags.render(error.description))
-        case let error as PlanError:
-            return (.unusableInput, SettingFlags.render(error.description))
-        case let error as JournalError:
-            return (.unusableInput, SettingFlags.render(error.message))
-        case let error as any PrewarmError:
+        case let error as any MessageError:
             return (.unusableInput, SettingFlags.render(error))
         case let error as AWSError:
             return (.unusableInput, error.message)

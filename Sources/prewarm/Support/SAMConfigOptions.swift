@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrewarmSAMConfig
+import PrewarmSupport
 
 /// `--config-file` and `--config-env`: the SAM configuration (`samconfig.toml`) `sam local` will read, so
 /// that prewarm names images under the same template, parameters and base images.
@@ -44,8 +45,10 @@ struct SAMConfigOptions: ParsableArguments {
         let settings = SAMLocalSettings(config, environment: configEnv)
         if !settings.disagreements.isEmpty {
             Console.warning(
-                "\(path): \(settings.disagreements.joined(separator: ", ")) differ from local_invoke's; prewarm builds "
-                    + "for sam local invoke's values")
+                """
+                \(path): \(settings.disagreements.joined(separator: ", ")) differ from local_invoke's; prewarm builds \
+                for sam local invoke's values
+                """)
         }
         return (path, settings)
     }

@@ -10,7 +10,7 @@ final class InterruptHandler: @unchecked Sendable {
 
     /// Starts handling the signals, calling `cancel` on the first one; `say` writes the line that tells
     /// the user (a live view passes its own, which keeps the view whole).
-    init(say: @escaping @Sendable (String) -> Void = { Console.write($0) }, cancel: @escaping @Sendable () -> Void) {
+    init(say: @escaping @Sendable (Message) -> Void = { Console.write($0) }, cancel: @escaping @Sendable () -> Void) {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())

@@ -50,7 +50,7 @@ struct TemplateArgument: ParsableArguments {
                 given: try givenPath(), environment: ProcessInfo.processInfo.environment,
                 samConfig: config.flatMap { config in config.settings.templateFile.map { ($0, config.path) } })
         } catch let error as TemplateError {
-            throw ValidationError(error.description)
+            throw ValidationError(SettingFlags.render(error))
         }
     }
 
@@ -64,7 +64,7 @@ struct TemplateArgument: ParsableArguments {
         do {
             return try TemplateLocation.find(given: given, environment: ProcessInfo.processInfo.environment).path
         } catch let error as TemplateError {
-            throw ValidationError(error.description)
+            throw ValidationError(SettingFlags.render(error))
         }
     }
 
@@ -162,7 +162,7 @@ struct TemplateOptions: ParsableArguments {
         do {
             return try ParameterOverrides(parsing: arguments)
         } catch let error as TemplateError {
-            let message = SettingFlags.render(error.description)
+            let message = SettingFlags.render(error)
             throw ValidationError(parameterOverrides.isEmpty ? "parameter_overrides: \(message)" : message)
         }
     }
@@ -189,6 +189,8 @@ struct TemplateOptions: ParsableArguments {
         if let note = location.builtBesideNote { Console.write("prewarm: note: \(note)") }
         let config = config?.settings
         var configuration = BuildConfiguration(templatePath: location.path)
+        // What the journal keeps for `prewarm status` names settings as this command line does.
+        configuration.spellSetting = { SettingFlags.flag(for: $0) }
         configuration.template.parameterOverrides = try parsedOverrides(config: config)
         configuration.images.architectures = try parsedArchitectures()
         configuration.images.functions = functions
