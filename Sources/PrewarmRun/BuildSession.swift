@@ -68,7 +68,7 @@ extension BuildSession {
         /// The configuration built with: the session's, or with `resume` the resumed one.
         package let configuration: BuildConfiguration
         /// The plan of the template, as `configuration` asks for it (only its `shard`'s images, with one).
-        package var plan: Plan
+        package let plan: Plan
         /// With a `shard`: which, and how many of the template's images it has, for the reader.
         let shardNote: String?
         /// With `configuration.sam.enabled`: the SAM configuration written before planning.
