@@ -107,7 +107,7 @@ public struct BuildConfiguration: Sendable {
     public struct Resume: Sendable {
         /// Continue the latest unfinished run of this template (what it verified is kept), with the options it
         /// was recorded with (architectures, functions, jobs, download jobs, pulls, force) but for those in
-        /// `overrides`; `BuildSession.resumption` says which it took.
+        /// `overrides`; `BuildReport.resumption` says which it took.
         public var enabled = false
         /// With `enabled`: the options given again, whose values here win over those the resumed run recorded;
         /// empty: every recorded option is taken.

@@ -75,6 +75,11 @@ public struct BuildReport: Sendable {
     public var loadedInto: String?
     /// Journal writes that failed (the run went on); empty when all were recorded.
     public var journalProblems: [Message]
+    /// With `resume`: the run continued and the recorded options taken from it (then `plan` is planned with
+    /// `resumption.configuration`); `nil` without `resume`, or when there was no unfinished run.
+    public var resumption: BuildSession.Resumption?
+    /// With `sam.enabled`: the SAM configuration written before planning (what `sam local` is run with).
+    public var samReady: SAMReadyConfiguration?
 
     /// How every planned function's image ended, in plan order.
     public var functions: [FunctionResult] { summary.functionResults(of: plan) }

@@ -22,12 +22,12 @@ struct EngineSetup: Sendable {
     var notes: [Message] = []
 }
 
-extension BuildSession {
+extension BuildSession.Planned {
     /// The kind of engine this build uses, as far as it is decided before any engine is asked: the
     /// configuration's `effectiveEngine`, with `auto` made `oci` for a template that brings its own images
     /// (``templateSuppliesImages``). `auto` is left to whether a Docker engine answers; `Doctor` checks the
     /// engine this says.
-    public var engineKind: EngineSelection.Engine {
+    package var engineKind: EngineSelection.Engine {
         let kind = configuration.effectiveEngine
         return kind == .auto && templateSuppliesImages ? .oci : kind
     }

@@ -4,7 +4,7 @@ import PrewarmHTTP
 import PrewarmLayers
 import PrewarmPlan
 
-extension BuildSession {
+extension BuildSession.Planned {
     /// The layer cache, and Lambda when some layer by ARN is not in it: credentials and endpoint are
     /// resolved here, before any work starts, so that a missing credential is one error naming the layer.
     ///

@@ -3,7 +3,7 @@ import PrewarmImage
 import PrewarmOCI
 import PrewarmSupport
 
-extension BuildSession {
+extension BuildSession.Planned {
     /// After a build in the OCI store: pushes to `push` and loads into Docker (`load`) the images that
     /// succeeded, recording it in `report`.
     ///

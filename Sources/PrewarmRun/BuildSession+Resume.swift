@@ -2,7 +2,6 @@ import Foundation
 import PrewarmJournal
 import PrewarmPlan
 import PrewarmSupport
-import PrewarmTemplate
 
 /// What a resumed build takes over from the run it resumes: the options that decide what is
 /// built and how, as the journal recorded them.
@@ -17,7 +16,7 @@ extension BuildSession {
         /// The run resumed.
         public var run: RunID
         /// The configuration asked for, with the recorded options of `run` but for those in
-        /// `BuildConfiguration.resumeOverrides`: the session's `configuration`.
+        /// `BuildConfiguration.resumeOverrides`: the one the session built with.
         public var configuration: BuildConfiguration
         /// The recorded options now in force (those that differ from the ones asked for), by name.
         public var taken: [ResumedOption]
@@ -28,22 +27,18 @@ extension BuildSession {
         package var builtImages: [NodeID: String]
     }
 
-    /// For a configuration with `resume`: the latest unfinished run of its template, and the
-    /// configuration that resumes it with that run's recorded options (architectures, functions,
-    /// jobs, pulls, force). Options in `resumeOverrides` were given again and keep `configuration`'s values.
+    /// For a configuration with `resume`, of the template at `template` (as found): the latest unfinished run
+    /// of that template, and the configuration that resumes it with that run's recorded options
+    /// (architectures, functions, jobs, pulls, force). Options in `resumeOverrides` were given again and keep
+    /// `configuration`'s values.
     ///
     /// - Returns: `nil` when `resume` is off, or the journal has no unfinished run of the template.
-    /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found, `.journal`
-    ///   when the journal cannot be read.
-    package static func resumption(of configuration: BuildConfiguration) async throws -> Resumption? {
+    /// - Throws: `BuildSessionError` with code `.journal` when the journal cannot be read.
+    package static func resumption(of configuration: BuildConfiguration, templatePath template: String) async throws
+        -> Resumption?
+    {
         guard configuration.resume.enabled else { return nil }
         let explicit = configuration.resume.overrides
-        let template: String
-        do {
-            template = try TemplateLoader.locate(configuration.template.path)
-        } catch let error as TemplateError {
-            throw BuildSessionError(.template, error.line, cause: error)
-        }
         let path = BuildConfiguration.journalPath(configuration.journalPath, forTemplate: template)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let run: RunRecord?

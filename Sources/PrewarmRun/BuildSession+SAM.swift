@@ -48,7 +48,9 @@ extension BuildSession {
                 cause: error)
         }
     }
+}
 
+extension BuildSession.Planned {
     /// Says, as one note, how many functions' images `sam local` will build anyway and why, and with
     /// `sam.enabled` the command line to use and what could not be carried over.
     func reportSAMBuilds(events: @Sendable (BuildEvent) -> Void) {

@@ -5,7 +5,7 @@ import PrewarmTemplate
 
 // Images built on what the template brings (`Metadata.Prewarm`): kept out of the places a later build
 // of another template, and `sam local`, take images from by their names, unless the user names one.
-extension BuildSession {
+extension BuildSession.Planned {
     /// Whether the template brings its own base images (`Metadata.Prewarm.BaseImages`) or, with no
     /// `emulatorDirectory` given, its own emulator (`Metadata.Prewarm.EmulatorDirectory`). Such bases and
     /// emulators may be stand-ins (the quickstart's are), so their images get a store of their own.

@@ -8,107 +8,81 @@ import PrewarmTemplate
 /// One build of a template's images, made from a `BuildConfiguration`: what `prewarm build` does, for
 /// any Swift program.
 ///
-/// Making a session resolves `resume` (the run to continue, and the recorded options it is continued
-/// with, which decide the plan: see `resumption`), then reads and plans the template. `run(events:)` then
-/// checks that the emulators are there, chooses and sets up the engine (loading the template's base images,
-/// opening the OCI store and the registries), resolves AWS credentials when layers by ARN must be
-/// downloaded, opens the journal, runs the graph, and pushes or loads the images as configured. It prints
-/// nothing: it tells what it does through `BuildEvent`s, and returns a `BuildReport`.
+/// Making a session only finds the template. `run(events:)` does the rest, the same for every caller:
+/// it resolves `resume` (the run to continue, and the recorded options it is continued with, which decide
+/// the plan: see `BuildReport.resumption`), reads and plans the template (writing the SAM configuration
+/// first with `sam.enabled`), checks that the emulators are there, chooses and sets up the engine (loading
+/// the template's base images, opening the OCI store and the registries), resolves AWS credentials when
+/// layers by ARN must be downloaded, opens the journal, runs the graph, and pushes or loads the images as
+/// configured. It prints nothing: it tells what it does through `BuildEvent`s (the plan is
+/// `BuildEvent.planned`), and returns a `BuildReport` (with the plan it built).
 ///
 /// ```swift
 /// let session = try await BuildSession(BuildConfiguration(templatePath: "template.yaml"))
 /// let report = try await session.run()
 /// ```
 public struct BuildSession: Sendable {
+    /// The configuration asked for. With `resume.enabled`, `run(events:)` builds with the recorded options of
+    /// the run it resumes (`BuildReport.resumption`), not these.
     public let configuration: BuildConfiguration
-    /// The plan of the template, as `configuration` asks for it (only its `shard`'s images, with one).
-    public private(set) var plan: Plan
-    /// With a `shard`: which, and how many of the template's images it has, for the reader.
-    private let shardNote: Message?
-    /// With `configuration.sam.enabled`: the SAM configuration written before planning.
-    public let samReady: SAMReadyConfiguration?
     /// The template's path, as found (see `BuildConfiguration.template.path`).
-    public let templatePath: String
-    /// With `configuration.resume.enabled`: the run continued and the recorded options taken from it (then
-    /// `configuration` is the resumed one); `nil` without `resume`, or when there is no unfinished run.
-    public let resumption: Resumption?
+    let templatePath: String
 
-    /// Resolves `resume` (the run to continue and its recorded options), then reads the template and plans it.
+    /// Finds the template, and checks that it is a file; reading and planning it are `run(events:)`'s.
     ///
-    /// - Throws: `BuildSessionError` with code `.template` when the template cannot be found or read at
-    ///   all (its `cause` is the `TemplateError`), `.journal` when `resume` cannot read the journal, `.plan`
-    ///   when `functions` names a function the template does not have (its `cause` is the `PlanError`). A single function that cannot be planned is not an error: it
-    ///   is in `plan.errors`, and the others are built.
+    /// - Throws: `BuildSessionError` with code `.template` when there is no template file (its `cause` is the
+    ///   `TemplateError`).
     public init(_ configuration: BuildConfiguration) async throws {
-        let resumption = try await Self.resumption(of: configuration)
-        let configuration = resumption?.configuration ?? configuration
-        self.resumption = resumption
         self.configuration = configuration
-        let path: String
-        let template: Template
         do {
-            path = try TemplateLoader.locate(configuration.template.path)
-            template = try await TemplateLoader(
-                overrides: configuration.template.parameterOverrides, limits: configuration.template.limits,
-                languageExtensions: configuration.template.languageExtensions
-            ).load(path)
+            templatePath = try TemplateLoader.locate(configuration.template.path)
+            try TemplateDocument.requireFile(templatePath)
         } catch let error as TemplateError {
-            throw BuildSessionError(
-                .template, error.line,
-                remedy: error.code == .fileNotFound
-                    ? nil : .editTemplate(error.location?.file ?? configuration.template.path ?? ""),
-                cause: error)
+            throw Self.templateError(error, configuration: configuration)
         }
-        let options = PlanOptions(
-            architectures: configuration.images.architectures, invokeImages: configuration.images.invokeImages,
-            functions: configuration.images.functions)
-        var planned =
-            configuration.effectiveEngine == .oci ? Self.skippingDockerBuiltImages(template, path: path) : template
-        if configuration.sam.enabled {
-            let ready = try await Self.writeSAMConfiguration(for: template, configuration: configuration)
-            samReady = ready
-            planned = try await Self.loadDerived(ready, configuration: configuration)
-            if configuration.effectiveEngine == .oci {
-                planned = Self.skippingDockerBuiltImages(planned, path: path)
-            }
-        } else {
-            samReady = nil
-        }
-        do {
-            let whole = try Planner(options: options).plan(planned)
-            if let shard = configuration.images.shard {
-                let part = whole.restricted(to: shard)
-                plan = part
-                shardNote =
-                    "shard \(shard): \(part.graph.count(of: .image)) of \(whole.graph.count(of: .image)) image(s)"
-            } else {
-                plan = whole
-                shardNote = nil
-            }
-        } catch let error as PlanError {
-            throw BuildSessionError(.plan, error.line, remedy: .change(.functions), cause: error)
-        }
-        // The journal, the run and the messages stay those of the user's template.
-        // Warnings too: at the lines of the user's template, not of the derived one (a missing CodeUri
-        // directory is missing in both).
-        if configuration.sam.enabled {
-            plan.template = template.path
-            plan.warnings = template.warnings.map(\.line)
-        }
-        plan.warnings += Self.samBuildNotes(for: template, path: path).map { Message($0) }
-        templatePath = path
     }
 
-    /// Builds the plan, records the run in the journal, then pushes and loads the images as configured.
-    /// Cancelling the calling task interrupts the run: what finished is recorded, nothing is pushed or
-    /// loaded, and the report says `summary.cancelled`.
+    /// Resolves `resume`, reads and plans the template, then builds the plan, records the run in the journal,
+    /// and pushes and loads the images as configured. Cancelling the calling task interrupts the run: what
+    /// finished is recorded, nothing is pushed or loaded, and the report says `summary.cancelled`.
     ///
-    /// - Parameter events: receives what the session does, from several tasks at once.
+    /// - Parameter events: receives what the session does, from several tasks at once: the plan as
+    ///   `BuildEvent.planned`, before any node.
     /// - Returns: the report, also when some nodes failed (see `BuildReport.succeeded`).
-    /// - Throws: `BuildSessionError` when nothing can be built (no emulator, no engine, no credentials for a
-    ///   layer that must be downloaded, an unusable journal or configuration), or, with code `.publish`, when
-    ///   the images were built but pushing or loading them failed.
+    /// - Throws: `BuildSessionError` when nothing can be built: with code `.template` when the template cannot
+    ///   be read at all (its `cause` is the `TemplateError`), `.journal` when `resume` cannot read the journal,
+    ///   `.plan` when `functions` names a function the template does not have (its `cause` is the
+    ///   `PlanError`; a single function that cannot be planned is not an error: it is in `plan.errors`, and
+    ///   the others are built); no emulator, no engine, no credentials for a layer that must be downloaded,
+    ///   an unusable journal or configuration; or, with code `.publish`, when the images were built but
+    ///   pushing or loading them failed.
     public func run(events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) async throws -> BuildReport {
+        try await planned().run(events: events)
+    }
+}
+
+extension BuildSession {
+    /// A session with `resume` resolved and its template planned (``BuildSession/planned()``): what
+    /// `run(events:)` builds, and what `prewarm plan`, `doctor` and `gc` read without building.
+    package struct Planned: Sendable {
+        /// The configuration built with: the session's, or with `resume` the resumed one.
+        package let configuration: BuildConfiguration
+        /// The plan of the template, as `configuration` asks for it (only its `shard`'s images, with one).
+        package let plan: Plan
+        /// With a `shard`: which, and how many of the template's images it has, for the reader.
+        let shardNote: Message?
+        /// With `configuration.sam.enabled`: the SAM configuration written before planning.
+        let samReady: SAMReadyConfiguration?
+        /// With `resume`: the run continued and the recorded options taken from it; `nil` without `resume`,
+        /// or when there is no unfinished run.
+        let resumption: Resumption?
+    }
+}
+
+extension BuildSession.Planned {
+    /// Builds the plan, records the run in the journal, then pushes and loads the images as configured
+    /// (``BuildSession/run(events:)``, once planned).
+    func run(events: @escaping @Sendable (BuildEvent) -> Void) async throws -> BuildReport {
         if let resumption, !resumption.taken.isEmpty || !resumption.overridden.isEmpty {
             events(.resumedOptions(resumption.run, taken: resumption.taken, overridden: resumption.overridden))
         }
@@ -188,7 +162,7 @@ public struct BuildSession: Sendable {
         var report = BuildReport(
             runID: run.runID, summary: run.summary, plan: plan, engine: setup.engine.description,
             ociStore: setup.store?.path, images: builtImages(run.summary.outcomes), pushed: [], loadedInto: nil,
-            journalProblems: run.journalProblems)
+            journalProblems: run.journalProblems, resumption: resumption, samReady: samReady)
         if !run.summary.cancelled, !Task.isCancelled, let store = setup.store {
             try await publish(from: store, setup: setup, into: &report, events: events)
         }

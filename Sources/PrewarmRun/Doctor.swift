@@ -27,9 +27,9 @@ public struct Doctor: Sendable {
     ///
     /// - Returns: the report; a check that fails is in it, not thrown.
     /// - Throws: `BuildSessionError` when the template cannot be read or planned at all, as
-    ///   `BuildSession.init` throws it.
+    ///   `BuildSession.run(events:)` throws it.
     public func run() async throws -> DoctorReport {
-        let session = try await BuildSession(configuration)
+        let session = try await BuildSession(configuration).planned()
         let plan = session.plan
         var report = DoctorReport()
         let engine = await checkEngine(&report, session: session)
@@ -49,7 +49,7 @@ public struct Doctor: Sendable {
     /// answer is a failure, since a build stops there too. An OCI store that is not there yet is not created.
     ///
     /// - Returns: the engine, when there is one to ask about its images.
-    func checkEngine(_ report: inout DoctorReport, session: BuildSession) async -> (any ImageEngine)? {
+    func checkEngine(_ report: inout DoctorReport, session: BuildSession.Planned) async -> (any ImageEngine)? {
         let selection = configuration.engineSelection
         if let provided = selection.provided {
             report.pass("engine", Message(Self.line(provided, prefix: provided.description)))

@@ -16,7 +16,7 @@ public struct EngineSelection: Sendable {
         case oci
         /// `docker` when one answers at `dockerHost` (or `$DOCKER_HOST`, or /var/run/docker.sock), else `oci`;
         /// always `oci` for a template that brings its own base images or emulator (`Metadata.Prewarm`), which
-        /// may be stand-ins (`BuildSession.templateSuppliesImages`).
+        /// may be stand-ins (`BuildSession.Planned.templateSuppliesImages`).
         /// A setting only the OCI store serves (`push`, `cacheTo`, `registryMirrors`, `load`) makes it `oci`;
         /// `dockerHost` makes it `docker`. (`cacheFrom` serves both.)
         case auto
@@ -29,7 +29,7 @@ public struct EngineSelection: Sendable {
     public var dockerHost: String?
     /// The OCI store's directory; `nil`: `$XDG_CACHE_HOME/prewarm/oci`, else `~/.cache/prewarm/oci`, or, for a
     /// build of a template that brings its own base images or emulator, `.prewarm/oci` beside it
-    /// (`BuildSession.ociStorePath`).
+    /// (`BuildSession.Planned.ociStorePath`).
     public var ociStore: String?
     /// An engine the program made itself, used as it is: nothing is discovered, and no OCI store is opened.
     public var provided: (any ImageEngine)?

@@ -29,6 +29,20 @@ public enum TemplateDocument {
     ///
     /// - Throws: `TemplateError` with code `.fileNotFound`, `.unreadable` or `.syntax`.
     public static func load(contentsOf path: String) throws -> TemplateNode {
+        try requireFile(path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TemplateError(.unreadable, "cannot be read (permissions?)", at: SourceLocation(file: path))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TemplateError(.unreadable, "is not UTF-8 text", at: SourceLocation(file: path))
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Checks that there is a file at `path`, as `load(contentsOf:)` does before it reads it.
+    ///
+    /// - Throws: `TemplateError` with code `.fileNotFound`, or `.unreadable` for a directory.
+    package static func requireFile(_ path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw TemplateError(
@@ -40,13 +54,6 @@ public enum TemplateDocument {
                 .unreadable, "is a directory, not a template file", at: SourceLocation(file: path),
                 hint: "name the template file inside it, e.g. \(path)/template.yaml")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TemplateError(.unreadable, "cannot be read (permissions?)", at: SourceLocation(file: path))
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw TemplateError(.unreadable, "is not UTF-8 text", at: SourceLocation(file: path))
-        }
-        return try parse(text, file: path)
     }
 
     /// Parses template text; `file` is used only in locations.

@@ -1,4 +1,5 @@
 import Foundation
+import PrewarmJournal
 import PrewarmPlan
 import PrewarmRun
 import PrewarmSupport
@@ -42,6 +43,48 @@ import Testing
         #expect(second.succeeded)
         #expect(second.summary.built == 0, "everything is up to date")
         #expect(second.runID != first.runID)
+    }
+
+    /// A library user who asks to resume gets from `run()` alone what `prewarm build --resume` gets: the plan
+    /// of the run resumed, with its recorded functions. `run()` resolves `resume`, so a session made before
+    /// that run was recorded still resumes it.
+    @Test func runResumesWithTheRecordedFunctions() async throws {
+        let directory = try TemporaryDirectory("prewarm-session")
+        defer { directory.remove() }
+        var configuration = try Self.quickstart(in: directory)
+        configuration.resume.enabled = true
+        let session = try await BuildSession(configuration)
+
+        // A run of only Report that failed, recorded after the session was made.
+        let template = try #require(configuration.template.path)
+        let journalPath = BuildConfiguration.journalPath(nil, forTemplate: template)
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: journalPath).deletingLastPathComponent().path,
+            withIntermediateDirectories: true)
+        let earlier: RunID
+        do {
+            let journal = try await Journal(path: journalPath)
+            earlier = try await journal.beginRun(
+                templatePath: URL(fileURLWithPath: template).standardizedFileURL.path,
+                optionsJSON: RecordedRunOptions(functions: ["Report"]).json, prewarmVersion: "0.0.0-test"
+            ).id
+            try await journal.finishRun(earlier, outcome: .failed)
+        }
+
+        let events = Locked<[BuildEvent]>([])
+        let report = try await session.run { event in events.mutate { $0.append(event) } }
+        #expect(report.plan.functions.map(\.name) == ["Report"], "only the function the resumed run recorded")
+        #expect(report.resumption?.run == earlier)
+        #expect(report.resumption?.taken == [.functions])
+        #expect(report.succeeded)
+        #expect(report.images.count == 1)
+        let told = events.value
+        let resumed = told.compactMap { event -> RunID? in
+            if case .resumedOptions(let run, taken: [.functions], overridden: []) = event { run } else { nil }
+        }
+        #expect(resumed == [earlier], "\(told)")
+        let planned = told.compactMap { event -> Plan? in if case .planned(let plan) = event { plan } else { nil } }
+        #expect(planned.map { $0.functions.map(\.name) } == [["Report"]])
     }
 
     @Test func aMissingTemplateIsATemplateError() async throws {

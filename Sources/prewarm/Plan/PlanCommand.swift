@@ -52,7 +52,7 @@ struct PlanCommand: AsyncParsableCommand {
         let config = try samConfig.settings(in: template.template.samConfigDirectory())
         var configuration = try template.configuration(config: config)
         configuration.images.shard = shard
-        let plan = try await BuildSession(configuration).plan
+        let plan = try await BuildSession(configuration).planned().plan
         // Errors in the plan mention settings as values; here they are spelled as flags.
         switch format {
         case .text:

@@ -169,15 +169,17 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let configuration = try configuration()
         let session = try await BuildSession(configuration)
-        let reporter = ProgressReporter(mode: progress, plan: session.plan)
-        let output = BuildOutput(plan: session.plan, reporter: reporter)
+        let output = BuildOutput(progress: progress)
         let task = Task { try await session.run(events: output.handle) }
-        let interrupts = InterruptHandler(say: reporter.message) { task.cancel() }
+        let interrupts = InterruptHandler(say: output.message) { task.cancel() }
         // The live view's clocks move between events too.
         let ticker = Task {
-            while !Task.isCancelled, reporter.mode == .tty {
+            while !Task.isCancelled {
+                if let reporter = output.reporter {
+                    guard reporter.mode == .tty else { return }
+                    reporter.tick()
+                }
                 try? await Task.sleep(for: .milliseconds(250))
-                reporter.tick()
             }
         }
         defer { ticker.cancel() }
@@ -185,7 +187,7 @@ struct BuildCommand: AsyncParsableCommand {
         ticker.cancel()
         if let metadataFile {
             let journalPath = BuildConfiguration.journalPath(
-                configuration.journalPath, forTemplate: session.plan.template)
+                configuration.journalPath, forTemplate: report.plan.template)
             try await BuildMetadata(report, journal: try? await Journal(path: journalPath)).write(to: metadataFile)
         }
         if !report.summary.cancelled, !interrupts.wasInterrupted, let store = report.ociStore,
@@ -205,13 +207,32 @@ struct BuildCommand: AsyncParsableCommand {
     }
 }
 
-/// Prints a build session's events: progress on standard output, the rest on standard error.
+/// Prints a build session's events: progress on standard output, the rest on standard error. The progress
+/// reporter is made when the plan arrives (`BuildEvent.planned`); events come from several tasks.
 struct BuildOutput: Sendable {
     /// The engines' output lines, shown with `--debug`.
     static let engineLog = Logger(label: "prewarm.engine")
 
-    let plan: Plan
-    let reporter: ProgressReporter
+    let progress: ProgressMode
+    /// When the build started, for the reporter's clocks.
+    private let start = ContinuousClock.now
+    /// The plan and its reporter, once planned.
+    private let planned: Locked<(plan: Plan, reporter: ProgressReporter)?> = Locked(nil)
+    /// Told the plan when it arrives, before any node starts.
+    private let onPlan: @Sendable (Plan) -> Void
+
+    init(progress: ProgressMode, onPlan: @escaping @Sendable (Plan) -> Void = { _ in }) {
+        self.progress = progress
+        self.onPlan = onPlan
+    }
+
+    /// The progress reporter, once the plan arrived.
+    var reporter: ProgressReporter? { planned.withLock { $0?.reporter } }
+
+    /// Writes `line` (a message for people) to standard error: above the live view when there is one.
+    func message(_ line: Message) {
+        if let reporter { reporter.message(line) } else { Console.write(line) }
+    }
 
     func handle(_ event: BuildEvent) {
         switch event {
@@ -231,6 +252,9 @@ struct BuildOutput: Sendable {
             Console.write("prewarm: \(note)")
         case .planned(let plan):
             Console.report(plan, listingSkipped: true)
+            let reporter = ProgressReporter(mode: progress, plan: plan, start: start)
+            planned.withLock { $0 = (plan, reporter) }
+            onPlan(plan)
         case .layerDownloads(let count, let first, let source, let cache):
             let more = count > 1 ? " and \(count - 1) more" : ""
             Console.write(
@@ -254,18 +278,18 @@ struct BuildOutput: Sendable {
         case .nothingToResume:
             Console.write("prewarm: nothing to resume (the latest run succeeded); checking that it is all still there")
         case .node(let event):
-            reporter.handle(event)
+            reporter?.handle(event)
         case .output(let node, let line):
             // What the engine said while building (`--debug`): its build stream, a stale image it kept.
             Self.engineLog.debug("\(node): \(line)")
         case .rewroteDamagedBlob(let node, let blob, let store):
             // Said while the live view may be drawn: above it, which keeps it whole.
-            reporter.message(
+            message(
                 "prewarm: \(node): blob \(blob) in the OCI store at \(store) was damaged (it no longer hashed to its "
                     + "name); it was written again")
-            reporter.repaired(node: node, blob: blob)
-        case .warning(let node, let message):
-            reporter.message("prewarm: warning: \(node): \(message)")
+            reporter?.repaired(node: node, blob: blob)
+        case .warning(let node, let warning):
+            message("prewarm: warning: \(node): \(warning)")
         case .built(let run):
             finish(run)
         case .pushed(let pushed):
@@ -280,7 +304,9 @@ struct BuildOutput: Sendable {
     /// one line each, as `prewarm plan` prints its errors (the progress has them only among the other events).
     private func finish(_ run: RunReport) {
         for problem in run.journalProblems { Console.warning("journal: \(problem)") }
-        reporter.finish(run, planErrors: plan.errors.count)
+        if let current = planned.withLock({ $0 }) {
+            current.reporter.finish(run, planErrors: current.plan.errors.count)
+        }
         for failure in run.failures.failures {
             let names = failure.functions.isEmpty ? "" : " (functions: \(failure.functions.joined(separator: ", ")))"
             Console.error("\(failure.node): \(SettingFlags.render(failure.error))\(names)")

@@ -47,11 +47,16 @@ final class ProgressReporter: Sendable {
     private let terminal: Terminal
     private let total: Int
     private let state: Locked<State>
-    private let start = ContinuousClock.now
+    private let start: ContinuousClock.Instant
 
-    /// - Parameter mode: `auto` is decided here, for `terminal`.
-    init(mode: ProgressMode, plan: Plan, terminal: Terminal = .standardOutput()) {
+    /// - Parameters:
+    ///   - mode: `auto` is decided here, for `terminal`.
+    ///   - start: when the build started, for its clocks (the reporter is made when the plan arrives).
+    init(
+        mode: ProgressMode, plan: Plan, terminal: Terminal = .standardOutput(), start: ContinuousClock.Instant = .now
+    ) {
         self.mode = mode.resolved(for: terminal)
+        self.start = start
         self.plan = plan
         self.terminal = terminal
         total = plan.graph.nodes.count

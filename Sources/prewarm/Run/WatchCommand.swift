@@ -55,27 +55,33 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try configuration()
         let quiet = Duration.milliseconds(quiet)
-        // The reporter of the build under way, if any: the interrupt line goes above its live view.
-        let current = Locked<ProgressReporter?>(nil)
+        // The output of the build under way, if any: the interrupt line goes above its live view.
+        let current = Locked<BuildOutput?>(nil)
         let task = Task<Void, any Error> {
             var watcher = SourceWatcher(templatePath: configuration.template.path ?? "template.yaml")
             while !Task.isCancelled {
                 var fingerprint = watcher.fingerprint()
+                // What the plan of this build watches, and how it looked when planned (events come from
+                // several tasks).
+                let planned = Locked<(watcher: SourceWatcher, fingerprint: [String: String])?>(nil)
                 do {
                     let session = try await BuildSession(configuration)
-                    watcher = SourceWatcher(plan: session.plan)
-                    fingerprint = watcher.fingerprint()
-                    let reporter = ProgressReporter(mode: progress, plan: session.plan)
-                    current.withLock { $0 = reporter }
+                    let output = BuildOutput(progress: progress) { plan in
+                        let watcher = SourceWatcher(plan: plan)
+                        planned.withLock { $0 = (watcher, watcher.fingerprint()) }
+                    }
+                    current.withLock { $0 = output }
                     defer { current.withLock { $0 = nil } }
-                    let report = try await session.run(
-                        events: BuildOutput(plan: session.plan, reporter: reporter).handle)
+                    let report = try await session.run(events: output.handle)
                     if report.summary.cancelled { return }
                 } catch let error as BuildSessionError where Self.waitsForAnEdit(error) {
                     // A template saved half-written, or removed by a `sam build` under way: the next
                     // good save builds.
                     let message = ExitStatus.failure(for: error)?.message ?? SettingFlags.render(error)
                     Console.error("\(message); waiting for the next change")
+                }
+                if let latest = planned.withLock({ $0 }) {
+                    (watcher, fingerprint) = (latest.watcher, latest.fingerprint)
                 }
                 Console.write("prewarm: watching \(watcher.roots.count) place(s) for changes; Ctrl-C stops")
                 let (changed, _) = try await watcher.nextChange(since: fingerprint, quiet: quiet)
@@ -85,7 +91,7 @@ struct WatchCommand: AsyncParsableCommand {
         }
         let interrupts = InterruptHandler(
             say: { line in
-                if let reporter = current.withLock({ $0 }) { reporter.message(line) } else { Console.write(line) }
+                if let output = current.withLock({ $0 }) { output.message(line) } else { Console.write(line) }
             },
             cancel: { task.cancel() })
         do {

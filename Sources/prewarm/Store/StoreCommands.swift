@@ -130,7 +130,7 @@ struct ExportCommand: AsyncParsableCommand {
         if !functions.isEmpty {
             var configuration = BuildConfiguration(templatePath: try TemplateArgument.located(template))
             configuration.images.functions = functions
-            let plan = try await BuildSession(configuration).plan
+            let plan = try await BuildSession(configuration).planned().plan
             for image in plan.functions.map(\.image) where !names.contains(image) { names.append(image) }
         }
         try store.export(names: names, format: format == .docker ? .docker : .oci, to: output)
@@ -214,7 +214,7 @@ struct GCCommand: AsyncParsableCommand {
     func run() async throws {
         if engine == .docker, !standIns {
             // The template first: a template that does not plan cleanly stops gc before the engine is asked.
-            let plan = try await BuildSession(try template.configuration()).plan
+            let plan = try await BuildSession(try template.configuration()).planned().plan
             guard plan.errors.isEmpty else {
                 Console.report(plan, listingSkipped: false)
                 throw CommandFailure(
