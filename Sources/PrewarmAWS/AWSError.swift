@@ -4,7 +4,7 @@ import PrewarmSupport
 ///
 /// `message` is one line: what failed, where (the variable, file or layer ARN), and what to do. It never
 /// contains a secret access key, a session token or the signature of a pre-signed URL.
-public struct AWSError: Error, Sendable, CustomStringConvertible {
+public struct AWSError: MessageError, CustomStringConvertible {
     /// What kind of failure this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
@@ -51,6 +51,8 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+    /// ``message``: no input of a build is named in it.
+    public var line: Message { Message(message) }
 }
 
 extension AWSError {

@@ -11,7 +11,7 @@ import PrewarmSupport
 /// a truncated body, or one of the statuses ``transientStatuses`` may pass if the request is sent again;
 /// every other failure (a TLS failure, an invalid request or response, a 4xx other than 408, 425 and 429,
 /// a file that cannot be read or written) would fail the same way.
-public struct HTTPError: TransientError, Sendable, CustomStringConvertible {
+public struct HTTPError: TransientError, MessageError, CustomStringConvertible {
     /// What kind of failure this is; codes can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: Sendable, Hashable {
@@ -115,6 +115,8 @@ public struct HTTPError: TransientError, Sendable, CustomStringConvertible {
     public var isTransient: Bool { code.isTransient }
 
     public var description: String { message }
+    /// ``message``: no input of a build is named in it.
+    public var line: Message { Message(message) }
 
     /// An error about `request`. `detail` may come from elsewhere (libcurl, a server's body): it is made
     /// one line and the URL's secrets are scrubbed from it.

@@ -13,8 +13,8 @@ import PrewarmTemplate
 /// they were given, as values of their own (`ArchiveInput`, `EngineInput`, … — a ``MessageInput``), and
 /// ``init(_:)`` maps each of those to the setting that changes it. A program spells a setting its own way
 /// (a command-line flag, a field of `BuildConfiguration`); unspelled, a message names one by its
-/// ``mention``, the name of the `BuildConfiguration` property in backticks (“expands past the limit of
-/// 2000 bytes (`maxLayerSize`)”).
+/// ``mention``, the name of the `BuildConfiguration` property within its group, in backticks (“expands
+/// past the limit of 2000 bytes (`maxLayerSize`)”, of `inputs`).
 public struct Setting: MessageInput, Hashable {
     private enum Value: String, Sendable, CaseIterable {
         case parameterOverrides, architectures, functions, invokeImages
@@ -61,7 +61,8 @@ public struct Setting: MessageInput, Hashable {
     /// Every setting, for a program that spells them all.
     public static let all: [Setting] = Value.allCases.map(Setting.init)
 
-    /// How a message names the setting: the `BuildConfiguration` property (and value) in backticks.
+    /// How a message names the setting: the `BuildConfiguration` property (and value) within its group, in
+    /// backticks.
     public var mention: String {
         switch value {
         case .engineDocker: "`engine: .docker`"

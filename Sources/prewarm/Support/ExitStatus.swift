@@ -1,5 +1,4 @@
 import ArgumentParser
-import PrewarmAWS
 import PrewarmJournal
 import PrewarmPlan
 import PrewarmRun
@@ -40,8 +39,6 @@ enum ExitStatus: Int32 {
             return (error.code == .publish ? .partialFailure : .unusableInput, SettingFlags.render(error))
         case let error as any MessageError:
             return (.unusableInput, SettingFlags.render(error))
-        case let error as AWSError:
-            return (.unusableInput, error.message)
         default:
             return nil
         }
