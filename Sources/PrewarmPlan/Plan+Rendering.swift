@@ -195,7 +195,9 @@ struct JSONPlan: Encodable {
                     Function.SAMBuild(reason: $0.code.rawValue, message: $0.message)
                 })
         }
-        skipped = plan.skipped.map { Skipped(name: $0.name, reason: $0.reason, location: $0.location.description) }
+        skipped = plan.skipped.map {
+            Skipped(name: $0.name, reason: $0.reason.rendered(spell), location: $0.location.description)
+        }
         errors = plan.errors.map {
             Failure(
                 name: $0.name, architecture: $0.architecture?.rawValue, message: $0.text.rendered(spell),

@@ -59,8 +59,10 @@ extension BuildSession {
             result.skipped.append(
                 SkippedResource(
                     name: function.name,
-                    reason: "its image \(image) was made by `sam build` in the Docker engine, which the OCI store "
-                        + "cannot build on; build it with --engine docker",
+                    reason: """
+                        its image \(image) was made by `sam build` in the Docker engine, which the OCI store \
+                        cannot build on; build it with \(Setting.engineDocker)
+                        """,
                     location: function.location))
             return false
         }

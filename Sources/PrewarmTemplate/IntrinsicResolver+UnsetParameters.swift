@@ -23,7 +23,7 @@ extension IntrinsicResolver {
         for (_, parameter) in unset {
             if let override = parameter.override {
                 values.append(override)
-            } else if let hint = parameter.hint, !otherHints.contains(where: { $0.description == hint.description }) {
+            } else if let hint = parameter.hint, !otherHints.contains(hint) {
                 otherHints.append(hint)
             }
         }

@@ -1,3 +1,5 @@
+import PrewarmSupport
+
 /// How a function's code is packaged.
 public enum PackageType: String, Sendable, Hashable {
     case zip = "Zip"
@@ -62,10 +64,11 @@ public struct Function: Sendable, Hashable {
 /// A resource prewarm leaves out, with the reason, as SAM CLI leaves it out of `sam local`.
 public struct SkippedResource: Sendable, Hashable {
     public var name: String
-    public var reason: String
+    /// Why, with the settings it mentions as values.
+    public var reason: Message
     public var location: SourceLocation
 
-    public init(name: String, reason: String, location: SourceLocation) {
+    public init(name: String, reason: Message, location: SourceLocation) {
         self.name = name
         self.reason = reason
         self.location = location

@@ -276,7 +276,7 @@ public struct TemplateLoader: Sendable {
             case .defined(let layer): result.layers.append(layer)
             case .skipped(let reason):
                 result.skipped.append(
-                    SkippedResource(name: prefix + entry.key, reason: reason, location: entry.keyLocation))
+                    SkippedResource(name: prefix + entry.key, reason: Message(reason), location: entry.keyLocation))
             case .failed(let error): result.errors.append(ResourceError(name: prefix + entry.key, error: error))
             }
         }
@@ -306,7 +306,8 @@ public struct TemplateLoader: Sendable {
                         slots.append(.function(function))
                         result.warnings += warnings
                     case .skipped(let reason):
-                        result.skipped.append(SkippedResource(name: name, reason: reason, location: entry.keyLocation))
+                        result.skipped.append(
+                            SkippedResource(name: name, reason: Message(reason), location: entry.keyLocation))
                     }
                 } else if stackTypes.contains(type) {
                     switch try reader.nestedStack(entry, type: type) {
@@ -327,7 +328,8 @@ public struct TemplateLoader: Sendable {
                                 stackPath: stackPath + [ResourceReader.resourceID(entry)], given: childGiven,
                                 location: entry.keyLocation))
                     case .skipped(let reason):
-                        result.skipped.append(SkippedResource(name: name, reason: reason, location: entry.keyLocation))
+                        result.skipped.append(
+                            SkippedResource(name: name, reason: Message(reason), location: entry.keyLocation))
                     }
                 }
             } catch let error as TemplateError {

@@ -57,7 +57,7 @@ struct PlanCommand: AsyncParsableCommand {
         switch format {
         case .text:
             print(TableText.render(plan.tableRows), terminator: "")
-            for item in plan.skipped { print("skipped  \(item.name): \(item.reason)") }
+            for item in plan.skipped { print("skipped  \(item.name): \(SettingFlags.render(item.reason))") }
             if let summary = plan.samBuildsSummary(listing: 10) { print(summary) }
             print(plan.summary)
         case .json: print(plan.json(shards: shards, spell: SettingFlags.spell))
