@@ -29,9 +29,9 @@ extension BuildSession {
                 template: template, originalPath: template.path, store: store, parameters: parameters,
                 directory: configuration.sam.configDirectory)
         } catch let error as any PrewarmError {
-            throw BuildSessionError(.configuration, "--for-sam: \(error.text)", cause: error)
+            throw BuildSessionError(.configuration, "\(Setting.forSAM): \(error.text)", cause: error)
         } catch let error as TemplateError {
-            throw BuildSessionError(.template, "--for-sam: \(error.line)", cause: error)
+            throw BuildSessionError(.template, "\(Setting.forSAM): \(error.line)", cause: error)
         }
     }
 
@@ -44,7 +44,7 @@ extension BuildSession {
                 ready.templatePath)
         } catch let error as TemplateError {
             throw BuildSessionError(
-                .template, "--for-sam: the derived template \(ready.templatePath): \(error.line)",
+                .template, "\(Setting.forSAM): the derived template \(ready.templatePath): \(error.line)",
                 cause: error)
         }
     }

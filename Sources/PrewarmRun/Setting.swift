@@ -20,7 +20,7 @@ public struct Setting: MessageInput, Hashable {
         case parameterOverrides, architectures, functions, invokeImages
         case engineDocker, dockerHost, ociStore, emulatorDirectory, layerCacheDirectory, maxLayerSize, skipPull
         case journalPath
-        case languageExtensions, failFast, load, samConfigDirectory
+        case languageExtensions, failFast, load, forSAM, samConfigDirectory
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
@@ -55,7 +55,9 @@ public struct Setting: MessageInput, Hashable {
     public static let failFast = Setting(.failFast)
     /// After an OCI store build, the images are loaded into the Docker engine.
     public static let load = Setting(.load)
-    /// Where the SAM configuration for `sam local` is written (`forSAM`).
+    /// The SAM configuration for `sam local` is written, and the build made for it (`sam.enabled`).
+    public static let forSAM = Setting(.forSAM)
+    /// Where the SAM configuration for `sam local` is written (with `forSAM`).
     public static let samConfigDirectory = Setting(.samConfigDirectory)
 
     /// Every setting, for a program that spells them all.
@@ -67,6 +69,7 @@ public struct Setting: MessageInput, Hashable {
         switch value {
         case .engineDocker: "`engine: .docker`"
         case .skipPull: "`pull: false`"
+        case .forSAM: "`sam.enabled`"
         default: "`\(value.rawValue)`"
         }
     }

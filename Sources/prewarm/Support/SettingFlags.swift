@@ -21,6 +21,7 @@ enum SettingFlags {
         case .journalPath: "--journal"
         case .languageExtensions: "--language-extensions"
         case .failFast: "--fail-fast"
+        case .forSAM: "--for-sam"
         case .samConfigDirectory: "--sam-config-dir"
         default: "--\(setting)"
         }
