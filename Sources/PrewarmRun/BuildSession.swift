@@ -82,7 +82,7 @@ extension BuildSession {
 extension BuildSession.Planned {
     /// Builds the plan, records the run in the journal, then pushes and loads the images as configured
     /// (``BuildSession/run(events:)``, once planned).
-    func run(events: @escaping @Sendable (BuildEvent) -> Void) async throws -> BuildReport {
+    package func run(events: @escaping @Sendable (BuildEvent) -> Void) async throws -> BuildReport {
         if let resumption, !resumption.taken.isEmpty || !resumption.overridden.isEmpty {
             events(.resumedOptions(resumption.run, taken: resumption.taken, overridden: resumption.overridden))
         }

@@ -218,12 +218,9 @@ struct BuildOutput: Sendable {
     private let start = ContinuousClock.now
     /// The plan and its reporter, once planned.
     private let planned: Locked<(plan: Plan, reporter: ProgressReporter)?> = Locked(nil)
-    /// Told the plan when it arrives, before any node starts.
-    private let onPlan: @Sendable (Plan) -> Void
 
-    init(progress: ProgressMode, onPlan: @escaping @Sendable (Plan) -> Void = { _ in }) {
+    init(progress: ProgressMode) {
         self.progress = progress
-        self.onPlan = onPlan
     }
 
     /// The progress reporter, once the plan arrived.
@@ -254,7 +251,6 @@ struct BuildOutput: Sendable {
             Console.report(plan, listingSkipped: true)
             let reporter = ProgressReporter(mode: progress, plan: plan, start: start)
             planned.withLock { $0 = (plan, reporter) }
-            onPlan(plan)
         case .layerDownloads(let count, let first, let source, let cache):
             let more = count > 1 ? " and \(count - 1) more" : ""
             Console.write(

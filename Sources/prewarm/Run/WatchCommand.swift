@@ -61,27 +61,21 @@ struct WatchCommand: AsyncParsableCommand {
             var watcher = SourceWatcher(templatePath: configuration.template.path ?? "template.yaml")
             while !Task.isCancelled {
                 var fingerprint = watcher.fingerprint()
-                // What the plan of this build watches, and how it looked when planned (events come from
-                // several tasks).
-                let planned = Locked<(watcher: SourceWatcher, fingerprint: [String: String])?>(nil)
                 do {
-                    let session = try await BuildSession(configuration)
-                    let output = BuildOutput(progress: progress) { plan in
-                        let watcher = SourceWatcher(plan: plan)
-                        planned.withLock { $0 = (watcher, watcher.fingerprint()) }
-                    }
+                    // Planned first, so that what the plan reads is watched as it was when it was read.
+                    let planned = try await BuildSession(configuration).planned()
+                    watcher = SourceWatcher(plan: planned.plan)
+                    fingerprint = watcher.fingerprint()
+                    let output = BuildOutput(progress: progress)
                     current.withLock { $0 = output }
                     defer { current.withLock { $0 = nil } }
-                    let report = try await session.run(events: output.handle)
+                    let report = try await planned.run(events: output.handle)
                     if report.summary.cancelled { return }
                 } catch let error as BuildSessionError where Self.waitsForAnEdit(error) {
                     // A template saved half-written, or removed by a `sam build` under way: the next
                     // good save builds.
                     let message = ExitStatus.failure(for: error)?.message ?? SettingFlags.render(error)
                     Console.error("\(message); waiting for the next change")
-                }
-                if let latest = planned.withLock({ $0 }) {
-                    (watcher, fingerprint) = (latest.watcher, latest.fingerprint)
                 }
                 Console.write("prewarm: watching \(watcher.roots.count) place(s) for changes; Ctrl-C stops")
                 let (changed, _) = try await watcher.nextChange(since: fingerprint, quiet: quiet)
