@@ -82,6 +82,10 @@ extension EngineTests.LayerARNBuildTests {
                 #expect(error.hasPrefix("layer:\(app.arns[0]): "), "names the layer: \(error)")
                 #expect(error.contains("more than the limit of 1000000 (--max-layer-size)"), "\(error)")
                 #expect(app.tree(app.cache) == [".prewarm/", ".prewarm/\(samNames[0]).lock"], "nothing cached")
+                // The journal keeps the failure as the build said it: `status` names the flag too.
+                let status = try await PrewarmExecutable.run(["status", "--journal", app.journal])
+                #expect(status.stdout.contains("(--max-layer-size)"), "\(status.stdout)\n\(status.stderr)")
+                #expect(!status.stdout.contains("`maxLayerSize`"), "\(status.stdout)")
 
                 let unlimited = try await app.build(app.environment(servers))
                 #expect(unlimited.status == 0, "\(unlimited.stdout)\n\(unlimited.stderr)")
