@@ -21,20 +21,15 @@ extension PlannedFunction {
     /// `nil` when `sam local` uses prewarm's image as it is (provided the image is there, the run has no
     /// `--force-image-build`, and, without `--skip-pull-image`, the base image's registry digest is current).
     public var samBuildsOnInvoke: SAMBuildReason? {
-        if runtime == nil {
+        switch samBuildCode {
+        case .noRuntime?:
             return SAMBuildReason(
                 code: .noRuntime,
                 message: "sam local builds every function without a Runtime (an Image function with none of its own "
                     + "or from Globals) on every invoke; "
                     + "prewarm's build of SAM's own Dockerfile makes that build a cache hit on a classic builder")
-        }
-        // SAM ignores an Image function's layers.
-        guard packageType == .zip else { return nil }
-        let templateLayers = layers.filter {
-            if case .local = $0.source { return true }
-            return false
-        }
-        if !templateLayers.isEmpty {
+        case .templateLayer?:
+            let templateLayers = self.templateLayers
             return SAMBuildReason(
                 code: .templateLayer,
                 message: "sam local builds the image on every invoke because "
@@ -43,8 +38,28 @@ extension PlannedFunction {
                     + (templateLayers.count == 1 ? " is" : " are")
                     + " defined in the template; use `prewarm build --for-sam` and the `sam local … --config-file` "
                     + "line it prints")
+        case nil:
+            return nil
         }
-        return nil
+    }
+
+    /// The code of ``samBuildsOnInvoke``, without its message: for a count of thousands of functions.
+    var samBuildCode: SAMBuildReason.Code? {
+        if runtime == nil { return .noRuntime }
+        // SAM ignores an Image function's layers.
+        guard packageType == .zip, layers.contains(where: \.isDefinedInTemplate) else { return nil }
+        return .templateLayer
+    }
+
+    /// The layers defined in the template (not by ARN).
+    private var templateLayers: [PlannedLayer] { layers.filter(\.isDefinedInTemplate) }
+}
+
+extension PlannedLayer {
+    /// Whether the layer is defined in the template, which SAM CLI rebuilds the image for on every invoke.
+    fileprivate var isDefinedInTemplate: Bool {
+        if case .local = source { return true }
+        return false
     }
 }
 
@@ -58,7 +73,7 @@ extension Plan {
         var names: [SAMBuildReason.Code: [String]] = [:]
         var seen: Set<String> = []
         for function in functions {
-            guard let code = function.samBuildsOnInvoke?.code, seen.insert(function.name).inserted else { continue }
+            guard let code = function.samBuildCode, seen.insert(function.name).inserted else { continue }
             names[code, default: []].append(function.name)
         }
         guard !names.isEmpty else { return nil }
