@@ -46,7 +46,12 @@ extension BuildSession.Planned {
             return try await dockerSetup(try await dockerEngine(), reason: nil)
         case .oci:
             var setup = try ociSetup(reason: nil)
-            if configuration.load { setup.loadTarget = try await loadTarget() }
+            if configuration.load {
+                // Checked before anything is built, so that a build with nowhere to load its images into
+                // stops at once instead of after all its work.
+                setup.loadTarget = try await dockerEngine(
+                    for: "\(Setting.load) needs a Docker engine to load the images into; nothing was built")
+            }
             return setup
         case .auto:
             // What the template brings may be stand-ins: never into a Docker engine the user did not name.
@@ -75,28 +80,17 @@ extension BuildSession.Planned {
         }
     }
 
-    /// The Docker engine of the selection (``EngineSelection/dockerEngine(environment:)``).
-    func dockerEngine() async throws -> DockerEngine {
-        do {
-            return try await configuration.engineSelection.dockerEngine(environment: configuration.environment)
-        } catch let error as any PrewarmError {
-            throw BuildSessionError(.engine, error.line, remedy: .change(.dockerHost), cause: error)
-        }
-    }
-
-    /// The Docker engine that `load` hands the images to, checked before anything is built, so that a build
-    /// with nowhere to load its images into stops at once instead of after all its work.
+    /// The Docker engine of the selection (``EngineSelection/dockerEngine(environment:)``); `purpose`, when
+    /// given, says first what it was needed for.
     ///
     /// - Throws: `BuildSessionError` with code `.engine` when no engine answers where `dockerHost`,
     ///   `DOCKER_HOST`, a docker context or the usual sockets point.
-    private func loadTarget() async throws -> DockerEngine {
+    func dockerEngine(for purpose: Message? = nil) async throws -> DockerEngine {
         do {
             return try await configuration.engineSelection.dockerEngine(environment: configuration.environment)
         } catch let error as any PrewarmError {
-            throw BuildSessionError(
-                .engine,
-                "\(Setting.load) needs a Docker engine to load the images into; nothing was built: \(error.line)",
-                remedy: .change(.dockerHost), cause: error)
+            let text = purpose.map { $0 + ": " + error.line } ?? error.line
+            throw BuildSessionError(.engine, text, remedy: .change(.dockerHost), cause: error)
         }
     }
 
