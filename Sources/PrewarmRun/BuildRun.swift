@@ -109,7 +109,7 @@ package struct BuildRun: Sendable {
     /// failure, or the reason a node was skipped, is recorded as text, written by `spell`: the journal
     /// outlives the error, and `status` shows the text as it was said.
     static func journalResult(
-        _ outcome: NodeOutcome, of node: BuildGraph.Node, spell: (Message) -> String = \.description
+        _ outcome: NodeOutcome, of node: BuildGraph.Node, spell: (Message) -> String
     ) -> NodeResult {
         var name: String?
         if case .image(let image) = node.payload { name = image.name }

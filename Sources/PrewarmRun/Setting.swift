@@ -129,11 +129,18 @@ extension Setting {
     }
 }
 
+extension Setting {
+    /// `input` spelled as `spell` spells the setting that changes it; its mention when no setting does.
+    package static func spelling(_ input: any MessageInput, as spell: (Setting) -> String) -> String {
+        Setting(input).map(spell) ?? input.mention
+    }
+}
+
 extension Message {
     /// The message with each input it mentions spelled as `spell` spells the setting that changes it (a
     /// flag, for the command line); an input that no setting changes keeps its mention.
     public func rendered(settings spell: (Setting) -> String) -> String {
         // Not a trailing closure: one would also match this function's own `settings:`.
-        rendered({ input in Setting(input).map(spell) ?? input.mention })
+        rendered({ Setting.spelling($0, as: spell) })
     }
 }

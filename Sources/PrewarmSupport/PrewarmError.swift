@@ -35,11 +35,6 @@ extension PrewarmError {
 
     /// The message, followed by its cause when there is one.
     public var description: String { line.description }
-
-    /// The message with each input spelled by `spell`, followed by its cause when there is one.
-    public func rendered(_ spell: (any MessageInput) -> String) -> String {
-        line.rendered(spell)
-    }
 }
 
 extension Message {

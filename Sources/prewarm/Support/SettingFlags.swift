@@ -29,7 +29,7 @@ enum SettingFlags {
 
     /// The flag of the setting that changes `input`; its mention when no flag changes it.
     static func spell(_ input: any MessageInput) -> String {
-        Setting(input).map(flag(for:)) ?? input.mention
+        Setting.spelling(input, as: flag(for:))
     }
 
     /// `message` with every input it mentions spelled as the flag of the setting that changes it; an input
